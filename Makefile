@@ -1,0 +1,110 @@
+# sluice - one plain Makefile.  Targets: all (default), check, check-fast,
+# check-san, bench, demo, install, uninstall, clean.
+include config.mk
+
+O   ?= build
+BIN ?= bin
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(shell pkg-config --exists openblas && echo yes),)
+$(error OpenBLAS not found by pkg-config: install libopenblas-dev)
+endif
+ifeq ($(shell pkg-config --exists jansson libxxhash && echo yes),)
+$(error jansson or xxhash not found by pkg-config: install libjansson-dev libxxhash-dev)
+endif
+
+ifeq ($(SAN),1)
+EXTRA_CFLAGS = $(SANFLAGS)
+EXTRA_LDFLAGS = $(SANFLAGS)
+endif
+
+ALL_CFLAGS  = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS        = $(PKG_LIBS) $(LDLIBS_ALL)
+
+# CUDA objects join the library only when nvcc is there (or CUDA=1 demands it).
+CU_SRC := $(wildcard libcommon/*.cu)
+ifeq ($(CUDA),0)
+HAVE_CUDA =
+else ifeq ($(CUDA),1)
+HAVE_CUDA = 1
+else
+HAVE_CUDA = $(if $(NVCC),1,)
+endif
+ifneq ($(HAVE_CUDA),)
+ifeq ($(NVCC),)
+$(error CUDA=1 but nvcc was not found)
+endif
+CU_OBJ = $(CU_SRC:%.cu=$(O)/%.o)
+ALL_CFLAGS += $(if $(CU_SRC),-DSLUICE_CUDA=1,)
+LIBS += $(if $(CU_SRC),-L$(dir $(NVCC))../lib64 -lcudart -lcublas -lcublasLt -lstdc++,)
+endif
+
+LIB_SRC  := $(wildcard libcommon/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(CU_OBJ)
+LIB      := $(O)/libsluice.a
+PROGS    := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+PROG_BIN := $(PROGS:%=$(BIN)/%)
+
+all: $(PROG_BIN)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -Ilibcommon -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(O)/cmd/%.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(PROGS:%=$(O)/cmd/%.d)
+
+# The test suite runs twice: on the normal build, and on a clang build with
+# AddressSanitizer and UBSan (which also proves the code is clang -Werror clean).
+check: check-fast check-san
+
+check-fast: all
+	SLUICE_BIN=$(abspath $(BIN)) bats --jobs 2 tests
+
+check-san:
+	$(MAKE) SAN=1 CC=clang O=build/san BIN=build/san/bin all
+	SLUICE_BIN=$(abspath build/san/bin) SLUICE_SANITIZED=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bats --jobs 2 tests
+
+bench: all
+	bash bench/run
+
+demo: all
+	bash examples/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp -f $(PROG_BIN) $(DESTDIR)$(BINDIR)/
+	cp -f man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp -f man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp -f completions/bash/* $(DESTDIR)$(BASHCOMPDIR)/
+	cp -f completions/zsh/_* $(DESTDIR)$(ZSHCOMPDIR)/
+	cp -f completions/fish/*.fish $(DESTDIR)$(FISHCOMPDIR)/
+
+uninstall:
+	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
+	for p in $(PROGS); do \
+		rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(BASHCOMPDIR)/$$p \
+			$(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5
+
+clean:
+	rm -rf $(O) build $(BIN)
+
+.PHONY: all check check-fast check-san bench demo install uninstall clean
+.SECONDARY:

@@ -1,0 +1,83 @@
+/* cli.c - see cli.h */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "die.h"
+#include "rec.h"
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog_name());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog_name());
+	exit(REC_E_USAGE);
+}
+
+int cli_common(int opt, const char *usage, enum cli_progress *progress)
+{
+	switch (opt) {
+	case 'h':
+		fputs(usage, stdout);
+		if (fflush(stdout) != 0)
+			die(REC_E_IO, "stdout: write error:");
+		exit(0);
+	case CLI_OPT_VERSION:
+		printf("%s (sluice) %s\n", prog_name(), SLUICE_VERSION);
+		if (fflush(stdout) != 0)
+			die(REC_E_IO, "stdout: write error:");
+		exit(0);
+	case CLI_OPT_PROGRESS:
+		*progress = CLI_PROGRESS_ON;
+		return 1;
+	case 'q':
+		*progress = CLI_PROGRESS_OFF;
+		return 1;
+	case '?':
+	case ':':
+		/* getopt has already said what was wrong. */
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog_name());
+		exit(REC_E_USAGE);
+	default:
+		return 0;
+	}
+}
+
+uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix)
+{
+	const char *p = arg;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		cli_usage_error("%s: '%s' is not a non-negative number", option, arg);
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(p, &end, 10);
+	if (errno == ERANGE)
+		cli_usage_error("%s: '%s' is too large", option, arg);
+	unsigned shift = 0;
+	if (allow_suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		default: break;
+		}
+		if (shift)
+			end++;
+	}
+	if (*end)
+		cli_usage_error("%s: '%s' is not a number", option, arg);
+	if (shift && v > (UINT64_MAX >> shift))
+		cli_usage_error("%s: '%s' is too large", option, arg);
+	return (uint64_t)v << shift;
+}

@@ -1,0 +1,44 @@
+/* cli.h - the command-line conventions every program shares: -h/--help,
+ * --version, --progress/--quiet, usage errors with exit status 2, and
+ * number parsing that rejects garbage instead of reading it as 0. */
+#ifndef SLUICE_CLI_H
+#define SLUICE_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.0.0"
+#endif
+
+enum {
+	CLI_OPT_VERSION = 0x1000,
+	CLI_OPT_PROGRESS,
+	CLI_OPT_FIRST_PROGRAM_OPT /* programs number their long-only options from here */
+};
+
+/* Long options common to all programs; put at the end of each table,
+ * before the terminating zero entry. */
+#define CLI_COMMON_OPTIONS                                        \
+	{"help", no_argument, 0, 'h'},                            \
+	{"version", no_argument, 0, CLI_OPT_VERSION},             \
+	{"progress", no_argument, 0, CLI_OPT_PROGRESS},           \
+	{"quiet", no_argument, 0, 'q'}
+#define CLI_COMMON_SHORT "hq"
+
+enum cli_progress { CLI_PROGRESS_AUTO, CLI_PROGRESS_ON, CLI_PROGRESS_OFF };
+
+/* Handles the common options; returns 1 if opt was one of them.  -h prints
+ * usage to stdout and exits 0; an unknown option exits 2. */
+int cli_common(int opt, const char *usage, enum cli_progress *progress);
+/* Prints "Try 'prog --help'" and exits 2 after "prog: message". */
+void cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2), noreturn))
+#endif
+	;
+/* Parses a non-negative integer (decimal, with optional k/M/G binary
+ * suffix when allow_suffix); a usage error names the option on failure. */
+uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix);
+
+#endif

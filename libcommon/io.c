@@ -1,0 +1,167 @@
+/* io.c - see io.h */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "rec.h"
+
+void io_quiet_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/* Reached only when SIGPIPE is blocked or ignored by something outside
+ * us: end the way the default action would have, without a message. */
+static void SLUICE_NORETURN end_on_closed_pipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(SIGPIPE);
+	_exit(128 + SIGPIPE);
+}
+
+void write_all(int fd, const void *p, size_t n, const char *name)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				end_on_closed_pipe();
+			die(REC_E_IO, "%s: write error:", name);
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+ssize_t read_full(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+void outbuf_init(struct outbuf *o, int fd, const char *name, size_t cap)
+{
+	o->fd = fd;
+	o->name = name;
+	o->cap = cap ? cap : 1 << 16;
+	o->data = xmalloc(o->cap);
+	o->len = 0;
+}
+
+void outbuf_flush(struct outbuf *o)
+{
+	if (o->len)
+		write_all(o->fd, o->data, o->len, o->name);
+	o->len = 0;
+}
+
+void outbuf_free(struct outbuf *o)
+{
+	outbuf_flush(o);
+	free(o->data);
+	o->data = NULL;
+}
+
+void outbuf_write_slow(struct outbuf *o, const void *p, size_t n)
+{
+	outbuf_flush(o);
+	if (n >= o->cap) {
+		write_all(o->fd, p, n, o->name);
+		return;
+	}
+	memcpy(o->data, p, n);
+	o->len = n;
+}
+
+int atomic_open(struct atomic_file *a, const char *path)
+{
+	size_t n = strlen(path);
+	a->path = xstrdup(path);
+	a->tmp = xmalloc(n + 16);
+	snprintf(a->tmp, n + 16, "%s.tmp.XXXXXX", path);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0) {
+		int e = errno;
+		free(a->path);
+		free(a->tmp);
+		errno = e;
+		return -1;
+	}
+	/* mkostemp makes 0600 files; give the usual umask-derived mode. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(a->fd, 0666 & ~mask);
+	return 0;
+}
+
+static int fsync_parent_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int atomic_commit(struct atomic_file *a)
+{
+	int r = fsync(a->fd);
+	if (close(a->fd) != 0)
+		r = -1;
+	a->fd = -1;
+	if (r == 0)
+		r = rename(a->tmp, a->path);
+	if (r == 0)
+		r = fsync_parent_dir(a->path);
+	int e = errno;
+	if (r != 0)
+		unlink(a->tmp);
+	free(a->path);
+	free(a->tmp);
+	a->path = a->tmp = NULL;
+	errno = e;
+	return r;
+}
+
+void atomic_abort(struct atomic_file *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->path);
+	free(a->tmp);
+	a->path = a->tmp = NULL;
+	a->fd = -1;
+}

@@ -1,0 +1,64 @@
+/* io.h - I/O that does not lose bytes: full writes that survive EINTR and
+ * short writes, a quiet end on a closed pipe, buffered output to a
+ * descriptor, and atomic file replacement (temp file + fsync + rename). */
+#ifndef SLUICE_IO_H
+#define SLUICE_IO_H
+
+#include <stddef.h>
+#include <string.h>
+#include <sys/types.h>
+
+/* Restores SIGPIPE's default action, so a closed downstream pipe ends the
+ * program silently (as it does cat).  Every main calls it first. */
+void io_quiet_sigpipe(void);
+
+/* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
+ * and ends silently on EPIPE. */
+void write_all(int fd, const void *p, size_t n, const char *name);
+/* Reads up to n bytes, retrying on EINTR and short reads; returns the count
+ * (less than n only at end of input) or -1 on error. */
+ssize_t read_full(int fd, void *p, size_t n);
+
+/* Buffered output to a descriptor. */
+struct outbuf {
+	int fd;
+	const char *name;
+	char *data;
+	size_t len, cap;
+};
+void outbuf_init(struct outbuf *o, int fd, const char *name, size_t cap);
+void outbuf_flush(struct outbuf *o);
+void outbuf_free(struct outbuf *o); /* flushes first */
+void outbuf_write_slow(struct outbuf *o, const void *p, size_t n);
+static inline void outbuf_write(struct outbuf *o, const void *p, size_t n)
+{
+	if (o->cap - o->len >= n) {
+		memcpy(o->data + o->len, p, n);
+		o->len += n;
+	} else {
+		outbuf_write_slow(o, p, n);
+	}
+}
+static inline void outbuf_putc(struct outbuf *o, char c)
+{
+	if (o->len == o->cap)
+		outbuf_flush(o);
+	o->data[o->len++] = c;
+}
+
+/* A file written under a temporary name beside its final path and renamed
+ * into place only when complete, so readers see the old file or the whole
+ * new one, never a prefix. */
+struct atomic_file {
+	int fd;
+	char *path;
+	char *tmp;
+};
+/* Returns 0, or -1 with errno set. */
+int atomic_open(struct atomic_file *a, const char *path);
+/* fsync, rename over path, fsync the directory.  Returns 0 or -1. */
+int atomic_commit(struct atomic_file *a);
+/* Closes and removes the temporary file. */
+void atomic_abort(struct atomic_file *a);
+
+#endif
