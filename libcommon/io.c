@@ -20,6 +20,13 @@ void io_quiet_sigpipe(void)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+void io_grow_pipe(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		fcntl(fd, F_SETPIPE_SZ, 1 << 20); /* best effort: capped by pipe-max-size */
+}
+
 /* Reached only when SIGPIPE is blocked or ignored by something outside
  * us: end the way the default action would have, without a message. */
 static void SLUICE_NORETURN end_on_closed_pipe(void)

@@ -12,6 +12,10 @@
  * program silently (as it does cat).  Every main calls it first. */
 void io_quiet_sigpipe(void);
 
+/* Enlarges the kernel buffer of a pipe (no-op for anything else): with 64 KiB
+ * pipes, the context switches cost more than our framing does. */
+void io_grow_pipe(int fd);
+
 /* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
  * and ends silently on EPIPE. */
 void write_all(int fd, const void *p, size_t n, const char *name);

@@ -237,6 +237,7 @@ struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags)
 		if (*end == '\0' && v > 0)
 			r->max_frame = v;
 	}
+	io_grow_pipe(fd);
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		r->size = (uint64_t)st.st_size;
@@ -535,6 +536,7 @@ struct rec_writer *rec_writer_fdopen(int fd, const char *name)
 	struct rec_writer *w = xcalloc(1, sizeof *w);
 	w->fd = fd;
 	w->name = xstrdup(name);
+	io_grow_pipe(fd);
 	w->cap = WRITER_BUF;
 	w->buf = xmalloc_aligned(w->cap);
 	return w;
