@@ -115,12 +115,12 @@ static void json_verbatim(struct buf *b, const char *s, size_t n)
 static int json_valid(const char *s, size_t n)
 {
 	json_error_t err;
-	json_t *v = json_loadb(s, n, JSON_DECODE_ANY, &err);
+	json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	json_decref(v);
 	return v != NULL;
 }
 
-static void json_vector(struct buf *b, const struct rec_frame *f, const char *input)
+static void json_vector(struct buf *b, const struct rec_frame *f)
 {
 	struct rec_vector v;
 	rec_vector_view(f, &v);
@@ -134,10 +134,23 @@ static void json_vector(struct buf *b, const struct rec_frame *f, const char *in
 	}
 	buf_addc(b, ']');
 	if (v.meta_len) {
-		if (!json_valid(v.meta, v.meta_len))
-			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not valid JSON");
 		buf_adds(b, ",\"metadata\":");
 		json_verbatim(b, v.meta, v.meta_len);
+	}
+}
+
+/* The reader checks layouts, not the JSON text inside json records and
+ * vector metadata: that is checked here, before printing or validating. */
+static void check_json(const struct rec_frame *f, const char *input)
+{
+	if (f->type == REC_JSON) {
+		if (!json_valid((const char *)f->payload, f->payload_len))
+			die_at(REC_E_MALFORMED, input, f->offset, "json record is not valid JSON");
+	} else if (f->type == REC_VECTOR) {
+		struct rec_vector v;
+		rec_vector_view(f, &v);
+		if (v.meta_len && !json_valid(v.meta, v.meta_len))
+			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not valid JSON");
 	}
 }
 
@@ -177,6 +190,7 @@ static void json_sample(struct buf *b, const struct rec_frame *f)
 static void print_jsonl(struct cat *c, const struct rec_frame *f, const char *input)
 {
 	struct buf *b = &c->line;
+	check_json(f, input);
 	buf_clear(b);
 	buf_adds(b, "{\"type\":");
 	jsonw_string(b, rec_type_name(f->type), strlen(rec_type_name(f->type)));
@@ -198,11 +212,9 @@ static void print_jsonl(struct cat *c, const struct rec_frame *f, const char *in
 		json_batch(b, f);
 		break;
 	case REC_VECTOR:
-		json_vector(b, f, input);
+		json_vector(b, f);
 		break;
 	case REC_JSON:
-		if (!json_valid((const char *)f->payload, f->payload_len))
-			die_at(REC_E_MALFORMED, input, f->offset, "json record is not valid JSON");
 		buf_adds(b, ",\"json\":");
 		json_verbatim(b, (const char *)f->payload, f->payload_len);
 		break;
@@ -248,6 +260,7 @@ static int cat_input(struct cat *c, const char *path)
 	struct rec_frame f;
 	const char *input = rec_reader_name(r);
 	uint64_t last = 0;
+	int more = 1;
 	c->st.inputs++;
 	while (rec_next_or_die(r, &f)) {
 		uint64_t now = rec_reader_offset(r);
@@ -280,18 +293,21 @@ static int cat_input(struct cat *c, const char *path)
 		case MODE_STATS:
 			count(&c->st, &f);
 			break;
+		case MODE_VALIDATE:
+			check_json(&f, input);
+			break;
 		default:
 			break;
 		}
 		if (c->limited && c->seen - c->skip >= c->head) {
-			rec_reader_close(r);
-			return 0;
+			more = 0;
+			break;
 		}
 	}
 	c->st.bytes += rec_reader_offset(r);
 	c->st.unknown += rec_reader_skipped(r);
 	rec_reader_close(r);
-	return 1;
+	return more;
 }
 
 static void print_stats(struct cat *c)
@@ -364,7 +380,7 @@ int main(int argc, char **argv)
 		cli_usage_error("--null goes with --text");
 
 	outbuf_init(&c.out, 1, "<stdout>", 1 << 20);
-	progress_init(&c.progress, progress, 0);
+	progress_init(&c.progress, progress, io_total_size(argc - optind, argv + optind));
 	if (optind == argc) {
 		cat_input(&c, "-");
 	} else {

@@ -288,18 +288,6 @@ static void pack_path(struct pack *p, const char *path)
 	buf_free(&child);
 }
 
-static uint64_t total_size(int n, char **paths)
-{
-	uint64_t total = 0;
-	struct stat st;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
-			return 0;
-		total += (uint64_t)st.st_size;
-	}
-	return total;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -359,7 +347,7 @@ int main(int argc, char **argv)
 	}
 	p.w = rec_writer_fdopen(fd, output ? output : "<stdout>");
 	int nin = argc - optind;
-	progress_init(&p.progress, progress, total_size(nin, argv + optind));
+	progress_init(&p.progress, progress, io_total_size(nin, argv + optind));
 	if (p.out != OUT_VECTOR)
 		write_header(&p);
 	if (nin == 0) {

@@ -27,6 +27,18 @@ void io_grow_pipe(int fd)
 		fcntl(fd, F_SETPIPE_SZ, 1 << 20); /* best effort: capped by pipe-max-size */
 }
 
+uint64_t io_total_size(int n, char **paths)
+{
+	uint64_t total = 0;
+	struct stat st;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
 /* Reached only when SIGPIPE is blocked or ignored by something outside
  * us: end the way the default action would have, without a message. */
 static void SLUICE_NORETURN end_on_closed_pipe(void)

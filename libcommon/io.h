@@ -5,6 +5,7 @@
 #define SLUICE_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -15,6 +16,10 @@ void io_quiet_sigpipe(void);
 /* Enlarges the kernel buffer of a pipe (no-op for anything else): with 64 KiB
  * pipes, the context switches cost more than our framing does. */
 void io_grow_pipe(int fd);
+
+/* Total size of the named inputs if all are regular files ("-" is not),
+ * else 0: the denominator of a progress line's ETA. */
+uint64_t io_total_size(int n, char **paths);
 
 /* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
  * and ends silently on EPIPE. */

@@ -16,12 +16,12 @@ static double now_seconds(void)
 
 void progress_init(struct progress *p, enum cli_progress mode, uint64_t total_bytes)
 {
-	p->on = mode == CLI_PROGRESS_ON || (mode == CLI_PROGRESS_AUTO && isatty(2));
+	p->tty = isatty(2);
+	p->on = mode == CLI_PROGRESS_ON || (mode == CLI_PROGRESS_AUTO && p->tty);
 	p->total_bytes = total_bytes;
 	p->bytes = p->records = 0;
 	p->tick = 0;
 	p->start = p->last_draw = now_seconds();
-	p->drawn = 0;
 }
 
 static void human_bytes(char *out, size_t n, double v)
@@ -40,7 +40,7 @@ void progress_draw(struct progress *p, int final)
 	if (!p->on)
 		return;
 	double t = now_seconds();
-	if (!final && t - p->last_draw < 0.25)
+	if (!final && t - p->last_draw < (p->tty ? 0.25 : 5.0))
 		return;
 	p->last_draw = t;
 	double elapsed = t - p->start;
@@ -54,9 +54,8 @@ void progress_draw(struct progress *p, int final)
 		         100.0 * (double)p->bytes / (double)p->total_bytes,
 		         (int)(left / 60), (int)left % 60);
 	}
-	fprintf(stderr, "\r\033[K%s: %s, %llu records, %s/s%s", prog_name(),
-	        done, (unsigned long long)p->records, speed, eta);
-	p->drawn = 1;
+	fprintf(stderr, "%s%s: %s, %llu records, %s/s%s%s", p->tty ? "\r\033[K" : "", prog_name(),
+	        done, (unsigned long long)p->records, speed, eta, p->tty ? "" : "\n");
 }
 
 void progress_end(struct progress *p)
@@ -64,6 +63,6 @@ void progress_end(struct progress *p)
 	if (!p->on)
 		return;
 	progress_draw(p, 1);
-	if (p->drawn)
+	if (p->tty)
 		fputc('\n', stderr);
 }

@@ -1,6 +1,7 @@
 /* progress.h - a one-line progress report on stderr (bytes, records, rate,
  * and ETA when the total is known), redrawn at most a few times a second,
- * shown by default only when stderr is a terminal. */
+ * shown by default only when stderr is a terminal.  Forced on for a file
+ * or pipe (a cron log), it prints plain lines every 5 seconds instead. */
 #ifndef SLUICE_PROGRESS_H
 #define SLUICE_PROGRESS_H
 
@@ -10,11 +11,11 @@
 
 struct progress {
 	int on;
+	int tty; /* redraw in place; otherwise print a plain line every few seconds */
 	uint64_t total_bytes; /* 0 if unknown */
 	uint64_t bytes, records;
 	unsigned tick;
 	double start, last_draw;
-	int drawn;
 };
 
 void progress_init(struct progress *p, enum cli_progress mode, uint64_t total_bytes);

@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# make install and make uninstall honour PREFIX and DESTDIR.
+
+setup() {
+	load '/usr/lib/bats/bats-support/load'
+	load '/usr/lib/bats/bats-assert/load'
+	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	PROGS=$(cd "$TOP/cmd" && ls *.c | sed 's/\.c$//')
+	ROOT=$BATS_TEST_TMPDIR/root
+}
+
+@test "make install puts programs, man pages and completions under DESTDIR/PREFIX" {
+	run make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/opt/sl
+	assert_success
+	for p in $PROGS; do
+		[ -x "$ROOT/opt/sl/bin/$p" ] || fail "no bin/$p"
+		[ -f "$ROOT/opt/sl/share/man/man1/$p.1" ] || fail "no man1/$p.1"
+		[ -f "$ROOT/opt/sl/share/bash-completion/completions/$p" ] || fail "no bash completion for $p"
+		[ -f "$ROOT/opt/sl/share/zsh/site-functions/_$p" ] || fail "no zsh completion for $p"
+		[ -f "$ROOT/opt/sl/share/fish/vendor_completions.d/$p.fish" ] || fail "no fish completion for $p"
+	done
+	[ -f "$ROOT/opt/sl/share/man/man5/sluice-rec.5" ]
+	run "$ROOT/opt/sl/bin/rec-cat" --version
+	assert_output --regexp '^rec-cat \(sluice\) '
+	run mandoc -T utf8 "$ROOT/opt/sl/share/man/man5/sluice-rec.5"
+	assert_success
+	assert_output --partial 'SLR'
+}
+
+@test "make uninstall removes what make install put there" {
+	make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/usr
+	run make -s -C "$TOP" uninstall DESTDIR="$ROOT" PREFIX=/usr
+	assert_success
+	run find "$ROOT" -type f
+	assert_output ''
+}
