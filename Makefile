@@ -68,8 +68,9 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 -include $(LIB_OBJ:.o=.d) $(PROGS:%=$(O)/cmd/%.d)
 
 # The test suite runs twice: on the normal build, and on a clang build with
-# AddressSanitizer and UBSan (which also proves the code is clang -Werror clean).
-check: check-fast check-san
+# AddressSanitizer and UBSan (which also proves the code is clang -Werror clean);
+# then the reader is fuzzed for FUZZ_SECONDS.
+check: check-fast check-san fuzz
 
 check-fast: all
 	SLUICE_BIN=$(abspath $(BIN)) bats --jobs 2 tests
@@ -108,3 +109,19 @@ clean:
 
 .PHONY: all check check-fast check-san bench demo install uninstall clean
 .SECONDARY:
+
+# Fuzz the record reader with libFuzzer (clang), from a corpus of real
+# streams, for FUZZ_SECONDS; make check runs a short round.
+FUZZ_SECONDS ?= 20
+FUZZ_BIN = build/fuzz/rec_reader
+$(FUZZ_BIN): tests/fuzz/rec_reader.c $(LIB_SRC) $(wildcard libcommon/*.h)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+		-o $@ tests/fuzz/rec_reader.c $(LIB_SRC) $(PKG_LIBS) $(LDLIBS_ALL)
+
+fuzz: $(FUZZ_BIN) all
+	bash tests/fuzz/run $(FUZZ_BIN) $(FUZZ_SECONDS)
+
+.PHONY: fuzz
