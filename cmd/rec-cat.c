@@ -141,16 +141,20 @@ static void json_vector(struct buf *b, const struct rec_frame *f)
 
 /* The reader checks layouts, not the JSON text inside json records and
  * vector metadata: that is checked here, before printing or validating. */
-static void check_json(const struct rec_frame *f, const char *input)
+static void check_json(struct cat *c, const struct rec_frame *f, const char *input)
 {
 	if (f->type == REC_JSON) {
-		if (!json_valid((const char *)f->payload, f->payload_len))
+		if (!json_valid((const char *)f->payload, f->payload_len)) {
+			outbuf_flush(&c->out);
 			die_at(REC_E_MALFORMED, input, f->offset, "json record is not valid JSON");
+		}
 	} else if (f->type == REC_VECTOR) {
 		struct rec_vector v;
 		rec_vector_view(f, &v);
-		if (v.meta_len && !json_valid(v.meta, v.meta_len))
+		if (v.meta_len && !json_valid(v.meta, v.meta_len)) {
+			outbuf_flush(&c->out);
 			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not valid JSON");
+		}
 	}
 }
 
@@ -190,7 +194,7 @@ static void json_sample(struct buf *b, const struct rec_frame *f)
 static void print_jsonl(struct cat *c, const struct rec_frame *f, const char *input)
 {
 	struct buf *b = &c->line;
-	check_json(f, input);
+	check_json(c, f, input);
 	buf_clear(b);
 	buf_adds(b, "{\"type\":");
 	jsonw_string(b, rec_type_name(f->type), strlen(rec_type_name(f->type)));
@@ -249,20 +253,35 @@ static void print_header(struct cat *c, struct rec_reader *r)
 	outbuf_putc(&c->out, '\n');
 }
 
+/* rec_next_or_die, but what was printed before a bad frame (or a missing
+ * file) goes out before the error, as cat prints what it read before one. */
+static int next_frame(struct cat *c, struct rec_reader *r, struct rec_frame *f)
+{
+	int got = rec_next(r, f);
+	if (got < 0) {
+		outbuf_flush(&c->out);
+		fprintf(stderr, "%s: %s\n", prog_name(), rec_reader_error(r));
+		exit(-got);
+	}
+	return got;
+}
+
 /* Returns 0 when --head is satisfied and reading should stop. */
 static int cat_input(struct cat *c, const char *path)
 {
 	if (c->limited && c->head == 0)
 		return 0;
 	struct rec_reader *r = rec_reader_open(path, 0);
-	if (!r)
+	if (!r) {
+		outbuf_flush(&c->out);
 		die(REC_E_IO, "%s:", path);
+	}
 	struct rec_frame f;
 	const char *input = rec_reader_name(r);
 	uint64_t last = 0;
 	int more = 1;
 	c->st.inputs++;
-	while (rec_next_or_die(r, &f)) {
+	while (next_frame(c, r, &f)) {
 		uint64_t now = rec_reader_offset(r);
 		progress_add(&c->progress, now - last, f.type != REC_HEADER && f.type != REC_END);
 		last = now;
@@ -294,7 +313,7 @@ static int cat_input(struct cat *c, const char *path)
 			count(&c->st, &f);
 			break;
 		case MODE_VALIDATE:
-			check_json(&f, input);
+			check_json(c, &f, input);
 			break;
 		default:
 			break;

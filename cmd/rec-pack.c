@@ -180,7 +180,7 @@ static void pack_json_line(struct pack *p, const struct rec_frame *f, const stru
 	if (blank(f->payload, f->payload_len))
 		return;
 	json_error_t err;
-	json_t *obj = json_loadb((const char *)f->payload, f->payload_len, 0, &err);
+	json_t *obj = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &err);
 	if (!obj)
 		bad(at, "invalid JSON: %s", err.text);
 	if (!json_is_object(obj))
@@ -288,6 +288,16 @@ static void pack_path(struct pack *p, const char *path)
 	buf_free(&child);
 }
 
+/* The -o file until it is committed: an exit on bad input (or any other
+ * error) removes the temporary file instead of leaving it beside FILE. */
+static struct atomic_file output_file = {.fd = -1};
+
+static void remove_unfinished_output(void)
+{
+	if (output_file.tmp)
+		atomic_abort(&output_file);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -307,7 +317,7 @@ int main(int argc, char **argv)
 	                 .argc = argc, .argv = argv};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *output = NULL;
-	int opt, json_opts = 0;
+	int opt, json_opts = 0, json_rows = 0;
 	io_quiet_sigpipe();
 	while ((opt = getopt_long(argc, argv, "zjfo:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
@@ -319,7 +329,7 @@ int main(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_FIELD: p.field = optarg; json_opts++; break;
 		case OPT_KEY_FIELD: p.key_field = optarg; json_opts++; break;
-		case OPT_JSON: p.out = OUT_JSON; json_opts++; break;
+		case OPT_JSON: p.out = OUT_JSON; json_rows = 1; json_opts++; break;
 		case OPT_VECTOR_FIELD: p.vector_field = optarg; p.out = OUT_VECTOR; json_opts++; break;
 		case OPT_METADATA_FIELD: p.metadata_field = optarg; json_opts++; break;
 		default: cli_usage_error("unhandled option");
@@ -327,7 +337,7 @@ int main(int argc, char **argv)
 	}
 	if (json_opts && p.in != IN_JSONL)
 		cli_usage_error("--field, --key-field, --json, --vector-field and --metadata-field need --jsonl");
-	if (p.out == OUT_JSON && p.vector_field)
+	if (json_rows && p.vector_field)
 		cli_usage_error("--json and --vector-field exclude each other");
 	if (p.metadata_field && !p.vector_field)
 		cli_usage_error("--metadata-field goes with --vector-field");
@@ -336,12 +346,12 @@ int main(int argc, char **argv)
 	if (p.in == IN_FILES && optind == argc)
 		cli_usage_error("--files needs at least one FILE");
 
-	struct atomic_file af = {.fd = -1};
 	int fd = 1;
 	if (output) {
-		if (atomic_open(&af, output) != 0)
+		if (atomic_open(&output_file, output) != 0)
 			die(REC_E_IO, "%s:", output);
-		fd = af.fd;
+		atexit(remove_unfinished_output);
+		fd = output_file.fd;
 	} else if (isatty(1)) {
 		cli_usage_error("refusing to write binary records to a terminal (redirect stdout or use -o)");
 	}
@@ -365,7 +375,7 @@ int main(int argc, char **argv)
 	rec_write_end(p.w);
 	rec_writer_free(p.w);
 	progress_end(&p.progress);
-	if (output && atomic_commit(&af) != 0)
+	if (output && atomic_commit(&output_file) != 0)
 		die(REC_E_IO, "%s:", output);
 	buf_free(&p.scratch);
 	buf_free(&p.key);

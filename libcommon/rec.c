@@ -320,7 +320,11 @@ static size_t fill(struct rec_reader *r, size_t need)
 	}
 	while (r->end - r->start < need) {
 		if (r->end == r->cap) {
-			size_t cap = r->cap * 2 < r->start + need ? r->cap * 2 : r->start + need;
+			/* Double, still only when full of bytes that arrived: growing
+			 * to start + need would add one byte at a time for the line
+			 * reader (it asks for one more than it has), copying the
+			 * buffer per byte of a long line. */
+			size_t cap = r->cap * 2;
 			unsigned char *nb = xmalloc_aligned(cap);
 			memcpy(nb, r->buf, r->end);
 			free(r->buf);
@@ -559,6 +563,7 @@ void rec_writer_flush(struct rec_writer *w)
 {
 	if (w->len)
 		write_all(w->fd, w->buf, w->len, w->name);
+	w->bytes += w->len;
 	w->len = 0;
 }
 

@@ -1,0 +1,79 @@
+# test_helper.bash - common setup for the rec-cat and rec-pack suites.
+#
+# The programs come from $SLUICE_BIN (an absolute bin directory; `make check`
+# runs the suite once on bin/ and once on the sanitized build/san/bin), or
+# the repository's bin/ when it is unset.  It goes first on PATH, so tests
+# call rec-cat and rec-pack by name and error messages read as users see them.
+
+bats_require_minimum_version 1.5.0 # run --separate-stderr, run -N
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+HELPERS=$TOP/tests/helpers
+PY=/usr/bin/python3
+SLUICE_BIN=${SLUICE_BIN:-$TOP/bin}
+case $SLUICE_BIN in
+/*) ;;
+*) SLUICE_BIN=$(cd "$SLUICE_BIN" 2>/dev/null && pwd || echo "$TOP/$SLUICE_BIN") ;;
+esac
+REC_CAT=$SLUICE_BIN/rec-cat
+REC_PACK=$SLUICE_BIN/rec-pack
+
+setup() {
+	[ -x "$REC_CAT" ] && [ -x "$REC_PACK" ] ||
+		fail "no rec-cat/rec-pack in SLUICE_BIN=$SLUICE_BIN (run make first)"
+	export PATH="$SLUICE_BIN:$PATH"
+	unset SLUICE_MAX_FRAME
+	# A directory of the test's own: bats keeps its scratch files (run
+	# --separate-stderr) beside it, in BATS_TEST_TMPDIR, out of `ls`.
+	mkdir "$BATS_TEST_TMPDIR/work"
+	cd "$BATS_TEST_TMPDIR/work"
+}
+
+# mkframes SPEC... : raw frames from the independent Python writer (see
+# tests/helpers/mkframes.py for the SPEC language) on stdout.
+mkframes() { "$PY" "$HELPERS/mkframes.py" "$@"; }
+
+# frame_offset FILE N : byte offset of the Nth frame (0 = the header) of FILE.
+frame_offset() {
+	"$PY" "$HELPERS/mkframes.py" --list "$1" | sed -n "$(($2 + 1))p" | cut -d' ' -f1
+}
+
+# flip_byte FILE OFFSET : invert every bit of one byte of FILE, in place.
+flip_byte() {
+	"$PY" - "$1" "$2" <<-'EOF'
+		import sys
+		path, at = sys.argv[1], int(sys.argv[2])
+		data = bytearray(open(path, "rb").read())
+		data[at] ^= 0xFF
+		open(path, "wb").write(data)
+	EOF
+}
+
+# filesize FILE
+filesize() { stat -c %s "$1"; }
+
+# After `run --separate-stderr`: the exit status is $1 and stderr is exactly
+# the one line $2 (so it is one line, and nothing else was said).
+assert_error() {
+	assert_equal "$status" "$1"
+	assert_equal "$stderr" "$2"
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+# After `run --separate-stderr`: nothing at all on stderr.
+assert_no_stderr() {
+	assert_equal "$stderr" ""
+}
+
+# json_get FILE EXPR : evaluate a Python expression over the JSON document
+# `j` read from FILE and print the result (json-encoded if not a string).
+json_get() {
+	"$PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
+}
