@@ -112,12 +112,14 @@ static void json_verbatim(struct buf *b, const char *s, size_t n)
 			b->data[i] = ' ';
 }
 
-static int json_valid(const char *s, size_t n)
+/* json records and vector metadata must hold one JSON object (sluice-rec(5)). */
+static int json_object_text(const char *s, size_t n)
 {
 	json_error_t err;
-	json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	json_t *v = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+	int ok = json_is_object(v);
 	json_decref(v);
-	return v != NULL;
+	return ok;
 }
 
 static void json_vector(struct buf *b, const struct rec_frame *f)
@@ -144,16 +146,16 @@ static void json_vector(struct buf *b, const struct rec_frame *f)
 static void check_json(struct cat *c, const struct rec_frame *f, const char *input)
 {
 	if (f->type == REC_JSON) {
-		if (!json_valid((const char *)f->payload, f->payload_len)) {
+		if (!json_object_text((const char *)f->payload, f->payload_len)) {
 			outbuf_flush(&c->out);
-			die_at(REC_E_MALFORMED, input, f->offset, "json record is not valid JSON");
+			die_at(REC_E_MALFORMED, input, f->offset, "json record is not a JSON object");
 		}
 	} else if (f->type == REC_VECTOR) {
 		struct rec_vector v;
 		rec_vector_view(f, &v);
-		if (v.meta_len && !json_valid(v.meta, v.meta_len)) {
+		if (v.meta_len && !json_object_text(v.meta, v.meta_len)) {
 			outbuf_flush(&c->out);
-			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not valid JSON");
+			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not a JSON object");
 		}
 	}
 }
@@ -246,11 +248,16 @@ static void count(struct stats *st, const struct rec_frame *f)
 	}
 }
 
+/* One line whatever the producer's layout, like every other rec-cat output;
+ * the reader has checked that the header is a JSON object. */
 static void print_header(struct cat *c, struct rec_reader *r)
 {
-	const char *h = rec_reader_header(r);
-	outbuf_write(&c->out, h, strlen(h));
-	outbuf_putc(&c->out, '\n');
+	json_t *h = json_loads(rec_reader_header(r), JSON_ALLOW_NUL, NULL);
+	buf_clear(&c->line);
+	jsonw_value(&c->line, h);
+	buf_addc(&c->line, '\n');
+	outbuf_write(&c->out, c->line.data, c->line.len);
+	json_decref(h);
 }
 
 /* rec_next_or_die, but what was printed before a bad frame (or a missing
@@ -375,7 +382,7 @@ int main(int argc, char **argv)
 	struct cat c = {.mode = MODE_JSONL, .delim = '\n'};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	int opt, modes = 0;
-	io_quiet_sigpipe();
+	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "tzscn:H" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;

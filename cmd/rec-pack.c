@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,8 @@ struct pack {
 	struct buf scratch, key;
 	float *vec;
 	size_t vec_cap;
+	/* The -o file and its temporary, kept out of --files walks. */
+	struct stat output_ids[2];
 	struct progress progress;
 };
 
@@ -221,6 +224,12 @@ static void pack_lines(struct pack *p, const char *path)
 	while (rec_next_or_die(r, &f)) {
 		at.line++;
 		at.offset = f.offset;
+		/* Editors on some systems start UTF-8 files with a byte-order mark. */
+		if (p->in == IN_JSONL && at.line == 1 && f.payload_len >= 3 &&
+		    memcmp(f.payload, "\xEF\xBB\xBF", 3) == 0) {
+			f.payload += 3;
+			f.payload_len -= 3;
+		}
 		if (p->in == IN_JSONL)
 			pack_json_line(p, &f, &at);
 		else
@@ -258,17 +267,31 @@ static int skip_entry(const struct dirent *d)
 	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-static void pack_path(struct pack *p, const char *path)
+/* Named paths are read whatever they are (a user may mean /dev/stdin);
+ * inside a walked directory only regular files are read, symlinked
+ * directories are not followed (no loops) and FIFOs are never opened (no
+ * hang), and our own output file is left out. */
+static void pack_path(struct pack *p, const char *path, int named)
 {
 	struct stat st;
 	if (strcmp(path, "-") == 0)
 		die(REC_E_USAGE, "--files reads named files, not stdin");
-	if (stat(path, &st) != 0)
-		die(REC_E_IO, "%s:", path);
+	if (stat(path, &st) != 0) {
+		if (named)
+			die(REC_E_IO, "%s:", path);
+		return; /* a dangling symlink in a tree */
+	}
+	for (int i = 0; !named && i < 2; i++)
+		if (st.st_dev == p->output_ids[i].st_dev && st.st_ino == p->output_ids[i].st_ino)
+			return;
 	if (!S_ISDIR(st.st_mode)) {
-		pack_file(p, path);
+		if (named || S_ISREG(st.st_mode))
+			pack_file(p, path);
 		return;
 	}
+	struct stat lst;
+	if (!named && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		return;
 	struct dirent **names;
 	int n = scandir(path, &names, skip_entry, alphasort);
 	if (n < 0)
@@ -281,7 +304,7 @@ static void pack_path(struct pack *p, const char *path)
 			buf_addc(&child, '/');
 		buf_adds(&child, names[i]->d_name);
 		buf_addc(&child, '\0');
-		pack_path(p, child.data);
+		pack_path(p, child.data, 0);
 		free(names[i]);
 	}
 	free(names);
@@ -296,6 +319,16 @@ static void remove_unfinished_output(void)
 {
 	if (output_file.tmp)
 		atomic_abort(&output_file);
+}
+
+/* Ctrl-C or a kill does not run atexit handlers: unlink (async-signal
+ * safe) and die of the same signal. */
+static void remove_output_on_signal(int sig)
+{
+	if (output_file.tmp)
+		unlink(output_file.tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int main(int argc, char **argv)
@@ -318,7 +351,7 @@ int main(int argc, char **argv)
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *output = NULL;
 	int opt, json_opts = 0, json_rows = 0;
-	io_quiet_sigpipe();
+	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "zjfo:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;
@@ -351,7 +384,13 @@ int main(int argc, char **argv)
 		if (atomic_open(&output_file, output) != 0)
 			die(REC_E_IO, "%s:", output);
 		atexit(remove_unfinished_output);
+		int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+			signal(sigs[i], remove_output_on_signal);
 		fd = output_file.fd;
+		if (stat(output, &p.output_ids[0]) != 0)
+			memset(&p.output_ids[0], 0, sizeof p.output_ids[0]);
+		fstat(fd, &p.output_ids[1]);
 	} else if (isatty(1)) {
 		cli_usage_error("refusing to write binary records to a terminal (redirect stdout or use -o)");
 	}
@@ -365,7 +404,7 @@ int main(int argc, char **argv)
 	} else {
 		for (int i = optind; i < argc; i++) {
 			if (p.in == IN_FILES)
-				pack_path(&p, argv[i]);
+				pack_path(&p, argv[i], 1);
 			else
 				pack_lines(&p, argv[i]);
 		}

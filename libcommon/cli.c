@@ -9,7 +9,15 @@
 #include <stdlib.h>
 
 #include "die.h"
+#include "io.h"
 #include "rec.h"
+
+void cli_init(int argc, char **argv)
+{
+	if (argc > 0)
+		argv[0] = (char *)prog_name();
+	io_quiet_sigpipe();
+}
 
 void cli_usage_error(const char *fmt, ...)
 {

@@ -28,6 +28,11 @@ enum {
 
 enum cli_progress { CLI_PROGRESS_AUTO, CLI_PROGRESS_ON, CLI_PROGRESS_OFF };
 
+/* First thing in every main: getopt's own messages name the program as
+ * "prog:" rather than by the path it was run as, and a closed downstream
+ * pipe ends the program silently. */
+void cli_init(int argc, char **argv);
+
 /* Handles the common options; returns 1 if opt was one of them.  -h prints
  * usage to stdout and exits 0; an unknown option exits 2. */
 int cli_common(int opt, const char *usage, enum cli_progress *progress);

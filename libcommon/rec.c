@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "die.h"
 #include "io.h"
 
@@ -209,6 +210,17 @@ static const char *check_layout(int type, int dtype, const unsigned char *p, siz
 	}
 }
 
+uint64_t rec_max_frame(void)
+{
+	const char *env = getenv("SLUICE_MAX_FRAME");
+	if (!env || !*env)
+		return REC_DEFAULT_MAX_FRAME;
+	uint64_t v = cli_parse_u64(env, "SLUICE_MAX_FRAME", 1);
+	if (v == 0)
+		cli_usage_error("SLUICE_MAX_FRAME: the frame limit must be positive");
+	return v;
+}
+
 /* ---- reader ---- */
 
 enum reader_state { ST_START, ST_IN_STREAM, ST_AFTER_END, ST_LINES };
@@ -237,14 +249,7 @@ struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags)
 	r->name = xstrdup(name);
 	r->cap = 1 << 20;
 	r->buf = xmalloc_aligned(r->cap);
-	r->max_frame = REC_DEFAULT_MAX_FRAME;
-	const char *env = getenv("SLUICE_MAX_FRAME");
-	if (env && *env) {
-		char *end;
-		unsigned long long v = strtoull(env, &end, 10);
-		if (*end == '\0' && v > 0)
-			r->max_frame = v;
-	}
+	r->max_frame = rec_max_frame();
 	io_grow_pipe(fd);
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -543,7 +548,7 @@ struct rec_writer {
 	char *name;
 	unsigned char *buf;
 	size_t cap, len;
-	uint64_t count, bytes;
+	uint64_t count, bytes, max_frame;
 };
 
 #define WRITER_BUF (1u << 20)
@@ -554,6 +559,7 @@ struct rec_writer *rec_writer_fdopen(int fd, const char *name)
 	w->fd = fd;
 	w->name = xstrdup(name);
 	io_grow_pipe(fd);
+	w->max_frame = rec_max_frame();
 	w->cap = WRITER_BUF;
 	w->buf = xmalloc_aligned(w->cap);
 	return w;
@@ -599,8 +605,10 @@ void rec_writev(struct rec_writer *w, int type, int dtype, const char *key, size
 		payload_len += pieces[i].len;
 	if (key_len > REC_MAX_KEY)
 		die(REC_E_IO, "record key of %zu bytes is over the %u-byte limit", key_len, REC_MAX_KEY);
-	if (payload_len > UINT32_MAX)
-		die(REC_E_TOO_LARGE, "record of %zu bytes is over the format's 4 GiB frame limit", payload_len);
+	/* Never write what readers will refuse. */
+	if (payload_len > UINT32_MAX || payload_len > w->max_frame)
+		die(REC_E_TOO_LARGE, "record of %zu bytes is over the %llu-byte frame limit (set SLUICE_MAX_FRAME to raise it)",
+		    payload_len, (unsigned long long)(w->max_frame < UINT32_MAX ? w->max_frame : UINT32_MAX));
 	size_t body = rec_pad8(key_len) + rec_pad8(payload_len);
 	size_t total = REC_FRAME_HEAD + body;
 	if (type != REC_HEADER && type != REC_END)

@@ -65,6 +65,10 @@ enum rec_status {
 	REC_E_MALFORMED = 8, /* frames out of order, bad counts, bad payload layout */
 };
 
+/* The payload size limit readers and writers hold to: SLUICE_MAX_FRAME
+ * (bytes, k/M/G suffixes) or 1 GiB.  A bad value is a usage error. */
+uint64_t rec_max_frame(void);
+
 const char *rec_type_name(int type);   /* "text", ...; NULL if unknown */
 int rec_type_from_name(const char *name); /* -1 if unknown */
 const char *rec_dtype_name(int dtype);  /* "u16", ...; NULL if unknown */

@@ -327,15 +327,21 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 @test "a json record that is not JSON: status 8 when printed and when validated" {
 	mkframes header 'json:{"a":' end > s.rec
 	run --separate-stderr rec-cat s.rec
-	assert_error 8 "rec-cat: s.rec:88: json record is not valid JSON"
+	assert_error 8 "rec-cat: s.rec:88: json record is not a JSON object"
 	run --separate-stderr rec-cat --validate s.rec
-	assert_error 8 "rec-cat: s.rec:88: json record is not valid JSON"
+	assert_error 8 "rec-cat: s.rec:88: json record is not a JSON object"
+}
+
+@test "a json record holding valid JSON that is not an object: status 8" {
+	mkframes header 'json:[1,2]' end > s.rec
+	run --separate-stderr rec-cat s.rec
+	assert_error 8 "rec-cat: s.rec:88: json record is not a JSON object"
 }
 
 @test "vector metadata that is not JSON: status 8" {
 	mkframes header 'vector:1,2:{oops}' end > s.rec
 	run --separate-stderr rec-cat --validate s.rec
-	assert_error 8 "rec-cat: s.rec:88: vector metadata is not valid JSON"
+	assert_error 8 "rec-cat: s.rec:88: vector metadata is not a JSON object"
 }
 
 # ---- pipelines ------------------------------------------------------------
@@ -456,6 +462,13 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 	assert_equal "${#lines[@]}" 2
 	assert_equal "${lines[1]}" '{"kind":"tokens","vocab":50257}'
 	assert_regex "${lines[0]}" '^\{"format":"sluice-rec","version":1,"kind":"text","lineage":\[\{"prog":"rec-pack",'
+}
+
+@test "--header prints a pretty-printed header on one line" {
+	mkframes $'header:{\n  "kind": "text",\n  "note": "x"\n}' end > s.rec
+	run --separate-stderr rec-cat --header s.rec
+	assert_success
+	assert_output '{"kind":"text","note":"x"}'
 }
 
 @test "--stats reports counts, bytes, tokens and the header as JSON" {
@@ -612,7 +625,7 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 }
 
 @test "jsonl: every line of a mixed stream is one valid JSON object" {
-	mkframes header 'text:a\x00b' tokens16:1 batch16:1:0:5 vector:0.5:{} 'json:[1,\n2]' 'sample:a=\x00' end > s.rec
+	mkframes header 'text:a\x00b' tokens16:1 batch16:1:0:5 vector:0.5:{} 'json:{"a":[1,\n2]}' 'sample:a=\x00' end > s.rec
 	rec-cat s.rec > out.jsonl
 	run "$PY" -c '
 import json, sys

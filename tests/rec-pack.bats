@@ -50,9 +50,9 @@ load test_helper
 }
 
 @test "a line over SLUICE_MAX_FRAME: status 7" {
-	printf 'short\n0123456789abcdef\nshort\n' > in.txt
-	SLUICE_MAX_FRAME=10 run --separate-stderr rec-pack in.txt
-	assert_error 7 "rec-pack: in.txt:6: line longer than the 10-byte frame limit (set SLUICE_MAX_FRAME)"
+	{ echo short; head -c 300 /dev/zero | tr '\0' x; printf '\nshort\n'; } > in.txt
+	SLUICE_MAX_FRAME=250 run --separate-stderr rec-pack in.txt
+	assert_error 7 "rec-pack: in.txt:6: line longer than the 250-byte frame limit (set SLUICE_MAX_FRAME)"
 }
 
 # ---- JSON lines -----------------------------------------------------------
@@ -190,6 +190,64 @@ load test_helper
 	assert_output "$(printf '%s\n' '{"type":"text","key":"y.txt","text":"y"}' '{"type":"text","key":"d/x","text":"x"}')"
 }
 
+@test "--files: a walk skips symlinked directories (no loop), FIFOs (no hang) and dangling links" {
+	mkdir -p tree/sub
+	printf 'a' > tree/a.txt
+	printf 'b' > tree/sub/b.txt
+	ln -s .. tree/sub/loop
+	ln -s a.txt tree/link.txt
+	ln -s nowhere tree/dangling
+	mkfifo tree/fifo
+	run --separate-stderr timeout 10 rec-pack --files tree -o s.rec
+	assert_success
+	assert_no_stderr
+	run rec-cat s.rec
+	assert_output "$(printf '%s\n' '{"type":"text","key":"tree/a.txt","text":"a"}' \
+		'{"type":"text","key":"tree/link.txt","text":"a"}' '{"type":"text","key":"tree/sub/b.txt","text":"b"}')"
+}
+
+@test "--files -o inside the walked directory leaves out its own output, old and new" {
+	printf 'a' > a.txt
+	rec-pack --files . -o out.rec
+	rec-pack --files . -o out.rec
+	run rec-cat out.rec
+	assert_output '{"type":"text","key":"./a.txt","text":"a"}'
+}
+
+@test "--files: a file over SLUICE_MAX_FRAME is refused (status 7), never written for readers to reject" {
+	head -c 3000 /dev/zero > big
+	SLUICE_MAX_FRAME=1k run --separate-stderr rec-pack --files big -o s.rec
+	assert_error 7 "rec-pack: record of 3000 bytes is over the 1024-byte frame limit (set SLUICE_MAX_FRAME to raise it)"
+	assert_equal "$(ls)" "big"
+}
+
+@test "a SLUICE_MAX_FRAME that is not a size is a usage error, not silently ignored" {
+	SLUICE_MAX_FRAME=lots run --separate-stderr rec-pack < /dev/null
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "rec-pack: SLUICE_MAX_FRAME: 'lots' is not a non-negative number"
+}
+
+@test "--jsonl: a UTF-8 byte-order mark before the first object is not part of it" {
+	printf '\xef\xbb\xbf{"text":"bom"}\n{"text":"two"}\n' | rec-pack --jsonl > s.rec
+	run rec-cat --text s.rec
+	assert_output "$(printf 'bom\ntwo')"
+}
+
+@test "an interrupted -o run leaves neither FILE nor its temp file" {
+	mkfifo slow
+	rec-pack -o out.rec slow &
+	pid=$!
+	exec 5>slow # rec-pack is now blocked reading the FIFO
+	for _ in $(seq 50); do ls out.rec.tmp.* >/dev/null 2>&1 && break; sleep 0.1; done
+	ls out.rec.tmp.* >/dev/null
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 5>&-
+	assert_equal "$st" 143
+	assert_equal "$(ls)" "slow"
+}
+
 # ---- -o FILE --------------------------------------------------------------
 
 @test "-o FILE writes the whole stream there and nothing to stdout, no temp file left" {
@@ -255,6 +313,12 @@ load test_helper
 	run --separate-stderr rec-pack --files < /dev/null
 	assert_equal "$status" 2
 	assert_equal "${stderr_lines[0]}" "rec-pack: --files needs at least one FILE"
+}
+
+@test "getopt's messages name the program, not the path it was run by" {
+	run --separate-stderr "$REC_PACK" --bogus
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "rec-pack: unrecognized option '--bogus'"
 }
 
 @test "usage: an unknown option exits 2" {
