@@ -10,8 +10,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(shell pkg-config --exists openblas && echo yes),)
 $(error OpenBLAS not found by pkg-config: install libopenblas-dev)
 endif
-ifeq ($(shell pkg-config --exists jansson libxxhash && echo yes),)
-$(error jansson or xxhash not found by pkg-config: install libjansson-dev libxxhash-dev)
+ifeq ($(shell pkg-config --exists $(PKGS) && echo yes),)
+$(error some of $(PKGS) not found by pkg-config: see .ci/run for the Debian packages)
 endif
 
 ifeq ($(SAN),1)

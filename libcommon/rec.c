@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "die.h"
 #include "io.h"
+#include "source.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "sluice records are little-endian and read in place; big-endian hosts are not supported"
@@ -226,7 +227,8 @@ uint64_t rec_max_frame(void)
 enum reader_state { ST_START, ST_IN_STREAM, ST_AFTER_END, ST_LINES };
 
 struct rec_reader {
-	int fd, own_fd, flags, delim;
+	struct source src;
+	int flags, delim;
 	char *name;
 	unsigned char *buf; /* 64-aligned; frames start at 8-aligned positions */
 	size_t cap, start, end;
@@ -238,10 +240,10 @@ struct rec_reader {
 	char err[512];
 };
 
-struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags)
+struct rec_reader *rec_reader_source_open(struct source src, const char *name, int flags)
 {
 	struct rec_reader *r = xcalloc(1, sizeof *r);
-	r->fd = fd;
+	r->src = src;
 	r->flags = flags;
 	r->delim = '\n';
 	if (flags & REC_READ_LINES_ONLY)
@@ -250,33 +252,28 @@ struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags)
 	r->cap = 1 << 20;
 	r->buf = xmalloc_aligned(r->cap);
 	r->max_frame = rec_max_frame();
-	io_grow_pipe(fd);
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		r->size = (uint64_t)st.st_size;
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	}
+	r->size = src.size;
 	return r;
+}
+
+struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags)
+{
+	return rec_reader_source_open(source_fd(fd, 0), name, flags);
 }
 
 struct rec_reader *rec_reader_open(const char *path, int flags)
 {
-	if (!path || strcmp(path, "-") == 0)
-		return rec_reader_fdopen(0, "<stdin>", flags);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct source src;
+	if (source_open(&src, path) != 0)
 		return NULL;
-	struct rec_reader *r = rec_reader_fdopen(fd, path, flags);
-	r->own_fd = 1;
-	return r;
+	return rec_reader_source_open(src, !path || strcmp(path, "-") == 0 ? "<stdin>" : path, flags);
 }
 
 void rec_reader_close(struct rec_reader *r)
 {
 	if (!r)
 		return;
-	if (r->own_fd)
-		close(r->fd);
+	source_close(&r->src);
 	free(r->buf);
 	free(r->name);
 	free(r->header);
@@ -336,12 +333,9 @@ static size_t fill(struct rec_reader *r, size_t need)
 			r->buf = nb;
 			r->cap = cap;
 		}
-		ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
+		ssize_t got = source_read(&r->src, r->buf + r->end, r->cap - r->end);
+		if (got < 0)
 			return (size_t)-1;
-		}
 		if (got == 0) {
 			r->eof = 1;
 			break;
@@ -409,7 +403,7 @@ static int next_line(struct rec_reader *r, struct rec_frame *f)
 			            (unsigned long long)r->max_frame);
 		scanned = avail;
 		if (fill(r, avail + 1) == (size_t)-1)
-			return fail(r, REC_E_IO, rec_reader_offset(r), "read error: %s", strerror(errno));
+			return fail(r, REC_E_IO, rec_reader_offset(r), "read error: %s", source_error(&r->src));
 	}
 }
 
@@ -434,7 +428,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		size_t avail = fill(r, REC_FRAME_HEAD);
 		uint64_t off = rec_reader_offset(r);
 		if (avail == (size_t)-1)
-			return fail(r, REC_E_IO, off, "read error: %s", strerror(errno));
+			return fail(r, REC_E_IO, off, "read error: %s", source_error(&r->src));
 		if (avail == 0) {
 			if (r->state == ST_AFTER_END)
 				return 0;
@@ -474,7 +468,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		size_t total = REC_FRAME_HEAD + body;
 		avail = fill(r, total);
 		if (avail == (size_t)-1)
-			return fail(r, REC_E_IO, off, "read error: %s", strerror(errno));
+			return fail(r, REC_E_IO, off, "read error: %s", source_error(&r->src));
 		if (avail < total)
 			return fail(r, REC_E_TRUNCATED, off,
 			            "truncated frame: its head promises %zu bytes, the input ends after %zu",

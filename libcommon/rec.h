@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "source.h"
+
 #define REC_MAGIC "\x89SLR"
 #define REC_FRAME_HEAD 24
 #define REC_MAX_KEY 65535u
@@ -138,6 +140,9 @@ struct rec_reader;
  * cannot be opened. */
 struct rec_reader *rec_reader_open(const char *path, int flags);
 struct rec_reader *rec_reader_fdopen(int fd, const char *name, int flags);
+/* Reads from any byte source (a decompressor, an HTTP body); the reader
+ * owns src and closes it. */
+struct rec_reader *rec_reader_source_open(struct source src, const char *name, int flags);
 void rec_reader_close(struct rec_reader *r);
 
 /* Next frame (header, data and end frames; unknown types are skipped).
