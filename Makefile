@@ -49,6 +49,16 @@ PROG_BIN := $(PROGS:%=$(BIN)/%)
 
 all: $(PROG_BIN)
 
+# Test-only programs (tests/helpers/*.c) linked against the library; the
+# suites find them through $$SLUICE_TEST_BIN.
+TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
+TEST_HELPERS    := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/%)
+test-helpers: $(TEST_HELPERS)
+
+$(O)/tests/%: tests/helpers/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -72,12 +82,12 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 # then the reader is fuzzed for FUZZ_SECONDS.
 check: check-fast check-san fuzz
 
-check-fast: all
-	SLUICE_BIN=$(abspath $(BIN)) bats --jobs 2 tests
+check-fast: all test-helpers
+	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats --jobs 2 tests
 
 check-san:
-	$(MAKE) SAN=1 CC=clang O=build/san BIN=build/san/bin all
-	SLUICE_BIN=$(abspath build/san/bin) SLUICE_SANITIZED=1 \
+	$(MAKE) SAN=1 CC=clang O=build/san BIN=build/san/bin all test-helpers
+	SLUICE_BIN=$(abspath build/san/bin) SLUICE_TEST_BIN=$(abspath build/san/tests) SLUICE_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bats --jobs 2 tests
 
@@ -110,18 +120,19 @@ clean:
 .PHONY: all check check-fast check-san bench demo install uninstall clean
 .SECONDARY:
 
-# Fuzz the record reader with libFuzzer (clang), from a corpus of real
-# streams, for FUZZ_SECONDS; make check runs a short round.
+# Fuzz targets (tests/fuzz/*.c, libFuzzer + ASan + UBSan) from corpora of
+# real inputs, FUZZ_SECONDS each; make check runs a short round of each.
 FUZZ_SECONDS ?= 20
-FUZZ_BIN = build/fuzz/rec_reader
-$(FUZZ_BIN): tests/fuzz/rec_reader.c $(LIB_SRC) $(wildcard libcommon/*.h)
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard libcommon/*.h)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-		-o $@ tests/fuzz/rec_reader.c $(LIB_SRC) $(PKG_LIBS) $(LDLIBS_ALL)
+		-o $@ $< $(LIB_SRC) $(PKG_LIBS) $(LDLIBS_ALL)
 
 fuzz: $(FUZZ_BIN) all
-	bash tests/fuzz/run $(FUZZ_BIN) $(FUZZ_SECONDS)
+	for f in $(FUZZ_BIN); do bash tests/fuzz/run $$f $(FUZZ_SECONDS) || exit 1; done
 
-.PHONY: fuzz
+.PHONY: fuzz test-helpers
