@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,26 +310,6 @@ static void pack_path(struct pack *p, const char *path, int named)
 	buf_free(&child);
 }
 
-/* The -o file until it is committed: an exit on bad input (or any other
- * error) removes the temporary file instead of leaving it beside FILE. */
-static struct atomic_file output_file = {.fd = -1};
-
-static void remove_unfinished_output(void)
-{
-	if (output_file.tmp)
-		atomic_abort(&output_file);
-}
-
-/* Ctrl-C or a kill does not run atexit handlers: unlink (async-signal
- * safe) and die of the same signal. */
-static void remove_output_on_signal(int sig)
-{
-	if (output_file.tmp)
-		unlink(output_file.tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -350,6 +329,7 @@ int main(int argc, char **argv)
 	                 .argc = argc, .argv = argv};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *output = NULL;
+	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
 	int opt, json_opts = 0, json_rows = 0;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "zjfo:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -383,10 +363,7 @@ int main(int argc, char **argv)
 	if (output) {
 		if (atomic_open(&output_file, output) != 0)
 			die(REC_E_IO, "%s:", output);
-		atexit(remove_unfinished_output);
-		int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-			signal(sigs[i], remove_output_on_signal);
+		atomic_guard(&output_file);
 		fd = output_file.fd;
 		if (stat(output, &p.output_ids[0]) != 0)
 			memset(&p.output_ids[0], 0, sizeof p.output_ids[0]);

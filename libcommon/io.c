@@ -184,3 +184,32 @@ void atomic_abort(struct atomic_file *a)
 	a->path = a->tmp = NULL;
 	a->fd = -1;
 }
+
+/* The file atomic_guard watches.  Exit and signal handlers take no
+ * argument, so this is the one piece of process-wide state in the library;
+ * it stands for the output file that the program's main owns. */
+static struct atomic_file *guarded;
+
+static void remove_guarded_at_exit(void)
+{
+	if (guarded && guarded->tmp)
+		atomic_abort(guarded);
+}
+
+static void remove_guarded_on_signal(int sig)
+{
+	if (guarded && guarded->tmp)
+		unlink(guarded->tmp); /* async-signal-safe, unlike atomic_abort */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void atomic_guard(struct atomic_file *a)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	if (!guarded)
+		atexit(remove_guarded_at_exit);
+	guarded = a;
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		signal(sigs[i], remove_guarded_on_signal);
+}

@@ -69,5 +69,9 @@ int atomic_open(struct atomic_file *a, const char *path);
 int atomic_commit(struct atomic_file *a);
 /* Closes and removes the temporary file. */
 void atomic_abort(struct atomic_file *a);
+/* Removes a's temporary file if the program exits (a die() on bad input)
+ * or is ended by SIGINT, SIGTERM or SIGHUP before atomic_commit.  For a
+ * program's one output file: a must live until the program ends. */
+void atomic_guard(struct atomic_file *a);
 
 #endif
