@@ -55,6 +55,12 @@ TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPERS    := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/%)
 test-helpers: $(TEST_HELPERS)
 
+# The real writers the tests compare against (DuckDB, arrow-rs), from npm.
+NODE_DEPS = tests/node/node_modules/.package-lock.json
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund
+test-deps: $(NODE_DEPS)
+
 $(O)/tests/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
@@ -82,10 +88,10 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 # then the reader is fuzzed for FUZZ_SECONDS.
 check: check-fast check-san fuzz
 
-check-fast: all test-helpers
+check-fast: all test-helpers test-deps
 	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats --jobs 2 tests
 
-check-san:
+check-san: test-deps
 	$(MAKE) SAN=1 CC=clang O=build/san BIN=build/san/bin all test-helpers
 	SLUICE_BIN=$(abspath build/san/bin) SLUICE_TEST_BIN=$(abspath build/san/tests) SLUICE_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -125,14 +131,20 @@ clean:
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard libcommon/*.h)
+FUZZ_FLAGS = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -MMD -MP \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+# The library is compiled once for all fuzz targets.
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-		-o $@ $< $(LIB_SRC) $(PKG_LIBS) $(LDLIBS_ALL)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) $(LDLIBS_ALL)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
 fuzz: $(FUZZ_BIN) all
 	for f in $(FUZZ_BIN); do bash tests/fuzz/run $$f $(FUZZ_SECONDS) || exit 1; done
 
-.PHONY: fuzz test-helpers
+.PHONY: fuzz test-helpers test-deps

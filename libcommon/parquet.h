@@ -1,0 +1,99 @@
+/* parquet.h - our own Parquet reader: the footer, the schema, and one
+ * top-level field of one row group at a time, decoded into cells.
+ *
+ * It reads through a random-access source (struct pq_source), never a file
+ * descriptor, so the same code reads a local file or HTTP byte ranges; each
+ * column chunk is one read of one byte range, and pq_field_ranges() says
+ * which ranges a field needs so a caller can prefetch them.  Memory is
+ * bounded by what one row group's selected fields decode to; a field whose
+ * row group would decode to more than 1 GiB, or a column chunk claiming
+ * more than 2^25 values, is refused as an error rather than allocated.
+ *
+ * Cells.  A field whose values are strings (STRING/UTF8/ENUM/JSON, at the
+ * top level and not repeated) comes out as PQ_CELLS_STRING: the bytes as
+ * stored.  Unannotated BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY fields come out as
+ * PQ_CELLS_BINARY.  Everything else is PQ_CELLS_JSON, one JSON text per cell:
+ *   booleans and integers (any width and signedness) as JSON numbers;
+ *   FLOAT/DOUBLE in their shortest round-trip form, NaN and Inf as null;
+ *   DECIMAL as an exact JSON number with `scale` digits after the point;
+ *   DATE as "YYYY-MM-DD";
+ *   TIMESTAMP (millis/micros/nanos, and INT96) as "YYYY-MM-DD HH:MM:SS" with
+ *     a fraction of as many digits as the unit has, trailing zeros dropped
+ *     (DuckDB's style); a UTC-adjusted one ends in "+00"; INT96 is read as
+ *     nanoseconds (DuckDB cuts it to microseconds: the two agree whenever the
+ *     writer, like Spark, stored whole microseconds);
+ *   TIME as "HH:MM:SS" with the same fraction rule;
+ *   UUID as its 8-4-4-4-12 hex form; FLOAT16 as a number;
+ *   binary inside nested values as a base64 JSON string; strings as JSON
+ *     strings (invalid UTF-8 becomes U+FFFD);
+ *   LIST as an array, STRUCT as an object, MAP as an object when its keys
+ *     are strings and as [{"key":..,"value":..},...] otherwise;
+ *   nulls at any depth as null.
+ * A null top-level cell has is_null set and an empty text.
+ *
+ * Pages that carry the optional CRC-32 are checked against it.
+ *
+ * Errors are one line naming the file, and where it applies the column and
+ * the byte offset of the page: "data.parquet: column text: page at byte
+ * 1234: snappy: damaged data". */
+#ifndef SLUICE_PARQUET_H
+#define SLUICE_PARQUET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pq_source {
+	void *ctx;
+	/* Reads exactly len bytes at offset into buf: 0, or -1 with a one-line message in err. */
+	int (*read_at)(void *ctx, uint64_t offset, void *buf, size_t len, char *err, size_t errn);
+	uint64_t size;    /* total bytes */
+	const char *name; /* for messages */
+};
+
+struct pq_file;
+
+/* Reads and checks the footer and schema: NULL + message on failure.  The
+ * source must outlive the pq_file. */
+struct pq_file *pq_open(const struct pq_source *src, char *err, size_t errn);
+/* A pread-backed source for a local file; pq_source_close() frees it. */
+int pq_open_path(struct pq_source *out, const char *path, char *err, size_t errn);
+/* A source over bytes in memory (not copied; they must outlive it). */
+void pq_source_memory(struct pq_source *out, const void *data, size_t len, const char *name);
+void pq_source_close(struct pq_source *src);
+void pq_close(struct pq_file *f);
+
+int64_t pq_num_rows(const struct pq_file *f);
+int pq_num_row_groups(const struct pq_file *f);
+int64_t pq_row_group_rows(const struct pq_file *f, int rg);
+int pq_num_fields(const struct pq_file *f); /* top-level fields */
+const char *pq_field_name(const struct pq_file *f, int i);
+/* For --info: "string", "int64", "timestamp[us]", "decimal(10,2)",
+ * "list<struct<role: string, content: string>>", "map<string, int32>", ... */
+const char *pq_field_type(const struct pq_file *f, int i);
+int pq_field_index(const struct pq_file *f, const char *name); /* -1 if none */
+const char *pq_created_by(const struct pq_file *f);           /* "" if unknown */
+
+struct pq_range {
+	uint64_t offset, length;
+};
+/* Byte ranges of the field's column chunks in rg (one per leaf column);
+ * returns the count, which may exceed max (only max are written), or -1
+ * for a bad rg or field. */
+int pq_field_ranges(const struct pq_file *f, int rg, int field, struct pq_range *out, int max);
+
+enum pq_cell_kind { PQ_CELLS_STRING, PQ_CELLS_BINARY, PQ_CELLS_JSON };
+struct pq_cells { /* one top-level field over one row group */
+	int64_t n;
+	enum pq_cell_kind kind;
+	const uint8_t *is_null;  /* n bytes, 1 = null */
+	const uint64_t *offsets; /* n + 1: cell i is data[offsets[i] .. offsets[i+1]) */
+	const char *data;
+};
+/* The kind of cells pq_read_field gives for a field, without reading. */
+enum pq_cell_kind pq_field_kind(const struct pq_file *f, int field);
+/* Decodes field `field` of row group rg: 0, or -1 with a one-line message.
+ * Cells stay valid until the next pq_read_field for that field or pq_close. */
+int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, char *err,
+                  size_t errn);
+
+#endif

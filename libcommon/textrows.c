@@ -1,0 +1,230 @@
+/* textrows.c - see textrows.h */
+#include "textrows.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "die.h"
+#include "jsonw.h"
+
+#define INITIAL_CAP (1u << 20)
+#define DEFAULT_MAX_ROW ((size_t)1 << 30)
+
+struct textrows {
+	struct source src;
+	char *name;
+	int paragraphs, allow_bad_utf8;
+	size_t max_row;
+	unsigned char *buf;
+	size_t cap, start, end;
+	uint64_t base; /* input offset of buf[0] */
+	int eof, first;
+	uint64_t line; /* of the next line */
+	uint64_t row_line, row_off;
+	struct buf para;
+	int failed;
+	char err[512];
+};
+
+static int fail(struct textrows *t, uint64_t off, uint64_t line, const char *fmt, ...)
+	SLUICE_PRINTF(4, 5);
+static int fail(struct textrows *t, uint64_t off, uint64_t line, const char *fmt, ...)
+{
+	int n = snprintf(t->err, sizeof t->err, "%s:%llu: line %llu: ", t->name,
+	                 (unsigned long long)off, (unsigned long long)line);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof t->err)
+		vsnprintf(t->err + n, sizeof t->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	t->failed = 1;
+	return -1;
+}
+
+static int fill(struct textrows *t)
+{
+	if (t->eof)
+		return 0;
+	if (t->start > 0) {
+		memmove(t->buf, t->buf + t->start, t->end - t->start);
+		t->base += t->start;
+		t->end -= t->start;
+		t->start = 0;
+	}
+	if (t->end == t->cap) {
+		t->cap *= 2;
+		t->buf = xrealloc(t->buf, t->cap);
+	}
+	ssize_t got = source_read(&t->src, t->buf + t->end, t->cap - t->end);
+	if (got < 0)
+		return fail(t, t->base + t->end, t->line, "%s", source_error(&t->src));
+	if (got == 0)
+		t->eof = 1;
+	t->end += (size_t)got;
+	return 0;
+}
+
+static size_t utf8_bad_at(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = utf8_valid_prefix(s + i, n - i < 4 ? n - i : 4);
+		if (!k)
+			return i;
+		i += k;
+	}
+	return n;
+}
+
+/* Next physical line: 1 with *p and *n (line ending stripped) and *off, 0 at
+ * the end, -1 on error.  The view is valid until the next call. */
+static int next_line(struct textrows *t, const unsigned char **p, size_t *n, uint64_t *off)
+{
+	if (t->first) {
+		t->first = 0;
+		while (t->end - t->start < 3 && !t->eof)
+			if (fill(t) < 0)
+				return -1;
+		if (t->end - t->start >= 3 && memcmp(t->buf + t->start, "\xEF\xBB\xBF", 3) == 0)
+			t->start += 3;
+	}
+	size_t scanned = 0;
+	for (;;) {
+		unsigned char *s = t->buf + t->start;
+		size_t avail = t->end - t->start;
+		unsigned char *nl = memchr(s + scanned, '\n', avail - scanned);
+		if (nl || (t->eof && avail > 0)) {
+			size_t len = nl ? (size_t)(nl - s) : avail;
+			if (len > t->max_row)
+				return fail(t, t->base + t->start, t->line, "line longer than %zu bytes",
+				            t->max_row);
+			*p = s;
+			*off = t->base + t->start;
+			t->start += nl ? len + 1 : len;
+			if (nl && len > 0 && s[len - 1] == '\r')
+				len--;
+			*n = len;
+			if (!t->allow_bad_utf8) {
+				size_t bad = utf8_bad_at(s, len);
+				if (bad < len)
+					return fail(t, *off + bad, t->line, "invalid UTF-8");
+			}
+			t->line++;
+			return 1;
+		}
+		if (t->eof)
+			return 0;
+		if (avail > t->max_row)
+			return fail(t, t->base + t->start, t->line, "line longer than %zu bytes", t->max_row);
+		scanned = avail;
+		if (fill(t) < 0)
+			return -1;
+	}
+}
+
+int textrows_open(struct textrows **out, struct source src, const char *name,
+                  const struct textrows_opts *opts, char *err, size_t errn)
+{
+	struct textrows *t = xcalloc(1, sizeof *t);
+	t->src = src;
+	t->name = xstrdup(name ? name : "<input>");
+	t->paragraphs = opts && opts->paragraphs;
+	t->allow_bad_utf8 = opts && opts->allow_invalid_utf8;
+	t->max_row = opts && opts->max_row ? opts->max_row : DEFAULT_MAX_ROW;
+	t->cap = INITIAL_CAP;
+	t->buf = xmalloc(t->cap);
+	t->line = 1;
+	t->first = 1;
+	(void)err;
+	(void)errn;
+	*out = t;
+	return 0;
+}
+
+static int paragraph(struct textrows *t, const char **text, size_t *len)
+{
+	const unsigned char *p;
+	size_t n;
+	uint64_t off;
+	int rc;
+	buf_clear(&t->para);
+	int have = 0;
+	for (;;) {
+		uint64_t line = t->line;
+		rc = next_line(t, &p, &n, &off);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || n == 0) {
+			if (rc == 0 || have)
+				break;
+			continue; /* blank lines before a paragraph */
+		}
+		if (!have) {
+			have = 1;
+			t->row_line = line;
+			t->row_off = off;
+		} else {
+			if (t->para.len + 1 + n > t->max_row)
+				return fail(t, t->row_off, t->row_line, "paragraph longer than %zu bytes",
+				            t->max_row);
+			buf_addc(&t->para, '\n');
+		}
+		buf_add(&t->para, p, n);
+	}
+	if (!have)
+		return 0;
+	*text = t->para.data ? t->para.data : "";
+	*len = t->para.len;
+	return 1;
+}
+
+int textrows_next(struct textrows *t, const char **text, size_t *len, char *err, size_t errn)
+{
+	int rc;
+	if (t->failed) {
+		rc = -1;
+	} else if (t->paragraphs) {
+		rc = paragraph(t, text, len);
+	} else {
+		const unsigned char *p;
+		uint64_t line = t->line;
+		rc = next_line(t, &p, len, &t->row_off);
+		if (rc > 0) {
+			*text = (const char *)p;
+			t->row_line = line;
+		}
+	}
+	if (rc < 0 && err && errn)
+		snprintf(err, errn, "%s", t->err);
+	return rc;
+}
+
+uint64_t textrows_line(const struct textrows *t) { return t->row_line; }
+uint64_t textrows_offset(const struct textrows *t) { return t->row_off; }
+const char *textrows_name(const struct textrows *t) { return t->name; }
+
+void textrows_close(struct textrows *t)
+{
+	if (!t)
+		return;
+	source_close(&t->src);
+	buf_free(&t->para);
+	free(t->name);
+	free(t->buf);
+	free(t);
+}

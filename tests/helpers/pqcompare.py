@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""pqcompare.py EXPECTED ACTUAL - compares two files of JSON lines, the
+rows DuckDB reads from a parquet file (EXPECTED) and the rows pq-dump
+prints (ACTUAL), value by value after parsing both.  The only
+normalisations, each for a documented difference of representation:
+
+  * numbers compare as exact decimals (so DuckDB's 1.5 equals our DECIMAL
+    text 1.50, and 1e300 equals 1e+300); failing that, two numbers are
+    equal when they round to the same float32, because DuckDB prints a
+    FLOAT column widened to double (0.1428571492433548) where we print
+    the float's own shortest form (0.14285715);
+  * a MAP whose keys are not strings: DuckDB prints an object with the
+    keys turned into strings, we print [{"key":k,"value":v},...]; ours is
+    turned into DuckDB's form before comparing.
+
+Prints the first difference and exits 1, or exits 0 when equal."""
+import json
+import struct
+import sys
+from decimal import Decimal
+
+
+def f32(d):
+    try:
+        return struct.pack('<f', float(d))
+    except OverflowError:
+        return None
+
+
+def same(e, a, path):
+    if isinstance(e, Decimal) and isinstance(a, Decimal):
+        if e == a:
+            return None
+        x, y = f32(e), f32(a)
+        if x is not None and x == y:
+            return None
+        return path
+    if isinstance(e, dict) and isinstance(a, list) and all(
+            isinstance(x, dict) and set(x) == {'key', 'value'} for x in a):
+        a = {(k if isinstance(k, str) else str(k)): v
+             for k, v in ((x['key'], x['value']) for x in a)}
+    if type(e) is not type(a):
+        return path
+    if isinstance(e, dict):
+        if list(e) != list(a):
+            return path + ' (keys %s vs %s)' % (list(e), list(a))
+        for k in e:
+            p = same(e[k], a[k], path + '.' + k)
+            if p:
+                return p
+        return None
+    if isinstance(e, list):
+        if len(e) != len(a):
+            return path + ' (lengths %d vs %d)' % (len(e), len(a))
+        for i, (x, y) in enumerate(zip(e, a)):
+            p = same(x, y, '%s[%d]' % (path, i))
+            if p:
+                return p
+        return None
+    return None if e == a else path
+
+
+def load(path):
+    with open(path, encoding='utf-8') as fp:
+        return [json.loads(line, parse_float=Decimal, parse_int=Decimal) for line in fp]
+
+
+def main():
+    exp, act = load(sys.argv[1]), load(sys.argv[2])
+    if len(exp) != len(act):
+        print('row counts differ: expected %d, got %d' % (len(exp), len(act)))
+        return 1
+    for i, (e, a) in enumerate(zip(exp, act)):
+        p = same(e, a, 'row')
+        if p:
+            print('row %d differs at %s\n  expected: %s\n  got:      %s' % (
+                i, p, json.dumps(e, default=str)[:2000], json.dumps(a, default=str)[:2000]))
+            return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
