@@ -289,7 +289,8 @@ static uint64_t file_xxh3(const char *path)
 	return h;
 }
 
-static void write_header(struct stream *s)
+/* r: the first file, whose schema names the columns; NULL when there is none. */
+static void write_header(struct stream *s, struct rows *r)
 {
 	json_t *h = header_new(NULL, s->json_rows ? "json" : "text", s->argc, s->argv);
 	json_t *sources = json_array();
@@ -316,11 +317,25 @@ static void write_header(struct stream *s)
 	json_object_set_new(h, "files", files);
 	if (s->text_field)
 		json_object_set_new(h, "field", json_string(s->text_field));
+	/* The columns of the dataset (from the first file's schema) with their
+	 * types, so a consumer knows what the rows were cut from. */
+	json_t *cols = json_array();
+	if (r) {
+		const char *const *names, *const *types;
+		int n = rows_schema(r, &names, &types);
+		for (int i = 0; i < n; i++) {
+			json_t *c = json_object();
+			json_object_set_new(c, "name", json_string(names[i]));
+			json_object_set_new(c, "type", types[i] ? json_string(types[i]) : json_null());
+			json_array_append_new(cols, c);
+		}
+	}
+	json_object_set_new(h, "columns", cols);
 	if (s->nfields && s->json_rows) {
-		json_t *cols = json_array();
+		json_t *sel = json_array();
 		for (int i = 0; i < s->nfields; i++)
-			json_array_append_new(cols, json_string(s->fields[i]));
-		json_object_set_new(h, "columns", cols);
+			json_array_append_new(sel, json_string(s->fields[i]));
+		json_object_set_new(h, "fields", sel);
 	}
 	if (s->key_field)
 		json_object_set_new(h, "key_field", json_string(s->key_field));
@@ -555,7 +570,7 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 	if (s->key_field)
 		check_field_exists(r, in->path, s->key_field);
 	if (!s->header_written) {
-		write_header(s);
+		write_header(s, r);
 		s->header_written = 1;
 	}
 	if (unit_shard)
@@ -671,7 +686,7 @@ static void stream(struct stream *s)
 	for (size_t i = 0; i < nchosen && more; i++)
 		more = stream_file(s, &chosen[i], unit_base[i], unit_shard);
 	if (!s->header_written) {
-		write_header(s);
+		write_header(s, NULL);
 		s->header_written = 1;
 	}
 	if (s->shuffled) {

@@ -259,8 +259,8 @@ setup() {
 	printf '{"text":"a"}\n' > d.jsonl
 	hf-stream --min-chars 1 d.jsonl > s.rec
 	rec-cat --header s.rec > h.json
-	run json_get h.json 'j["kind"], j["split"], j["field"], j["filters"], j["files"][0]["path"], j["files"][0]["size"]'
-	assert_output '["text", "train", "text", {"min_chars": 1}, "d.jsonl", 13]'
+	run json_get h.json 'j["kind"], j["split"], j["field"], j["filters"], j["files"][0]["path"], j["files"][0]["size"], j["columns"]'
+	assert_output '["text", "train", "text", {"min_chars": 1}, "d.jsonl", 13, [{"name": "text", "type": "string"}]]'
 	want=$("$PY" -c 'import sys, xxhash; print(xxhash.xxh3_64(open(sys.argv[1], "rb").read()).hexdigest())' d.jsonl)
 	run json_get h.json 'j["files"][0]["xxh3"]'
 	assert_output "$want"
