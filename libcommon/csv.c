@@ -19,9 +19,9 @@
 
 #include "decomp.h"
 #include "die.h"
+#include "inbuf.h"
 #include "jsonw.h"
 
-#define INITIAL_CAP (1u << 20)
 #define DEFAULT_MAX_ROW ((size_t)1 << 30)
 
 enum { S_START, S_UNQ, S_Q, S_QQ };
@@ -35,16 +35,13 @@ struct fld {
 };
 
 struct csv_reader {
-	struct source src;
+	struct inbuf in; /* in.start: the current row's first byte */
 	char *name;
 	unsigned char delim;
 	int allow_bad_utf8;
 	size_t max_row;
 
-	unsigned char *buf;
-	size_t cap, start, end; /* start: the current row's first byte */
-	uint64_t base;          /* input offset of buf[0] */
-	int eof, pending_lf, first;
+	int pending_lf, first;
 
 	uint64_t line; /* physical line of the next row */
 	uint64_t row_line, row_off;
@@ -64,52 +61,20 @@ static int fail(struct csv_reader *r, uint64_t off, uint64_t line, const char *f
 	SLUICE_PRINTF(4, 5);
 static int fail(struct csv_reader *r, uint64_t off, uint64_t line, const char *fmt, ...)
 {
-	int n = snprintf(r->err, sizeof r->err, "%s:%llu: line %llu: ", r->name,
-	                 (unsigned long long)off, (unsigned long long)line);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof r->err)
-		vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+	inbuf_vfmt_error(r->err, sizeof r->err, r->name, off, line, fmt, ap);
 	va_end(ap);
 	r->failed = 1;
 	return -1;
 }
 
-/* Reads more input, first moving the current row to the buffer start and
- * doubling the buffer when the row fills it.  Returns 0 (r->eof set at the
- * end) or -1 on a read error. */
-static int fill(struct csv_reader *r)
+/* At least n unread bytes unless the input ends first (in.eof set);
+ * 0, or -1 on a read error. */
+static int fill(struct csv_reader *r, size_t n)
 {
-	if (r->eof)
-		return 0;
-	if (r->start > 0) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->base += r->start;
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->end == r->cap) {
-		size_t cap = r->cap * 2;
-		if (cap < r->cap)
-			return fail(r, r->base, r->line, "row too large");
-		r->buf = xrealloc(r->buf, cap);
-		r->cap = cap;
-	}
-	ssize_t got = source_read(&r->src, r->buf + r->end, r->cap - r->end);
-	if (got < 0)
-		return fail(r, r->base + r->end, r->line, "%s", source_error(&r->src));
-	if (got == 0)
-		r->eof = 1;
-	r->end += (size_t)got;
-	return 0;
-}
-
-/* At least n unread bytes from start unless the input ends first. */
-static int ensure(struct csv_reader *r, size_t n)
-{
-	while (r->end - r->start < n && !r->eof)
-		if (fill(r) < 0)
-			return -1;
+	if (inbuf_fill(&r->in, n) < 0)
+		return fail(r, inbuf_end_offset(&r->in), r->line, "%s", inbuf_error(&r->in));
 	return 0;
 }
 
@@ -178,7 +143,7 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 	return n;
 }
 
-/* Parses one row from r->start.  Returns 1 with the fields in r->f,
+/* Parses one row from r->in.start.  Returns 1 with the fields in r->f,
  * *rowlen its bytes before the line ending and *used its bytes with it;
  * 0 at the end of input; -1 on error.  *nl gets the line breaks inside
  * quoted fields. */
@@ -190,8 +155,8 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 	*nl = 0;
 	r->nf = 0;
 	for (;;) {
-		const unsigned char *p = r->buf + r->start;
-		const size_t e = r->end - r->start;
+		const unsigned char *p = inbuf_ptr(&r->in);
+		const size_t e = inbuf_avail(&r->in);
 		for (;;) {
 			if (st == S_START) {
 				if (i == e)
@@ -260,7 +225,7 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 			fl |= F_REWRITE;
 			st = S_UNQ;
 		}
-		if (r->eof) {
+		if (r->in.eof) {
 			switch (st) {
 			case S_START:
 				if (r->nf == 0)
@@ -271,7 +236,7 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 				push(r, fs, i - fs, fl);
 				break;
 			case S_Q:
-				return fail(r, r->base + r->start + fs, r->line + (count_nl(p, fs)),
+				return fail(r, inbuf_offset(&r->in) + fs, r->line + (count_nl(p, fs)),
 				            "quoted field not closed before the end of input");
 			default:
 				if (fl & F_REWRITE)
@@ -283,8 +248,8 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 			return 1;
 		}
 		if (e > r->max_row)
-			return fail(r, r->base + r->start, r->line, "row longer than %zu bytes", r->max_row);
-		if (fill(r) < 0)
+			return fail(r, inbuf_offset(&r->in), r->line, "row longer than %zu bytes", r->max_row);
+		if (fill(r, e + 1) < 0)
 			return -1;
 	}
 }
@@ -320,32 +285,31 @@ static int next_row(struct csv_reader *r)
 {
 	for (;;) {
 		if (r->pending_lf) {
-			if (ensure(r, 1) < 0)
+			if (fill(r, 1) < 0)
 				return -1;
-			if (r->end > r->start && r->buf[r->start] == '\n')
-				r->start++;
+			if (inbuf_avail(&r->in) > 0 && *inbuf_ptr(&r->in) == '\n')
+				inbuf_consume(&r->in, 1);
 			r->pending_lf = 0;
 		}
 		if (r->first) {
 			r->first = 0;
-			if (ensure(r, 3) < 0)
-				return -1;
-			if (r->end - r->start >= 3 && memcmp(r->buf + r->start, "\xEF\xBB\xBF", 3) == 0)
-				r->start += 3;
+			if (inbuf_skip_bom(&r->in) < 0)
+				return fail(r, inbuf_end_offset(&r->in), r->line, "%s",
+				            inbuf_error(&r->in));
 		}
 		size_t rowlen = 0, used = 0;
 		uint64_t nl;
 		int rc = parse_row(r, &rowlen, &used, &nl);
 		if (rc <= 0)
 			return rc;
-		unsigned char *p = r->buf + r->start;
+		unsigned char *p = inbuf_ptr(&r->in);
 		r->row_line = r->line;
-		r->row_off = r->base + r->start;
+		r->row_off = inbuf_offset(&r->in);
 		if (rowlen > r->max_row)
 			return fail(r, r->row_off, r->row_line, "row longer than %zu bytes", r->max_row);
 		r->line += 1 + nl;
 		if (rowlen == 0) { /* an empty line */
-			r->start += used;
+			inbuf_consume(&r->in, used);
 			continue;
 		}
 		if (!r->allow_bad_utf8) {
@@ -362,7 +326,7 @@ static int next_row(struct csv_reader *r)
 			if (f->flags & F_REWRITE)
 				f->len = rewrite(p + f->off, f->len);
 		}
-		r->start += used;
+		inbuf_consume(&r->in, used);
 		return 1;
 	}
 }
@@ -377,7 +341,7 @@ int csv_open(struct csv_reader **out, struct source src, const char *name,
              const struct csv_opts *opts, char *err, size_t errn)
 {
 	struct csv_reader *r = xcalloc(1, sizeof *r);
-	r->src = src;
+	inbuf_init(&r->in, src);
 	r->name = xstrdup(name ? name : "<input>");
 	r->delim = ',';
 	if (opts && opts->delim) {
@@ -390,8 +354,6 @@ int csv_open(struct csv_reader **out, struct source src, const char *name,
 	}
 	r->allow_bad_utf8 = opts && opts->allow_invalid_utf8;
 	r->max_row = opts && opts->max_row ? opts->max_row : DEFAULT_MAX_ROW;
-	r->cap = INITIAL_CAP;
-	r->buf = xmalloc(r->cap);
 	r->line = 1;
 	r->first = 1;
 	int rc = next_row(r);
@@ -408,7 +370,7 @@ int csv_open(struct csv_reader **out, struct source src, const char *name,
 		r->cols = xcalloc(r->ncols, sizeof *r->cols);
 		r->colmem = xmalloc(total ? total : 1);
 		char *w = r->colmem;
-		const unsigned char *p = r->buf + r->row_off - r->base;
+		const unsigned char *p = r->in.buf + r->row_off - r->in.base;
 		for (size_t k = 0; k < r->nf; k++) {
 			memcpy(w, p + r->f[k].off, r->f[k].len);
 			w[r->f[k].len] = '\0';
@@ -441,7 +403,7 @@ int csv_next(struct csv_reader *r, const struct csv_field **row, char *err, size
 	}
 	if (rc == 0)
 		return 0;
-	const char *p = (const char *)r->buf + (r->row_off - r->base);
+	const char *p = (const char *)r->in.buf + (r->row_off - r->in.base);
 	for (size_t k = 0; k < r->nf; k++)
 		r->row[k] = (struct csv_field){p + r->f[k].off, r->f[k].len};
 	*row = r->row;
@@ -452,9 +414,8 @@ void csv_close(struct csv_reader *r)
 {
 	if (!r)
 		return;
-	source_close(&r->src);
+	inbuf_free(&r->in);
 	free(r->name);
-	free(r->buf);
 	free(r->f);
 	free(r->row);
 	free(r->cols);

@@ -18,10 +18,10 @@
 #include "buf.h"
 #include "decomp.h"
 #include "die.h"
+#include "inbuf.h"
 #include "jsonw.h"
 #include "textrows.h"
 
-#define INITIAL_CAP (1u << 20)
 #define DEFAULT_MAX_ROW ((size_t)1 << 30)
 
 enum kind { K_EMPTY, K_LINES, K_ARRAY, K_OBJECT };
@@ -34,13 +34,11 @@ struct jsonrows {
 	size_t max_row;
 	struct textrows *lines;
 
-	struct source src;
-	int have_src;
-	unsigned char *buf;
-	size_t cap, start, end;
-	uint64_t base; /* input offset of buf[0] */
-	int eof;
-	uint64_t line; /* physical line of buf[start] */
+	/* A document's bytes (unused for JSON lines).  Unread bytes move to
+	 * the front only when the buffer is full, so a small document keeps
+	 * its first byte at buf[0]. */
+	struct inbuf in;
+	uint64_t line; /* physical line of in.buf[in.start] */
 	int astate;
 	size_t index; /* rows returned so far */
 
@@ -57,39 +55,19 @@ static int fail(struct jsonrows *j, uint64_t off, uint64_t line, const char *fmt
 	SLUICE_PRINTF(4, 5);
 static int fail(struct jsonrows *j, uint64_t off, uint64_t line, const char *fmt, ...)
 {
-	int n = snprintf(j->err, sizeof j->err, "%s:%llu: line %llu: ", j->name,
-	                 (unsigned long long)off, (unsigned long long)line);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof j->err)
-		vsnprintf(j->err + n, sizeof j->err - (size_t)n, fmt, ap);
+	inbuf_vfmt_error(j->err, sizeof j->err, j->name, off, line, fmt, ap);
 	va_end(ap);
 	j->failed = 1;
 	return -1;
 }
 
-/* Reads more, moving unread bytes to the front only when the buffer is
- * full, so a small document keeps its first byte at buf[0]. */
+/* Reads more, unless the input has ended; 0, or -1 on a read error. */
 static int fill(struct jsonrows *j)
 {
-	if (j->eof)
-		return 0;
-	if (j->end == j->cap && j->start > 0) {
-		memmove(j->buf, j->buf + j->start, j->end - j->start);
-		j->base += j->start;
-		j->end -= j->start;
-		j->start = 0;
-	}
-	if (j->end == j->cap) {
-		j->cap *= 2;
-		j->buf = xrealloc(j->buf, j->cap);
-	}
-	ssize_t got = source_read(&j->src, j->buf + j->end, j->cap - j->end);
-	if (got < 0)
-		return fail(j, j->base + j->end, j->line, "%s", source_error(&j->src));
-	if (got == 0)
-		j->eof = 1;
-	j->end += (size_t)got;
+	if (inbuf_more(&j->in) < 0)
+		return fail(j, inbuf_end_offset(&j->in), j->line, "%s", inbuf_error(&j->in));
 	return 0;
 }
 
@@ -154,16 +132,16 @@ static size_t plain_run(const unsigned char *p, const unsigned char *end)
 static int peek_token(struct jsonrows *j, unsigned char *c)
 {
 	for (;;) {
-		while (j->start < j->end) {
-			unsigned char b = j->buf[j->start];
+		while (j->in.start < j->in.end) {
+			unsigned char b = j->in.buf[j->in.start];
 			if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
 				*c = b;
 				return 1;
 			}
 			j->line += b == '\n';
-			j->start++;
+			inbuf_consume(&j->in, 1);
 		}
-		if (j->eof)
+		if (j->in.eof)
 			return 0;
 		if (fill(j) < 0)
 			return -1;
@@ -179,8 +157,8 @@ static int scan_value(struct jsonrows *j, size_t *len)
 	int instr = 0, esc = 0;
 	size_t depth = 0;
 	for (;;) {
-		const unsigned char *p = j->buf + j->start;
-		size_t e = j->end - j->start;
+		const unsigned char *p = inbuf_ptr(&j->in);
+		size_t e = inbuf_avail(&j->in);
 		while (i < e) {
 			if (instr) {
 				if (esc) {
@@ -214,13 +192,13 @@ static int scan_value(struct jsonrows *j, size_t *len)
 			}
 		}
 		if (i > j->max_row)
-			return fail(j, j->base + j->start, j->line, "array element longer than %zu bytes",
+			return fail(j, inbuf_offset(&j->in), j->line, "array element longer than %zu bytes",
 			            j->max_row);
-		if (j->eof)
-			return fail(j, j->base + j->start, j->line,
+		if (j->in.eof)
+			return fail(j, inbuf_offset(&j->in), j->line,
 			            "invalid JSON: input ends inside row %zu of the array", j->index + 1);
 		if (e > j->max_row)
-			return fail(j, j->base + j->start, j->line, "array element longer than %zu bytes",
+			return fail(j, inbuf_offset(&j->in), j->line, "array element longer than %zu bytes",
 			            j->max_row);
 		if (fill(j) < 0)
 			return -1;
@@ -570,7 +548,7 @@ static int next_array(struct jsonrows *j)
 		int rc = peek_token(j, &c);
 		if (rc < 0)
 			return -1;
-		uint64_t off = j->base + j->start;
+		uint64_t off = inbuf_offset(&j->in);
 		if (j->astate == A_DONE) {
 			if (rc == 0)
 				return 0;
@@ -580,12 +558,12 @@ static int next_array(struct jsonrows *j)
 			return fail(j, off, j->line, "invalid JSON: the array is not closed");
 		if (j->astate == A_AFTER) {
 			if (c == ',') {
-				j->start++;
+				inbuf_consume(&j->in, 1);
 				j->astate = A_NEXT;
 				continue;
 			}
 			if (c == ']') {
-				j->start++;
+				inbuf_consume(&j->in, 1);
 				j->astate = A_DONE;
 				continue;
 			}
@@ -593,7 +571,7 @@ static int next_array(struct jsonrows *j)
 			            j->index);
 		}
 		if (c == ']' && j->astate == A_FIRST) {
-			j->start++;
+			inbuf_consume(&j->in, 1);
 			j->astate = A_DONE;
 			continue;
 		}
@@ -603,8 +581,8 @@ static int next_array(struct jsonrows *j)
 		size_t len = 0;
 		if (scan_value(j, &len) < 0)
 			return -1;
-		const unsigned char *p = j->buf + j->start;
-		off = j->base + j->start;
+		const unsigned char *p = inbuf_ptr(&j->in);
+		off = inbuf_offset(&j->in);
 		size_t bad = utf8_bad_at(p, len);
 		if (bad < len)
 			return fail(j, off + bad, j->line + count_nl(p, bad), "invalid UTF-8");
@@ -617,7 +595,7 @@ static int next_array(struct jsonrows *j)
 		j->row_line = j->line;
 		j->row_off = off;
 		j->line += count_nl(p, len);
-		j->start += len;
+		inbuf_consume(&j->in, len);
 		j->astate = A_AFTER;
 		j->index++;
 		return 1;
@@ -741,19 +719,19 @@ static int pick_list(struct jsonrows *j, const char *field)
  * or, with more values after it, JSON lines. */
 static int open_object(struct jsonrows *j, const struct jsonrows_opts *opts)
 {
-	while (!j->eof) {
-		if (j->end - j->start > j->max_row)
-			return fail(j, j->base + j->start, j->line, "JSON document longer than %zu bytes",
+	while (!j->in.eof) {
+		if (inbuf_avail(&j->in) > j->max_row)
+			return fail(j, inbuf_offset(&j->in), j->line, "JSON document longer than %zu bytes",
 			            j->max_row);
 		if (fill(j) < 0)
 			return -1;
 	}
-	const unsigned char *p = j->buf + j->start;
-	size_t n = j->end - j->start;
+	const unsigned char *p = inbuf_ptr(&j->in);
+	size_t n = inbuf_avail(&j->in);
 	if (n > j->max_row)
-		return fail(j, j->base + j->start, j->line, "JSON document longer than %zu bytes",
+		return fail(j, inbuf_offset(&j->in), j->line, "JSON document longer than %zu bytes",
 		            j->max_row);
-	j->row_off = j->base + j->start;
+	j->row_off = inbuf_offset(&j->in);
 	j->row_line = j->line;
 	json_error_t e;
 	json_t *v = json_loadb((const char *)p, n, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &e);
@@ -776,10 +754,10 @@ static int open_object(struct jsonrows *j, const struct jsonrows_opts *opts)
 	 * we still hold it (so line numbers count from there), to the JSON
 	 * lines reader. */
 	struct memsrc *m = xcalloc(1, sizeof *m);
-	size_t from = j->base == 0 ? 0 : j->start;
-	m->len = j->end - from;
+	size_t from = j->in.base == 0 ? 0 : j->in.start;
+	m->len = j->in.end - from;
 	m->data = xmalloc(m->len ? m->len : 1);
-	memcpy(m->data, j->buf + from, m->len);
+	memcpy(m->data, j->in.buf + from, m->len);
 	struct source s = {m, mem_read, NULL, mem_close, m->len};
 	struct textrows_opts to = {0, 0, j->max_row};
 	if (textrows_open(&j->lines, s, j->name, &to, j->err, sizeof j->err) < 0)
@@ -807,14 +785,9 @@ int jsonrows_open(struct jsonrows **out, struct source src, const char *name,
 		rc = textrows_open(&j->lines, src, j->name, &to, j->err, sizeof j->err);
 		j->kind = K_LINES;
 	} else {
-		j->src = src;
-		j->have_src = 1;
-		j->cap = INITIAL_CAP;
-		j->buf = xmalloc(j->cap);
-		while (j->end < 3 && !j->eof && rc == 0)
-			rc = fill(j);
-		if (rc == 0 && j->end >= 3 && memcmp(j->buf, "\xEF\xBB\xBF", 3) == 0)
-			j->start = 3;
+		inbuf_init(&j->in, src);
+		if (inbuf_skip_bom(&j->in) < 0)
+			rc = fail(j, inbuf_end_offset(&j->in), j->line, "%s", inbuf_error(&j->in));
 		unsigned char c = 0;
 		int got = rc < 0 ? -1 : peek_token(j, &c);
 		if (got < 0) {
@@ -823,11 +796,11 @@ int jsonrows_open(struct jsonrows **out, struct source src, const char *name,
 			j->kind = K_EMPTY;
 		} else if (c == '[') {
 			j->kind = K_ARRAY;
-			j->start++;
+			inbuf_consume(&j->in, 1);
 		} else if (c == '{') {
 			rc = open_object(j, opts);
 		} else {
-			rc = fail(j, j->base + j->start, j->line,
+			rc = fail(j, inbuf_offset(&j->in), j->line,
 			          "invalid JSON: a JSON file must hold an array or an object");
 		}
 	}
@@ -871,11 +844,9 @@ void jsonrows_close(struct jsonrows *j)
 		return;
 	drop_cur(j);
 	textrows_close(j->lines);
-	if (j->have_src)
-		source_close(&j->src);
+	inbuf_free(&j->in);
 	json_decref(j->doc);
 	buf_free(&j->scratch);
-	free(j->buf);
 	free(j->name);
 	free(j);
 }

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
+#include "inbuf.h"
 #include "io.h"
 #include "source.h"
 
@@ -227,13 +228,11 @@ uint64_t rec_max_frame(void)
 enum reader_state { ST_START, ST_IN_STREAM, ST_AFTER_END, ST_LINES };
 
 struct rec_reader {
-	struct source src;
+	/* Frames start at 8-aligned positions of the 64-aligned buffer: fill
+	 * is only asked for bytes at a frame start (or in line mode). */
+	struct inbuf in;
 	int flags, delim;
 	char *name;
-	unsigned char *buf; /* 64-aligned; frames start at 8-aligned positions */
-	size_t cap, start, end;
-	uint64_t base; /* input offset of buf[0] */
-	int eof;
 	enum reader_state state;
 	uint64_t count, skipped, size, max_frame;
 	char *header;
@@ -243,14 +242,12 @@ struct rec_reader {
 struct rec_reader *rec_reader_source_open(struct source src, const char *name, int flags)
 {
 	struct rec_reader *r = xcalloc(1, sizeof *r);
-	r->src = src;
+	inbuf_init(&r->in, src);
 	r->flags = flags;
 	r->delim = '\n';
 	if (flags & REC_READ_LINES_ONLY)
 		r->state = ST_LINES;
 	r->name = xstrdup(name);
-	r->cap = 1 << 20;
-	r->buf = xmalloc_aligned(r->cap);
 	r->max_frame = rec_max_frame();
 	r->size = src.size;
 	return r;
@@ -273,8 +270,7 @@ void rec_reader_close(struct rec_reader *r)
 {
 	if (!r)
 		return;
-	source_close(&r->src);
-	free(r->buf);
+	inbuf_free(&r->in);
 	free(r->name);
 	free(r->header);
 	free(r);
@@ -285,7 +281,7 @@ const char *rec_reader_error(const struct rec_reader *r) { return r->err; }
 const char *rec_reader_name(const struct rec_reader *r) { return r->name; }
 int rec_reader_is_lines(const struct rec_reader *r) { return r->state == ST_LINES; }
 const char *rec_reader_header(const struct rec_reader *r) { return r->header; }
-uint64_t rec_reader_offset(const struct rec_reader *r) { return r->base + r->start; }
+uint64_t rec_reader_offset(const struct rec_reader *r) { return inbuf_offset(&r->in); }
 uint64_t rec_reader_skipped(const struct rec_reader *r) { return r->skipped; }
 uint64_t rec_reader_size(const struct rec_reader *r) { return r->size; }
 
@@ -302,47 +298,12 @@ static int fail(struct rec_reader *r, int status, uint64_t offset, const char *f
 	return -status;
 }
 
-/* Makes at least `need` unread bytes available if the input has them.
- * Returns the number available (less than need only at end of input), or
- * (size_t)-1 on a read error with errno set.  The buffer grows only as
- * bytes arrive, so a frame head that promises a gigabyte costs nothing
- * until the gigabyte is really there. */
+/* Makes at least `need` unread bytes available if the input has them
+ * (inbuf_fill).  Returns the number available (less than need only at end
+ * of input), or (size_t)-1 on a read error. */
 static size_t fill(struct rec_reader *r, size_t need)
 {
-	if (r->end - r->start >= need || r->eof)
-		return r->end - r->start;
-	if (r->start > 0 && r->cap - r->start < need) {
-		/* Frames start 8-aligned and are multiples of 8 long, so moving
-		 * the current one to the (64-aligned) buffer start keeps its
-		 * payload aligned. */
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->base += r->start;
-		r->end -= r->start;
-		r->start = 0;
-	}
-	while (r->end - r->start < need) {
-		if (r->end == r->cap) {
-			/* Double, still only when full of bytes that arrived: growing
-			 * to start + need would add one byte at a time for the line
-			 * reader (it asks for one more than it has), copying the
-			 * buffer per byte of a long line. */
-			size_t cap = r->cap * 2;
-			unsigned char *nb = xmalloc_aligned(cap);
-			memcpy(nb, r->buf, r->end);
-			free(r->buf);
-			r->buf = nb;
-			r->cap = cap;
-		}
-		ssize_t got = source_read(&r->src, r->buf + r->end, r->cap - r->end);
-		if (got < 0)
-			return (size_t)-1;
-		if (got == 0) {
-			r->eof = 1;
-			break;
-		}
-		r->end += (size_t)got;
-	}
-	return r->end - r->start;
+	return inbuf_fill(&r->in, need) < 0 ? (size_t)-1 : inbuf_avail(&r->in);
 }
 
 static int looks_like_text(const unsigned char *p, size_t n)
@@ -358,7 +319,7 @@ static int bad_magic(struct rec_reader *r, size_t avail)
 	uint64_t off = rec_reader_offset(r);
 	if (r->state != ST_START)
 		return fail(r, REC_E_MAGIC, off, "bad frame magic: the stream is corrupt here");
-	const unsigned char *p = r->buf + r->start;
+	const unsigned char *p = inbuf_ptr(&r->in);
 	size_t n = avail < 256 ? avail : 256;
 	size_t i = 0;
 	while (i < n && isspace(p[i]))
@@ -376,10 +337,10 @@ static int next_line(struct rec_reader *r, struct rec_frame *f)
 {
 	size_t scanned = 0;
 	for (;;) {
-		unsigned char *s = r->buf + r->start;
-		size_t avail = r->end - r->start;
+		unsigned char *s = inbuf_ptr(&r->in);
+		size_t avail = inbuf_avail(&r->in);
 		unsigned char *nl = memchr(s + scanned, r->delim, avail - scanned);
-		if (nl || (r->eof && avail > 0)) {
+		if (nl || (r->in.eof && avail > 0)) {
 			size_t len = nl ? (size_t)(nl - s) : avail;
 			if (len > r->max_frame)
 				return fail(r, REC_E_TOO_LARGE, rec_reader_offset(r),
@@ -392,10 +353,10 @@ static int next_line(struct rec_reader *r, struct rec_frame *f)
 			f->payload = s;
 			f->payload_len = len;
 			f->offset = rec_reader_offset(r);
-			r->start += nl ? len + 1 : len;
+			inbuf_consume(&r->in, nl ? len + 1 : len);
 			return 1;
 		}
-		if (r->eof)
+		if (r->in.eof)
 			return 0;
 		if (avail > r->max_frame)
 			return fail(r, REC_E_TOO_LARGE, rec_reader_offset(r),
@@ -403,7 +364,7 @@ static int next_line(struct rec_reader *r, struct rec_frame *f)
 			            (unsigned long long)r->max_frame);
 		scanned = avail;
 		if (fill(r, avail + 1) == (size_t)-1)
-			return fail(r, REC_E_IO, rec_reader_offset(r), "read error: %s", source_error(&r->src));
+			return fail(r, REC_E_IO, rec_reader_offset(r), "read error: %s", inbuf_error(&r->in));
 	}
 }
 
@@ -428,7 +389,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		size_t avail = fill(r, REC_FRAME_HEAD);
 		uint64_t off = rec_reader_offset(r);
 		if (avail == (size_t)-1)
-			return fail(r, REC_E_IO, off, "read error: %s", source_error(&r->src));
+			return fail(r, REC_E_IO, off, "read error: %s", inbuf_error(&r->in));
 		if (avail == 0) {
 			if (r->state == ST_AFTER_END)
 				return 0;
@@ -444,7 +405,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 			            "missing end marker after %llu records (the producer stopped early?)",
 			            (unsigned long long)r->count);
 		}
-		const unsigned char *h = r->buf + r->start;
+		const unsigned char *h = inbuf_ptr(&r->in);
 		if (memcmp(h, REC_MAGIC, avail < 4 ? avail : 4) != 0) {
 			if (r->state == ST_START && (r->flags & REC_READ_LINES)) {
 				r->state = ST_LINES;
@@ -468,12 +429,12 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		size_t total = REC_FRAME_HEAD + body;
 		avail = fill(r, total);
 		if (avail == (size_t)-1)
-			return fail(r, REC_E_IO, off, "read error: %s", source_error(&r->src));
+			return fail(r, REC_E_IO, off, "read error: %s", inbuf_error(&r->in));
 		if (avail < total)
 			return fail(r, REC_E_TRUNCATED, off,
 			            "truncated frame: its head promises %zu bytes, the input ends after %zu",
 			            total, avail);
-		h = r->buf + r->start;
+		h = inbuf_ptr(&r->in);
 		if (CHECKSUM_BAD(get64(h + 16), XXH3_64bits(h + REC_FRAME_HEAD, body)))
 			return fail(r, REC_E_CHECKSUM, off, "frame checksum mismatch");
 		f->type = type;
@@ -483,7 +444,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		f->payload = h + REC_FRAME_HEAD + rec_pad8(key_len);
 		f->payload_len = (size_t)payload_len;
 		f->offset = off;
-		r->start += total;
+		inbuf_consume(&r->in, total);
 
 		if (type == REC_HEADER) {
 			if (r->state == ST_IN_STREAM)

@@ -8,20 +8,17 @@
 
 #include "buf.h"
 #include "die.h"
+#include "inbuf.h"
 #include "jsonw.h"
 
-#define INITIAL_CAP (1u << 20)
 #define DEFAULT_MAX_ROW ((size_t)1 << 30)
 
 struct textrows {
-	struct source src;
+	struct inbuf in;
 	char *name;
 	int paragraphs, allow_bad_utf8;
 	size_t max_row;
-	unsigned char *buf;
-	size_t cap, start, end;
-	uint64_t base; /* input offset of buf[0] */
-	int eof, first;
+	int first;
 	uint64_t line; /* of the next line */
 	uint64_t row_line, row_off;
 	struct buf para;
@@ -33,38 +30,17 @@ static int fail(struct textrows *t, uint64_t off, uint64_t line, const char *fmt
 	SLUICE_PRINTF(4, 5);
 static int fail(struct textrows *t, uint64_t off, uint64_t line, const char *fmt, ...)
 {
-	int n = snprintf(t->err, sizeof t->err, "%s:%llu: line %llu: ", t->name,
-	                 (unsigned long long)off, (unsigned long long)line);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof t->err)
-		vsnprintf(t->err + n, sizeof t->err - (size_t)n, fmt, ap);
+	inbuf_vfmt_error(t->err, sizeof t->err, t->name, off, line, fmt, ap);
 	va_end(ap);
 	t->failed = 1;
 	return -1;
 }
 
-static int fill(struct textrows *t)
+static int read_failed(struct textrows *t)
 {
-	if (t->eof)
-		return 0;
-	if (t->start > 0) {
-		memmove(t->buf, t->buf + t->start, t->end - t->start);
-		t->base += t->start;
-		t->end -= t->start;
-		t->start = 0;
-	}
-	if (t->end == t->cap) {
-		t->cap *= 2;
-		t->buf = xrealloc(t->buf, t->cap);
-	}
-	ssize_t got = source_read(&t->src, t->buf + t->end, t->cap - t->end);
-	if (got < 0)
-		return fail(t, t->base + t->end, t->line, "%s", source_error(&t->src));
-	if (got == 0)
-		t->eof = 1;
-	t->end += (size_t)got;
-	return 0;
+	return fail(t, inbuf_end_offset(&t->in), t->line, "%s", inbuf_error(&t->in));
 }
 
 static size_t utf8_bad_at(const unsigned char *s, size_t n)
@@ -97,25 +73,22 @@ static int next_line(struct textrows *t, const unsigned char **p, size_t *n, uin
 {
 	if (t->first) {
 		t->first = 0;
-		while (t->end - t->start < 3 && !t->eof)
-			if (fill(t) < 0)
-				return -1;
-		if (t->end - t->start >= 3 && memcmp(t->buf + t->start, "\xEF\xBB\xBF", 3) == 0)
-			t->start += 3;
+		if (inbuf_skip_bom(&t->in) < 0)
+			return read_failed(t);
 	}
 	size_t scanned = 0;
 	for (;;) {
-		unsigned char *s = t->buf + t->start;
-		size_t avail = t->end - t->start;
+		unsigned char *s = inbuf_ptr(&t->in);
+		size_t avail = inbuf_avail(&t->in);
 		unsigned char *nl = memchr(s + scanned, '\n', avail - scanned);
-		if (nl || (t->eof && avail > 0)) {
+		if (nl || (t->in.eof && avail > 0)) {
 			size_t len = nl ? (size_t)(nl - s) : avail;
 			if (len > t->max_row)
-				return fail(t, t->base + t->start, t->line, "line longer than %zu bytes",
+				return fail(t, inbuf_offset(&t->in), t->line, "line longer than %zu bytes",
 				            t->max_row);
 			*p = s;
-			*off = t->base + t->start;
-			t->start += nl ? len + 1 : len;
+			*off = inbuf_offset(&t->in);
+			inbuf_consume(&t->in, nl ? len + 1 : len);
 			if (nl && len > 0 && s[len - 1] == '\r')
 				len--;
 			*n = len;
@@ -127,13 +100,13 @@ static int next_line(struct textrows *t, const unsigned char **p, size_t *n, uin
 			t->line++;
 			return 1;
 		}
-		if (t->eof)
+		if (t->in.eof)
 			return 0;
 		if (avail > t->max_row)
-			return fail(t, t->base + t->start, t->line, "line longer than %zu bytes", t->max_row);
+			return fail(t, inbuf_offset(&t->in), t->line, "line longer than %zu bytes", t->max_row);
 		scanned = avail;
-		if (fill(t) < 0)
-			return -1;
+		if (inbuf_more(&t->in) < 0)
+			return read_failed(t);
 	}
 }
 
@@ -141,13 +114,11 @@ int textrows_open(struct textrows **out, struct source src, const char *name,
                   const struct textrows_opts *opts, char *err, size_t errn)
 {
 	struct textrows *t = xcalloc(1, sizeof *t);
-	t->src = src;
+	inbuf_init(&t->in, src);
 	t->name = xstrdup(name ? name : "<input>");
 	t->paragraphs = opts && opts->paragraphs;
 	t->allow_bad_utf8 = opts && opts->allow_invalid_utf8;
 	t->max_row = opts && opts->max_row ? opts->max_row : DEFAULT_MAX_ROW;
-	t->cap = INITIAL_CAP;
-	t->buf = xmalloc(t->cap);
 	t->line = 1;
 	t->first = 1;
 	(void)err;
@@ -222,9 +193,8 @@ void textrows_close(struct textrows *t)
 {
 	if (!t)
 		return;
-	source_close(&t->src);
+	inbuf_free(&t->in);
 	buf_free(&t->para);
 	free(t->name);
-	free(t->buf);
 	free(t);
 }

@@ -16,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "die.h"
-#include "io.h"
 #include "jsonw.h"
 #include "parquet.h"
 
