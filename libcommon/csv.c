@@ -20,6 +20,7 @@
 #include "decomp.h"
 #include "die.h"
 #include "inbuf.h"
+#include "utf8.h"
 #include "jsonw.h"
 
 #define DEFAULT_MAX_ROW ((size_t)1 << 30)
@@ -107,42 +108,6 @@ static inline size_t scan_unquoted(const unsigned char *p, size_t i, size_t e, u
 	return i;
 }
 
-static uint64_t count_nl(const unsigned char *p, size_t n)
-{
-	uint64_t k = 0;
-	const unsigned char *end = p + n;
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		k++;
-		p++;
-	}
-	return k;
-}
-
-/* Offset of the first byte that is not valid UTF-8, or n. */
-static size_t utf8_bad_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (n - i >= 8) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ull)) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = utf8_valid_prefix(s + i, n - i < 4 ? n - i : 4);
-		if (!k)
-			return i;
-		i += k;
-	}
-	return n;
-}
-
 /* Parses one row from r->in.start.  Returns 1 with the fields in r->f,
  * *rowlen its bytes before the line ending and *used its bytes with it;
  * 0 at the end of input; -1 on error.  *nl gets the line breaks inside
@@ -189,7 +154,7 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 			if (st == S_Q) {
 				const unsigned char *q = memchr(p + i, '"', e - i);
 				size_t to = q ? (size_t)(q - p) : e;
-				*nl += count_nl(p + i, to - i);
+				*nl += inbuf_count_newlines(p + i, to - i);
 				i = to;
 				if (!q)
 					break;
@@ -236,7 +201,7 @@ static int parse_row(struct csv_reader *r, size_t *rowlen, size_t *used, uint64_
 				push(r, fs, i - fs, fl);
 				break;
 			case S_Q:
-				return fail(r, inbuf_offset(&r->in) + fs, r->line + (count_nl(p, fs)),
+				return fail(r, inbuf_offset(&r->in) + fs, r->line + (inbuf_count_newlines(p, fs)),
 				            "quoted field not closed before the end of input");
 			default:
 				if (fl & F_REWRITE)
@@ -313,9 +278,9 @@ static int next_row(struct csv_reader *r)
 			continue;
 		}
 		if (!r->allow_bad_utf8) {
-			size_t bad = utf8_bad_at(p, rowlen);
+			size_t bad = utf8_valid_prefix(p, rowlen);
 			if (bad < rowlen)
-				return fail(r, r->row_off + bad, r->row_line + count_nl(p, bad),
+				return fail(r, r->row_off + bad, r->row_line + inbuf_count_newlines(p, bad),
 				            "invalid UTF-8");
 		}
 		if (r->cols && r->nf != r->ncols)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "source.h"
 
@@ -46,6 +47,18 @@ static inline uint64_t inbuf_offset(const struct inbuf *b) { return b->base + b-
 static inline uint64_t inbuf_end_offset(const struct inbuf *b) { return b->base + b->end; }
 /* What went wrong after inbuf_fill returned -1. */
 static inline const char *inbuf_error(struct inbuf *b) { return source_error(&b->src); }
+
+/* Newlines in p[0..n): how readers keep their line numbers. */
+static inline uint64_t inbuf_count_newlines(const unsigned char *p, size_t n)
+{
+	uint64_t k = 0;
+	const unsigned char *end = p + n;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
 
 /* Drops a UTF-8 byte order mark at the read position.  0, or -1 on a read
  * error. */

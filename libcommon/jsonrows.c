@@ -19,6 +19,7 @@
 #include "decomp.h"
 #include "die.h"
 #include "inbuf.h"
+#include "utf8.h"
 #include "jsonw.h"
 #include "textrows.h"
 
@@ -69,41 +70,6 @@ static int fill(struct jsonrows *j)
 	if (inbuf_more(&j->in) < 0)
 		return fail(j, inbuf_end_offset(&j->in), j->line, "%s", inbuf_error(&j->in));
 	return 0;
-}
-
-static uint64_t count_nl(const unsigned char *p, size_t n)
-{
-	uint64_t k = 0;
-	const unsigned char *end = p + n;
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		k++;
-		p++;
-	}
-	return k;
-}
-
-static size_t utf8_bad_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (n - i >= 8) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ull)) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = utf8_valid_prefix(s + i, n - i < 4 ? n - i : 4);
-		if (!k)
-			return i;
-		i += k;
-	}
-	return n;
 }
 
 /* Bytes from p up to the first quote, backslash or control byte. */
@@ -583,9 +549,9 @@ static int next_array(struct jsonrows *j)
 			return -1;
 		const unsigned char *p = inbuf_ptr(&j->in);
 		off = inbuf_offset(&j->in);
-		size_t bad = utf8_bad_at(p, len);
+		size_t bad = utf8_valid_prefix(p, len);
 		if (bad < len)
-			return fail(j, off + bad, j->line + count_nl(p, bad), "invalid UTF-8");
+			return fail(j, off + bad, j->line + inbuf_count_newlines(p, bad), "invalid UTF-8");
 		json_error_t e;
 		json_t *v = parse_row(j, (const char *)p, len, &e);
 		if (!v)
@@ -594,7 +560,7 @@ static int next_array(struct jsonrows *j)
 		j->cur_owned = 1;
 		j->row_line = j->line;
 		j->row_off = off;
-		j->line += count_nl(p, len);
+		j->line += inbuf_count_newlines(p, len);
 		inbuf_consume(&j->in, len);
 		j->astate = A_AFTER;
 		j->index++;
@@ -740,10 +706,10 @@ static int open_object(struct jsonrows *j, const struct jsonrows_opts *opts)
 	while (v && k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
 		k++;
 	if (v && k == n) {
-		size_t bad = utf8_bad_at(p, n);
+		size_t bad = utf8_valid_prefix(p, n);
 		if (bad < n) {
 			json_decref(v);
-			return fail(j, j->row_off + bad, j->row_line + count_nl(p, bad), "invalid UTF-8");
+			return fail(j, j->row_off + bad, j->row_line + inbuf_count_newlines(p, bad), "invalid UTF-8");
 		}
 		j->doc = v;
 		j->kind = K_OBJECT;

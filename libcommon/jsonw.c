@@ -1,52 +1,12 @@
 /* jsonw.c - see jsonw.h */
 #include "jsonw.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 if there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-size_t utf8_valid_prefix(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = utf8_seq(s + i, n - i);
-		if (!k)
-			break;
-		i += k;
-	}
-	return i;
-}
 
 void jsonw_string(struct buf *b, const char *str, size_t n)
 {
@@ -65,7 +25,7 @@ void jsonw_string(struct buf *b, const char *str, size_t n)
 			break;
 		unsigned c = s[i];
 		if (c >= 0x80) {
-			size_t k = utf8_seq(s + i, n - i);
+			size_t k = utf8_seq_len(s + i, n - i);
 			if (k) {
 				buf_add(b, s + i, k);
 				i += k;

@@ -9,18 +9,12 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "utf8.h" /* utf8_valid: what jsonw_string keeps as it is */
 
 void jsonw_string(struct buf *b, const char *s, size_t n);
 void jsonw_float(struct buf *b, float v);   /* null for NaN/Inf */
 void jsonw_double(struct buf *b, double v); /* null for NaN/Inf */
 void jsonw_value(struct buf *b, const json_t *v);
 void base64_encode(struct buf *b, const unsigned char *p, size_t n);
-
-/* Length of the valid UTF-8 prefix of s. */
-size_t utf8_valid_prefix(const unsigned char *s, size_t n);
-static inline int utf8_valid(const unsigned char *s, size_t n)
-{
-	return utf8_valid_prefix(s, n) == n;
-}
 
 #endif

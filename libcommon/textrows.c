@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "die.h"
 #include "inbuf.h"
+#include "utf8.h"
 #include "jsonw.h"
 
 #define DEFAULT_MAX_ROW ((size_t)1 << 30)
@@ -43,30 +44,6 @@ static int read_failed(struct textrows *t)
 	return fail(t, inbuf_end_offset(&t->in), t->line, "%s", inbuf_error(&t->in));
 }
 
-static size_t utf8_bad_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (n - i >= 8) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ull)) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = utf8_valid_prefix(s + i, n - i < 4 ? n - i : 4);
-		if (!k)
-			return i;
-		i += k;
-	}
-	return n;
-}
-
 /* Next physical line: 1 with *p and *n (line ending stripped) and *off, 0 at
  * the end, -1 on error.  The view is valid until the next call. */
 static int next_line(struct textrows *t, const unsigned char **p, size_t *n, uint64_t *off)
@@ -93,7 +70,7 @@ static int next_line(struct textrows *t, const unsigned char **p, size_t *n, uin
 				len--;
 			*n = len;
 			if (!t->allow_bad_utf8) {
-				size_t bad = utf8_bad_at(s, len);
+				size_t bad = utf8_valid_prefix(s, len);
 				if (bad < len)
 					return fail(t, *off + bad, t->line, "invalid UTF-8");
 			}
