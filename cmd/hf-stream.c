@@ -241,6 +241,9 @@ static void add_source(struct stream *s, const char *src)
 {
 	struct stat st;
 	if (strcmp(src, "-") == 0) {
+		/* Parquet is read from its footer backwards, by byte ranges. */
+		if (s->type == FMT_PARQUET)
+			die(REC_E_USAGE, "-: parquet cannot be read from a pipe; save it to a file first");
 		add_input(s, src, s->type != FMT_UNKNOWN ? s->type : FMT_JSONL);
 		return;
 	}

@@ -146,6 +146,12 @@ setup() {
 
 # ---- directories like Hub repositories ---------------------------------------
 
+@test "parquet on standard input is a usage error that says why" {
+	duck "COPY (SELECT 'x' AS text) TO 'a.parquet' (FORMAT parquet)"
+	run --separate-stderr hf-stream --type parquet - -o s.rec < a.parquet
+	assert_error 2 "hf-stream: -: parquet cannot be read from a pipe; save it to a file first"
+}
+
 @test "a directory: splits from file names, --list-splits, --split" {
 	mkdir -p repo/data
 	printf '{"text":"tr"}\n' > repo/data/train-00000-of-00001.jsonl
