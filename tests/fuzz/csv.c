@@ -14,32 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "chunky.h"
 #include "csv.h"
 #include "decomp.h"
-
-struct chunky {
-	struct source in;
-	size_t step;
-};
-
-static ssize_t chunky_read(void *ctx, void *buf, size_t n)
-{
-	struct chunky *c = ctx;
-	return source_read(&c->in, buf, n < c->step ? n : c->step);
-}
-
-static const char *chunky_error(void *ctx)
-{
-	struct chunky *c = ctx;
-	return source_error(&c->in);
-}
-
-static void chunky_close(void *ctx)
-{
-	struct chunky *c = ctx;
-	source_close(&c->in);
-	free(c);
-}
 
 static uint64_t touch(const char *p, size_t n)
 {
@@ -56,19 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned opt = data[0];
 	data++;
 	size--;
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-	if (fd < 0)
-		abort();
-	if (size && write(fd, data, size) != (ssize_t)size)
-		abort();
-	lseek(fd, 0, SEEK_SET);
 	static const size_t steps[] = {1, 2, 3, 7, 64, 4096, 1 << 20, 1 << 20};
-	struct chunky *ch = malloc(sizeof *ch);
-	if (!ch)
-		abort();
-	ch->in = source_fd(fd, 1);
-	ch->step = steps[opt & 7];
-	struct source s = {ch, chunky_read, chunky_error, chunky_close, 0}, d;
+	struct source s = chunky_open(data, size, steps[opt & 7]), d;
 	char err[512];
 	if (decomp_open(&d, s, "fuzz", err, sizeof err) != 0)
 		return 0;

@@ -16,51 +16,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "chunky.h"
 #include "decomp.h"
 #include "jsonrows.h"
 #include "jsonw.h"
 #include "textrows.h"
-
-struct chunky {
-	struct source in;
-	size_t step;
-};
-
-static ssize_t chunky_read(void *ctx, void *buf, size_t n)
-{
-	struct chunky *c = ctx;
-	return source_read(&c->in, buf, n < c->step ? n : c->step);
-}
-
-static const char *chunky_error(void *ctx)
-{
-	struct chunky *c = ctx;
-	return source_error(&c->in);
-}
-
-static void chunky_close(void *ctx)
-{
-	struct chunky *c = ctx;
-	source_close(&c->in);
-	free(c);
-}
-
-static struct source open_input(const uint8_t *data, size_t size, size_t step)
-{
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-	if (fd < 0)
-		abort();
-	if (size && write(fd, data, size) != (ssize_t)size)
-		abort();
-	lseek(fd, 0, SEEK_SET);
-	struct chunky *ch = malloc(sizeof *ch);
-	if (!ch)
-		abort();
-	ch->in = source_fd(fd, 1);
-	ch->step = step;
-	struct source s = {ch, chunky_read, chunky_error, chunky_close, 0};
-	return s;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name = names[(opt >> 2) & 3];
 	struct source d;
 	char err[512];
-	if (decomp_open(&d, open_input(data, size, steps[opt & 3]), name, err, sizeof err) != 0)
+	if (decomp_open(&d, chunky_open(data, size, steps[opt & 3]), name, err, sizeof err) != 0)
 		return 0;
 	struct jsonrows_opts o = {modes[(opt >> 4) & 3], (opt & 64) ? "data" : NULL,
 	                          (opt & 128) ? 300 : 0};
@@ -104,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The same bytes as text, in paragraphs mode. */
 	struct textrows *t;
 	struct textrows_opts to = {1, (opt & 1) != 0, (opt & 128) ? 300 : 0};
-	if (textrows_open(&t, open_input(data, size, steps[(opt >> 2) & 3]), "fuzz", &to, err,
+	if (textrows_open(&t, chunky_open(data, size, steps[(opt >> 2) & 3]), "fuzz", &to, err,
 	                  sizeof err) == 0) {
 		const char *s;
 		size_t n;
