@@ -57,8 +57,11 @@ test-helpers: $(TEST_HELPERS)
 
 # The real writers the tests compare against (DuckDB, arrow-rs), from npm.
 NODE_DEPS = tests/node/node_modules/.package-lock.json
+# npm install, not npm ci: npm ci refuses a lock file that records only the
+# platform packages of the machine that wrote it (DuckDB's optional native
+# bindings), while install still takes every version from the lock.
 $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
-	npm ci --prefix tests/node --no-audit --no-fund
+	npm install --prefix tests/node --no-audit --no-fund --no-save
 test-deps: $(NODE_DEPS)
 
 $(O)/tests/%: tests/helpers/%.c $(LIB)

@@ -7,6 +7,7 @@ setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	PROGS=$(cd "$TOP/cmd" && ls *.c | sed 's/\.c$//')
 	ROOT=$BATS_TEST_TMPDIR/root
+	unset MAKEFLAGS MFLAGS MAKELEVEL # not the jobserver of a `make -j check`
 }
 
 @test "make install puts programs, man pages and completions under DESTDIR/PREFIX" {

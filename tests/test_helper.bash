@@ -19,6 +19,9 @@ case $SLUICE_BIN in
 *) SLUICE_BIN=$(cd "$SLUICE_BIN" 2>/dev/null && pwd || echo "$TOP/$SLUICE_BIN") ;;
 esac
 REC_CAT=$SLUICE_BIN/rec-cat
+# `make -j check` hands the suite its jobserver; a make that a test runs must
+# not inherit it (the pipe is closed by then).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 REC_PACK=$SLUICE_BIN/rec-pack
 
 setup() {
