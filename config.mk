@@ -15,7 +15,8 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -Ilibcommon
-PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy
+PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy \
+           libpcre2-8 libutf8proc
 LDLIBS_ALL = -lbz2 -lm -lpthread
 
 # CUDA: auto (build the CUDA objects if nvcc is found), 1 (require it), 0 (CPU only).

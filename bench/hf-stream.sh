@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${BENCH_BYTES:=1000000000}"
-[ -d "$TOP/tests/node/node_modules/parquet-wasm" ] || npm ci --prefix "$TOP/tests/node" --no-audit --no-fund >&2
+make -s -C "$TOP" test-deps >&2
 duck() { node "$TOP/tests/helpers/duck.mjs" "$@"; }
 
 for codec in snappy zstd; do
