@@ -116,7 +116,9 @@ static void json_verbatim(struct buf *b, const char *s, size_t n)
 static int json_object_text(const char *s, size_t n)
 {
 	json_error_t err;
-	json_t *v = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+	/* Only checked, never re-serialized: integers beyond int64 (a uint64
+	 * column) are valid JSON, which jansson refuses unless read as reals. */
+	json_t *v = json_loadb(s, n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
 	int ok = json_is_object(v);
 	json_decref(v);
 	return ok;

@@ -93,12 +93,15 @@ static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dn, char *w
 		if (zr == Z_OK && (used || made))
 			continue;
 		rc = -1;
-		if (out == dn && in < n)
-			snprintf(why, whyn, "gzip: decompresses to more than the page size");
-		else if (zr == Z_BUF_ERROR || zr == Z_OK)
-			snprintf(why, whyn, "gzip: truncated data");
-		else
+		/* zlib's own verdict first: a member whose CRC or length trailer
+		 * is damaged fails only after all its output is made, when the
+		 * page is full and input is left, which is no overflow. */
+		if (zr != Z_BUF_ERROR && zr != Z_OK)
 			snprintf(why, whyn, "gzip: %s", z.msg ? z.msg : "damaged data");
+		else if (out == dn && in < n)
+			snprintf(why, whyn, "gzip: decompresses to more than the page size");
+		else
+			snprintf(why, whyn, "gzip: truncated data");
 		break;
 	}
 	inflateEnd(&z);

@@ -16,4 +16,11 @@ static inline int utf8_valid(const unsigned char *s, size_t n)
 	return utf8_valid_prefix(s, n) == n;
 }
 
+/* At an ill-formed s[0]: the length of the maximal subpart there (>= 1). */
+size_t utf8_bad_len(const unsigned char *s, size_t n);
+struct buf;
+/* Appends s with each maximal ill-formed subpart replaced by U+FFFD, as
+ * Python's bytes.decode("utf-8", errors="replace") does. */
+void utf8_append_replacing(struct buf *b, const unsigned char *s, size_t n);
+
 #endif

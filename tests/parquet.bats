@@ -1,15 +1,17 @@
 #!/usr/bin/env bats
 # The parquet reader (libcommon/parquet.c), through its test driver pq-dump:
-# files written by two real writers, DuckDB and arrow-rs (tests/node,
-# generated here and never committed), must read back exactly as DuckDB
-# reads them; damaged files must fail with one line and never crash.
+# files written by real writers, DuckDB and arrow-rs (tests/node, generated
+# here and never committed; hyparquet-writer's are the last section), must
+# read back exactly as DuckDB reads them; damaged files must fail with one
+# line and never crash.
 
 load test_helper
 
 setup_file() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	if [ ! -d "$TOP/tests/node/node_modules/@duckdb/node-api" ] ||
-		[ ! -d "$TOP/tests/node/node_modules/parquet-wasm" ]; then
+		[ ! -d "$TOP/tests/node/node_modules/parquet-wasm" ] ||
+		[ ! -d "$TOP/tests/node/node_modules/hyparquet-writer" ]; then
 		npm ci --prefix "$TOP/tests/node" --no-audit --no-fund >&2
 	fi
 	export FX=$BATS_FILE_TMPDIR/fx
@@ -23,6 +25,15 @@ setup_file() {
 		node "$TOP/tests/node/duckjson.mjs" "$FX/$f" > "$FX/${f%.parquet}.expected"
 	done < "$FX/list"
 	cp "$FX/arrow-uncompressed.expected" "$FX/arrow-lz4.expected"
+	# hyparquet-writer's files (tests/node/fixtures-more.mjs; their tests
+	# are the last section), hyp-int96 relabelled from one of them, and
+	# DuckDB's reading of each, through duckjson-more.mjs.
+	(cd "$TOP/tests/node" && node fixtures-more.mjs "$FX") > "$FX/list-more"
+	"$PY" "$HELPERS/pqthrift.py" int96 "$FX/hyp-int96-src.parquet" "$FX/hyp-int96.parquet" ts ts_dict evts.list.element
+	echo hyp-int96.parquet >> "$FX/list-more"
+	while read -r f; do
+		node "$HELPERS/duckjson-more.mjs" "$FX/$f" > "$FX/${f%.parquet}.expected"
+	done < "$FX/list-more"
 }
 
 setup() {
@@ -256,4 +267,211 @@ for line in open(sys.argv[1], encoding="utf-8"):
 		set -e
 		[ "$rc" -eq 0 ] || { [ "$rc" -eq 1 ] && [ "$(wc -l < err)" -eq 1 ]; } || fail "byte $at: status $rc: $(cat err)"
 	done
+}
+
+# ---- a third writer: hyparquet-writer (tests/node/fixtures-more.mjs) ----------
+# Its files hold what DuckDB and arrow-rs never write: bare repeated groups
+# and legacy two-level lists, DECIMAL in all four physical types, INT96 (by
+# relabelling, see fixtures-more.mjs), row groups of 0 rows, GZIP pages of
+# several gzip members.  Their .expected files are DuckDB's reading through
+# tests/helpers/duckjson-more.mjs (JSON columns as their stored text, the
+# legacy TIMESTAMP_MILLIS/MICROS converted types as UTC, as the format
+# defines them); hyp-onefield, where the format and DuckDB part, is compared
+# with arrow-rs's reading instead.
+
+# pages FIXTURE : tests/helpers/pqthrift.py's list of every page of the file
+# (OFFSET TYPE ENCODING COMPRESSED UNCOMPRESSED GZIP_MEMBERS).
+pages() {
+	# shellcheck disable=SC2046 # one argument per number
+	"$PY" "$HELPERS/pqthrift.py" pages "$FX/$1.parquet" $(pq_dump --ranges "$FX/$1.parquet" | cut -d' ' -f3,4)
+}
+
+@test "hyparquet-writer, uncompressed: every physical type it writes, nulls, logical types, all v2 pages" {
+	same_as_duckdb hyp-uncompressed
+	run duck_sql "SELECT DISTINCT type FROM parquet_schema('$FX/hyp-uncompressed.parquet') WHERE type IS NOT NULL ORDER BY type"
+	assert_output "$(printf '%s\n' BOOLEAN BYTE_ARRAY DOUBLE FIXED_LEN_BYTE_ARRAY FLOAT INT32 INT64)"
+	# data pages v2 (3) only, besides dictionary pages (2)
+	run pages hyp-uncompressed
+	assert_success
+	[ -z "$(cut -d' ' -f2 <<< "$output" | grep -v '^[23]$')" ] || fail "not only v2 pages"
+	assert_line --regexp '^[0-9]+ 3 '
+}
+@test "hyparquet-writer, snappy" { same_as_duckdb hyp-snappy; }
+@test "hyparquet-writer, gzip" { same_as_duckdb hyp-gzip; }
+@test "hyparquet-writer, brotli" {
+	same_as_duckdb hyp-brotli
+	run duck_sql "SELECT DISTINCT compression FROM parquet_metadata('$FX/hyp-brotli.parquet')"
+	assert_output BROTLI
+}
+@test "hyparquet-writer, every encoding it has: DELTA_BINARY_PACKED, DELTA_BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, BYTE_STREAM_SPLIT, RLE booleans" {
+	same_as_duckdb hyp-delta
+	run duck_sql "SELECT DISTINCT unnest(string_split(encodings, ', ')) AS e FROM parquet_metadata('$FX/hyp-delta.parquet') ORDER BY e"
+	for e in DELTA_BINARY_PACKED DELTA_BYTE_ARRAY DELTA_LENGTH_BYTE_ARRAY BYTE_STREAM_SPLIT RLE; do
+		assert_line "$e"
+	done
+}
+@test "hyparquet-writer, every column dictionary-encoded (RLE_DICTIONARY in v2 pages, gzip)" {
+	same_as_duckdb hyp-dict
+	run pages hyp-dict
+	assert_line --regexp '^[0-9]+ 2 0 '  # PLAIN dictionary pages
+	assert_line --regexp '^[0-9]+ 3 8 '  # RLE_DICTIONARY v2 data pages
+	run duck_sql "SELECT count(*) FROM parquet_metadata('$FX/hyp-dict.parquet') WHERE encodings NOT LIKE '%RLE_DICTIONARY%' AND path_in_schema <> 'b'"
+	assert_output 0
+}
+@test "DECIMAL in INT32, INT64, FIXED_LEN_BYTE_ARRAY and BYTE_ARRAY (zero as zero bytes) equals DuckDB" {
+	run duck_sql "SELECT name, type, precision, scale FROM parquet_schema('$FX/hyp-snappy.parquet') WHERE converted_type = 'DECIMAL' ORDER BY name"
+	assert_output "$(printf '%s\t%s\t%s\t%s\n' dec_bytes BYTE_ARRAY 38 6 dec_fixed FIXED_LEN_BYTE_ARRAY 25 3 \
+		dec_i32 INT32 9 2 dec_i64 INT64 18 4)"
+	run pq_dump --info "$FX/hyp-snappy.parquet"
+	assert_line 'field dec_i32: decimal(9,2)'
+	assert_line 'field dec_i64: decimal(18,4)'
+	assert_line 'field dec_fixed: decimal(25,3)'
+	assert_line 'field dec_bytes: decimal(38,6)'
+	pq_dump "$FX/hyp-snappy.parquet" dec_bytes,dec_fixed,dec_i64,dec_i32 > got.jsonl
+	duckdb_json "$FX/hyp-snappy.parquet" dec_bytes,dec_fixed,dec_i64,dec_i32 > want.jsonl
+	run "$PY" "$HELPERS/pqcompare.py" want.jsonl got.jsonl
+	assert_success
+	# the one- and two-byte edges of the BYTE_ARRAY decimal, exactly
+	assert_equal "$(head -6 got.jsonl | cut -d, -f1 | tr '\n' ' ')" \
+		'{"dec_bytes":0.000000 {"dec_bytes":-0.000001 {"dec_bytes":0.000127 {"dec_bytes":0.000128 {"dec_bytes":-0.000128 {"dec_bytes":-0.000129 '
+}
+@test "GZIP pages of three gzip members each (one of them empty) read as DuckDB reads them" {
+	run pages hyp-gzip-members
+	assert_success
+	[ "${#lines[@]}" -gt 100 ]
+	# every page, dictionary pages too, is three members; the plain gzip
+	# file's pages are one each
+	[ -z "$(cut -d' ' -f6 <<< "$output" | grep -v '^3$')" ] || fail "a page is not 3 members"
+	run pages hyp-gzip
+	[ -z "$(cut -d' ' -f6 <<< "$output" | grep -v '^1$')" ] || fail "a page is not 1 member"
+	same_as_duckdb hyp-gzip-members
+	# the same rows as the single-member file
+	pq_dump "$FX/hyp-gzip.parquet" > one.jsonl
+	cmp one.jsonl got.jsonl
+}
+@test "a damaged trailer of the last member of a multi-member GZIP page is one error line saying so" {
+	# the first page of column s (its dictionary page) ends where the next
+	# page starts, with the last member's trailer: CRC-32, then the length
+	read -r _ _ off len < <(pq_dump --ranges "$FX/hyp-gzip-members.parquet" | grep '^0 s ')
+	read -r first _ < <("$PY" "$HELPERS/pqthrift.py" pages "$FX/hyp-gzip-members.parquet" "$off" "$len")
+	next=$("$PY" "$HELPERS/pqthrift.py" pages "$FX/hyp-gzip-members.parquet" "$off" "$len" | sed -n 2p | cut -d' ' -f1)
+	[ -n "$next" ]
+	cp "$FX/hyp-gzip-members.parquet" g.parquet
+	flip_byte g.parquet $((next - 8))
+	run --separate-stderr pq_dump g.parquet s
+	assert_error 1 "pq-dump: g.parquet: column s: page at byte $first: gzip: incorrect data check"
+	cp "$FX/hyp-gzip-members.parquet" g.parquet
+	flip_byte g.parquet $((next - 3))
+	run --separate-stderr pq_dump g.parquet s
+	assert_error 1 "pq-dump: g.parquet: column s: page at byte $first: gzip: incorrect length check"
+}
+@test "bare repeated groups of several fields, and a legacy two-level list of a group, equal DuckDB" {
+	same_as_duckdb hyp-repeated
+	run pq_dump --info "$FX/hyp-repeated.parquet"
+	assert_line 'field messages: list<struct<who: struct<role: string>, said: struct<content: string, tokens: int32>>>'
+	assert_line 'field pairs: list<struct<a: string, b: string>>'
+	assert_line 'field points: list<struct<x: int32, y: int32>>'
+	assert_line 'field scores: list<double>'
+	# a null element of a bare repeated group, an empty list, a null list
+	assert_equal "$(sed -n 11p got.jsonl)" '{"id":10000030,"messages":[{"who":{"role":"system"},"said":{"content":"be brief","tokens":10}},{"who":{"role":"user"},"said":{"content":"turn 0 of 10","tokens":17}},{"who":null,"said":null}],"pairs":[{"a":"p0.10","b":"p0.10"},{"a":"p1.10","b":"p1.10"}],"points":[{"x":30,"y":30}],"scores":[]}'
+	assert_equal "$(sed -n 5p got.jsonl)" '{"id":4000012,"messages":[],"pairs":[],"points":[{"x":12,"y":12}],"scores":[4.0,2.0,null,1.0]}'
+	assert_equal "$(sed -n 8p got.jsonl | cut -d, -f1-2)" '{"id":7000021,"messages":[{"who":{"role":"system"}'
+	grep -q '"points":null' got.jsonl
+}
+@test "one-field repeated groups (bare, \"array\", \"_tuple\") are lists of one-field structs, as arrow-rs reads them" {
+	pq_dump "$FX/hyp-onefield.parquet" > got.jsonl
+	node "$HELPERS/arrowjson.mjs" "$FX/hyp-onefield.parquet" > want.jsonl
+	run "$PY" "$HELPERS/pqcompare.py" want.jsonl got.jsonl
+	assert_success
+	[ "$(wc -l < got.jsonl)" -eq 900 ]
+	assert_equal "$(sed -n 2p got.jsonl)" '{"id":1000003,"nums":[{"n":10}],"messages":[{"m":{"role":"system","content":"be brief"}},{"m":{"role":"user","content":"turn 0 of 1"}}],"tags":[{"str":"t0-1"}],"words":[{"w":"w0"},{"w":null}]}'
+	# DuckDB unwraps the one field; otherwise it reads the same values
+	"$PY" - got.jsonl > unwrapped.jsonl <<-'EOF'
+		import json, sys
+		for line in open(sys.argv[1], encoding="utf-8"):
+		    row = json.loads(line)
+		    for k, v in row.items():
+		        if isinstance(v, list):
+		            row[k] = [next(iter(x.values())) if isinstance(x, dict) and len(x) == 1 else x for x in v]
+		    print(json.dumps(row))
+	EOF
+	run "$PY" "$HELPERS/pqcompare.py" "$FX/hyp-onefield.expected" unwrapped.jsonl
+	assert_success
+}
+@test "INT96 timestamps, plain, dictionary-encoded and in a list, read as DuckDB reads them" {
+	run duck_sql "SELECT name, type FROM parquet_schema('$FX/hyp-int96.parquet') WHERE type = 'INT96' ORDER BY name"
+	assert_output "$(printf '%s\tINT96\n' element ts ts_dict)"
+	same_as_duckdb hyp-int96
+	run pq_dump --info "$FX/hyp-int96.parquet"
+	assert_line 'field ts: timestamp[ns]'
+	assert_line 'field evts: list<timestamp[ns]>'
+	# the edges: year 1, before 1970, past the 64-bit nanosecond range, 9999
+	assert_equal "$(pq_dump "$FX/hyp-int96.parquet" ts | head -10 | cut -d: -f2- | tr '\n' ' ')" \
+		'"0001-01-01 00:00:00"} "1000-06-15 12:00:00.000999"} "1582-10-15 00:00:00.001998"} "1677-09-21 00:12:43.145"} "1899-12-31 23:59:59.000999"} "1970-01-01 00:00:00.000998"} null} "2000-02-29 12:34:56.789999"} "2262-04-11 23:47:16.855998"} "9999-12-31 23:59:59.999"} '
+}
+@test "row groups of 0 rows, first and between others, with column chunks of no pages" {
+	same_as_duckdb hyp-empty-rg
+	run pq_dump --info "$FX/hyp-empty-rg.parquet"
+	assert_line 'rows 20'
+	assert_line 'row_groups 9'
+	for rg in 0 2 3 5; do
+		assert_line "row_group $rg: 0 rows"
+	done
+	assert_line 'row_group 1: 3 rows'
+	run pq_dump --ranges "$FX/hyp-empty-rg.parquet"
+	assert_line --regexp '^0 id [0-9]+ 0$'
+	assert_line --regexp '^2 l [0-9]+ 0$'
+	assert_equal "$(head -1 got.jsonl)" '{"id":0,"s":null,"l":null}'
+	pq_dump "$FX/hyp-empty-rg.parquet" l,id > got.jsonl
+	node "$HELPERS/duckjson-more.mjs" "$FX/hyp-empty-rg.parquet" l,id > want.jsonl
+	run "$PY" "$HELPERS/pqcompare.py" want.jsonl got.jsonl
+	assert_success
+}
+@test "DuckDB's v1 data pages in PLAIN_DICTIONARY (encoding 2) read as DuckDB reads them" {
+	run pages duck-snappy
+	assert_line --regexp '^[0-9]+ 0 2 '
+	same_as_duckdb duck-snappy
+}
+@test "flipped bytes in hyparquet-writer's files never crash the reader" {
+	for name in hyp-repeated hyp-gzip-members hyp-int96 hyp-empty-rg hyp-delta; do
+		f=$FX/$name.parquet
+		size=$(filesize "$f")
+		for ((at = 0; at < size; at += size / 40 + 1)); do
+			cp "$f" g.parquet
+			flip_byte g.parquet "$at"
+			set +e
+			pq_dump g.parquet > /dev/null 2> err
+			rc=$?
+			set -e
+			[ "$rc" -eq 0 ] || { [ "$rc" -eq 1 ] && [ "$(wc -l < err)" -eq 1 ]; } || fail "$name byte $at: status $rc: $(cat err)"
+		done
+	done
+}
+@test "hf-stream --format json reads hyparquet-writer's files as DuckDB does, and shards 0-row row groups" {
+	# (every column of the types files but u64: rec-cat's JSON parser,
+	# jansson, refuses integers past 2^63 - 1, which a UINT_64 column holds)
+	cols=$(pq_dump --info "$FX/hyp-dict.parquet" | sed -n 's/^field \([^:]*\):.*/\1/p' | grep -vx u64 | paste -sd,)
+	for name in hyp-repeated hyp-int96 hyp-empty-rg hyp-gzip-members:"$cols" hyp-dict:"$cols"; do
+		file=${name%%:*}
+		if [ "$name" = "$file" ]; then
+			"$SLUICE_BIN/hf-stream" --format json "$FX/$file.parquet" > s.rec
+			cp "$FX/$file.expected" want.jsonl
+		else
+			"$SLUICE_BIN/hf-stream" --field "${name#*:}" "$FX/$file.parquet" > s.rec
+			node "$HELPERS/duckjson-more.mjs" "$FX/$file.parquet" "${name#*:}" > want.jsonl
+		fi
+		# the row, with top-level binary's {"base64": "..."} as pq-dump has it
+		"$SLUICE_BIN/rec-cat" s.rec | sed 's/^{"type":"json","json"://; s/}$//; s/{"base64":\("[^"]*"\)}/\1/g' > got.jsonl
+		run "$PY" "$HELPERS/pqcompare.py" want.jsonl got.jsonl
+		assert_success
+	done
+	# one file of 9 row groups, 4 of them empty: sharded by row group, the
+	# shards hold every row once
+	: > all.jsonl
+	for i in 0 1 2; do
+		"$SLUICE_BIN/hf-stream" --shard "$i/3" --format json "$FX/hyp-empty-rg.parquet" > s.rec
+		"$SLUICE_BIN/rec-cat" s.rec >> all.jsonl
+	done
+	assert_equal "$("$PY" -c 'import json,sys; print(sorted(json.loads(l)["json"]["id"] for l in open(sys.argv[1])))' all.jsonl)" \
+		"$(seq -s ', ' 0 19 | sed 's/.*/[&]/')"
 }

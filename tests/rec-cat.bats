@@ -692,3 +692,10 @@ for line in sys.stdin:
 	assert_success
 	assert_output "ValueError: missing end marker"
 }
+
+@test "a JSON record with an integer beyond int64 (a uint64 column) is valid and prints verbatim" {
+	mkframes header 'json:{"n": 18446744073709551615, "m": -9223372036854775809}' end > big.rec
+	run rec-cat big.rec
+	assert_success
+	assert_output '{"type":"json","json":{"n": 18446744073709551615, "m": -9223372036854775809}}'
+}

@@ -1,0 +1,40 @@
+/* tokenc.h - encoding whole documents with a loaded tokenizer: special
+ * tokens under tiktoken's allowed/disallowed rules, pre-tokenization,
+ * BPE, and decoding back to text.  One struct tok_encoder per thread. */
+#ifndef SLUICE_TOKENC_H
+#define SLUICE_TOKENC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bpe.h"
+#include "tokload.h"
+
+struct buf;
+
+/* Which specials the text may contain (encoded as their ids) and which are
+ * an error; a special in neither set is encoded as ordinary text.  Arrays
+ * are indexed as bpe_special_at. */
+struct tok_policy {
+	bool *allowed;
+	bool *disallowed;
+};
+
+/* Parses "all", "none" or a comma-separated list of special tokens into
+ * set (bpe_special_count entries).  -1 with a message for an unknown one. */
+int tok_parse_specials(const struct tokenizer *t, const char *arg, bool *set, char *err, size_t errlen);
+
+struct tok_encoder;
+struct tok_encoder *tok_encoder_new(const struct tokenizer *t);
+void tok_encoder_free(struct tok_encoder *e);
+
+/* Appends the ids of text.  On a disallowed special or invalid UTF-8
+ * returns -1 with the byte offset in *bad_at and why in err. */
+int tok_encode(struct tok_encoder *e, const struct tok_policy *policy, const char *text, size_t len,
+               struct ids *out, size_t *bad_at, char *err, size_t errlen);
+
+/* Appends the bytes of ids; -1 at the first id the vocabulary lacks (its
+ * index in *bad_at). */
+int tok_decode_bytes(const struct bpe *m, const uint32_t *ids, size_t n, struct buf *out, size_t *bad_at);
+
+#endif
