@@ -101,6 +101,7 @@ struct where {
 
 struct input {
 	char *path;
+	char *open_path; /* where it is read from, when not path: stdin's copy */
 	enum rows_format fmt;
 	uint64_t size;
 };
@@ -144,6 +145,7 @@ static void add_input(struct stream *s, const char *path, enum rows_format fmt)
 	s->inputs = xrealloc(s->inputs, (s->ninputs + 1) * sizeof *s->inputs);
 	struct input *in = &s->inputs[s->ninputs++];
 	in->path = xstrdup(path);
+	in->open_path = NULL;
 	in->fmt = fmt != FMT_UNKNOWN ? fmt : rows_format_of_path(path);
 	in->size = strcmp(path, "-") != 0 && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	/* Say now, with status 1, what would otherwise surface as a reader error. */
@@ -151,6 +153,13 @@ static void add_input(struct stream *s, const char *path, enum rows_format fmt)
 		die(REC_E_IO, "%s:", path);
 	if (in->fmt == FMT_UNKNOWN)
 		die(REC_E_USAGE, "%s: cannot tell the format from the name; give --type", path);
+}
+
+/* Opens an input's rows, from stdin's copy when it has one, named as given. */
+static struct rows *input_rows(const struct input *in, struct rows_options *ropt, char *err, size_t n)
+{
+	ropt->name = in->path;
+	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, n);
 }
 
 static int is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
@@ -241,10 +250,14 @@ static void add_source(struct stream *s, const char *src)
 {
 	struct stat st;
 	if (strcmp(src, "-") == 0) {
-		/* Parquet is read from its footer backwards, by byte ranges. */
-		if (s->type == FMT_PARQUET)
-			die(REC_E_USAGE, "-: parquet cannot be read from a pipe; save it to a file first");
 		add_input(s, src, s->type != FMT_UNKNOWN ? s->type : FMT_JSONL);
+		/* Parquet is read from its footer backwards, by byte ranges, and
+		 * more than once: a pipe is first copied to a temporary file. */
+		if (s->type == FMT_PARQUET) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/self/fd/%d", io_seekable(0, "-"));
+			s->inputs[s->ninputs - 1].open_path = xstrdup(path);
+		}
 		return;
 	}
 	if (stat(src, &st) == 0) {
@@ -522,7 +535,7 @@ static int count_units(struct stream *s, const struct input *in)
 		return 1;
 	char err[1024];
 	struct rows_options ropt = {0};
-	struct rows *r = rows_open(in->path, in->fmt, &ropt, err, sizeof err);
+	struct rows *r = input_rows(in, &ropt, err, sizeof err);
 	if (!r)
 		die(REC_E_MALFORMED, "%s", err);
 	int n = rows_units(r);
@@ -561,7 +574,7 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 {
 	char err[1024];
 	struct rows_options ropt = {.paragraphs = s->paragraphs, .json_field = s->json_field};
-	struct rows *r = rows_open(in->path, in->fmt, &ropt, err, sizeof err);
+	struct rows *r = input_rows(in, &ropt, err, sizeof err);
 	if (!r)
 		die(REC_E_MALFORMED, "%s", err);
 	/* The text field: named, or by the default rule; in JSON mode only when
@@ -714,7 +727,7 @@ static void info(struct stream *s)
 		char err[1024];
 		struct input *in = &s->inputs[i];
 		struct rows_options ropt = {.paragraphs = s->paragraphs, .json_field = s->json_field};
-		struct rows *r = rows_open(in->path, in->fmt, &ropt, err, sizeof err);
+		struct rows *r = input_rows(in, &ropt, err, sizeof err);
 		if (!r)
 			die(REC_E_MALFORMED, "%s", err);
 		const char *const *names, *const *types;
@@ -748,8 +761,10 @@ static void info(struct stream *s)
 
 static void stream_free(struct stream *s)
 {
-	for (size_t i = 0; i < s->ninputs; i++)
+	for (size_t i = 0; i < s->ninputs; i++) {
 		free(s->inputs[i].path);
+		free(s->inputs[i].open_path);
+	}
 	free(s->inputs);
 	for (int i = 0; i < s->nfields; i++)
 		free(s->fields[i]);

@@ -213,3 +213,27 @@ void atomic_guard(struct atomic_file *a)
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		signal(sigs[i], remove_guarded_on_signal);
 }
+
+int io_seekable(int fd, const char *name)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/sluice-XXXXXX", dir && *dir ? dir : "/tmp");
+	int tmp = mkstemp(path);
+	if (tmp < 0)
+		die(REC_E_IO, "%s: a temporary file to hold it: %s:", name, path);
+	unlink(path); /* gone when closed, whatever happens */
+	char block[1 << 16];
+	for (;;) {
+		ssize_t n = read_full(fd, block, sizeof block);
+		if (n < 0)
+			die(REC_E_IO, "%s: read error:", name);
+		if (n == 0)
+			break;
+		write_all(tmp, block, (size_t)n, path);
+	}
+	return tmp;
+}

@@ -21,6 +21,11 @@ void io_grow_pipe(int fd);
  * else 0: the denominator of a progress line's ETA. */
 uint64_t io_total_size(int n, char **paths);
 
+/* A descriptor of fd's bytes that can be read at any offset: fd itself when
+ * it is a regular file, else an unlinked temporary file ($TMPDIR, else
+ * /tmp) holding everything read from fd.  Dies naming name on failure. */
+int io_seekable(int fd, const char *name);
+
 /* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
  * and ends silently on EPIPE. */
 void write_all(int fd, const void *p, size_t n, const char *name);

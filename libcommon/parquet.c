@@ -207,20 +207,25 @@ static int mem_read_at(void *ctx, uint64_t off, void *buf, size_t len, char *err
 
 int pq_open_path(struct pq_source *out, const char *path, char *err, size_t errn)
 {
+	return pq_open_path_as(out, path, path, err, errn);
+}
+
+int pq_open_path_as(struct pq_source *out, const char *path, const char *name, char *err, size_t errn)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		snprintf(err, errn, "%s: %s", name, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errn, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		snprintf(err, errn, "%s: %s", name, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
 		close(fd);
 		return -1;
 	}
 	struct path_src *p = xmalloc(sizeof *p);
 	p->fd = fd;
-	p->name = xstrdup(path);
+	p->name = xstrdup(name);
 	out->ctx = p;
 	out->read_at = path_read_at;
 	out->size = (uint64_t)st.st_size;

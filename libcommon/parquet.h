@@ -57,6 +57,8 @@ struct pq_file;
 struct pq_file *pq_open(const struct pq_source *src, char *err, size_t errn);
 /* A pread-backed source for a local file; pq_source_close() frees it. */
 int pq_open_path(struct pq_source *out, const char *path, char *err, size_t errn);
+/* The same, naming the source name (in messages) rather than path. */
+int pq_open_path_as(struct pq_source *out, const char *path, const char *name, char *err, size_t errn);
 /* A source over bytes in memory (not copied; they must outlive it). */
 void pq_source_memory(struct pq_source *out, const void *data, size_t len, const char *name);
 void pq_source_close(struct pq_source *src);

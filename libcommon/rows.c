@@ -198,10 +198,10 @@ static void pq_rows_close(struct rows *r)
 
 static const struct rows_ops pq_ops = {pq_rows_next, pq_rows_close};
 
-static int open_parquet(struct rows *r, const char *path, char *err, size_t errn)
+static int open_parquet(struct rows *r, const char *path, const char *name, char *err, size_t errn)
 {
 	struct pq_impl *p = xcalloc(1, sizeof *p);
-	if (pq_open_path(&p->src, path, err, errn) != 0) {
+	if (pq_open_path_as(&p->src, path, name, err, errn) != 0) {
 		free(p);
 		return -1;
 	}
@@ -475,7 +475,7 @@ struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows
 	int rc;
 	switch (fmt) {
 	case FMT_PARQUET:
-		rc = open_parquet(r, path, err, errn);
+		rc = open_parquet(r, path, opt && opt->name ? opt->name : path, err, errn);
 		break;
 	default:
 		rc = open_text_format(r, path, fmt, opt, err, errn);

@@ -38,6 +38,7 @@ struct row {
 struct rows_options {
 	int paragraphs;          /* text: a record per blank-line separated paragraph */
 	const char *json_field;  /* json: the list field holding the rows (NULL: find it) */
+	const char *name;        /* what messages call the input (NULL: path) */
 };
 
 struct rows;

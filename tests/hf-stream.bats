@@ -146,10 +146,22 @@ setup() {
 
 # ---- directories like Hub repositories ---------------------------------------
 
-@test "parquet on standard input is a usage error that says why" {
-	duck "COPY (SELECT 'x' AS text) TO 'a.parquet' (FORMAT parquet)"
-	run --separate-stderr hf-stream --type parquet - -o s.rec < a.parquet
-	assert_error 2 "hf-stream: -: parquet cannot be read from a pipe; save it to a file first"
+@test "parquet on standard input, a file or a pipe, reads as the file does; errors name -" {
+	duck "COPY (SELECT 'row ' || i AS text FROM range(5000) t(i)) TO 'a.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000)"
+	hf-stream a.parquet > want.rec
+	hf-stream --type parquet - < a.parquet > file.rec
+	cat a.parquet | hf-stream --type parquet - > pipe.rec
+	cmp <(rec-cat --text want.rec) <(rec-cat --text file.rec)
+	cmp <(rec-cat --text want.rec) <(rec-cat --text pipe.rec)
+	# sharding by row group opens it again: the copy serves every reading
+	cat a.parquet | hf-stream --type parquet --shard 1/2 - > shard.rec
+	cmp <(hf-stream --shard 1/2 a.parquet | rec-cat --text) <(rec-cat --text shard.rec)
+	cat a.parquet | hf-stream --type parquet --shard 0/2 - > shard0.rec
+	[ "$(rec-cat --text shard.rec | wc -l)" -lt 5000 ]
+	[ "$(cat <(rec-cat --text shard0.rec) <(rec-cat --text shard.rec) | sort -u | wc -l)" -eq 5000 ]
+	head -c 100 a.parquet > cut.parquet
+	run --separate-stderr bash -c "cat cut.parquet | hf-stream --type parquet - > /dev/null"
+	assert_error 8 "hf-stream: -: truncated parquet file (no PAR1 magic at the end)"
 }
 
 @test "a directory: splits from file names, --list-splits, --split" {
