@@ -122,10 +122,30 @@ void outbuf_write_slow(struct outbuf *o, const void *p, size_t n)
 
 int atomic_open(struct atomic_file *a, const char *path)
 {
+	/* Only a regular file (or a new one) is replaced by renaming: renaming
+	 * onto /dev/null or a FIFO would put a file where the device was, so
+	 * those are written in place.  A symlink is followed, so that the
+	 * link stays and its target is replaced. */
+	struct stat st;
+	char *real = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return -1;
+		}
+		a->fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
+		if (a->fd < 0)
+			return -1;
+		a->path = a->tmp = NULL;
+		return 0;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
+		path = real;
 	size_t n = strlen(path);
 	a->path = xstrdup(path);
 	a->tmp = xmalloc(n + 16);
 	snprintf(a->tmp, n + 16, "%s.tmp.XXXXXX", path);
+	free(real);
 	a->fd = mkostemp(a->tmp, O_CLOEXEC);
 	if (a->fd < 0) {
 		int e = errno;
@@ -155,6 +175,11 @@ static int fsync_parent_dir(const char *path)
 
 int atomic_commit(struct atomic_file *a)
 {
+	if (!a->tmp) { /* a device or FIFO, written in place */
+		int r = close(a->fd);
+		a->fd = -1;
+		return r;
+	}
 	int r = fsync(a->fd);
 	if (close(a->fd) != 0)
 		r = -1;
@@ -185,21 +210,24 @@ void atomic_abort(struct atomic_file *a)
 	a->fd = -1;
 }
 
-/* The file atomic_guard watches.  Exit and signal handlers take no
+/* The files atomic_guard watches.  Exit and signal handlers take no
  * argument, so this is the one piece of process-wide state in the library;
- * it stands for the output file that the program's main owns. */
-static struct atomic_file *guarded;
+ * it stands for the output files that the program's main owns. */
+#define GUARDED_MAX 4
+static struct atomic_file *guarded[GUARDED_MAX];
 
 static void remove_guarded_at_exit(void)
 {
-	if (guarded && guarded->tmp)
-		atomic_abort(guarded);
+	for (int i = 0; i < GUARDED_MAX; i++)
+		if (guarded[i] && guarded[i]->tmp)
+			atomic_abort(guarded[i]);
 }
 
 static void remove_guarded_on_signal(int sig)
 {
-	if (guarded && guarded->tmp)
-		unlink(guarded->tmp); /* async-signal-safe, unlike atomic_abort */
+	for (int i = 0; i < GUARDED_MAX; i++)
+		if (guarded[i] && guarded[i]->tmp)
+			unlink(guarded[i]->tmp); /* async-signal-safe, unlike atomic_abort */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -207,9 +235,18 @@ static void remove_guarded_on_signal(int sig)
 void atomic_guard(struct atomic_file *a)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	if (!guarded)
+	int free_slot = -1;
+	for (int i = 0; i < GUARDED_MAX; i++) {
+		if (guarded[i] == a)
+			return;
+		if (!guarded[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		die(REC_E_IO, "more than %d output files to guard", GUARDED_MAX);
+	if (free_slot == 0)
 		atexit(remove_guarded_at_exit);
-	guarded = a;
+	guarded[free_slot] = a;
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		signal(sigs[i], remove_guarded_on_signal);
 }

@@ -76,7 +76,7 @@ int atomic_commit(struct atomic_file *a);
 void atomic_abort(struct atomic_file *a);
 /* Removes a's temporary file if the program exits (a die() on bad input)
  * or is ended by SIGINT, SIGTERM or SIGHUP before atomic_commit.  For a
- * program's one output file: a must live until the program ends. */
+ * program's output files (up to four): a must live until the program ends. */
 void atomic_guard(struct atomic_file *a);
 
 #endif

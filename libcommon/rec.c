@@ -107,6 +107,18 @@ uint32_t rec_token_at(const struct rec_frame *f, size_t i)
 	return ((const uint32_t *)(const void *)f->payload)[i];
 }
 
+void rec_tokens_copy(const struct rec_frame *f, uint32_t *out)
+{
+	size_t n = rec_tokens_count(f);
+	if (f->dtype == REC_DT_U32) {
+		memcpy(out, f->payload, n * sizeof *out);
+		return;
+	}
+	const uint16_t *p = (const uint16_t *)(const void *)f->payload;
+	for (size_t i = 0; i < n; i++)
+		out[i] = p[i];
+}
+
 void rec_batch_view(const struct rec_frame *f, struct rec_batch *out)
 {
 	const unsigned char *p = f->payload;

@@ -118,6 +118,8 @@ struct rec_part {
 
 size_t rec_tokens_count(const struct rec_frame *f);
 uint32_t rec_token_at(const struct rec_frame *f, size_t i);
+/* All the ids of a tokens frame, widened to u32 (rec_tokens_count of them). */
+void rec_tokens_copy(const struct rec_frame *f, uint32_t *out);
 void rec_batch_view(const struct rec_frame *f, struct rec_batch *out);
 void rec_vector_view(const struct rec_frame *f, struct rec_vector *out);
 uint32_t rec_sample_nparts(const struct rec_frame *f);

@@ -345,3 +345,22 @@ load test_helper
 	assert_line --index 0 'Usage: rec-pack [OPTION]... [FILE]...'
 	assert_output --partial '--vector-field NAME'
 }
+
+@test "-o onto a device, a FIFO or a symlink writes through and leaves it what it was" {
+	printf 'a\nb\n' > in.txt
+	rec-pack -o /dev/null in.txt
+	[ -c /dev/null ]
+	mkfifo fifo
+	cat fifo > from-fifo &
+	rec-pack -o fifo in.txt
+	wait
+	[ -p fifo ]
+	run rec-cat --text from-fifo
+	assert_output $'a\nb'
+	rec-pack -o target.rec <<<"old"
+	ln -s target.rec link.rec
+	rec-pack -o link.rec in.txt
+	[ -L link.rec ]
+	run rec-cat --text target.rec
+	assert_output $'a\nb'
+}
