@@ -490,16 +490,6 @@ static void side_close(struct run *r, struct side *s)
 		die(REC_E_IO, "%s:", s == &r->val ? r->val_out : r->output);
 }
 
-static double parse_fraction(const char *arg, const char *option)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (end == arg || *end || errno || !(v >= 0 && v < 1))
-		cli_usage_error("%s: '%s' is not a fraction from 0 up to (not including) 1", option, arg);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -569,7 +559,7 @@ int main(int argc, char **argv)
 				cli_usage_error("--vocab-size must be from 1 to %u", BPE_NO_ID);
 			r.vocab_size = (uint32_t)v, r.have_vocab = true;
 			break;
-		case OPT_VAL_FRAC: r.val_frac = parse_fraction(optarg, "--val-frac"); break;
+		case OPT_VAL_FRAC: r.val_frac = cli_parse_fraction(optarg, "--val-frac"); break;
 		case OPT_VAL_OUT: r.val_out = optarg; break;
 		case OPT_FROM_BIN:
 			from_globs = xrealloc(from_globs, (n_globs + 1) * sizeof *from_globs);

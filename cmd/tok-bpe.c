@@ -585,16 +585,6 @@ static void print_info(struct run *r)
 
 /* ---- train ---- */
 
-static double parse_fraction(const char *arg, const char *option)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (end == arg || *end || errno || !(v >= 0 && v < 1))
-		cli_usage_error("%s: '%s' is not a fraction from 0 up to (not including) 1", option, arg);
-	return v;
-}
-
 struct count_state {
 	struct piece_counts *counts;
 	const struct pretok *pt;
@@ -849,7 +839,7 @@ int main(int argc, char **argv)
 			train_opts++;
 			break;
 		case OPT_MAX_TOKEN_LENGTH: train.max_token_length = cli_parse_u64(optarg, "--max-token-length", 0); train_opts++; break;
-		case OPT_HOLDOUT: holdout = parse_fraction(optarg, "--holdout"); train_opts++; break;
+		case OPT_HOLDOUT: holdout = cli_parse_fraction(optarg, "--holdout"); train_opts++; break;
 		case OPT_BYTES_ONLY: train.bytes_only = true; train_opts++; break;
 		case OPT_FORMAT: format = optarg; train_opts++; break;
 		default: cli_usage_error("unhandled option");

@@ -89,3 +89,13 @@ uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix)
 		cli_usage_error("%s: '%s' is too large", option, arg);
 	return (uint64_t)v << shift;
 }
+
+double cli_parse_fraction(const char *arg, const char *option)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || errno || !(v >= 0 && v < 1))
+		cli_usage_error("%s: '%s' is not a fraction from 0 up to (not including) 1", option, arg);
+	return v;
+}

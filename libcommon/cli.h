@@ -46,4 +46,8 @@ void cli_usage_error(const char *fmt, ...)
  * suffix when allow_suffix); a usage error names the option on failure. */
 uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix);
 
+/* Parses a fraction from 0 up to (not including) 1; a usage error names the
+ * option on failure. */
+double cli_parse_fraction(const char *arg, const char *option);
+
 #endif
