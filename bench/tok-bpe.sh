@@ -13,6 +13,7 @@
 : "${BENCH_TOK_BYTES:=100000000}"
 : "${BENCH_TRAIN_BYTES:=$BENCH_TOK_BYTES}"
 make -s -C "$TOP" test-deps >&2
+command -v spm_train >/dev/null || { echo "tok-bpe bench: no spm_train (apt-get install sentencepiece)" >&2; exit 1; }
 RANKS=$TOP/tests/node/node_modules/gpt-tokenizer/data
 corpus=$WORK/english-$BENCH_TOK_BYTES.jsonl
 [ -s "$corpus" ] || bash "$BENCH_DIR/make-english.sh" "$corpus" "$BENCH_TOK_BYTES"
