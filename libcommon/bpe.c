@@ -43,9 +43,11 @@ struct bpe {
 	struct buf blob;
 	size_t n_ordinary;
 
-	/* bytes -> id, open addressing over ids (BPE_NO_ID is free); one
-	 * table for ordinary tokens and one for specials. */
-	uint32_t *tok_map, *spec_map;
+	/* bytes -> id, open addressing; a slot holds the high half of the
+	 * bytes' hash above the id, so that a probe rarely touches the bytes
+	 * themselves (MAP_FREE is free).  One table for ordinary tokens and
+	 * one for specials. */
+	uint64_t *tok_map, *spec_map;
 	size_t tok_mask, spec_mask;
 
 	uint32_t *specials; /* ids in the order added */
@@ -69,15 +71,20 @@ static size_t pair_hash(uint64_t key)
 	return (size_t)key;
 }
 
+static uint64_t *map_alloc(size_t cap)
+{
+	uint64_t *map = xmalloc(cap * sizeof *map);
+	memset(map, 0xff, cap * sizeof *map);
+	return map;
+}
+
 struct bpe *bpe_new(void)
 {
 	struct bpe *m = xcalloc(1, sizeof *m);
 	m->tok_mask = 1023;
-	m->tok_map = xmalloc((m->tok_mask + 1) * sizeof *m->tok_map);
-	memset(m->tok_map, 0xff, (m->tok_mask + 1) * sizeof *m->tok_map);
+	m->tok_map = map_alloc(m->tok_mask + 1);
 	m->spec_mask = 15;
-	m->spec_map = xmalloc((m->spec_mask + 1) * sizeof *m->spec_map);
-	memset(m->spec_map, 0xff, (m->spec_mask + 1) * sizeof *m->spec_map);
+	m->spec_map = map_alloc(m->spec_mask + 1);
 	m->pair_mask = 1023;
 	m->pairs = xmalloc((m->pair_mask + 1) * sizeof *m->pairs);
 	for (size_t i = 0; i <= m->pair_mask; i++)
@@ -108,31 +115,37 @@ static const uint8_t *bytes_of(const struct bpe *m, uint32_t id)
 }
 
 /* Slot of bytes in a map: where its id is, or the free slot it would take. */
-static size_t map_slot(const struct bpe *m, const uint32_t *map, size_t mask,
+#define MAP_FREE UINT64_MAX
+static inline uint32_t slot_id(uint64_t e) { return (uint32_t)e; }
+static inline uint64_t slot_entry(uint64_t h, uint32_t id) { return (h >> 32) << 32 | id; }
+
+static size_t map_slot(const struct bpe *m, const uint64_t *map, size_t mask,
                        const void *bytes, size_t n, uint64_t h)
 {
 	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-		uint32_t id = map[i];
-		if (id == BPE_NO_ID)
+		uint64_t e = map[i];
+		if (e == MAP_FREE)
 			return i;
-		if (m->len[id] == n && memcmp(bytes_of(m, id), bytes, n) == 0)
+		uint32_t id = slot_id(e);
+		if (e >> 32 == h >> 32 && m->len[id] == n && memcmp(bytes_of(m, id), bytes, n) == 0)
 			return i;
 	}
 }
 
-static void map_grow(struct bpe *m, uint32_t **map, size_t *mask)
+static void map_grow(struct bpe *m, uint64_t **map, size_t *mask)
 {
 	size_t old = *mask + 1, cap = old * 2;
-	uint32_t *fresh = xmalloc(cap * sizeof *fresh);
-	memset(fresh, 0xff, cap * sizeof *fresh);
+	uint64_t *fresh = map_alloc(cap);
 	for (size_t i = 0; i < old; i++) {
-		uint32_t id = (*map)[i];
-		if (id == BPE_NO_ID)
+		uint64_t e = (*map)[i];
+		if (e == MAP_FREE)
 			continue;
-		size_t j = (size_t)hash_bytes(bytes_of(m, id), m->len[id]) & (cap - 1);
-		while (fresh[j] != BPE_NO_ID)
+		uint32_t id = slot_id(e);
+		uint64_t h = hash_bytes(bytes_of(m, id), m->len[id]);
+		size_t j = (size_t)h & (cap - 1);
+		while (fresh[j] != MAP_FREE)
 			j = (j + 1) & (cap - 1);
-		fresh[j] = id;
+		fresh[j] = e;
 	}
 	free(*map);
 	*map = fresh;
@@ -155,17 +168,17 @@ static int add_id(struct bpe *m, const void *bytes, size_t n, uint32_t id, int k
 	}
 	if (m->kind[id] != KIND_NONE)
 		return -1;
-	uint32_t **map = kind == KIND_SPECIAL ? &m->spec_map : &m->tok_map;
+	uint64_t **map = kind == KIND_SPECIAL ? &m->spec_map : &m->tok_map;
 	size_t *mask = kind == KIND_SPECIAL ? &m->spec_mask : &m->tok_mask;
 	uint64_t h = hash_bytes(bytes, n);
 	size_t slot = map_slot(m, *map, *mask, bytes, n, h);
-	if ((*map)[slot] != BPE_NO_ID)
+	if ((*map)[slot] != MAP_FREE)
 		return -1;
 	m->off[id] = m->blob.len;
 	m->len[id] = (uint32_t)n;
 	m->kind[id] = (uint8_t)kind;
 	buf_add(&m->blob, bytes, n);
-	(*map)[slot] = id;
+	(*map)[slot] = slot_entry(h, id);
 	if (id >= m->vocab_size)
 		m->vocab_size = id + 1;
 	size_t count = kind == KIND_SPECIAL ? m->n_specials + 1 : ++m->n_ordinary;
@@ -285,12 +298,12 @@ bool bpe_is_special(const struct bpe *m, uint32_t id)
 
 uint32_t bpe_lookup(const struct bpe *m, const void *bytes, size_t len)
 {
-	return m->tok_map[map_slot(m, m->tok_map, m->tok_mask, bytes, len, hash_bytes(bytes, len))];
+	return slot_id(m->tok_map[map_slot(m, m->tok_map, m->tok_mask, bytes, len, hash_bytes(bytes, len))]);
 }
 
 uint32_t bpe_special_lookup(const struct bpe *m, const char *text, size_t len)
 {
-	return m->spec_map[map_slot(m, m->spec_map, m->spec_mask, text, len, hash_bytes(text, len))];
+	return slot_id(m->spec_map[map_slot(m, m->spec_map, m->spec_mask, text, len, hash_bytes(text, len))]);
 }
 
 size_t bpe_special_count(const struct bpe *m) { return m->n_specials; }
@@ -712,7 +725,7 @@ void bpe_encode_piece(struct bpe_worker *w, const uint8_t *piece, size_t n, stru
 	if (m->whole_piece) {
 		if (!e)
 			h = hash_bytes(piece, n);
-		whole = m->tok_map[map_slot(m, m->tok_map, m->tok_mask, piece, n, h)];
+		whole = slot_id(m->tok_map[map_slot(m, m->tok_map, m->tok_mask, piece, n, h)]);
 	}
 	reserve(w, n);
 	if (whole != BPE_NO_ID) {
