@@ -1,0 +1,124 @@
+/* gpt2.h - the numerical core of GPT-2 training on the CPU: forward pass
+ * with mean cross-entropy loss, backward pass, and AdamW, over flat float
+ * arrays.  Matmuls go to OpenBLAS (cblas_sgemm); everything else is plain C
+ * run over a parfor pool with static partitions, so the loss and gradients
+ * are bit-identical run to run for a given thread count.
+ *
+ * The model: token embedding wte [Vp, C] (Vp = vocab padded to a multiple
+ * of 128; rows and logits at or beyond vocab are never used: excluded from
+ * the softmax, zero gradient from the head) plus position embedding
+ * wpe [maxT, C]; L blocks of
+ *     x = x + proj(attn(ln1(x)))        causal, `heads` heads, qkv in one matmul
+ *     x = x + fcproj(gelu(fc(ln2(x))))  4C hidden, GELU tanh approximation
+ * with LayerNorm eps 1e-5; a final LayerNorm and a head tied to wte
+ * (logits = x wte^T); the loss is the mean cross-entropy over B*T positions.
+ *
+ * Parameters live in ONE contiguous float array, tensors in the fixed order
+ * of enum gpt2_tensor, per-layer tensors stacked over layers ([L, ...]),
+ * so checkpoints and the optimizer see one flat vector.  Gradients have the
+ * same layout. */
+#ifndef SLUICE_GPT2_H
+#define SLUICE_GPT2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gpt2_config {
+	int layers;       /* L */
+	int heads;        /* NH; channels % heads == 0 */
+	int channels;     /* C */
+	int max_seq;      /* maxT: rows of wpe */
+	int vocab;        /* V: token ids are < vocab */
+	int padded_vocab; /* Vp >= V; 0 means round V up to a multiple of 128 */
+};
+
+/* The parameter tensors, in storage order. */
+enum gpt2_tensor {
+	GPT2_WTE,      /* [Vp, C]       decayed */
+	GPT2_WPE,      /* [maxT, C]     decayed */
+	GPT2_LN1W,     /* [L, C] */
+	GPT2_LN1B,     /* [L, C] */
+	GPT2_QKVW,     /* [L, 3C, C]    decayed */
+	GPT2_QKVB,     /* [L, 3C] */
+	GPT2_ATTPROJW, /* [L, C, C]     decayed */
+	GPT2_ATTPROJB, /* [L, C] */
+	GPT2_LN2W,     /* [L, C] */
+	GPT2_LN2B,     /* [L, C] */
+	GPT2_FCW,      /* [L, 4C, C]    decayed */
+	GPT2_FCB,      /* [L, 4C] */
+	GPT2_FCPROJW,  /* [L, C, 4C]    decayed */
+	GPT2_FCPROJB,  /* [L, C] */
+	GPT2_LNFW,     /* [C] */
+	GPT2_LNFB,     /* [C] */
+	GPT2_NTENSORS
+};
+
+struct gpt2_tensor_info {
+	const char *name;  /* "wte", "wpe", "ln1w", ... */
+	size_t offset;     /* in floats, from the start of the parameter array */
+	size_t size;       /* in floats */
+	int ndim;          /* 1 to 3 */
+	int shape[3];
+	int decay;         /* 1 for matmul weights and embeddings, 0 for biases and LayerNorm */
+};
+
+struct gpt2;
+
+/* Checks the configuration (dies on a bad one); the parameters are zero
+ * until gpt2_init or a load into gpt2_params.  Uses one thread until
+ * gpt2_set_threads. */
+struct gpt2 *gpt2_new(const struct gpt2_config *cfg);
+/* The configuration with padded_vocab filled in. */
+const struct gpt2_config *gpt2_cfg(const struct gpt2 *m);
+void gpt2_free(struct gpt2 *m);
+
+/* Threads for the non-matmul kernels (OpenBLAS keeps its own setting).
+ * Results are bit-identical for a given count; across counts they agree
+ * only to rounding (through OpenBLAS). */
+void gpt2_set_threads(struct gpt2 *m, int threads);
+
+void gpt2_tensor_info(const struct gpt2 *m, enum gpt2_tensor t, struct gpt2_tensor_info *out);
+
+/* GPT-2's initialisation from a seed (xoshiro256**, Box-Muller normals):
+ * weights N(0, 0.02), residual projections (attprojw, fcprojw)
+ * N(0, 0.02/sqrt(2L)), biases 0, LayerNorm weights 1; the padding rows of
+ * wte 0.  Also resets the AdamW state. */
+void gpt2_init(struct gpt2 *m, uint64_t seed);
+
+/* The flat parameter and gradient arrays; *n gets their length in floats
+ * (n may be NULL). */
+float *gpt2_params(struct gpt2 *m, size_t *n);
+float *gpt2_grads(struct gpt2 *m, size_t *n);
+
+/* Allocates activations for batches up to B x T (also done on demand by
+ * gpt2_forward, which keeps the largest B and T seen).  Growing them
+ * forgets the last forward pass. */
+void gpt2_reserve(struct gpt2 *m, int B, int T);
+
+/* Forward pass over inputs [B, T] (row-major).  With targets [B, T] it
+ * returns the mean cross-entropy and remembers the batch for
+ * gpt2_backward; with targets NULL it returns -1.  T <= max_seq.  Token
+ * ids must be < vocab: the caller validates them; one that is not is a
+ * programming error and dies (it is never used as an index). */
+float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targets, int B, int T);
+/* The softmax probabilities of the last forward, [B, T, Vp] (columns at
+ * or beyond vocab are 0); gpt2_backward overwrites them. */
+const float *gpt2_probs(const struct gpt2 *m);
+
+void gpt2_zero_grad(struct gpt2 *m);
+/* Adds the gradient of the last forward's loss to the gradient array;
+ * that forward must have had targets, and each backward needs a forward
+ * of its own (the probabilities become the logits' gradient in place). */
+void gpt2_backward(struct gpt2 *m);
+
+/* One AdamW step (t = step >= 1 for bias correction), decoupled weight
+ * decay applied only to the decayed tensors:
+ *     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *     p -= lr (mhat / (sqrt(vhat) + eps) + wd p)   mhat = m/(1-b1^t), vhat = v/(1-b2^t) */
+void gpt2_adamw(struct gpt2 *m, float lr, float beta1, float beta2, float eps,
+                float weight_decay, int step);
+/* AdamW's first and second moments, each laid out like the parameters
+ * (allocated, zero, on first use), for checkpoints to save and restore. */
+void gpt2_adamw_state(struct gpt2 *m, float **mom, float **vel);
+
+#endif

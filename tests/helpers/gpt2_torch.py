@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""gpt2_torch.py - the PyTorch oracle for gpt2-check (tests/gpt2.bats).
+
+    gpt2_torch.py grads DIR L H C S V B T LOSS
+    gpt2_torch.py train DIR L H C S V B T STEPS < C's "loss I ..." lines
+    gpt2_torch.py init DIR L H C S V B T
+
+Builds GPT-2 from the flat parameter file gpt2-check wrote (DIR/params.bin,
+float32, the tensor order of gpt2.h, which this script lays out on its own)
+and runs it in float64, an oracle more precise than the float32 code under
+test.  grads: compares the loss and every tensor's gradient with
+DIR/grads.bin.  train: runs torch.optim.AdamW for STEPS steps on the same
+batch and compares the loss before each step and after the last.  init:
+checks the initial parameters' statistics.
+Prints what it measured; exits 1 when a tolerance is exceeded.
+"""
+import math
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+NAMES = ["wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
+         "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb"]
+DECAY = {"wte", "wpe", "qkvw", "attprojw", "fcw", "fcprojw"}
+
+
+def shapes(L, C, S, Vp):
+    return {"wte": (Vp, C), "wpe": (S, C), "ln1w": (L, C), "ln1b": (L, C),
+            "qkvw": (L, 3 * C, C), "qkvb": (L, 3 * C), "attprojw": (L, C, C),
+            "attprojb": (L, C), "ln2w": (L, C), "ln2b": (L, C), "fcw": (L, 4 * C, C),
+            "fcb": (L, 4 * C), "fcprojw": (L, C, 4 * C), "fcprojb": (L, C),
+            "lnfw": (C,), "lnfb": (C,)}
+
+
+def unflatten(flat, shp):
+    out, at = {}, 0
+    for n in NAMES:
+        size = int(np.prod(shp[n]))
+        out[n] = flat[at:at + size].reshape(shp[n])
+        at += size
+    assert at == flat.size, (at, flat.size)
+    return out
+
+
+def forward(p, inp, tgt, L, NH, C, V):
+    B, T = inp.shape
+    hs = C // NH
+    x = p["wte"][inp] + p["wpe"][:T]
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    for l in range(L):
+        h = F.layer_norm(x, (C,), p["ln1w"][l], p["ln1b"][l], 1e-5)
+        qkv = h @ p["qkvw"][l].T + p["qkvb"][l]
+        q, k, v = (t.view(B, T, NH, hs).transpose(1, 2) for t in qkv.split(C, dim=2))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        x = x + y @ p["attprojw"][l].T + p["attprojb"][l]
+        h = F.layer_norm(x, (C,), p["ln2w"][l], p["ln2b"][l], 1e-5)
+        h = F.gelu(h @ p["fcw"][l].T + p["fcb"][l], approximate="tanh")
+        x = x + h @ p["fcprojw"][l].T + p["fcprojb"][l]
+    x = F.layer_norm(x, (C,), p["lnfw"], p["lnfb"], 1e-5)
+    logits = x @ p["wte"][:V].T  # the padding rows take no part
+    return F.cross_entropy(logits.reshape(-1, V), tgt.reshape(-1))
+
+
+def main():
+    mode, d = sys.argv[1], sys.argv[2]
+    L, NH, C, S, V, B, T = (int(a) for a in sys.argv[3:10])
+    Vp = (V + 127) // 128 * 128
+    torch.manual_seed(0)
+    shp = shapes(L, C, S, Vp)
+    flat = np.fromfile(f"{d}/params.bin", dtype="<f4")
+    inp = torch.from_numpy(np.fromfile(f"{d}/inputs.bin", dtype="<u4").astype(np.int64)).view(B, T)
+    tgt = torch.from_numpy(np.fromfile(f"{d}/targets.bin", dtype="<u4").astype(np.int64)).view(B, T)
+    p = {n: torch.tensor(a, dtype=torch.float64, requires_grad=True)
+         for n, a in unflatten(flat, shp).items()}
+    ok = True
+    if mode == "grads":
+        loss_c = float(sys.argv[10])
+        loss = forward(p, inp, tgt, L, NH, C, V)
+        loss.backward()
+        rel = abs(loss_c - loss.item()) / loss.item()
+        print(f"loss c={loss_c:.9g} torch={loss.item():.12g} rel={rel:.3g}")
+        if rel >= 1e-5:
+            ok = False
+        g_c = unflatten(np.fromfile(f"{d}/grads.bin", dtype="<f4"), shp)
+        worst = 0.0
+        for n in NAMES:
+            want = p[n].grad.numpy()
+            got = g_c[n].astype(np.float64)
+            scale = max(1.0, float(np.abs(want).max()))
+            diff = float(np.abs(got - want).max())
+            # also relative to the tensor's largest gradient, which says
+            # more than the absolute bound when gradients are small
+            relg = diff / max(float(np.abs(want).max()), 1e-30)
+            worst = max(worst, relg)
+            print(f"grad {n:9s} max|g|={np.abs(want).max():.3e} max|diff|={diff:.3e} rel={relg:.3e}")
+            if diff > 1e-4 * scale or relg > 1e-5:
+                print(f"  MISMATCH in {n}")
+                ok = False
+        pad = g_c["wte"][V:]
+        if pad.size and np.any(pad != 0):
+            print("padding rows of wte have a nonzero gradient")
+            ok = False
+        print(f"worst relative gradient error {worst:.3e}")
+    elif mode == "train":
+        steps = int(sys.argv[10])
+        c_losses = [float(line.split()[2]) for line in sys.stdin if line.startswith("loss ")]
+        if len(c_losses) != steps + 1:
+            print(f"expected {steps + 1} losses from C, got {len(c_losses)}")
+            sys.exit(1)
+        opt = torch.optim.AdamW(
+            [{"params": [p[n] for n in NAMES if n in DECAY], "weight_decay": 0.1},
+             {"params": [p[n] for n in NAMES if n not in DECAY], "weight_decay": 0.0}],
+            lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
+        worst = 0.0
+        for i in range(steps + 1):
+            loss = forward(p, inp, tgt, L, NH, C, V)
+            rel = abs(c_losses[i] - loss.item()) / loss.item()
+            worst = max(worst, rel)
+            print(f"step {i} c={c_losses[i]:.9g} torch={loss.item():.12g} rel={rel:.3g}")
+            if rel >= 1e-4:
+                ok = False
+            if i == steps:
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        print(f"worst relative loss error {worst:.3e}")
+    elif mode == "init":
+        # GPT-2's initialisation, by its statistics
+        resid = 0.02 / math.sqrt(2 * L)
+        for n in NAMES:
+            a = p[n].detach().numpy()
+            if n == "wte":
+                if np.any(a[V:] != 0):
+                    print("wte padding rows are not 0")
+                    ok = False
+                a = a[:V]
+            if n in DECAY:
+                want = resid if n in ("attprojw", "fcprojw") else 0.02
+                sd, mean = float(a.std()), float(a.mean())
+                print(f"init {n:9s} std={sd:.5f} (want {want:.5f}) mean={mean:.2e}")
+                if abs(sd / want - 1) > 0.05 or abs(mean) > 0.1 * want:
+                    ok = False
+            else:
+                want = 1.0 if n.endswith("w") else 0.0
+                if np.any(a != want):
+                    print(f"init {n}: not all {want}")
+                    ok = False
+    else:
+        sys.exit(f"unknown mode {mode}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
