@@ -1,0 +1,47 @@
+/* trainloop.h - the pieces of train-step around the GPT-2 core: the
+ * learning-rate schedule, gradient clipping by global norm, llm.c's model
+ * file (header of 256 int32, then float32 parameters in gpt2.h's order),
+ * and the optimizer state file of a checkpoint. */
+#ifndef SLUICE_TRAINLOOP_H
+#define SLUICE_TRAINLOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpt2.h"
+
+#define LLMC_MODEL_MAGIC 20240326
+#define LLMC_MODEL_VERSION 3
+#define LLMC_MODEL_HEADER_BYTES 1024
+
+struct train_sched {
+	double lr, lr_min;
+	uint64_t warmup, steps;
+};
+
+/* The learning rate of 0-based step s (llm.c's schedule): linear warmup
+ * lr*(s+1)/warmup for s < warmup, then cosine from lr down to lr_min at
+ * the last step. */
+double train_lr(const struct train_sched *sc, uint64_t s);
+
+/* The global L2 norm of g (summed in double, in order: deterministic). */
+double train_grad_norm(const float *g, size_t n);
+void train_scale(float *g, size_t n, float f);
+
+/* llm.c's model file: a malloc'd image of cfg and params (n floats). */
+void *train_model_image(const struct gpt2_config *cfg, const float *params, size_t n, size_t *len);
+/* Parses an image: the configuration into *cfg and *params pointing into
+ * buf (n floats, checked against the configuration).  -1 with a message. */
+int train_model_parse(const void *buf, size_t len, struct gpt2_config *cfg, const float **params,
+                      size_t *n, char *err, size_t errlen);
+
+/* The optimizer state: "SLUICEAW", u64 step, u64 n, then m[n] and v[n]
+ * as float32, little-endian. */
+void *train_optim_image(const float *m, const float *v, size_t n, uint64_t step, size_t *len);
+int train_optim_parse(const void *buf, size_t len, size_t n, float *m, float *v, uint64_t *step,
+                      char *err, size_t errlen);
+
+/* Reads a whole file (malloc'd); NULL with errno set on failure. */
+void *train_read_file(const char *path, size_t *len);
+
+#endif
