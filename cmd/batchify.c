@@ -120,8 +120,7 @@ struct run {
 	struct buf scratch;
 	struct progress progress;
 	struct rec_reader *in; /* the input being read: reachable when an error ends the program */
-	uint32_t *ids;
-	size_t ids_cap;
+	struct ids ids; /* a document being widened or gathered from shards */
 	bool opened; /* the outputs are open and their headers written */
 	size_t shard_doc; /* ids of the document the shards read so far end in */
 };
@@ -285,15 +284,6 @@ static void take_doc(struct run *r, uint64_t epoch, const char *key, size_t key_
 		side_doc(r, &r->train, (const uint32_t *)it->payload, it->payload_len / sizeof *ids);
 }
 
-static uint32_t *ids_room(struct run *r, size_t n)
-{
-	if (n > r->ids_cap) {
-		r->ids_cap = n > 2 * r->ids_cap ? n : 2 * r->ids_cap;
-		r->ids = xrealloc(r->ids, r->ids_cap * sizeof *r->ids);
-	}
-	return r->ids;
-}
-
 static void check_ids(struct run *r, const uint32_t *ids, size_t n, const char *input, uint64_t offset)
 {
 	if (!r->have_vocab && rec_dtype_size(r->dtype) == 4)
@@ -392,7 +382,7 @@ static void read_records(struct run *r, const char *path, uint64_t epoch)
 		if (f.dtype == REC_DT_U32) {
 			ids = (const uint32_t *)(const void *)f.payload; /* 8-aligned: used in place */
 		} else {
-			uint32_t *wide = ids_room(r, n + 1);
+			uint32_t *wide = ids_resize(&r->ids, n);
 			rec_tokens_copy(&f, wide);
 			ids = wide;
 		}
@@ -439,10 +429,10 @@ static void read_shard(struct run *r, const char *path, uint64_t epoch)
 		}
 		for (long i = 0; i < got; i++) {
 			if (r->have_eot && block[i] == r->eot && doc) {
-				take_doc(r, epoch, NULL, 0, r->ids, doc);
+				take_doc(r, epoch, NULL, 0, r->ids.v, doc);
 				doc = 0;
 			}
-			ids_room(r, doc + 1)[doc] = block[i];
+			ids_resize(&r->ids, doc + 1)[doc] = block[i];
 			doc++;
 		}
 	}
@@ -626,7 +616,7 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < r.n_from_bin; i++)
 				read_shard(&r, r.from_bin[i], epoch);
 			if (r.shard_doc)
-				take_doc(&r, epoch, NULL, 0, r.ids, r.shard_doc);
+				take_doc(&r, epoch, NULL, 0, r.ids.v, r.shard_doc);
 			r.shard_doc = 0;
 		} else {
 			for (int i = 0; i < nin; i++)
@@ -650,7 +640,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < r.n_from_bin; i++)
 		free(r.from_bin[i]);
 	free(r.from_bin);
-	free(r.ids);
+	ids_free(&r.ids);
 	free(r.input_header);
 	buf_free(&r.scratch);
 	return 0;

@@ -235,9 +235,7 @@ static void add_stats(struct run *r, const char *text, size_t len, const uint32_
 static void stats_tokens(struct run *r, const struct rec_frame *f, const char *input)
 {
 	size_t n = rec_tokens_count(f);
-	r->ids_scratch.len = 0;
-	for (size_t k = 0; k < n; k++)
-		ids_push(&r->ids_scratch, rec_token_at(f, k));
+	rec_tokens_copy(f, ids_resize(&r->ids_scratch, n));
 	buf_clear(&r->scratch);
 	size_t bad;
 	if (tok_decode_bytes(r->tok.bpe, r->ids_scratch.v, n, &r->scratch, &bad) < 0)
@@ -451,9 +449,7 @@ static void run_decode(struct run *r, int nin, char **inputs)
 				continue;
 			ids.len = 0;
 			if (f.type == REC_TOKENS) {
-				size_t n = rec_tokens_count(&f);
-				for (size_t k = 0; k < n; k++)
-					ids_push(&ids, rec_token_at(&f, k));
+				rec_tokens_copy(&f, ids_resize(&ids, rec_tokens_count(&f)));
 			} else if (f.type == REC_TEXT && rec_reader_is_lines(in)) {
 				if (parse_id_line((const char *)f.payload, f.payload_len, &ids) < 0)
 					die_at(REC_E_MALFORMED, name, f.offset, "not a line of token ids");

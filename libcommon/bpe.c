@@ -18,6 +18,18 @@ void ids_push(struct ids *a, uint32_t id)
 	a->v[a->len++] = id;
 }
 
+uint32_t *ids_resize(struct ids *a, size_t n)
+{
+	if (n > a->cap || !a->v) { /* never NULL, even for none: memcpy wants a pointer */
+		a->cap = n > 2 * a->cap ? n : 2 * a->cap;
+		if (!a->cap)
+			a->cap = 64;
+		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+	}
+	a->len = n;
+	return a->v;
+}
+
 void ids_free(struct ids *a)
 {
 	free(a->v);

@@ -31,6 +31,8 @@ struct ids {
 	size_t len, cap;
 };
 void ids_push(struct ids *a, uint32_t id);
+/* Makes a exactly n ids long (their values unset) and returns them. */
+uint32_t *ids_resize(struct ids *a, size_t n);
 void ids_free(struct ids *a);
 
 struct bpe;
