@@ -14,7 +14,16 @@ DATADIR   = $(PREFIX)/share/sluice
 
 CC      ?= cc
 OPT     ?= -O2
-CFLAGS  ?= $(OPT) -g
+# -fno-math-errno (sqrtf inlines) and -fno-trapping-math (a comparison may
+# select a value without a branch; clang's default) let the numerical loops
+# of gpt2.c and adamw.c vectorise.  Neither changes a result: errno and the
+# floating-point exception flags are all they give up, and nothing here
+# reads them.  gcc's -O2 vectorises only loops of a known trip count unless
+# given the dynamic cost model; clang's -O2 needs no flag for it, and
+# rejects this one (asked once, := not per compile).  On GPT-2 124M:
+# AdamW 220 -> 73 ms a step, GELU and softmax several times faster.
+VECTORISE := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-fvect-cost-model=dynamic)
+CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math $(VECTORISE)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -Ilibcommon
 PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy \

@@ -1,6 +1,5 @@
-/* train-step - train GPT-2 on the CPU from batch records. */
+/* train-step - train GPT-2 or a character LSTM on the CPU from batches. */
 #define _GNU_SOURCE
-#include <cblas.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -13,33 +12,43 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batchsrc.h"
 #include "ckpt.h"
 #include "cli.h"
 #include "die.h"
-#include "gpt2.h"
 #include "io.h"
+#include "lm.h"
 #include "rec.h"
 #include "trainloop.h"
 
 static const char usage[] =
 	"Usage: train-step [OPTION]...\n"
-	"Train GPT-2 on the CPU from [B, T+1] batch records (from batchify), read\n"
-	"from each --data FILE in turn, or from stdin.\n"
+	"Train GPT-2 or a character LSTM on the CPU from [B, T+1] batch records (from\n"
+	"batchify) or llm.c token shards, read from each --data FILE in turn, or from\n"
+	"stdin.\n"
 	"\n"
 	"Model:\n"
-	"      --model NAME         gpt2:124M, gpt2:350M, gpt2:774M or gpt2:1558M\n"
+	"      --model NAME         gpt2:124M, gpt2:350M, gpt2:774M, gpt2:1558M, or\n"
+	"                           lstm:LAYERS,HIDDEN for a character LSTM\n"
 	"      --layers N           transformer blocks (with --heads, --dim)\n"
 	"      --heads N            attention heads\n"
 	"      --dim N              channels; a multiple of --heads\n"
 	"      --ctx N              longest sequence (default: the batches' T)\n"
 	"      --vocab N            vocabulary size (default: the input header's)\n"
-	"      --init FILE          start from an llm.c model file instead of a\n"
-	"                           random initialisation\n"
-	"      --export FILE        write the model as an llm.c model file at the end\n"
+	"      --init FILE          start from a model file (llm.c's GPT-2 format,\n"
+	"                           float32 or bfloat16) instead of a random one\n"
+	"      --export FILE        write the model file at the end\n"
+	"      --export-dtype fp32|bf16\n"
+	"                           parameters of --export (default fp32; bf16 is\n"
+	"                           llm.c's version 5, GPT-2 only)\n"
 	"\n"
 	"Data:\n"
-	"      --data FILE          batch records (repeatable; read in order, and\n"
-	"                           again from the first when they end before --steps)\n"
+	"      --data FILE          batch records or an llm.c shard (*.bin, or a file\n"
+	"                           with a shard header); repeatable, read in order,\n"
+	"                           and again from the first when they end before --steps\n"
+	"  -B, --batch N            rows of a batch read from shards (default 4)\n"
+	"  -T, --seq-len N          sequence length of shards (default: --ctx, else 1024)\n"
+	"      --bin-dtype u16|u32  ids of raw .bin files without a header (default u16)\n"
 	"\n"
 	"Training:\n"
 	"      --steps N            optimizer steps to take (required)\n"
@@ -58,6 +67,11 @@ static const char usage[] =
 	"      --seed S             seed of the random initialisation (default 0)\n"
 	"  -j, --threads N          threads (default: all cores)\n"
 	"\n"
+	"Evaluation:\n"
+	"      --val FILE           validation batches (records or shards; repeatable)\n"
+	"      --eval-every N       validation loss every N steps (default: at the end)\n"
+	"      --eval-batches K     batches of --val an evaluation reads (default: all)\n"
+	"\n"
 	"Checkpoints:\n"
 	"      --ckpt-dir DIR       write checkpoints to DIR/step-NNNNNNNN\n"
 	"      --ckpt-every N       every N steps (default: only at the end)\n"
@@ -65,9 +79,9 @@ static const char usage[] =
 	"      --resume             continue from the newest checkpoint in --ckpt-dir\n"
 	"\n"
 	"Output:\n"
-	"      --log FILE           metrics of each step as JSON lines\n"
-	"      --events FILE        started, checkpoint, finished, failed events as\n"
-	"                           JSON lines\n"
+	"      --log FILE           metrics of each step and evaluation as JSON lines\n"
+	"      --events FILE        started, eval, checkpoint, finished, failed events\n"
+	"                           as JSON lines\n"
 	"      --progress           show a progress line on stderr even when it is not a terminal\n"
 	"  -q, --quiet              no progress line\n"
 	"  -h, --help               show this help and exit\n"
@@ -78,8 +92,8 @@ static const char usage[] =
 	"ends before --steps), 1 I/O error, 2 usage (also an input vocabulary or T\n"
 	"that does not fit the model, --total-batch not a multiple of B*T), 3-7 bad\n"
 	"record input as in sluice-rec(5), 8 malformed input: a record that is not\n"
-	"a batch, a masked batch, a token id outside the model's vocabulary, batches\n"
-	"of different shapes, a bad model or checkpoint file.  See train-step(1).\n";
+	"a batch, a token id outside the model's vocabulary, batches of different\n"
+	"shapes, a bad shard, model or checkpoint file.  See train-step(1).\n";
 
 enum {
 	OPT_MODEL = CLI_OPT_FIRST_PROGRAM_OPT,
@@ -90,7 +104,9 @@ enum {
 	OPT_VOCAB,
 	OPT_INIT,
 	OPT_EXPORT,
+	OPT_EXPORT_DTYPE,
 	OPT_DATA,
+	OPT_BIN_DTYPE,
 	OPT_STEPS,
 	OPT_LR,
 	OPT_LR_MIN,
@@ -102,6 +118,9 @@ enum {
 	OPT_GRAD_CLIP,
 	OPT_TOTAL_BATCH,
 	OPT_SEED,
+	OPT_VAL,
+	OPT_EVAL_EVERY,
+	OPT_EVAL_BATCHES,
 	OPT_CKPT_DIR,
 	OPT_CKPT_EVERY,
 	OPT_KEEP,
@@ -110,189 +129,38 @@ enum {
 	OPT_EVENTS,
 };
 
-/* ---- the batches ---- */
-
-struct data {
+struct inputs {
 	char **paths;
 	int n;
-	bool rereadable; /* every input is a file: read again from the first */
-	int idx;         /* the input being read */
-	uint64_t batch;  /* batches taken from it */
-	uint64_t epoch;
-	uint64_t offset; /* just past the last batch taken */
-	uint64_t epoch_batches;
-	struct rec_reader *in;
-	char *first_header;
-	uint32_t B, T;
-	bool have_shape;
-	int64_t header_vocab; /* of the first input, -1 if none */
-	int model_vocab;      /* 0 until the model is known */
-	uint32_t *inp, *tgt;
-	const char *name; /* of the last batch */
-	uint64_t frame_offset;
 };
 
-static int64_t header_vocab(const char *h)
+static void add_input(struct inputs *in, char *path)
 {
-	int64_t v = -1;
-	json_t *j = h ? json_loads(h, 0, NULL) : NULL;
-	json_t *x = json_object_get(j, "vocab_size");
-	if (json_is_integer(x) && json_integer_value(x) > 0)
-		v = json_integer_value(x);
-	json_decref(j);
-	return v;
+	in->paths = xrealloc(in->paths, (size_t)(in->n + 1) * sizeof *in->paths);
+	in->paths[in->n++] = path;
 }
-
-static void vocab_fits(const struct data *d, int64_t hv, const char *name, uint64_t offset)
-{
-	if (d->model_vocab && hv > d->model_vocab)
-		die_at(REC_E_USAGE, name, offset, "the input's vocab_size %" PRId64 " does not fit the model's vocabulary of %d",
-		       hv, d->model_vocab);
-}
-
-static void check_ids(const struct data *d)
-{
-	size_t n = (size_t)d->B * d->T;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = d->inp[i] > d->tgt[i] ? d->inp[i] : d->tgt[i];
-		if (id >= (uint32_t)d->model_vocab)
-			die_at(REC_E_MALFORMED, d->name, d->frame_offset,
-			       "token id %u at or above the model's vocabulary of %d", id, d->model_vocab);
-	}
-}
-
-static void data_open(struct data *d)
-{
-	d->in = rec_reader_open(d->paths[d->idx], 0);
-	if (!d->in)
-		die(REC_E_IO, "%s:", d->paths[d->idx]);
-	d->batch = 0;
-	d->offset = 0;
-}
-
-/* The next batch frame of the inputs, or NULL at the end of them. */
-static int next_frame(struct data *d, struct rec_frame *f)
-{
-	for (;;) {
-		if (!d->in) {
-			if (d->idx >= d->n) {
-				if (!d->rereadable || !d->epoch_batches)
-					return 0;
-				d->idx = 0;
-				d->epoch++;
-				d->epoch_batches = 0;
-			}
-			data_open(d);
-		}
-		const char *name = rec_reader_name(d->in);
-		while (rec_next_or_die(d->in, f) > 0) {
-			if (f->type == REC_HEADER) {
-				const char *h = rec_reader_header(d->in);
-				if (!d->first_header && h)
-					d->first_header = xstrdup(h);
-				vocab_fits(d, header_vocab(h), name, f->offset);
-				continue;
-			}
-			if (f->type == REC_END)
-				continue;
-			if (f->type != REC_BATCH)
-				die_at(REC_E_MALFORMED, name, f->offset, "a %s record: train-step reads batch records",
-				       rec_type_name(f->type));
-			return 1;
-		}
-		rec_reader_close(d->in);
-		d->in = NULL;
-		d->idx++;
-	}
-}
-
-static int data_next(struct data *d)
-{
-	struct rec_frame f;
-	if (!next_frame(d, &f))
-		return 0;
-	struct rec_batch b;
-	rec_batch_view(&f, &b);
-	d->name = rec_reader_name(d->in);
-	d->frame_offset = f.offset;
-	if (b.mask)
-		die_at(REC_E_MALFORMED, d->name, f.offset,
-		       "a masked batch: train-step cannot leave masked positions out of the loss yet "
-		       "(make batches without batchify --pad)");
-	if (b.B < 1 || b.T < 1)
-		die_at(REC_E_MALFORMED, d->name, f.offset, "an empty batch (%u x %u)", b.B, b.T);
-	if (!d->have_shape) {
-		d->B = b.B, d->T = b.T, d->have_shape = true;
-		d->inp = xmalloc((size_t)b.B * b.T * sizeof *d->inp);
-		d->tgt = xmalloc((size_t)b.B * b.T * sizeof *d->tgt);
-	} else if (b.B != d->B || b.T != d->T) {
-		die_at(REC_E_MALFORMED, d->name, f.offset, "a %u x %u batch after batches of %u x %u", b.B, b.T, d->B,
-		       d->T);
-	}
-	for (uint32_t r = 0; r < b.B; r++)
-		for (uint32_t t = 0; t < b.T; t++) {
-			size_t at = (size_t)r * (b.T + 1) + t;
-			uint32_t a, c;
-			if (b.dtype == REC_DT_U16) {
-				const uint16_t *p = b.tokens;
-				a = p[at], c = p[at + 1];
-			} else {
-				const uint32_t *p = b.tokens;
-				a = p[at], c = p[at + 1];
-			}
-			d->inp[(size_t)r * b.T + t] = a;
-			d->tgt[(size_t)r * b.T + t] = c;
-		}
-	if (d->model_vocab)
-		check_ids(d);
-	d->batch++;
-	d->epoch_batches++;
-	d->offset = rec_reader_offset(d->in);
-	return 1;
-}
-
-/* Back to where a checkpoint left the data: input idx, `batch` batches in. */
-static void data_seek(struct data *d, int idx, uint64_t batch, uint64_t offset, uint64_t epoch)
-{
-	if (idx < 0 || idx >= d->n)
-		die(REC_E_MALFORMED, "the checkpoint's data position (input %d) is not among the %d inputs", idx, d->n);
-	d->idx = idx;
-	d->epoch = epoch;
-	data_open(d);
-	d->epoch_batches = 1; /* the inputs held batches when the checkpoint was made */
-	struct rec_frame f;
-	for (uint64_t i = 0; i < batch; i++) {
-		if (!next_frame(d, &f) || d->idx != idx)
-			die(REC_E_MALFORMED, "%s: ended before batch %" PRIu64 ", where the checkpoint stopped",
-			    d->paths[idx], batch);
-	}
-	d->batch = batch;
-	d->offset = batch ? rec_reader_offset(d->in) : 0;
-	if (batch && d->offset != offset)
-		die(REC_E_MALFORMED, "%s: batch %" PRIu64 " ends at byte %" PRIu64 ", the checkpoint says %" PRIu64
-		    ": not the input it was trained on", d->paths[idx], batch, d->offset, offset);
-}
-
-/* ---- the run ---- */
 
 struct run {
-	struct gpt2 *m;
-	struct gpt2_config cfg;
+	struct lm *m;
+	struct lm_config cfg;
 	struct train_sched sched;
 	double beta1, beta2, eps, wd, clip;
 	uint64_t total_batch, micro, seed;
 	int threads;
 	const char *ckpt_dir, *log_path, *events_path, *export_path, *init_path;
-	uint64_t ckpt_every;
+	bool export_bf16;
+	uint64_t ckpt_every, eval_every, eval_batches;
 	unsigned keep;
 	int argc;
 	char **argv;
 	FILE *log, *events;
 	uint64_t step; /* steps done */
 	uint64_t tokens;
-	double last_loss;
-	bool have_loss;
-	struct data data;
+	double last_loss, last_val;
+	bool have_loss, have_val;
+	struct inputs data_paths, val_paths;
+	struct batchsrc *data, *val;
+	bool show, tty;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -329,10 +197,15 @@ static void at_exit(void)
 		event(the_run, "failed", NULL);
 }
 
-static json_t *config_json(const struct gpt2_config *c)
+static json_t *config_json(const struct lm_config *c)
 {
-	return json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "layers", c->layers, "heads", c->heads, "channels",
-	                 c->channels, "max_seq", c->max_seq, "vocab", c->vocab, "padded_vocab", c->padded_vocab);
+	if (c->arch == LM_LSTM)
+		return json_pack("{s:s,s:i,s:i,s:i}", "arch", "lstm", "layers", c->lstm.layers, "hidden",
+		                 c->lstm.hidden, "vocab", c->lstm.vocab);
+	const struct gpt2_config *g = &c->gpt2;
+	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i}", "arch", "gpt2", "layers", g->layers, "heads", g->heads,
+	                 "channels", g->channels, "max_seq", g->max_seq, "vocab", g->vocab, "padded_vocab",
+	                 g->padded_vocab);
 }
 
 static char *dump(json_t *j)
@@ -347,16 +220,17 @@ static char *dump(json_t *j)
 static void checkpoint(struct run *r)
 {
 	size_t n, mlen, olen;
-	const float *params = gpt2_params(r->m, &n);
+	lm_params(r->m, &n);
 	float *mom, *vel;
-	gpt2_adamw_state(r->m, &mom, &vel);
-	void *model = train_model_image(gpt2_cfg(r->m), params, n, &mlen);
+	lm_adamw_state(r->m, &mom, &vel);
+	void *model = lm_image(r->m, false, &mlen);
 	void *optim = train_optim_image(mom, vel, n, r->step, &olen);
-	const struct data *d = &r->data;
+	struct batchsrc_pos pos;
+	batchsrc_pos(r->data, &pos);
 	json_t *state = json_pack("{s:I,s:I,s:n,s:{s:i,s:s,s:I,s:I,s:I}}", "step", (json_int_t)r->step, "tokens_seen",
-	                          (json_int_t)r->tokens, "rng", "data", "input", d->idx < d->n ? d->idx : d->n - 1,
-	                          "path", d->paths[d->idx < d->n ? d->idx : d->n - 1], "batch",
-	                          (json_int_t)d->batch, "offset", (json_int_t)d->offset, "epoch", (json_int_t)d->epoch);
+	                          (json_int_t)r->tokens, "rng", "data", "input", pos.input, "path",
+	                          r->data_paths.paths[pos.input], "batch", (json_int_t)pos.batch, "offset",
+	                          (json_int_t)pos.offset, "epoch", (json_int_t)pos.epoch);
 	if (r->have_loss)
 		json_object_set_new(state, "last_loss", json_real(r->last_loss));
 	char *state_s = dump(state);
@@ -364,13 +238,14 @@ static void checkpoint(struct run *r)
 	json_t *args = json_array(), *paths = json_array();
 	for (int i = 0; i < r->argc; i++)
 		json_array_append_new(args, json_string(r->argv[i]));
-	for (int i = 0; i < d->n; i++)
-		json_array_append_new(paths, json_string(d->paths[i]));
-	json_t *hdr = d->first_header ? json_loads(d->first_header, 0, NULL) : NULL;
+	for (int i = 0; i < r->data_paths.n; i++)
+		json_array_append_new(paths, json_string(r->data_paths.paths[i]));
+	const char *h = batchsrc_header(r->data);
+	json_t *hdr = h ? json_loads(h, 0, NULL) : NULL;
 	json_t *lineage = json_object_get(hdr, "lineage");
 	json_t *man = json_pack("{s:s,s:s,s:s,s:o,s:o,s:{s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:i}}",
 	                        "format", "sluice-checkpoint", "program", "train-step", "sluice_version",
-	                        SLUICE_VERSION, "config", config_json(gpt2_cfg(r->m)), "arguments", args, "training",
+	                        SLUICE_VERSION, "config", config_json(&r->cfg), "arguments", args, "training",
 	                        "lr", r->sched.lr, "lr_min", r->sched.lr_min, "warmup", (json_int_t)r->sched.warmup,
 	                        "steps", (json_int_t)r->sched.steps, "beta1", r->beta1, "beta2", r->beta2, "eps",
 	                        r->eps, "weight_decay", r->wd, "grad_clip", r->clip, "total_batch",
@@ -380,6 +255,7 @@ static void checkpoint(struct run *r)
 	                                             lineage ? lineage : json_null()));
 	json_t *metrics = json_pack("{s:I,s:I}", "step", (json_int_t)r->step, "tokens_seen", (json_int_t)r->tokens);
 	json_object_set_new(metrics, "last_loss", r->have_loss ? json_real(r->last_loss) : json_null());
+	json_object_set_new(metrics, "last_val_loss", r->have_val ? json_real(r->last_val) : json_null());
 	json_object_set_new(man, "metrics", metrics);
 	json_decref(hdr);
 	char *man_s = dump(man);
@@ -402,24 +278,39 @@ static void checkpoint(struct run *r)
 	event(r, "checkpoint", extra);
 }
 
-/* The configuration of an llm.c model file, and its parameters (to free). */
-static void *load_model(const char *path, const char *what, struct gpt2_config *cfg, const float **params)
+/* The validation loss: the mean of the per-batch mean losses of the first
+ * eval_batches batches of --val (all of them by default). */
+static void evaluate(struct run *r)
 {
-	size_t len, n;
-	void *buf = train_read_file(path, &len);
-	if (!buf)
-		die(REC_E_IO, "%s:", path);
-	char err[512];
-	if (train_model_parse(buf, len, cfg, params, &n, err, sizeof err) != 0)
-		die(REC_E_MALFORMED, "%s: %s: %s", what, path, err);
-	return buf;
-}
-
-static void set_params(struct gpt2 *m, const float *params)
-{
-	size_t n;
-	float *p = gpt2_params(m, &n);
-	memcpy(p, params, n * sizeof *p);
+	batchsrc_rewind(r->val);
+	double sum = 0;
+	uint64_t k = 0;
+	while ((!r->eval_batches || k < r->eval_batches) && batchsrc_next(r->val)) {
+		uint32_t T = batchsrc_T(r->val);
+		if (lm_max_seq(r->m) && T > (uint32_t)lm_max_seq(r->m))
+			die_at(REC_E_USAGE, batchsrc_name(r->val), batchsrc_offset(r->val),
+			       "validation batches of T=%u are longer than the model's context of %d", T, lm_max_seq(r->m));
+		sum += lm_forward(r->m, batchsrc_inputs(r->val), batchsrc_targets(r->val), (int)batchsrc_B(r->val),
+		                  (int)T);
+		k++;
+	}
+	if (!k)
+		die(REC_E_NO_END, "%s: no validation batches", r->val_paths.paths[0]);
+	r->last_val = sum / (double)k;
+	r->have_val = true;
+	double ppl = exp(r->last_val);
+	if (r->log) {
+		fprintf(r->log, "{\"step\":%" PRIu64 ",\"val_loss\":%.17g,\"val_ppl\":%.17g,\"val_batches\":%" PRIu64 "}\n",
+		        r->step, r->last_val, ppl, k);
+		if (fflush(r->log) != 0)
+			die(REC_E_IO, "%s: write error:", r->log_path);
+	}
+	char extra[128];
+	snprintf(extra, sizeof extra, "\"val_loss\":%.6g,\"val_ppl\":%.6g", r->last_val, ppl);
+	event(r, "eval", extra);
+	if (r->show)
+		fprintf(stderr, "%sstep %" PRIu64 "  val loss %.4f  val ppl %.2f\n", r->tty ? "\r\033[K" : "", r->step,
+		        r->last_val, ppl);
 }
 
 struct preset {
@@ -451,13 +342,37 @@ static int parse_int(const char *arg, const char *option, int min)
 	return (int)v;
 }
 
-static void progress_line(struct run *r, bool tty, double tok_s, double elapsed, uint64_t done_here, bool final)
+/* "lstm:LAYERS,HIDDEN" */
+static void parse_lstm(const char *spec, struct lstm_config *c)
+{
+	unsigned layers, hidden;
+	char tail;
+	if (sscanf(spec, "lstm:%u,%u%c", &layers, &hidden, &tail) != 2 || layers < 1 || layers > 64 || hidden < 1 ||
+	    hidden > 65536)
+		cli_usage_error("--model: '%s' is not lstm:LAYERS,HIDDEN (1-64 layers, 1-65536 hidden)", spec);
+	c->layers = (int)layers;
+	c->hidden = (int)hidden;
+}
+
+static void progress_line(struct run *r, double tok_s, double elapsed, uint64_t done_here, bool final)
 {
 	double eta = done_here ? elapsed / (double)done_here * (double)(r->sched.steps - r->step) : 0;
-	fprintf(stderr, "%sstep %" PRIu64 "/%" PRIu64 "  loss %.4f  %.0f tok/s  ETA %d:%02d:%02d%s", tty ? "\r" : "",
+	fprintf(stderr, "%sstep %" PRIu64 "/%" PRIu64 "  loss %.4f  %.0f tok/s  ETA %d:%02d:%02d%s", r->tty ? "\r" : "",
 	        r->step, r->sched.steps, r->last_loss, tok_s, (int)(eta / 3600), (int)fmod(eta / 60, 60),
-	        (int)fmod(eta, 60), tty ? (final ? "\n" : "") : "\n");
+	        (int)fmod(eta, 60), r->tty ? (final ? "\n" : "") : "\n");
 	fflush(stderr);
+}
+
+static bool same_model(const struct lm_config *a, const struct lm_config *b)
+{
+	if (a->arch != b->arch)
+		return false;
+	if (a->arch == LM_LSTM)
+		return a->lstm.layers == b->lstm.layers && a->lstm.hidden == b->lstm.hidden &&
+		       (!b->lstm.vocab || a->lstm.vocab == b->lstm.vocab);
+	const struct gpt2_config *x = &a->gpt2, *y = &b->gpt2;
+	return (!y->layers || (x->layers == y->layers && x->heads == y->heads && x->channels == y->channels)) &&
+	       (!y->max_seq || x->max_seq == y->max_seq) && (!y->vocab || x->vocab == y->vocab);
 }
 
 int main(int argc, char **argv)
@@ -471,7 +386,11 @@ int main(int argc, char **argv)
 		{"vocab", required_argument, 0, OPT_VOCAB},
 		{"init", required_argument, 0, OPT_INIT},
 		{"export", required_argument, 0, OPT_EXPORT},
+		{"export-dtype", required_argument, 0, OPT_EXPORT_DTYPE},
 		{"data", required_argument, 0, OPT_DATA},
+		{"batch", required_argument, 0, 'B'},
+		{"seq-len", required_argument, 0, 'T'},
+		{"bin-dtype", required_argument, 0, OPT_BIN_DTYPE},
 		{"steps", required_argument, 0, OPT_STEPS},
 		{"lr", required_argument, 0, OPT_LR},
 		{"lr-min", required_argument, 0, OPT_LR_MIN},
@@ -484,6 +403,9 @@ int main(int argc, char **argv)
 		{"total-batch", required_argument, 0, OPT_TOTAL_BATCH},
 		{"seed", required_argument, 0, OPT_SEED},
 		{"threads", required_argument, 0, 'j'},
+		{"val", required_argument, 0, OPT_VAL},
+		{"eval-every", required_argument, 0, OPT_EVAL_EVERY},
+		{"eval-batches", required_argument, 0, OPT_EVAL_BATCHES},
 		{"ckpt-dir", required_argument, 0, OPT_CKPT_DIR},
 		{"ckpt-every", required_argument, 0, OPT_CKPT_EVERY},
 		{"keep", required_argument, 0, OPT_KEEP},
@@ -499,9 +421,11 @@ int main(int argc, char **argv)
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *model_name = NULL;
 	int layers = 0, heads = 0, dim = 0, ctx = 0, vocab = 0;
+	uint32_t shard_B = 0, shard_T = 0;
+	unsigned bin_width = 2;
 	bool have_lr_min = false, resume = false, have_steps = false;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "j:B:T:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;
 		switch (opt) {
@@ -513,9 +437,18 @@ int main(int argc, char **argv)
 		case OPT_VOCAB: vocab = parse_int(optarg, "--vocab", 1); break;
 		case OPT_INIT: r.init_path = optarg; break;
 		case OPT_EXPORT: r.export_path = optarg; break;
-		case OPT_DATA:
-			r.data.paths = xrealloc(r.data.paths, (size_t)(r.data.n + 1) * sizeof *r.data.paths);
-			r.data.paths[r.data.n++] = optarg;
+		case OPT_EXPORT_DTYPE:
+			if (strcmp(optarg, "bf16") && strcmp(optarg, "fp32"))
+				cli_usage_error("--export-dtype: '%s' is not fp32 or bf16", optarg);
+			r.export_bf16 = strcmp(optarg, "bf16") == 0;
+			break;
+		case OPT_DATA: add_input(&r.data_paths, optarg); break;
+		case 'B': shard_B = (uint32_t)parse_int(optarg, "--batch", 1); break;
+		case 'T': shard_T = (uint32_t)parse_int(optarg, "--seq-len", 1); break;
+		case OPT_BIN_DTYPE:
+			if (strcmp(optarg, "u16") && strcmp(optarg, "u32"))
+				cli_usage_error("--bin-dtype: '%s' is not u16 or u32", optarg);
+			bin_width = optarg[1] == '1' ? 2 : 4;
 			break;
 		case OPT_STEPS:
 			r.sched.steps = cli_parse_u64(optarg, "--steps", 1);
@@ -536,6 +469,9 @@ int main(int argc, char **argv)
 			if (r.threads > 1024)
 				cli_usage_error("--threads must be from 1 to 1024");
 			break;
+		case OPT_VAL: add_input(&r.val_paths, optarg); break;
+		case OPT_EVAL_EVERY: r.eval_every = cli_parse_u64(optarg, "--eval-every", 1); break;
+		case OPT_EVAL_BATCHES: r.eval_batches = cli_parse_u64(optarg, "--eval-batches", 1); break;
 		case OPT_CKPT_DIR: r.ckpt_dir = optarg; break;
 		case OPT_CKPT_EVERY: r.ckpt_every = cli_parse_u64(optarg, "--ckpt-every", 0); break;
 		case OPT_KEEP: r.keep = (unsigned)parse_int(optarg, "--keep", 0); break;
@@ -555,6 +491,15 @@ int main(int argc, char **argv)
 		cli_usage_error("--warmup must be less than --steps");
 	if (!have_lr_min)
 		r.sched.lr_min = r.sched.lr / 10;
+	if ((r.eval_every || r.eval_batches) && !r.val_paths.n)
+		cli_usage_error("--eval-every and --eval-batches need --val");
+	for (int i = 0; i < r.val_paths.n; i++)
+		if (strcmp(r.val_paths.paths[i], "-") == 0)
+			cli_usage_error("--val must be files: validation data is read again at each evaluation");
+
+	/* The model the options ask for; fields left 0 come from the data. */
+	struct lm_config want = {.arch = LM_GPT2};
+	bool is_lstm = model_name && strncmp(model_name, "lstm:", 5) == 0;
 	if (model_name && (layers || heads || dim))
 		cli_usage_error("--model and --layers/--heads/--dim do not go together");
 	if (!model_name && (layers || heads || dim) && !(layers && heads && dim))
@@ -565,12 +510,21 @@ int main(int argc, char **argv)
 		cli_usage_error("give the model: --model NAME, --layers/--heads/--dim, or --init FILE");
 	if ((resume || r.ckpt_every || r.keep) && !r.ckpt_dir)
 		cli_usage_error("--resume, --ckpt-every and --keep need --ckpt-dir");
-	if (model_name) {
+	if (is_lstm) {
+		if (ctx)
+			cli_usage_error("--ctx does not apply to an LSTM: it takes sequences of any length");
+		want.arch = LM_LSTM;
+		parse_lstm(model_name, &want.lstm);
+		want.lstm.vocab = vocab;
+		if (r.export_bf16)
+			cli_usage_error("--export-dtype bf16 is llm.c's GPT-2 format: an LSTM is exported as fp32");
+	} else if (model_name) {
 		size_t i = 0;
 		while (i < sizeof presets / sizeof *presets && strcmp(presets[i].name, model_name))
 			i++;
 		if (i == sizeof presets / sizeof *presets)
-			cli_usage_error("--model: '%s' is not gpt2:124M, gpt2:350M, gpt2:774M or gpt2:1558M", model_name);
+			cli_usage_error("--model: '%s' is not gpt2:124M, gpt2:350M, gpt2:774M, gpt2:1558M or lstm:L,H",
+			                model_name);
 		layers = presets[i].layers, heads = presets[i].heads, dim = presets[i].dim;
 		if (!ctx)
 			ctx = 1024;
@@ -579,18 +533,24 @@ int main(int argc, char **argv)
 	}
 	if (layers && dim % heads)
 		cli_usage_error("--dim %d is not a multiple of --heads %d", dim, heads);
+	if (!is_lstm)
+		want.gpt2 = (struct gpt2_config){.layers = layers, .heads = heads, .channels = dim, .max_seq = ctx,
+		                                 .vocab = vocab};
 	if (!r.threads) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		r.threads = nc > 0 ? (int)nc : 1;
 	}
 	static char *stdin_name[] = {"-"};
-	if (!r.data.n)
-		r.data.paths = stdin_name, r.data.n = 1;
-	r.data.rereadable = true;
-	for (int i = 0; i < r.data.n; i++)
-		if (strcmp(r.data.paths[i], "-") == 0)
-			r.data.rereadable = false;
-	r.data.header_vocab = -1;
+	if (!r.data_paths.n)
+		r.data_paths.paths = stdin_name, r.data_paths.n = 1;
+	struct batchsrc_opts bo = {.B = shard_B ? shard_B : 4, .T = shard_T ? shard_T : (ctx ? (uint32_t)ctx : 1024),
+	                           .raw_width = bin_width, .cycle = true, .option = "--data"};
+	r.data = batchsrc_new(r.data_paths.paths, r.data_paths.n, &bo);
+	if (r.val_paths.n) {
+		bo.option = "--val";
+		bo.cycle = false;
+		r.val = batchsrc_new(r.val_paths.paths, r.val_paths.n, &bo);
+	}
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -603,32 +563,30 @@ int main(int argc, char **argv)
 	the_run = &r;
 	atexit(at_exit);
 
-	/* The model's configuration, and where its parameters come from. */
-	void *model_buf = NULL;
-	const float *loaded = NULL;
+	/* The model, when a checkpoint or --init gives it. */
 	char *ckpt_path = NULL;
 	uint64_t ckpt_step = 0;
 	json_t *state = NULL;
+	char err[1024];
 	if (resume) {
 		ckpt_path = ckpt_latest(r.ckpt_dir, &ckpt_step);
 		if (!ckpt_path)
 			warn("--resume: no checkpoint in %s yet: starting from step 0", r.ckpt_dir);
 	}
 	if (ckpt_path) {
-		char err[1024];
 		size_t len;
 		void *buf = ckpt_load(ckpt_path, "model.bin", &len, err, sizeof err);
 		if (!buf)
 			die(REC_E_IO, "%s", err);
-		size_t n;
-		if (train_model_parse(buf, len, &r.cfg, &loaded, &n, err, sizeof err) != 0)
+		r.m = lm_load(buf, len, err, sizeof err);
+		free(buf);
+		if (!r.m)
 			die(REC_E_MALFORMED, "%s/model.bin: %s", ckpt_path, err);
-		model_buf = buf;
-		if ((layers && (layers != r.cfg.layers || heads != r.cfg.heads || dim != r.cfg.channels)) ||
-		    (ctx && ctx != r.cfg.max_seq) || (vocab && vocab != r.cfg.vocab))
-			die(REC_E_USAGE, "%s: the checkpoint's model (%d layers, %d heads, dim %d, ctx %d, vocab %d) is "
-			    "not the one the options give", ckpt_path, r.cfg.layers, r.cfg.heads, r.cfg.channels,
-			    r.cfg.max_seq, r.cfg.vocab);
+		if ((model_name || layers || ctx || vocab) && !same_model(lm_config(r.m), &want)) {
+			char d[128];
+			lm_describe(r.m, d, sizeof d);
+			die(REC_E_USAGE, "%s: the checkpoint's model (%s) is not the one the options give", ckpt_path, d);
+		}
 		char *st = ckpt_load(ckpt_path, "state.json", &len, err, sizeof err);
 		if (!st)
 			die(REC_E_IO, "%s", err);
@@ -637,8 +595,10 @@ int main(int argc, char **argv)
 		if (!json_is_object(state))
 			die(REC_E_MALFORMED, "%s/state.json: not a JSON object", ckpt_path);
 	} else if (r.init_path) {
-		model_buf = load_model(r.init_path, "--init", &r.cfg, &loaded);
-	} else if (!layers) {
+		r.m = lm_load_file(r.init_path, err, sizeof err);
+		if (!r.m)
+			die(REC_E_MALFORMED, "--init: %s", err);
+	} else if (!model_name && !layers) {
 		cli_usage_error("--resume without a checkpoint starts afresh: give the model too");
 	}
 
@@ -650,7 +610,7 @@ int main(int argc, char **argv)
 		if (json_unpack(dj, "{s:I,s:I,s:I,s:I}", "input", &idx, "batch", &batch, "offset", &off, "epoch",
 		                &epoch) != 0 ||
 		    json_unpack(state, "{s:I,s:I}", "step", &step, "tokens_seen", &tokens) != 0 || idx < 0 ||
-		    batch < 0 || off < 0 || epoch < 0 || step < 0 || tokens < 0)
+		    idx > INT32_MAX || batch < 0 || off < 0 || epoch < 0 || step < 0 || tokens < 0)
 			die(REC_E_MALFORMED, "%s/state.json: no step or data position", ckpt_path);
 		if ((uint64_t)step != ckpt_step)
 			die(REC_E_MALFORMED, "%s/state.json: step %" PRId64 " in checkpoint %" PRIu64, ckpt_path,
@@ -660,61 +620,63 @@ int main(int argc, char **argv)
 		json_t *ll = json_object_get(state, "last_loss");
 		if (json_is_number(ll))
 			r.last_loss = json_number_value(ll), r.have_loss = true;
-		data_seek(&r.data, (int)idx, (uint64_t)batch, (uint64_t)off, (uint64_t)epoch);
+		struct batchsrc_pos pos = {(int)idx, (uint64_t)batch, (uint64_t)off, (uint64_t)epoch};
+		batchsrc_seek(r.data, &pos);
 	}
-	bool pending = data_next(&r.data);
+	bool pending = batchsrc_next(r.data);
 	if (!pending && r.step < r.sched.steps)
-		die(REC_E_NO_END, "%s: no batch records to train on", r.data.paths[r.data.n - 1]);
-	struct data *d = &r.data;
-	d->header_vocab = header_vocab(d->first_header);
+		die(REC_E_NO_END, "%s: no batch records to train on", r.data_paths.paths[r.data_paths.n - 1]);
+	int64_t header_vocab = batchsrc_header_vocab(r.data);
+	uint32_t B = batchsrc_B(r.data), T = batchsrc_T(r.data);
 
-	if (!loaded) {
-		if (!vocab) {
-			if (d->header_vocab < 1)
-				cli_usage_error("the input header has no vocab_size: give --vocab");
-			if (d->header_vocab > (1 << 24))
-				cli_usage_error("the input's vocab_size %" PRId64 " is too large", d->header_vocab);
-			vocab = (int)d->header_vocab;
+	if (!r.m) {
+		int v = is_lstm ? want.lstm.vocab : want.gpt2.vocab;
+		if (!v) {
+			if (header_vocab < 1)
+				cli_usage_error("the input has no vocab_size (a stream header's, or --vocab for shards): give --vocab");
+			if (header_vocab > (1 << 24))
+				cli_usage_error("the input's vocab_size %" PRId64 " is too large", header_vocab);
+			v = (int)header_vocab;
 		}
-		r.cfg = (struct gpt2_config){.layers = layers, .heads = heads, .channels = dim,
-		                             .max_seq = ctx ? ctx : (int)d->T, .vocab = vocab};
+		if (is_lstm) {
+			want.lstm.vocab = v;
+		} else {
+			want.gpt2.vocab = v;
+			if (!want.gpt2.max_seq)
+				want.gpt2.max_seq = (int)T;
+		}
+		r.m = lm_new(&want);
+		lm_init(r.m, r.seed);
 	}
-	if (d->header_vocab > r.cfg.vocab)
+	r.cfg = *lm_config(r.m);
+	if (header_vocab > lm_vocab(r.m))
 		die(REC_E_USAGE, "%s: the input's vocab_size %" PRId64 " does not fit the model's vocabulary of %d",
-		    d->paths[0], d->header_vocab, r.cfg.vocab);
-	if (pending && d->T > (uint32_t)r.cfg.max_seq)
-		die(REC_E_USAGE, "%s: batches of T=%u are longer than the model's context of %d (--ctx)", d->name, d->T,
-		    r.cfg.max_seq);
-	d->model_vocab = r.cfg.vocab;
-	if (pending)
-		check_ids(d);
-	uint64_t bt = (uint64_t)d->B * d->T;
+		    r.data_paths.paths[0], header_vocab, lm_vocab(r.m));
+	if (pending && lm_max_seq(r.m) && T > (uint32_t)lm_max_seq(r.m))
+		die(REC_E_USAGE, "%s: batches of T=%u are longer than the model's context of %d (--ctx)",
+		    batchsrc_name(r.data), T, lm_max_seq(r.m));
+	batchsrc_set_vocab(r.data, lm_vocab(r.m));
+	if (r.val)
+		batchsrc_set_vocab(r.val, lm_vocab(r.m));
+	uint64_t bt = (uint64_t)B * T;
 	if (!r.total_batch)
 		r.total_batch = bt;
 	if (bt && r.total_batch % bt)
-		die(REC_E_USAGE, "--total-batch %" PRIu64 " is not a multiple of B*T = %u*%u = %" PRIu64, r.total_batch,
-		    d->B, d->T, bt);
+		die(REC_E_USAGE, "--total-batch %" PRIu64 " is not a multiple of B*T = %u*%u = %" PRIu64, r.total_batch, B,
+		    T, bt);
 	r.micro = bt ? r.total_batch / bt : 1;
 
-	r.m = gpt2_new(&r.cfg);
-	r.cfg = *gpt2_cfg(r.m);
-	gpt2_set_threads(r.m, r.threads);
-	openblas_set_num_threads(r.threads);
-	gpt2_init(r.m, r.seed);
-	if (loaded)
-		set_params(r.m, loaded);
-	free(model_buf);
+	lm_set_threads(r.m, r.threads);
 	size_t nparams;
-	float *grads = gpt2_grads(r.m, &nparams);
+	float *grads = lm_grads(r.m, &nparams);
 	if (ckpt_path) {
-		char err[1024];
 		size_t len;
 		void *buf = ckpt_load(ckpt_path, "optim.bin", &len, err, sizeof err);
 		if (!buf)
 			die(REC_E_IO, "%s", err);
 		float *mom, *vel;
-		uint64_t ostep;
-		gpt2_adamw_state(r.m, &mom, &vel);
+		uint64_t ostep = 0;
+		lm_adamw_state(r.m, &mom, &vel);
 		if (train_optim_parse(buf, len, nparams, mom, vel, &ostep, err, sizeof err) != 0 || ostep != r.step)
 			die(REC_E_MALFORMED, "%s/optim.bin: %s", ckpt_path, ostep != r.step ? "not of the checkpoint's step" : err);
 		free(buf);
@@ -724,30 +686,36 @@ int main(int argc, char **argv)
 	if (r.log_path && !(r.log = fopen(r.log_path, ckpt_path ? "a" : "w")))
 		die(REC_E_IO, "%s:", r.log_path);
 	{
-		char extra[128];
-		snprintf(extra, sizeof extra, "\"steps\":%" PRIu64 ",\"params\":%zu,\"resumed\":%s", r.sched.steps, nparams,
-		         ckpt_path ? "true" : "false");
+		char extra[256], desc[128];
+		lm_describe(r.m, desc, sizeof desc);
+		snprintf(extra, sizeof extra, "\"steps\":%" PRIu64 ",\"params\":%zu,\"model\":\"%s\",\"resumed\":%s",
+		         r.sched.steps, nparams, desc, ckpt_path ? "true" : "false");
 		event(&r, "started", extra);
 	}
-	bool show = progress == CLI_PROGRESS_ON || (progress == CLI_PROGRESS_AUTO && isatty(2));
-	bool tty = isatty(2);
+	r.show = progress == CLI_PROGRESS_ON || (progress == CLI_PROGRESS_AUTO && isatty(2));
+	r.tty = isatty(2);
 	double start = now_s(), last_draw = 0;
 	uint64_t first_step = r.step;
 	const char *reason = "steps";
-	bool saved = false;
+	bool saved = false, evaluated = false;
+	struct adamw_hparams hp = {.beta1 = (float)r.beta1, .beta2 = (float)r.beta2, .eps = (float)r.eps,
+	                           .weight_decay = (float)r.wd};
 	while (r.step < r.sched.steps) {
 		double t0 = now_s();
-		gpt2_zero_grad(r.m);
+		lm_zero_grad(r.m);
 		double loss_sum = 0;
+		uint64_t step_tokens = 0;
 		bool out = false;
 		for (uint64_t k = 0; k < r.micro; k++) {
-			if (!pending && !data_next(d)) {
+			if (!pending && !batchsrc_next(r.data)) {
 				out = true;
 				break;
 			}
 			pending = false;
-			loss_sum += gpt2_forward(r.m, d->inp, d->tgt, (int)d->B, (int)d->T);
-			gpt2_backward(r.m);
+			uint32_t rows = batchsrc_B(r.data);
+			loss_sum += lm_forward(r.m, batchsrc_inputs(r.data), batchsrc_targets(r.data), (int)rows, (int)T);
+			lm_backward(r.m);
+			step_tokens += (uint64_t)rows * T;
 		}
 		if (out) {
 			reason = "data";
@@ -758,44 +726,51 @@ int main(int argc, char **argv)
 		float loss = (float)(loss_sum / (double)r.micro);
 		if (r.micro > 1)
 			train_scale(grads, nparams, 1.0f / (float)r.micro);
-		double norm = train_grad_norm(grads, nparams);
-		if (r.clip > 0 && norm > r.clip)
-			train_scale(grads, nparams, (float)(r.clip / norm));
+		double norm = lm_grad_norm(r.m);
+		hp.grad_scale = r.clip > 0 && norm > r.clip ? (float)(r.clip / norm) : 1.0f;
 		double lr = train_lr(&r.sched, r.step);
-		gpt2_adamw(r.m, (float)lr, (float)r.beta1, (float)r.beta2, (float)r.eps, (float)r.wd, (int)(r.step + 1));
+		hp.lr = (float)lr;
+		lm_adamw(r.m, &hp, r.step + 1);
 		r.step++;
-		r.tokens += r.micro * bt;
+		r.tokens += step_tokens;
 		r.last_loss = loss, r.have_loss = true;
 		double ms = (now_s() - t0) * 1e3;
-		double tok_s = ms > 0 ? (double)(r.micro * bt) / (ms / 1e3) : 0;
+		double tok_s = ms > 0 ? (double)step_tokens / (ms / 1e3) : 0;
 		if (r.log) {
 			fprintf(r.log, "{\"step\":%" PRIu64 ",\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"ms\":%.3f}\n",
 			        r.step, (double)loss, lr, norm, tok_s, ms);
 			if (fflush(r.log) != 0)
 				die(REC_E_IO, "%s: write error:", r.log_path);
 		}
+		double now = now_s();
+		if (r.show && (r.tty || now - last_draw >= 5 || r.step == r.sched.steps)) {
+			progress_line(&r, tok_s, now - start, r.step - first_step, r.step == r.sched.steps);
+			last_draw = now;
+		}
+		evaluated = false;
+		if (r.val && ((r.eval_every && r.step % r.eval_every == 0) || r.step == r.sched.steps)) {
+			evaluate(&r);
+			evaluated = true;
+		}
 		saved = false;
 		if (r.ckpt_dir && r.ckpt_every && r.step % r.ckpt_every == 0) {
 			checkpoint(&r);
 			saved = true;
-		}
-		double now = now_s();
-		if (show && (tty || now - last_draw >= 5 || r.step == r.sched.steps)) {
-			progress_line(&r, tty, tok_s, now - start, r.step - first_step, r.step == r.sched.steps);
-			last_draw = now;
 		}
 		if (stop_signal) {
 			reason = "signal";
 			break;
 		}
 	}
-	if (show && tty && r.step != r.sched.steps && r.step != first_step)
+	if (r.show && r.tty && r.step != r.sched.steps && r.step != first_step)
 		fputc('\n', stderr);
+	if (r.val && !evaluated && r.step != first_step)
+		evaluate(&r);
 	if (r.ckpt_dir && !saved && r.step != first_step)
 		checkpoint(&r);
 	if (r.export_path) {
 		size_t len;
-		void *img = train_model_image(gpt2_cfg(r.m), gpt2_params(r.m, NULL), nparams, &len);
+		void *img = lm_image(r.m, r.export_bf16, &len);
 		struct atomic_file af;
 		if (atomic_open(&af, r.export_path) != 0)
 			die(REC_E_IO, "%s:", r.export_path);
@@ -815,14 +790,12 @@ int main(int argc, char **argv)
 		die(REC_E_IO, "%s: write error:", r.log_path);
 	if (r.events)
 		fclose(r.events);
-	if (d->in)
-		rec_reader_close(d->in);
-	free(d->inp);
-	free(d->tgt);
-	free(d->first_header);
+	batchsrc_free(r.data);
+	batchsrc_free(r.val);
 	free(ckpt_path);
-	if (d->paths != stdin_name)
-		free(d->paths);
-	gpt2_free(r.m);
+	if (r.data_paths.paths != stdin_name)
+		free(r.data_paths.paths);
+	free(r.val_paths.paths);
+	lm_free(r.m);
 	return 0;
 }

@@ -20,11 +20,77 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adamw.h"
 #include "die.h"
 #include "parfor.h"
 #include "rng.h"
 
 #define LN_EPS 1e-5f
+
+/* ---- vectorisable arithmetic ----
+ *
+ * The elementwise kernels spend their time in expf and tanhf, which are
+ * calls the compiler cannot vectorise (and glibc's vector versions need
+ * -ffast-math), and in sums, which it may not reorder.  These helpers are
+ * plain straight-line float code that it can vectorise, with a fixed order
+ * of operations, so results stay bit-identical run to run and across
+ * machines. */
+
+/* exp(x) for x <= 0: x = k ln2 + r, |r| <= ln2/2, exp(r) by its Taylor
+ * series to r^7 (truncation 5e-9), times 2^k built in the exponent bits.
+ * Over every float in [-87, 0] it is at most 1.22 ulp from exp (glibc's
+ * expf: 0.5), which the float64 oracle cannot tell apart.  Below -87 it returns exp(-87) (1.6e-38, still
+ * normal) instead of a denormal or 0: the softmaxes here add it to a sum
+ * of at least 1 and the losses are taken from the logits, not from it. */
+static inline float exp_neg(float x)
+{
+	x = x > -87.0f ? x : -87.0f;
+	/* Round x/ln2 to the nearest integer with the 1.5 * 2^23 trick:
+	 * branch-free, and exact in float's round-to-nearest. */
+	float kf = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+	/* ln2 in two parts, the first with few enough bits that kf times it
+	 * is exact (Cody and Waite). */
+	float r = (x - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
+	float p = 1.0f / 5040.0f;
+	p = p * r + 1.0f / 720.0f;
+	p = p * r + 1.0f / 120.0f;
+	p = p * r + 1.0f / 24.0f;
+	p = p * r + 1.0f / 6.0f;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	int32_t bits = ((int32_t)kf + 127) << 23;
+	float scale;
+	memcpy(&scale, &bits, sizeof scale);
+	return p * scale;
+}
+
+/* tanh(u) = (1 - e^-2|u|) / (1 + e^-2|u|) with u's sign.  Near 0 the
+ * difference loses relative (not absolute) precision, ~1e-7 absolute,
+ * which is all GELU needs: it adds 1 to it.  Beyond |u| = 9, tanh is 1 to
+ * float precision. */
+static inline float tanh_fast(float u)
+{
+	float a = u < 0.0f ? -u : u;
+	a = a < 9.0f ? a : 9.0f;
+	float t = exp_neg(-2.0f * a);
+	float th = (1.0f - t) / (1.0f + t);
+	return u < 0.0f ? -th : th;
+}
+
+/* Sum of a[i] b[i] in eight interleaved partial sums, then pairwise: the
+ * order is fixed, so is the result. */
+static inline float dot(const float *restrict a, const float *restrict b, size_t n)
+{
+	float acc[8] = {0};
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int l = 0; l < 8; l++)
+			acc[l] += a[i + l] * b[i + l];
+	for (int l = 0; i < n; i++, l++)
+		acc[l] += a[i] * b[i];
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
 
 /* The activations of one forward pass (for B, T as laid out). */
 struct acts {
@@ -40,8 +106,9 @@ struct acts {
 	float *fcproj;                       /* [L, N, C] */
 	float *resid3;                       /* [L, N, C] after the MLP residual: the block's output */
 	float *lnf, *lnf_mean, *lnf_rstd;    /* [N, C], [N], [N] */
-	float *logits;                       /* [N, Vp]; softmax probabilities after the forward */
-	float *losses;                       /* [N] */
+	float *logits;                       /* [N, Vp]; softmax probabilities after a forward
+	                                      * with targets */
+	float *losses;                       /* [N]; 0 at ignored positions */
 };
 #define NACTS 21
 
@@ -71,6 +138,8 @@ struct gpt2 {
 	struct dacts g;
 	uint32_t *inputs, *targets;    /* the last forward's batch */
 	int B, T, have_targets;
+	size_t counted;                /* positions whose target is not GPT2_IGNORE */
+	int have_logits;               /* a.logits holds logits, not probabilities */
 };
 
 /* ---- layout ---- */
@@ -294,7 +363,7 @@ void gpt2_reserve(struct gpt2 *m, int B, int T)
 	m->targets = xcalloc((size_t)B * (size_t)T, sizeof(uint32_t));
 	m->resB = B;
 	m->resT = T;
-	m->B = m->T = m->have_targets = 0;
+	m->B = m->T = m->have_targets = m->have_logits = 0;
 }
 
 /* ---- init ---- */
@@ -547,17 +616,13 @@ static void attention_fwd(void *v, size_t lo, size_t hi, int tid)
 		float mx = -INFINITY;
 		for (size_t t2 = 0; t2 <= t; t2++) {
 			const float *kk = k->qkv + (b * T + t2) * 3 * C + C + h * hs;
-			float s = 0.0f;
-			for (size_t j = 0; j < hs; j++)
-				s += q[j] * kk[j];
-			s *= scale;
+			float s = dot(q, kk, hs) * scale;
 			att[t2] = s;
-			if (s > mx)
-				mx = s;
+			mx = s > mx ? s : mx;
 		}
 		float sum = 0.0f;
 		for (size_t t2 = 0; t2 <= t; t2++) {
-			att[t2] = expf(att[t2] - mx);
+			att[t2] = exp_neg(att[t2] - mx);
 			sum += att[t2];
 		}
 		float inv = 1.0f / sum;
@@ -565,13 +630,14 @@ static void attention_fwd(void *v, size_t lo, size_t hi, int tid)
 			att[t2] *= inv;
 		for (size_t t2 = t + 1; t2 < T; t2++)
 			att[t2] = 0.0f;
-		float *y = k->atty + (b * T + t) * C + h * hs;
+		float *restrict y = k->atty + (b * T + t) * C + h * hs;
 		for (size_t j = 0; j < hs; j++)
 			y[j] = 0.0f;
 		for (size_t t2 = 0; t2 <= t; t2++) {
-			const float *vv = k->qkv + (b * T + t2) * 3 * C + 2 * C + h * hs;
+			const float *restrict vv = k->qkv + (b * T + t2) * 3 * C + 2 * C + h * hs;
+			float a = att[t2];
 			for (size_t j = 0; j < hs; j++)
-				y[j] += att[t2] * vv[j];
+				y[j] += a * vv[j];
 		}
 	}
 }
@@ -595,29 +661,27 @@ static void attention_bwd(void *v, size_t lo, size_t hi, int tid)
 		for (size_t t = 0; t < T; t++) {
 			const float *att = k->att + (i * T + t) * T;
 			float *datt = k->datt + (i * T + t) * T;
-			const float *dy = k->datty + (b * T + t) * C + h * hs;
-			const float *q = k->qkv + (b * T + t) * 3 * C + h * hs;
-			float *dq = k->dqkv + (b * T + t) * 3 * C + h * hs;
-			float dot = 0.0f;
+			const float *restrict dy = k->datty + (b * T + t) * C + h * hs;
+			const float *restrict q = k->qkv + (b * T + t) * 3 * C + h * hs;
+			float *restrict dq = k->dqkv + (b * T + t) * 3 * C + h * hs;
+			float sdot = 0.0f;
 			for (size_t t2 = 0; t2 <= t; t2++) {
 				const float *vv = k->qkv + (b * T + t2) * 3 * C + 2 * C + h * hs;
-				float *dv = k->dqkv + (b * T + t2) * 3 * C + 2 * C + h * hs;
-				float s = 0.0f;
-				for (size_t j = 0; j < hs; j++) {
-					s += dy[j] * vv[j];
-					dv[j] += att[t2] * dy[j];
-				}
+				float *restrict dv = k->dqkv + (b * T + t2) * 3 * C + 2 * C + h * hs;
+				float s = dot(dy, vv, hs), a = att[t2];
+				for (size_t j = 0; j < hs; j++)
+					dv[j] += a * dy[j];
 				datt[t2] = s;
-				dot += att[t2] * s;
+				sdot += a * s;
 			}
 			for (size_t t2 = 0; t2 <= t; t2++) {
-				const float *kk = k->qkv + (b * T + t2) * 3 * C + C + h * hs;
-				float *dk = k->dqkv + (b * T + t2) * 3 * C + C + h * hs;
-				float ds = att[t2] * (datt[t2] - dot) * scale;
-				for (size_t j = 0; j < hs; j++) {
+				const float *restrict kk = k->qkv + (b * T + t2) * 3 * C + C + h * hs;
+				float *restrict dk = k->dqkv + (b * T + t2) * 3 * C + C + h * hs;
+				float ds = att[t2] * (datt[t2] - sdot) * scale;
+				for (size_t j = 0; j < hs; j++)
 					dq[j] += ds * kk[j];
+				for (size_t j = 0; j < hs; j++)
 					dk[j] += ds * q[j];
-				}
 			}
 		}
 	}
@@ -649,7 +713,7 @@ static void gelu_fwd(void *v, size_t lo, size_t hi, int tid)
 	struct k_elem *k = v;
 	for (size_t i = lo; i < hi; i++) {
 		float x = k->a[i];
-		k->out[i] = 0.5f * x * (1.0f + tanhf(GELU_K * (x + 0.044715f * x * x * x)));
+		k->out[i] = 0.5f * x * (1.0f + tanh_fast(GELU_K * (x + 0.044715f * x * x * x)));
 	}
 }
 
@@ -659,7 +723,7 @@ static void gelu_bwd(void *v, size_t lo, size_t hi, int tid)
 	struct k_elem *k = v;
 	for (size_t i = lo; i < hi; i++) {
 		float x = k->a[i];
-		float th = tanhf(GELU_K * (x + 0.044715f * x * x * x));
+		float th = tanh_fast(GELU_K * (x + 0.044715f * x * x * x));
 		float sech2 = 1.0f - th * th;
 		float d = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
 		k->out[i] = d * k->b[i];
@@ -681,38 +745,62 @@ struct k_softmax {
 };
 
 /* Softmax over the first V logits of each position, in place, the padding
- * columns set to 0; with targets, losses[n] = -log probs[n][target]. */
+ * columns set to 0; losses[n] = -log probs[n][target], 0 where the target
+ * is ignored, from the logits (log of the sum minus the target's logit,
+ * both shifted by the max) rather than from a probability that may have
+ * underflowed. */
 static void softmax_ce_fwd(void *v, size_t lo, size_t hi, int tid)
 {
 	struct k_softmax *k = v;
+	size_t V = k->V;
 	for (size_t n = lo; n < hi; n++) {
-		float *p = k->probs + n * k->Vp;
-		float mx = -INFINITY;
-		for (size_t i = 0; i < k->V; i++)
-			if (p[i] > mx)
-				mx = p[i];
-		float sum = 0.0f;
-		for (size_t i = 0; i < k->V; i++) {
-			p[i] = expf(p[i] - mx);
-			sum += p[i];
+		float *restrict p = k->probs + n * k->Vp;
+		float mxl[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+		                -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+		size_t i = 0;
+		for (; i + 8 <= V; i += 8)
+			for (int l = 0; l < 8; l++)
+				mxl[l] = p[i + l] > mxl[l] ? p[i + l] : mxl[l];
+		for (int l = 0; i < V; i++, l++)
+			mxl[l] = p[i] > mxl[l] ? p[i] : mxl[l];
+		float mx = mxl[0];
+		for (int l = 1; l < 8; l++)
+			mx = mxl[l] > mx ? mxl[l] : mx;
+		uint32_t tg = k->targets[n];
+		float zt = tg == GPT2_IGNORE ? 0.0f : p[tg] - mx;
+		float acc[8] = {0};
+		for (i = 0; i + 8 <= V; i += 8)
+			for (int l = 0; l < 8; l++) {
+				float e = exp_neg(p[i + l] - mx);
+				p[i + l] = e;
+				acc[l] += e;
+			}
+		for (int l = 0; i < V; i++, l++) {
+			p[i] = exp_neg(p[i] - mx);
+			acc[l] += p[i];
 		}
+		float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 		float inv = 1.0f / sum;
-		for (size_t i = 0; i < k->V; i++)
+		for (i = 0; i < V; i++)
 			p[i] *= inv;
-		for (size_t i = k->V; i < k->Vp; i++)
+		for (i = V; i < k->Vp; i++)
 			p[i] = 0.0f;
-		if (k->targets)
-			k->losses[n] = -logf(p[k->targets[n]]);
+		k->losses[n] = tg == GPT2_IGNORE ? 0.0f : logf(sum) - zt;
 	}
 }
 
-/* dlogits = (probs - onehot(target)) * dloss; 0 in the padding columns. */
+/* dlogits = (probs - onehot(target)) * dloss; 0 in the padding columns
+ * and in the rows of ignored positions. */
 static void softmax_ce_bwd(void *v, size_t lo, size_t hi, int tid)
 {
 	struct k_softmax *k = v;
 	for (size_t n = lo; n < hi; n++) {
 		const float *p = k->probs + n * k->Vp;
 		float *d = k->dlogits + n * k->Vp;
+		if (k->targets[n] == GPT2_IGNORE) {
+			memset(d, 0, k->Vp * sizeof *d);
+			continue;
+		}
 		for (size_t i = 0; i < k->V; i++)
 			d[i] = (p[i] - (i == k->targets[n] ? 1.0f : 0.0f)) * k->dloss;
 		for (size_t i = k->V; i < k->Vp; i++)
@@ -722,10 +810,10 @@ static void softmax_ce_bwd(void *v, size_t lo, size_t hi, int tid)
 
 /* ---- the passes ---- */
 
-static void check_tokens(const uint32_t *ids, size_t n, int vocab, const char *what)
+static void check_tokens(const uint32_t *ids, size_t n, int vocab, int targets, const char *what)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ids[i] >= (uint32_t)vocab)
+		if (ids[i] >= (uint32_t)vocab && !(targets && ids[i] == GPT2_IGNORE))
 			die(1, "gpt2: %s token %u at %zu is not below the vocab size %d", what, ids[i], i, vocab);
 }
 
@@ -735,15 +823,20 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 	gpt2_reserve(m, B, T);
 	size_t N = (size_t)B * (size_t)T, C = (size_t)c->channels, NH = (size_t)c->heads;
 	int L = c->layers, Vp = c->padded_vocab, iN = B * T, iC = c->channels;
-	check_tokens(inputs, N, c->vocab, "input");
+	check_tokens(inputs, N, c->vocab, 0, "input");
 	if (targets)
-		check_tokens(targets, N, c->vocab, "target");
+		check_tokens(targets, N, c->vocab, 1, "target");
 	memcpy(m->inputs, inputs, N * sizeof *inputs);
-	if (targets)
+	m->counted = 0;
+	if (targets) {
 		memcpy(m->targets, targets, N * sizeof *targets);
+		for (size_t n = 0; n < N; n++)
+			m->counted += targets[n] != GPT2_IGNORE;
+	}
 	m->B = B;
 	m->T = T;
 	m->have_targets = targets != NULL;
+	m->have_logits = 0;
 	act_layout(c, &m->a, m->act_mem, B, T);
 	dact_layout(c, &m->g, m->gact_mem, B, T);
 	struct acts *a = &m->a;
@@ -785,19 +878,27 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 	/* Only the first V logits: the padding rows of wte never take part. */
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iN, c->vocab, iC, 1.0f, a->lnf, iC,
 	            p + m->off[GPT2_WTE], iC, 0.0f, a->logits, Vp);
-	struct k_softmax sm = {.probs = a->logits, .losses = a->losses, .targets = targets ? m->targets : NULL,
+	if (!targets) {
+		m->have_logits = 1;
+		return -1.0f;
+	}
+	struct k_softmax sm = {.probs = a->logits, .losses = a->losses, .targets = m->targets,
 	                       .V = (size_t)c->vocab, .Vp = (size_t)Vp};
 	parfor_run(m->pool, N, softmax_ce_fwd, &sm);
-	if (!targets)
-		return -1.0f;
+	if (!m->counted)
+		return 0.0f;
 	/* One thread, in order, whatever the thread count. */
 	double sum = 0.0;
 	for (size_t n = 0; n < N; n++)
 		sum += a->losses[n];
-	return (float)(sum / (double)N);
+	return (float)(sum / (double)m->counted);
 }
 
-const float *gpt2_probs(const struct gpt2 *m) { return m->a.logits; }
+const float *gpt2_logits(const struct gpt2 *m) { return m->have_logits ? m->a.logits : NULL; }
+
+const float *gpt2_probs(const struct gpt2 *m) { return m->have_targets ? m->a.logits : NULL; }
+
+struct parfor *gpt2_pool(struct gpt2 *m) { return m->pool; }
 
 void gpt2_zero_grad(struct gpt2 *m)
 {
@@ -822,8 +923,11 @@ void gpt2_backward(struct gpt2 *m)
 
 	/* The probabilities become the logits' gradient, in place. */
 	float *dlogits = a->logits;
+	/* PyTorch's reduction='mean' with ignore_index: the mean over the
+	 * counted positions (none counted: every row of dlogits is 0). */
+	float dloss = m->counted ? 1.0f / (float)m->counted : 0.0f;
 	struct k_softmax sm = {.probs = a->logits, .dlogits = dlogits, .targets = m->targets,
-	                       .V = (size_t)c->vocab, .Vp = (size_t)Vp, .dloss = 1.0f / (float)N};
+	                       .V = (size_t)c->vocab, .Vp = (size_t)Vp, .dloss = dloss};
 	parfor_run(m->pool, N, softmax_ce_bwd, &sm);
 	/* The tied head: dlnf = dlogits wte, dwte += dlogits^T lnf (the
 	 * padding columns of dlogits are 0, so are the padding rows' share). */
@@ -878,30 +982,48 @@ void gpt2_backward(struct gpt2 *m)
 	m->have_targets = 0;
 }
 
-/* ---- AdamW ---- */
+/* ---- gradient norm ---- */
 
-struct k_adamw {
-	float *p, *mom, *vel;
+#define NORM_BLOCK 65536
+
+struct k_norm {
 	const float *g;
-	float lr, b1, b2, eps, wd, bc1, bc2;
+	double *block;
+	size_t n;
 };
 
-/* In PyTorch's order of operations: decay first, then the Adam update with
- * the bias corrections folded into the step size and the denominator. */
-static void adamw_kernel(void *v, size_t lo, size_t hi, int tid)
+/* Blocks [lo, hi) of NORM_BLOCK floats: eight interleaved double sums
+ * each (so the loop vectorises and is not bound by one add's latency),
+ * combined pairwise. */
+static void norm_blocks(void *v, size_t lo, size_t hi, int tid)
 {
-	struct k_adamw *k = v;
-	float step = k->lr / k->bc1, rbc2 = 1.0f / sqrtf(k->bc2);
-	for (size_t i = lo; i < hi; i++) {
-		float g = k->g[i];
-		float mo = k->b1 * k->mom[i] + (1.0f - k->b1) * g;
-		float ve = k->b2 * k->vel[i] + (1.0f - k->b2) * g * g;
-		k->mom[i] = mo;
-		k->vel[i] = ve;
-		float x = k->p[i] * (1.0f - k->lr * k->wd);
-		k->p[i] = x - step * mo / (sqrtf(ve) * rbc2 + k->eps);
+	struct k_norm *k = v;
+	for (size_t b = lo; b < hi; b++) {
+		size_t i = b * NORM_BLOCK, end = i + NORM_BLOCK < k->n ? i + NORM_BLOCK : k->n;
+		const float *g = k->g;
+		double acc[8] = {0};
+		for (; i + 8 <= end; i += 8)
+			for (int l = 0; l < 8; l++)
+				acc[l] += (double)g[i + l] * (double)g[i + l];
+		for (int l = 0; i < end; i++, l++)
+			acc[l] += (double)g[i] * (double)g[i];
+		k->block[b] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 	}
 }
+
+double gpt2_grad_norm(struct gpt2 *m)
+{
+	size_t n = m->off[GPT2_NTENSORS], nb = (n + NORM_BLOCK - 1) / NORM_BLOCK;
+	struct k_norm k = {.g = m->grads, .block = xmalloc(nb * sizeof(double)), .n = n};
+	parfor_run(m->pool, nb, norm_blocks, &k);
+	double s = 0;
+	for (size_t b = 0; b < nb; b++)
+		s += k.block[b];
+	free(k.block);
+	return sqrt(s);
+}
+
+/* ---- AdamW ---- */
 
 void gpt2_adamw_state(struct gpt2 *m, float **mom, float **vel)
 {
@@ -918,18 +1040,12 @@ void gpt2_adamw(struct gpt2 *m, float lr, float beta1, float beta2, float eps,
 {
 	float *mom, *vel;
 	gpt2_adamw_state(m, &mom, &vel);
-	if (step < 1)
-		step = 1;
-	struct k_adamw k = {.lr = lr, .b1 = beta1, .b2 = beta2, .eps = eps,
-	                    .bc1 = (float)(1.0 - pow(beta1, step)),
-	                    .bc2 = (float)(1.0 - pow(beta2, step))};
-	for (int t = 0; t < GPT2_NTENSORS; t++) {
-		size_t o = m->off[t];
-		k.p = m->params + o;
-		k.mom = mom + o;
-		k.vel = vel + o;
-		k.g = m->grads + o;
-		k.wd = tensor_decayed(t) ? weight_decay : 0.0f;
-		parfor_run(m->pool, m->off[t + 1] - o, adamw_kernel, &k);
-	}
+	struct adamw_span spans[GPT2_NTENSORS];
+	for (int t = 0; t < GPT2_NTENSORS; t++)
+		spans[t] = (struct adamw_span){.offset = m->off[t], .size = m->off[t + 1] - m->off[t],
+		                               .decay = tensor_decayed(t)};
+	struct adamw_hparams h = {.lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps,
+	                          .weight_decay = weight_decay};
+	adamw_step(m->pool, m->params, m->grads, mom, vel, m->off[GPT2_NTENSORS], spans, GPT2_NTENSORS,
+	           &h, step < 1 ? 1 : (uint64_t)step);
 }

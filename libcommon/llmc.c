@@ -93,6 +93,18 @@ long llmc_read(struct llmc_shard *s, uint32_t *out, size_t n)
 	return (long)n;
 }
 
+int llmc_seek(struct llmc_shard *s, uint64_t token)
+{
+	if (token > s->ntokens) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (lseek(s->fd, (off_t)(s->data_off + token * s->width), SEEK_SET) < 0)
+		return -1;
+	s->next = token;
+	return 0;
+}
+
 void llmc_close(struct llmc_shard *s)
 {
 	if (s->fd >= 0)

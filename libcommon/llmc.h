@@ -33,6 +33,8 @@ int llmc_open(struct llmc_shard *s, const char *path, unsigned raw_width, char *
 /* Reads up to n tokens into out (as u32); returns how many, 0 at the end,
  * -1 on a read error (errno set). */
 long llmc_read(struct llmc_shard *s, uint32_t *out, size_t n);
+/* Sets the next token to read (token <= ntokens).  -1 with errno set. */
+int llmc_seek(struct llmc_shard *s, uint64_t token);
 void llmc_close(struct llmc_shard *s);
 
 /* The header of a shard of ntokens tokens of the given width. */

@@ -1,18 +1,11 @@
-/* trainloop.h - the pieces of train-step around the GPT-2 core: the
- * learning-rate schedule, gradient clipping by global norm, llm.c's model
- * file (header of 256 int32, then float32 parameters in gpt2.h's order),
- * and the optimizer state file of a checkpoint. */
+/* trainloop.h - the pieces of train-step around the model: the
+ * learning-rate schedule, gradient scaling and norms, and the optimizer
+ * state file of a checkpoint.  (Model files are lm.h's.) */
 #ifndef SLUICE_TRAINLOOP_H
 #define SLUICE_TRAINLOOP_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "gpt2.h"
-
-#define LLMC_MODEL_MAGIC 20240326
-#define LLMC_MODEL_VERSION 3
-#define LLMC_MODEL_HEADER_BYTES 1024
 
 struct train_sched {
 	double lr, lr_min;
@@ -27,13 +20,6 @@ double train_lr(const struct train_sched *sc, uint64_t s);
 /* The global L2 norm of g (summed in double, in order: deterministic). */
 double train_grad_norm(const float *g, size_t n);
 void train_scale(float *g, size_t n, float f);
-
-/* llm.c's model file: a malloc'd image of cfg and params (n floats). */
-void *train_model_image(const struct gpt2_config *cfg, const float *params, size_t n, size_t *len);
-/* Parses an image: the configuration into *cfg and *params pointing into
- * buf (n floats, checked against the configuration).  -1 with a message. */
-int train_model_parse(const void *buf, size_t len, struct gpt2_config *cfg, const float **params,
-                      size_t *n, char *err, size_t errlen);
 
 /* The optimizer state: "SLUICEAW", u64 step, u64 n, then m[n] and v[n]
  * as float32, little-endian. */

@@ -1,17 +1,26 @@
 # fish completion for train-step(1), part of sluice
 
 # Model
-complete -c train-step -l model -x -a 'gpt2:124M gpt2:350M gpt2:774M gpt2:1558M' -d 'A GPT-2 size'
+complete -c train-step -l model -x -a 'gpt2:124M gpt2:350M gpt2:774M gpt2:1558M lstm:2,256' -d 'A GPT-2 size, or lstm:LAYERS,HIDDEN'
 complete -c train-step -l layers -x -d 'Transformer blocks'
 complete -c train-step -l heads -x -d 'Attention heads'
 complete -c train-step -l dim -x -d 'Channels; a multiple of --heads'
 complete -c train-step -l ctx -x -d 'Longest sequence (default: the batches\' T)'
 complete -c train-step -l vocab -x -d 'Vocabulary size (default: the input header\'s)'
 complete -c train-step -l init -r -F -d 'Start from an llm.c model file'
-complete -c train-step -l export -r -F -d 'Write the model as an llm.c model file at the end'
+complete -c train-step -l export -r -F -d 'Write the model file at the end'
+complete -c train-step -l export-dtype -x -a 'fp32 bf16' -d 'Parameters of --export'
 
 # Data
-complete -c train-step -l data -r -F -d 'Batch records (repeatable; read in order)'
+complete -c train-step -l data -r -F -d 'Batch records or llm.c shards (repeatable)'
+complete -c train-step -s B -l batch -x -d 'Rows of a batch read from shards (default 4)'
+complete -c train-step -s T -l seq-len -x -d 'Sequence length of shards'
+complete -c train-step -l bin-dtype -x -a 'u16 u32' -d 'Ids of raw .bin files (default u16)'
+
+# Evaluation
+complete -c train-step -l val -r -F -d 'Validation batches (repeatable)'
+complete -c train-step -l eval-every -x -d 'Validation loss every N steps'
+complete -c train-step -l eval-batches -x -d 'Batches of --val an evaluation reads'
 
 # Training
 complete -c train-step -l steps -x -d 'Optimizer steps to take'

@@ -1,0 +1,652 @@
+/* lm-run - generate text from a trained model, or score text with it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bpe.h"
+#include "buf.h"
+#include "ckpt.h"
+#include "cli.h"
+#include "die.h"
+#include "header.h"
+#include "io.h"
+#include "jsonw.h"
+#include "lm.h"
+#include "lmgen.h"
+#include "rec.h"
+#include "sample.h"
+#include "tokenc.h"
+#include "tokload.h"
+#include "utf8.h"
+
+static const char usage[] =
+	"Usage: lm-run generate -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
+	"       lm-run score    -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
+	"Sample continuations of prompts from a model that train-step trained, or\n"
+	"score text with it: loss, perplexity and each token's surprisal.  Prompts\n"
+	"and documents are --prompt arguments, or the records of each FILE (text\n"
+	"records or plain lines with a tokenizer, token records without); with no\n"
+	"FILE, or when FILE is -, read stdin.\n"
+	"\n"
+	"Model and tokenizer:\n"
+	"  -m, --model PATH             a model file (written by train-step or llm.c),\n"
+	"                               a checkpoint, or train-step's checkpoint directory\n"
+	"                               (its newest checkpoint)\n"
+	"  -t, --tokenizer SPEC         as tok-bpe's: text in and out; without it, ids\n"
+	"      --eot ID                 end-of-text id (default: the tokenizer's)\n"
+	"\n"
+	"generate:\n"
+	"  -p, --prompt TEXT            a prompt (repeatable); \"\" starts from end-of-text\n"
+	"  -n, --max-new-tokens N       tokens to generate at most (default 64)\n"
+	"      --temperature X          0 is greedy (default 1)\n"
+	"      --top-k K                sample from the K most likely (default 0: all)\n"
+	"      --top-p P                from the smallest set reaching P (default 1)\n"
+	"      --stop STRING            end the text before STRING (repeatable)\n"
+	"      --ignore-eot             go on past the end-of-text token\n"
+	"      --samples N              continuations of each prompt (default 1)\n"
+	"      --seed S                 seed of the sampling (default 0)\n"
+	"      --completion-only        print the continuation without the prompt\n"
+	"\n"
+	"score:\n"
+	"      --per-token              each token's surprisal (bits) and text too\n"
+	"      --no-eot-context         do not put the end-of-text token before each\n"
+	"                               document (then its first token is not scored)\n"
+	"\n"
+	"Output:\n"
+	"      --format text|jsonl|records\n"
+	"                               generate: plain text (default), JSON lines or\n"
+	"                               text records (token records without a\n"
+	"                               tokenizer); score: JSON lines (default) or\n"
+	"                               vector records of surprisals\n"
+	"  -o, --output FILE            write FILE atomically instead of stdout\n"
+	"  -j, --threads N              threads (default: all cores)\n"
+	"      --progress               show a progress line on stderr even when it is not a terminal\n"
+	"  -q, --quiet                  no progress line\n"
+	"  -h, --help                   show this help and exit\n"
+	"      --version                show the version and exit\n"
+	"\n"
+	"Exit status: 0 ok, 1 I/O error, 2 usage (also a prompt with a token the\n"
+	"model does not know), 3-7 bad record input as in sluice-rec(5), 8 malformed\n"
+	"input: a bad model file, a record of the wrong type, invalid UTF-8.  See\n"
+	"lm-run(1).\n";
+
+enum {
+	OPT_EOT = CLI_OPT_FIRST_PROGRAM_OPT,
+	OPT_TEMPERATURE,
+	OPT_TOP_K,
+	OPT_TOP_P,
+	OPT_STOP,
+	OPT_IGNORE_EOT,
+	OPT_SAMPLES,
+	OPT_SEED,
+	OPT_COMPLETION_ONLY,
+	OPT_PER_TOKEN,
+	OPT_NO_EOT_CONTEXT,
+	OPT_FORMAT,
+};
+
+enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSONL, FMT_RECORDS };
+
+struct run {
+	bool generate;
+	struct lm *m;
+	struct tokenizer tok;
+	bool have_tok;
+	struct tok_encoder *enc;
+	struct tok_policy policy;
+	uint32_t eot;
+	struct lmgen_opts gen;
+	struct sample_opts sopts;
+	uint64_t seed;
+	struct sampler *sampler;
+	struct lm_decoder *dec;
+	int samples;
+	bool completion_only, per_token, eot_context;
+	enum format fmt;
+	struct outbuf out;
+	struct rec_writer *w;
+	uint64_t docs;
+	double total_nll;
+	uint64_t total_tokens;
+	struct ids ids, gen_ids;
+	struct buf text, line, scratch;
+	double *logp;
+	size_t logp_cap;
+};
+
+/* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
+ * newest checkpoint's model.bin under PATH (a --ckpt-dir). */
+static struct lm *load_model(const char *path)
+{
+	char err[1024];
+	struct stat st;
+	if (stat(path, &st) != 0)
+		die(REC_E_IO, "%s:", path);
+	struct lm *m = NULL;
+	if (S_ISDIR(st.st_mode)) {
+		char *file = NULL;
+		struct buf b = {0};
+		buf_printf(&b, "%s/model.bin", path);
+		buf_addc(&b, 0);
+		if (access(b.data, R_OK) == 0) {
+			file = xstrdup(b.data);
+		} else {
+			uint64_t step;
+			char *ck = ckpt_latest(path, &step);
+			if (!ck)
+				die(REC_E_IO, "%s: neither a checkpoint (no model.bin) nor a directory of checkpoints", path);
+			buf_clear(&b);
+			buf_printf(&b, "%s/model.bin", ck);
+			buf_addc(&b, 0);
+			file = xstrdup(b.data);
+			free(ck);
+		}
+		buf_free(&b);
+		m = lm_load_file(file, err, sizeof err);
+		free(file);
+	} else {
+		m = lm_load_file(path, err, sizeof err);
+	}
+	if (!m)
+		die(REC_E_MALFORMED, "%s", err);
+	return m;
+}
+
+static void check_ids(const struct run *r, const uint32_t *ids, size_t n, const char *name, uint64_t offset)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] >= (uint32_t)lm_vocab(r->m))
+			die_at(REC_E_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d", ids[i],
+			       lm_vocab(r->m));
+}
+
+static void encode(struct run *r, const char *text, size_t len, const char *name, uint64_t offset)
+{
+	size_t bad;
+	char err[256];
+	if (tok_encode(r->enc, &r->policy, text, len, &r->ids, &bad, err, sizeof err) < 0)
+		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
+}
+
+/* The text of ids (invalid UTF-8 replaced, as Python's errors="replace"). */
+static void decode_into(struct run *r, const uint32_t *ids, size_t n, struct buf *out)
+{
+	buf_clear(&r->scratch);
+	size_t bad;
+	tok_decode_bytes(r->tok.bpe, ids, n, &r->scratch, &bad);
+	utf8_append_replacing(out, (const unsigned char *)r->scratch.data, r->scratch.len);
+}
+
+static void emit_line(struct run *r)
+{
+	outbuf_write(&r->out, r->line.data, r->line.len);
+	buf_clear(&r->line);
+}
+
+/* ---- generate ---- */
+
+static void generate_one(struct run *r, const char *key, size_t key_len, uint64_t index)
+{
+	size_t plen = r->ids.len;
+	if (!plen) {
+		if (r->eot == BPE_NO_ID)
+			die(REC_E_USAGE, "an empty prompt needs an end-of-text token to start from (--eot ID)");
+		ids_push(&r->ids, r->eot);
+	}
+	for (int s = 0; s < r->samples; s++) {
+		r->gen_ids.len = 0;
+		buf_clear(&r->text);
+		enum lmgen_stop why = lmgen_generate(r->m, r->dec, r->sampler, r->ids.v, r->ids.len, &r->gen,
+		                                     &r->gen_ids, r->have_tok ? &r->text : NULL);
+		/* the continuation's text, UTF-8 repaired at the end only: a
+		 * token may hold half a character that the next completes */
+		struct buf cont = {0};
+		if (r->have_tok)
+			utf8_append_replacing(&cont, (const unsigned char *)r->text.data, r->text.len);
+		struct buf prompt = {0};
+		if (r->have_tok && plen)
+			decode_into(r, r->ids.v, plen, &prompt);
+		size_t ngen = r->gen_ids.len;
+		if (ngen && why == LMGEN_EOT)
+			ngen--; /* the end-of-text id is not part of the sample */
+		if (r->fmt == FMT_TEXT) {
+			if (r->have_tok) {
+				if (!r->completion_only)
+					buf_add(&r->line, prompt.data, prompt.len);
+				buf_add(&r->line, cont.data, cont.len);
+			} else {
+				const uint32_t *all[2] = {r->ids.v, r->gen_ids.v};
+				size_t lens[2] = {r->completion_only ? 0 : plen, ngen};
+				bool first = true;
+				for (int part = 0; part < 2; part++)
+					for (size_t i = 0; i < lens[part]; i++) {
+						buf_printf(&r->line, "%s%u", first ? "" : " ", all[part][i]);
+						first = false;
+					}
+			}
+			buf_addc(&r->line, '\n');
+			emit_line(r);
+		} else if (r->fmt == FMT_JSONL) {
+			buf_printf(&r->line, "{\"prompt\":%" PRIu64 ",", index);
+			if (key) {
+				buf_adds(&r->line, "\"key\":");
+				jsonw_string(&r->line, key, key_len);
+				buf_addc(&r->line, ',');
+			}
+			buf_printf(&r->line, "\"sample\":%d,", s);
+			if (r->have_tok) {
+				buf_adds(&r->line, "\"prompt_text\":");
+				jsonw_string(&r->line, prompt.data ? prompt.data : "", prompt.len);
+				buf_adds(&r->line, ",\"text\":");
+				jsonw_string(&r->line, cont.data ? cont.data : "", cont.len);
+				buf_addc(&r->line, ',');
+			}
+			buf_adds(&r->line, "\"ids\":[");
+			for (size_t i = 0; i < ngen; i++)
+				buf_printf(&r->line, "%s%u", i ? "," : "", r->gen_ids.v[i]);
+			buf_printf(&r->line, "],\"tokens\":%zu,\"stop\":\"%s\"}\n", ngen, lmgen_stop_name(why));
+			emit_line(r);
+		} else {
+			char k[64];
+			size_t klen = key ? key_len : (size_t)snprintf(k, sizeof k, "%" PRIu64, index);
+			struct buf kb = {0};
+			buf_add(&kb, key ? key : k, klen);
+			if (r->samples > 1)
+				buf_printf(&kb, "/%d", s);
+			if (r->have_tok) {
+				struct buf all = {0};
+				if (!r->completion_only)
+					buf_add(&all, prompt.data, prompt.len);
+				buf_add(&all, cont.data, cont.len);
+				rec_write(r->w, REC_TEXT, REC_DT_NONE, kb.data, kb.len, all.data ? all.data : "", all.len);
+				buf_free(&all);
+			} else {
+				struct ids all = {0};
+				size_t from = r->completion_only ? 0 : plen;
+				uint32_t *v = ids_resize(&all, from + ngen);
+				memcpy(v, r->ids.v, from * sizeof *v);
+				memcpy(v + from, r->gen_ids.v, ngen * sizeof *v);
+				int dtype = lm_vocab(r->m) <= 65536 ? REC_DT_U16 : REC_DT_U32;
+				if (dtype == REC_DT_U16) {
+					uint16_t *narrow = xmalloc((all.len ? all.len : 1) * sizeof *narrow);
+					for (size_t i = 0; i < all.len; i++)
+						narrow[i] = (uint16_t)all.v[i];
+					rec_write(r->w, REC_TOKENS, dtype, kb.data, kb.len, narrow, all.len * 2);
+					free(narrow);
+				} else {
+					rec_write(r->w, REC_TOKENS, dtype, kb.data, kb.len, all.v, all.len * 4);
+				}
+				ids_free(&all);
+			}
+			buf_free(&kb);
+		}
+		buf_free(&cont);
+		buf_free(&prompt);
+	}
+}
+
+/* ---- score ---- */
+
+static void score_one(struct run *r, const char *key, size_t key_len, uint64_t index)
+{
+	size_t n = r->ids.len, first = 0;
+	if (r->eot_context && r->eot != BPE_NO_ID) {
+		ids_push(&r->ids, 0);
+		memmove(r->ids.v + 1, r->ids.v, n * sizeof *r->ids.v);
+		r->ids.v[0] = r->eot;
+		n++;
+		first = 1; /* the eot is context, not a scored token */
+	}
+	size_t scored = n > 0 ? n - 1 : 0;
+	if (scored > r->logp_cap) {
+		r->logp = xrealloc(r->logp, scored * sizeof *r->logp);
+		r->logp_cap = scored;
+	}
+	lmgen_score(r->m, r->ids.v, n, r->logp);
+	double nll = 0;
+	for (size_t i = 0; i < scored; i++)
+		nll -= r->logp[i];
+	r->total_nll += nll;
+	r->total_tokens += scored;
+	double loss = scored ? nll / (double)scored : 0;
+	if (r->fmt == FMT_RECORDS) {
+		float *bits = xmalloc((scored ? scored : 1) * sizeof *bits);
+		for (size_t i = 0; i < scored; i++)
+			bits[i] = (float)(-r->logp[i] / M_LN2);
+		struct buf meta = {0};
+		buf_printf(&meta, "{\"tokens\":%zu,\"loss\":", scored);
+		jsonw_double(&meta, scored ? loss : NAN);
+		buf_adds(&meta, ",\"ppl\":");
+		jsonw_double(&meta, scored ? exp(loss) : NAN);
+		buf_addc(&meta, '}');
+		char k[64];
+		size_t klen = key ? key_len : (size_t)snprintf(k, sizeof k, "%" PRIu64, index);
+		rec_write_vector(r->w, key ? key : k, klen, bits, (uint32_t)scored, meta.data, meta.len);
+		buf_free(&meta);
+		free(bits);
+		return;
+	}
+	buf_printf(&r->line, "{\"doc\":%" PRIu64 ",", index);
+	if (key) {
+		buf_adds(&r->line, "\"key\":");
+		jsonw_string(&r->line, key, key_len);
+		buf_addc(&r->line, ',');
+	}
+	buf_printf(&r->line, "\"tokens\":%zu,\"loss\":", scored);
+	jsonw_double(&r->line, scored ? loss : NAN);
+	buf_adds(&r->line, ",\"ppl\":");
+	jsonw_double(&r->line, scored ? exp(loss) : NAN);
+	if (r->per_token) {
+		buf_adds(&r->line, ",\"ids\":[");
+		for (size_t i = 0; i < scored; i++)
+			buf_printf(&r->line, "%s%u", i ? "," : "", r->ids.v[first + i + (first ? 0 : 1)]);
+		buf_adds(&r->line, "],\"surprisal_bits\":[");
+		for (size_t i = 0; i < scored; i++) {
+			if (i)
+				buf_addc(&r->line, ',');
+			jsonw_double(&r->line, -r->logp[i] / M_LN2);
+		}
+		buf_addc(&r->line, ']');
+		if (r->have_tok) {
+			buf_adds(&r->line, ",\"pieces\":[");
+			for (size_t i = 0; i < scored; i++) {
+				struct buf piece = {0};
+				decode_into(r, &r->ids.v[first + i + (first ? 0 : 1)], 1, &piece);
+				if (i)
+					buf_addc(&r->line, ',');
+				jsonw_string(&r->line, piece.data ? piece.data : "", piece.len);
+				buf_free(&piece);
+			}
+			buf_addc(&r->line, ']');
+		}
+	}
+	buf_adds(&r->line, "}\n");
+	emit_line(r);
+}
+
+static void handle(struct run *r, const char *key, size_t key_len)
+{
+	if (r->generate)
+		generate_one(r, key, key_len, r->docs);
+	else
+		score_one(r, key, key_len, r->docs);
+	r->docs++;
+}
+
+static void run_input(struct run *r, const char *path)
+{
+	struct rec_reader *in = rec_reader_open(path, r->have_tok ? REC_READ_LINES : 0);
+	if (!in)
+		die(REC_E_IO, "%s:", path);
+	const char *name = rec_reader_name(in);
+	struct rec_frame f;
+	while (rec_next_or_die(in, &f) > 0) {
+		if (f.type == REC_HEADER || f.type == REC_END)
+			continue;
+		r->ids.len = 0;
+		if (f.type == REC_TEXT && r->have_tok) {
+			encode(r, (const char *)f.payload, f.payload_len, name, f.offset);
+		} else if (f.type == REC_TOKENS) {
+			size_t n = f.payload_len / rec_dtype_size(f.dtype);
+			rec_tokens_copy(&f, ids_resize(&r->ids, n));
+		} else {
+			die_at(REC_E_MALFORMED, name, f.offset, "a %s record: lm-run reads %s", rec_type_name(f.type),
+			       r->have_tok ? "text or token records" : "token records (give -t TOKENIZER for text)");
+		}
+		check_ids(r, r->ids.v, r->ids.len, name, f.offset);
+		handle(r, f.key, f.key_len);
+	}
+	rec_reader_close(in);
+}
+
+static double parse_real(const char *arg, const char *option, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < lo || v > hi)
+		cli_usage_error("%s: '%s' is not a number from %g to %g", option, arg, lo, hi);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"model", required_argument, 0, 'm'},
+		{"tokenizer", required_argument, 0, 't'},
+		{"eot", required_argument, 0, OPT_EOT},
+		{"prompt", required_argument, 0, 'p'},
+		{"max-new-tokens", required_argument, 0, 'n'},
+		{"temperature", required_argument, 0, OPT_TEMPERATURE},
+		{"top-k", required_argument, 0, OPT_TOP_K},
+		{"top-p", required_argument, 0, OPT_TOP_P},
+		{"stop", required_argument, 0, OPT_STOP},
+		{"ignore-eot", no_argument, 0, OPT_IGNORE_EOT},
+		{"samples", required_argument, 0, OPT_SAMPLES},
+		{"seed", required_argument, 0, OPT_SEED},
+		{"completion-only", no_argument, 0, OPT_COMPLETION_ONLY},
+		{"per-token", no_argument, 0, OPT_PER_TOKEN},
+		{"no-eot-context", no_argument, 0, OPT_NO_EOT_CONTEXT},
+		{"format", required_argument, 0, OPT_FORMAT},
+		{"output", required_argument, 0, 'o'},
+		{"threads", required_argument, 0, 'j'},
+		CLI_COMMON_OPTIONS,
+		{0, 0, 0, 0},
+	};
+	cli_init(argc, argv);
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	                 strcmp(argv[1], "--version") == 0)) {
+		enum cli_progress p;
+		int opt = argv[1][2] == 'v' ? CLI_OPT_VERSION : 'h';
+		cli_common(opt, usage, &p);
+	}
+	if (argc < 2)
+		cli_usage_error("give a command: generate or score");
+	struct run r = {.samples = 1, .eot = BPE_NO_ID, .eot_context = true,
+	                .gen = {.max_new = 64, .eot = BPE_NO_ID}, .sopts = {.temperature = 1, .top_p = 1}};
+	if (strcmp(argv[1], "generate") == 0)
+		r.generate = true;
+	else if (strcmp(argv[1], "score") != 0)
+		cli_usage_error("unknown command '%s' (generate or score)", argv[1]);
+	argv[1] = argv[0];
+	argc--, argv++;
+
+	enum cli_progress progress = CLI_PROGRESS_AUTO;
+	const char *model_path = NULL, *spec = NULL, *output = NULL;
+	char **prompts = NULL;
+	int nprompts = 0, threads = 0;
+	int64_t eot_opt = -1;
+	bool ignore_eot = false, gen_only = false, score_only = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "m:t:p:n:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli_common(opt, usage, &progress))
+			continue;
+		switch (opt) {
+		case 'm': model_path = optarg; break;
+		case 't': spec = optarg; break;
+		case OPT_EOT: eot_opt = (int64_t)cli_parse_u64(optarg, "--eot", 0); break;
+		case 'p':
+			prompts = xrealloc(prompts, (size_t)(nprompts + 1) * sizeof *prompts);
+			prompts[nprompts++] = optarg;
+			gen_only = true;
+			break;
+		case 'n':
+			r.gen.max_new = (int)cli_parse_u64(optarg, "--max-new-tokens", 0);
+			if (r.gen.max_new < 1 || r.gen.max_new > 1 << 24)
+				cli_usage_error("--max-new-tokens must be from 1 to %d", 1 << 24);
+			gen_only = true;
+			break;
+		case OPT_TEMPERATURE: r.sopts.temperature = parse_real(optarg, "--temperature", 0, 100); gen_only = true; break;
+		case OPT_TOP_K:
+			r.sopts.top_k = (int)parse_real(optarg, "--top-k", 0, 1 << 24);
+			gen_only = true;
+			break;
+		case OPT_TOP_P:
+			r.sopts.top_p = parse_real(optarg, "--top-p", 0, 1);
+			if (r.sopts.top_p <= 0)
+				cli_usage_error("--top-p must be above 0");
+			gen_only = true;
+			break;
+		case OPT_STOP:
+			r.gen.stops = xrealloc(r.gen.stops, (size_t)(r.gen.nstops + 1) * sizeof *r.gen.stops);
+			r.gen.stops[r.gen.nstops++] = optarg;
+			gen_only = true;
+			break;
+		case OPT_IGNORE_EOT: ignore_eot = true, gen_only = true; break;
+		case OPT_SAMPLES:
+			r.samples = (int)cli_parse_u64(optarg, "--samples", 0);
+			if (r.samples < 1 || r.samples > 1 << 20)
+				cli_usage_error("--samples must be from 1 to %d", 1 << 20);
+			gen_only = true;
+			break;
+		case OPT_SEED: r.seed = cli_parse_u64(optarg, "--seed", 0), gen_only = true; break;
+		case OPT_COMPLETION_ONLY: r.completion_only = true, gen_only = true; break;
+		case OPT_PER_TOKEN: r.per_token = true, score_only = true; break;
+		case OPT_NO_EOT_CONTEXT: r.eot_context = false, score_only = true; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				r.fmt = FMT_TEXT;
+			else if (strcmp(optarg, "jsonl") == 0)
+				r.fmt = FMT_JSONL;
+			else if (strcmp(optarg, "records") == 0)
+				r.fmt = FMT_RECORDS;
+			else
+				cli_usage_error("--format: '%s' is not text, jsonl or records", optarg);
+			break;
+		case 'o': output = optarg; break;
+		case 'j':
+			threads = (int)cli_parse_u64(optarg, "--threads", 0);
+			if (threads < 1 || threads > 1024)
+				cli_usage_error("--threads must be from 1 to 1024");
+			break;
+		default: cli_usage_error("unhandled option");
+		}
+	}
+	const char *cmd = r.generate ? "generate" : "score";
+	if (gen_only && !r.generate)
+		cli_usage_error("--prompt, --max-new-tokens, --temperature, --top-k, --top-p, --stop, --ignore-eot, "
+		                "--samples, --seed and --completion-only are for generate");
+	if (score_only && r.generate)
+		cli_usage_error("--per-token and --no-eot-context are for score");
+	if (!model_path)
+		cli_usage_error("%s needs the model: -m PATH", cmd);
+	if (nprompts && optind < argc)
+		cli_usage_error("prompts come from --prompt or from files, not both");
+	if (r.fmt == FMT_DEFAULT)
+		r.fmt = r.generate ? FMT_TEXT : FMT_JSONL;
+	if (!r.generate && r.fmt == FMT_TEXT)
+		cli_usage_error("score writes --format jsonl or records");
+	if (!spec && (nprompts || r.gen.nstops))
+		cli_usage_error("--prompt and --stop are text: give -t TOKENIZER");
+	if (!threads) {
+		long nc = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = nc > 0 ? (int)nc : 1;
+	}
+
+	r.m = load_model(model_path);
+	lm_set_threads(r.m, threads);
+	char err[1024];
+	if (spec) {
+		if (tokenizer_load(&r.tok, spec, NULL, err, sizeof err) < 0)
+			die(REC_E_USAGE, "%s", err);
+		r.have_tok = true;
+		r.enc = tok_encoder_new(&r.tok);
+		size_t nspecial = bpe_special_count(r.tok.bpe);
+		/* specials in prompts are text, as tiktoken's encode_ordinary */
+		r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
+		r.policy.disallowed = xcalloc(nspecial + 1, sizeof *r.policy.disallowed);
+		r.eot = r.tok.eot;
+		r.gen.bpe = r.tok.bpe;
+		if (bpe_vocab_size(r.tok.bpe) > (uint32_t)lm_vocab(r.m))
+			die(REC_E_USAGE, "%s: the tokenizer's %u ids do not fit the model's vocabulary of %d", spec,
+			    bpe_vocab_size(r.tok.bpe), lm_vocab(r.m));
+	}
+	if (eot_opt >= 0)
+		r.eot = (uint32_t)eot_opt;
+	if (r.eot != BPE_NO_ID && r.eot >= (uint32_t)lm_vocab(r.m))
+		cli_usage_error("--eot %u is outside the model's vocabulary of %d", r.eot, lm_vocab(r.m));
+	r.gen.eot = ignore_eot ? BPE_NO_ID : r.eot;
+	if (r.generate) {
+		r.sampler = sampler_new(&r.sopts, (size_t)lm_vocab(r.m), r.seed);
+		r.dec = lm_decoder_new(r.m, lm_max_seq(r.m) ? lm_max_seq(r.m) : INT_MAX);
+	}
+
+	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
+	int out_fd = 1;
+	if (output) {
+		if (atomic_open(&output_file, output) != 0)
+			die(REC_E_IO, "%s:", output);
+		atomic_guard(&output_file);
+		out_fd = output_file.fd;
+	} else if (r.fmt == FMT_RECORDS && isatty(1)) {
+		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format)");
+	}
+	const char *out_name = output ? output : "<stdout>";
+	outbuf_init(&r.out, out_fd, out_name, 1 << 16);
+	if (r.fmt == FMT_RECORDS) {
+		r.w = rec_writer_fdopen(out_fd, out_name);
+		const char *kind = !r.generate ? "vector" : r.have_tok ? "text" : "tokens";
+		json_t *h = header_new(NULL, kind, argc, argv);
+		if (!r.generate || !r.have_tok) {
+			json_object_set_new(h, "vocab_size", json_integer(lm_vocab(r.m)));
+			if (r.eot != BPE_NO_ID)
+				json_object_set_new(h, "eot", json_integer(r.eot));
+		}
+		header_write(r.w, h);
+		json_decref(h);
+	}
+	(void)progress;
+
+	if (nprompts) {
+		for (int i = 0; i < nprompts; i++) {
+			r.ids.len = 0;
+			encode(&r, prompts[i], strlen(prompts[i]), "--prompt", 0);
+			handle(&r, NULL, 0);
+		}
+	} else if (optind == argc) {
+		run_input(&r, "-");
+	} else {
+		for (int i = optind; i < argc; i++)
+			run_input(&r, argv[i]);
+	}
+
+	if (r.w) {
+		rec_write_end(r.w);
+		rec_writer_free(r.w);
+	}
+	outbuf_free(&r.out);
+	if (output && atomic_commit(&output_file) != 0)
+		die(REC_E_IO, "%s:", output);
+	if (!r.generate && progress != CLI_PROGRESS_OFF && r.total_tokens)
+		fprintf(stderr, "lm-run: %" PRIu64 " documents, %" PRIu64 " tokens scored: loss %.4f, perplexity %.3f\n",
+		        r.docs, r.total_tokens, r.total_nll / (double)r.total_tokens,
+		        exp(r.total_nll / (double)r.total_tokens));
+	if (r.generate) {
+		sampler_free(r.sampler);
+		lm_decoder_free(r.dec);
+	}
+	if (r.have_tok) {
+		tok_encoder_free(r.enc);
+		tokenizer_free(&r.tok);
+		free(r.policy.allowed);
+		free(r.policy.disallowed);
+	}
+	ids_free(&r.ids);
+	ids_free(&r.gen_ids);
+	buf_free(&r.text);
+	buf_free(&r.line);
+	buf_free(&r.scratch);
+	free(r.logp);
+	free(prompts);
+	free(r.gen.stops);
+	lm_free(r.m);
+	return 0;
+}

@@ -1,0 +1,398 @@
+/* lm.c - one interface over GPT-2 and the LSTM; model files. */
+#include "lm.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "die.h"
+#include "gpt2gen.h"
+#include "parfor.h"
+#include "trainloop.h"
+
+struct lm {
+	struct lm_config cfg;
+	struct gpt2 *gpt2;
+	struct lstm *lstm;
+	struct parfor *pool; /* the LSTM's AdamW; GPT-2 brings its own */
+	int threads;
+	float *adam_m, *adam_v;
+	struct adamw_span spans[(int)GPT2_NTENSORS > (int)LSTM_NTENSORS ? (int)GPT2_NTENSORS : (int)LSTM_NTENSORS];
+	size_t nspans;
+};
+
+struct lm *lm_new(const struct lm_config *cfg)
+{
+	struct lm *m = xcalloc(1, sizeof *m);
+	m->cfg = *cfg;
+	if (cfg->arch == LM_GPT2) {
+		m->gpt2 = gpt2_new(&cfg->gpt2);
+		m->cfg.gpt2 = *gpt2_cfg(m->gpt2);
+		for (int t = 0; t < GPT2_NTENSORS; t++) {
+			struct gpt2_tensor_info ti;
+			gpt2_tensor_info(m->gpt2, (enum gpt2_tensor)t, &ti);
+			m->spans[m->nspans++] = (struct adamw_span){ti.offset, ti.size, ti.decay};
+		}
+	} else {
+		m->lstm = lstm_new(&cfg->lstm);
+		for (int t = 0; t < LSTM_NTENSORS; t++) {
+			struct lstm_tensor_info ti;
+			lstm_tensor_info(m->lstm, (enum lstm_tensor)t, &ti);
+			m->spans[m->nspans++] = (struct adamw_span){ti.offset, ti.size, ti.decay};
+		}
+	}
+	m->threads = 1;
+	m->pool = parfor_new(1);
+	return m;
+}
+
+void lm_free(struct lm *m)
+{
+	if (!m)
+		return;
+	gpt2_free(m->gpt2);
+	if (m->lstm)
+		lstm_free(m->lstm);
+	parfor_free(m->pool);
+	free(m->adam_m);
+	free(m->adam_v);
+	free(m);
+}
+
+const struct lm_config *lm_config(const struct lm *m) { return &m->cfg; }
+
+int lm_vocab(const struct lm *m) { return m->gpt2 ? m->cfg.gpt2.vocab : m->cfg.lstm.vocab; }
+
+int lm_max_seq(const struct lm *m) { return m->gpt2 ? m->cfg.gpt2.max_seq : 0; }
+
+void lm_describe(const struct lm *m, char *out, size_t len)
+{
+	const struct gpt2_config *g = &m->cfg.gpt2;
+	const struct lstm_config *l = &m->cfg.lstm;
+	if (m->gpt2)
+		snprintf(out, len, "gpt2 L=%d H=%d C=%d T=%d V=%d", g->layers, g->heads, g->channels, g->max_seq,
+		         g->vocab);
+	else
+		snprintf(out, len, "lstm L=%d H=%d V=%d", l->layers, l->hidden, l->vocab);
+}
+
+void lm_set_threads(struct lm *m, int threads)
+{
+	if (m->gpt2)
+		gpt2_set_threads(m->gpt2, threads);
+	else
+		lstm_set_threads(m->lstm, threads);
+	if (threads != m->threads) {
+		parfor_free(m->pool);
+		m->pool = parfor_new(threads);
+		m->threads = threads;
+	}
+	openblas_set_num_threads(threads);
+}
+
+void lm_init(struct lm *m, uint64_t seed)
+{
+	if (m->gpt2)
+		gpt2_init(m->gpt2, seed);
+	else
+		lstm_init(m->lstm, seed);
+	size_t n;
+	lm_params(m, &n);
+	if (m->adam_m) {
+		memset(m->adam_m, 0, n * sizeof(float));
+		memset(m->adam_v, 0, n * sizeof(float));
+	}
+}
+
+float *lm_params(struct lm *m, size_t *n)
+{
+	return m->gpt2 ? gpt2_params(m->gpt2, n) : lstm_params(m->lstm, n);
+}
+
+float *lm_grads(struct lm *m, size_t *n)
+{
+	return m->gpt2 ? gpt2_grads(m->gpt2, n) : lstm_grads(m->lstm, n);
+}
+
+float lm_forward(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
+{
+	return m->gpt2 ? gpt2_forward(m->gpt2, inputs, targets, B, T) : lstm_forward(m->lstm, inputs, targets, B, T);
+}
+
+const float *lm_logits(const struct lm *m, size_t *stride)
+{
+	if (m->gpt2) {
+		*stride = (size_t)m->cfg.gpt2.padded_vocab;
+		return gpt2_logits(m->gpt2);
+	}
+	*stride = (size_t)m->cfg.lstm.vocab;
+	return lstm_logits(m->lstm);
+}
+
+void lm_zero_grad(struct lm *m)
+{
+	if (m->gpt2)
+		gpt2_zero_grad(m->gpt2);
+	else
+		lstm_zero_grad(m->lstm);
+}
+
+void lm_backward(struct lm *m)
+{
+	if (m->gpt2)
+		gpt2_backward(m->gpt2);
+	else
+		lstm_backward(m->lstm);
+}
+
+double lm_grad_norm(struct lm *m)
+{
+	if (m->gpt2)
+		return gpt2_grad_norm(m->gpt2);
+	size_t n;
+	const float *g = lm_grads(m, &n);
+	return train_grad_norm(g, n);
+}
+
+void lm_adamw_state(struct lm *m, float **mom, float **vel)
+{
+	size_t n;
+	lm_params(m, &n);
+	if (!m->adam_m) {
+		m->adam_m = xcalloc(n, sizeof(float));
+		m->adam_v = xcalloc(n, sizeof(float));
+	}
+	*mom = m->adam_m;
+	*vel = m->adam_v;
+}
+
+void lm_adamw(struct lm *m, const struct adamw_hparams *h, uint64_t step)
+{
+	float *mom, *vel;
+	lm_adamw_state(m, &mom, &vel);
+	size_t n;
+	float *p = lm_params(m, &n);
+	const float *g = lm_grads(m, NULL);
+	adamw_step(m->gpt2 ? gpt2_pool(m->gpt2) : m->pool, p, g, mom, vel, n, m->spans, m->nspans, h, step);
+}
+
+/* ---- model files ---- */
+
+/* float32 to bfloat16, rounding to nearest even as PyTorch and llm.c do;
+ * a NaN stays a (quiet) NaN. */
+static uint16_t to_bf16(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	if ((u & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)((u >> 16) | 0x40);
+	u += 0x7fffu + ((u >> 16) & 1u);
+	return (uint16_t)(u >> 16);
+}
+
+static float from_bf16(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+void *lm_image(const struct lm *m, bool bf16, size_t *len)
+{
+	if (bf16 && !m->gpt2)
+		return NULL;
+	size_t n;
+	const float *p = lm_params((struct lm *)m, &n);
+	size_t width = bf16 ? 2 : 4;
+	*len = LM_FILE_HEADER_BYTES + n * width;
+	unsigned char *out = xcalloc(1, *len);
+	int32_t h[256] = {0};
+	if (m->gpt2) {
+		const struct gpt2_config *c = &m->cfg.gpt2;
+		int32_t g[8] = {LM_GPT2_MAGIC, bf16 ? LM_GPT2_BF16 : LM_GPT2_FP32, c->max_seq, c->vocab,
+		                c->layers, c->heads, c->channels, c->padded_vocab};
+		memcpy(h, g, sizeof g);
+	} else {
+		const struct lstm_config *c = &m->cfg.lstm;
+		int32_t l[5] = {LM_LSTM_MAGIC, LM_LSTM_VERSION, c->layers, c->hidden, c->vocab};
+		memcpy(h, l, sizeof l);
+	}
+	memcpy(out, h, sizeof h);
+	unsigned char *at = out + LM_FILE_HEADER_BYTES;
+	if (bf16) {
+		for (size_t i = 0; i < n; i++) {
+			uint16_t b = to_bf16(p[i]);
+			memcpy(at + 2 * i, &b, 2);
+		}
+	} else {
+		memcpy(at, p, n * sizeof(float));
+	}
+	return out;
+}
+
+static struct lm *fail(char *err, size_t errlen, const char *msg, long a, long b)
+{
+	snprintf(err, errlen, msg, a, b);
+	return NULL;
+}
+
+/* Parameter count from a header, checked before any allocation so that a
+ * hostile header cannot ask for absurd sizes. */
+static int header_fields_ok(const int32_t *h, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		if (h[i] <= 0 || h[i] > (1 << 24))
+			return 0;
+	return 1;
+}
+
+struct lm *lm_load(const void *buf, size_t len, char *err, size_t errlen)
+{
+	if (len < LM_FILE_HEADER_BYTES)
+		return fail(err, errlen, "too short for a model file header (%ld bytes)", (long)len, 0);
+	int32_t h[8];
+	memcpy(h, buf, sizeof h);
+	struct lm_config cfg = {0};
+	size_t width = 4;
+	if (h[0] == LM_GPT2_MAGIC) {
+		if (h[1] != LM_GPT2_FP32 && h[1] != LM_GPT2_BF16)
+			return fail(err, errlen, "llm.c model version %ld: versions 3 (float32) and 5 (bfloat16) are read",
+			            h[1], 0);
+		if (!header_fields_ok(h, 2, 8))
+			return fail(err, errlen, "bad llm.c model header", 0, 0);
+		if (h[6] % h[5] != 0 || h[7] < h[3])
+			return fail(err, errlen, "bad llm.c model header (channels %ld not a multiple of heads %ld, "
+			            "or the padded vocabulary below the vocabulary)", h[6], h[5]);
+		cfg.arch = LM_GPT2;
+		cfg.gpt2 = (struct gpt2_config){.max_seq = h[2], .vocab = h[3], .layers = h[4], .heads = h[5],
+		                                .channels = h[6], .padded_vocab = h[7]};
+		width = h[1] == LM_GPT2_BF16 ? 2 : 4;
+		/* fields up to 2^24 could overflow the count in 64 bits: bound
+		 * it first, in double, by any file this side of a terabyte */
+		double Ld = h[4], Cd = h[6];
+		if (Ld * (12 * Cd * Cd + 13 * Cd) + ((double)h[7] + h[2] + 2) * Cd > 1e12 / width)
+			return fail(err, errlen, "bad llm.c model header (%ld layers of %ld channels: too large)", h[4], h[6]);
+		uint64_t L = (uint64_t)h[4], C = (uint64_t)h[6];
+		uint64_t want = (uint64_t)h[7] * C + (uint64_t)h[2] * C + L * (12 * C * C + 13 * C) + 2 * C;
+		if ((uint64_t)(len - LM_FILE_HEADER_BYTES) != want * width)
+			return fail(err, errlen, "the model file holds %ld bytes of parameters, its header says %ld",
+			            (long)(len - LM_FILE_HEADER_BYTES), (long)(want * width));
+	} else if (h[0] == LM_LSTM_MAGIC) {
+		if (h[1] != LM_LSTM_VERSION)
+			return fail(err, errlen, "LSTM model version %ld: only version %ld is read", h[1], LM_LSTM_VERSION);
+		if (!header_fields_ok(h, 2, 5) || h[3] > (1 << 16))
+			return fail(err, errlen, "bad LSTM model header", 0, 0);
+		cfg.arch = LM_LSTM;
+		cfg.lstm = (struct lstm_config){.layers = h[2], .hidden = h[3], .vocab = h[4]};
+		double Ld = h[2], Hd = h[3], Vd = h[4];
+		if (2 * Vd * Hd + Ld * (8 * Hd * Hd + 8 * Hd) + Vd > 1e12 / 4)
+			return fail(err, errlen, "bad LSTM model header (%ld layers of %ld hidden: too large)", h[2], h[3]);
+		uint64_t L = (uint64_t)h[2], H = (uint64_t)h[3], V = (uint64_t)h[4];
+		uint64_t want = 2 * V * H + L * (8 * H * H + 8 * H) + V;
+		if ((uint64_t)(len - LM_FILE_HEADER_BYTES) != want * 4)
+			return fail(err, errlen, "the model file holds %ld bytes of parameters, its header says %ld",
+			            (long)(len - LM_FILE_HEADER_BYTES), (long)(want * 4));
+	} else {
+		return fail(err, errlen, "not a model file (magic %ld; llm.c GPT-2 has %ld)", h[0], LM_GPT2_MAGIC);
+	}
+	struct lm *m = lm_new(&cfg);
+	size_t n;
+	float *p = lm_params(m, &n);
+	const unsigned char *at = (const unsigned char *)buf + LM_FILE_HEADER_BYTES;
+	if ((uint64_t)n * width != (uint64_t)(len - LM_FILE_HEADER_BYTES)) {
+		lm_free(m);
+		return fail(err, errlen, "the model file's parameter count does not match its header", 0, 0);
+	}
+	if (width == 2) {
+		for (size_t i = 0; i < n; i++) {
+			uint16_t b;
+			memcpy(&b, at + 2 * i, 2);
+			p[i] = from_bf16(b);
+		}
+	} else {
+		memcpy(p, at, n * sizeof(float));
+	}
+	return m;
+}
+
+struct lm *lm_load_file(const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	void *buf = train_read_file(path, &len);
+	if (!buf) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char why[512];
+	struct lm *m = lm_load(buf, len, why, sizeof why);
+	free(buf);
+	if (!m)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return m;
+}
+
+/* ---- decoding ---- */
+
+struct lm_decoder {
+	struct lm *m;
+	int cap, len;
+	struct gpt2_kv *kv;
+	struct lstm_state *st;
+	float *scratch; /* the LSTM's logits of tokens before the last */
+};
+
+struct lm_decoder *lm_decoder_new(struct lm *m, int cap)
+{
+	struct lm_decoder *d = xcalloc(1, sizeof *d);
+	d->m = m;
+	d->cap = cap;
+	if (m->gpt2) {
+		d->kv = gpt2_kv_new(m->gpt2, cap);
+	} else {
+		d->st = lstm_state_new(m->lstm);
+		d->scratch = xmalloc((size_t)m->cfg.lstm.vocab * sizeof(float));
+	}
+	return d;
+}
+
+void lm_decoder_free(struct lm_decoder *d)
+{
+	if (!d)
+		return;
+	if (d->kv)
+		gpt2_kv_free(d->kv);
+	if (d->st)
+		lstm_state_free(d->st);
+	free(d->scratch);
+	free(d);
+}
+
+void lm_decoder_reset(struct lm_decoder *d)
+{
+	if (d->kv)
+		gpt2_kv_reset(d->kv);
+	else
+		lstm_state_reset(d->st);
+	d->len = 0;
+}
+
+int lm_decoder_len(const struct lm_decoder *d) { return d->len; }
+
+int lm_decoder_cap(const struct lm_decoder *d) { return d->cap; }
+
+void lm_decoder_feed(struct lm_decoder *d, const uint32_t *tokens, int n, float *logits)
+{
+	if (n < 1 || n > d->cap - d->len)
+		die(1, "lm_decoder_feed: %d tokens after %d of %d", n, d->len, d->cap);
+	if (d->kv) {
+		gpt2_kv_feed(d->m->gpt2, d->kv, tokens, n, logits);
+	} else {
+		for (int i = 0; i < n; i++)
+			lstm_step(d->m->lstm, d->st, tokens[i], i == n - 1 ? logits : d->scratch);
+	}
+	d->len += n;
+}
