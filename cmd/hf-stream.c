@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,9 @@
 #include "buf.h"
 #include "cli.h"
 #include "dataset.h"
+#include "hfcache.h"
+#include "hfhub.h"
+#include "http.h"
 #include "die.h"
 #include "header.h"
 #include "io.h"
@@ -31,7 +35,8 @@ static const char usage[] =
 	"Stream a dataset's rows as sluice records (sluice-rec(5)): text records\n"
 	"from one field, or whole rows as JSON records.  SOURCE is a file, a\n"
 	"directory (read like a Hugging Face dataset repository: README.md configs,\n"
-	"else split names in file names), a glob, or - for stdin.\n"
+	"else split names in file names), a glob, - for stdin, or a Hub dataset:\n"
+	"ORG/NAME[:CONFIG[:SPLIT]] or hf://datasets/ORG/NAME[@REVISION][/PATH-OR-GLOB].\n"
 	"\n"
 	"Dataset:\n"
 	"  -c, --config NAME      the configuration (default: the repository's default)\n"
@@ -40,6 +45,18 @@ static const char usage[] =
 	"                         (default: by extension, through .gz .zst .bz2 .xz .lz4)\n"
 	"      --paragraphs       txt: one record per blank-line separated paragraph\n"
 	"      --json-field NAME  json: the list field that holds the rows\n"
+	"\n"
+	"The Hub (HF_ENDPOINT, default https://huggingface.co):\n"
+	"  -r, --revision REV     branch, tag or commit (default main)\n"
+	"      --parquet-export   read the Hub's auto-converted parquet files\n"
+	"      --download         fetch whole files into the cache, then read them\n"
+	"      --offline          only the cache (also HF_HUB_OFFLINE=1)\n"
+	"      --token-env NAME   take the token from $NAME (default: HF_TOKEN,\n"
+	"                         HUGGING_FACE_HUB_TOKEN, $HF_HOME/token)\n"
+	"      --timeout SECONDS  a request without progress for this long is retried\n"
+	"                         (default 30)\n"
+	"      --retries N        retries of a failed request (default 5)\n"
+	"  -v, --verbose          report the requests made on stderr\n"
 	"\n"
 	"Output:\n"
 	"  -f, --field NAME[,NAME...]  the text field (default: text, else content,\n"
@@ -91,6 +108,12 @@ enum {
 	OPT_LIST_SPLITS,
 	OPT_LIST_FILES,
 	OPT_INFO,
+	OPT_PARQUET_EXPORT,
+	OPT_DOWNLOAD,
+	OPT_OFFLINE,
+	OPT_TOKEN_ENV,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
 };
 
 enum action { ACT_STREAM, ACT_LIST_CONFIGS, ACT_LIST_SPLITS, ACT_LIST_FILES, ACT_INFO };
@@ -101,9 +124,10 @@ struct where {
 
 struct input {
 	char *path;
-	char *open_path; /* where it is read from, when not path: stdin's copy */
+	char *open_path; /* where it is read from, when not path: stdin's copy, a Hub file's repo path */
 	enum rows_format fmt;
 	uint64_t size;
+	struct hfhub *hub; /* the Hub dataset it is a file of, or NULL */
 };
 
 struct stream {
@@ -111,7 +135,7 @@ struct stream {
 	const char *config, *split, *key_field, *json_field, *output;
 	char *config_owned, *split_owned, *text_owned; /* what the above point to, when ours */
 	enum rows_format type;
-	int paragraphs, json_rows, ascii_only, sharded, shuffled, taking, quiet;
+	int paragraphs, json_rows, ascii_only, sharded, shuffled, taking, quiet, split_given;
 	char **fields; /* --field names; fields[0] is the text field in text mode */
 	int nfields;
 	uint64_t take, skip, min_chars, max_chars, seed, shuffle_buf;
@@ -121,6 +145,12 @@ struct stream {
 	enum action action;
 	int argc;
 	char **argv;
+	/* the Hub */
+	struct hfhub_opts hub_opts;
+	const char *revision, *token_env;
+	int parquet_export, verbose;
+	struct hfhub **hubs;
+	size_t nhubs;
 	/* what the sources resolved to */
 	struct input *inputs;
 	size_t ninputs;
@@ -146,6 +176,7 @@ static void add_input(struct stream *s, const char *path, enum rows_format fmt)
 	struct input *in = &s->inputs[s->ninputs++];
 	in->path = xstrdup(path);
 	in->open_path = NULL;
+	in->hub = NULL;
 	in->fmt = fmt != FMT_UNKNOWN ? fmt : rows_format_of_path(path);
 	in->size = strcmp(path, "-") != 0 && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	/* Say now, with status 1, what would otherwise surface as a reader error. */
@@ -155,10 +186,43 @@ static void add_input(struct stream *s, const char *path, enum rows_format fmt)
 		die(REC_E_USAGE, "%s: cannot tell the format from the name; give --type", path);
 }
 
-/* Opens an input's rows, from stdin's copy when it has one, named as given. */
+/* A file of a Hub dataset, by its repo path. */
+static void add_hub_input(struct stream *s, struct hfhub *hub, const struct ds_file *f, enum rows_format fmt)
+{
+	s->inputs = xrealloc(s->inputs, (s->ninputs + 1) * sizeof *s->inputs);
+	struct input *in = &s->inputs[s->ninputs++];
+	struct buf name = {0};
+	buf_printf(&name, "hf://datasets/%s@%s/%s", hfhub_repo(hub), hfhub_commit(hub), f->path);
+	buf_addc(&name, 0);
+	in->path = name.data;
+	in->open_path = xstrdup(f->path);
+	in->fmt = fmt != FMT_UNKNOWN ? fmt : rows_format_of_path(f->path);
+	in->size = f->size;
+	in->hub = hub;
+	if (in->fmt == FMT_UNKNOWN)
+		die(REC_E_USAGE, "%s: cannot tell the format from the name; give --type", in->path);
+}
+
+static int hub_open_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
+{
+	return hfhub_open_random(ctx, path, out, err, errn);
+}
+
+static int hub_open_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
+{
+	return hfhub_open_stream(ctx, path, out, err, errn);
+}
+
+/* Opens an input's rows, from stdin's copy or the Hub when it comes from
+ * there, named as given. */
 static struct rows *input_rows(const struct input *in, struct rows_options *ropt, char *err, size_t n)
 {
 	ropt->name = in->path;
+	if (in->hub) {
+		ropt->open_random = hub_open_random;
+		ropt->open_stream = hub_open_stream;
+		ropt->open_ctx = in->hub;
+	}
 	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, n);
 }
 
@@ -191,21 +255,14 @@ static void read_small_file(struct buf *b, const char *path)
 	fclose(f);
 }
 
-/* A directory is a dataset repository: resolve configs and splits like
- * `datasets` and take the files of the chosen split. */
-static void add_directory(struct stream *s, const char *dir)
+/* Configs and splits of a repository (a directory or a Hub dataset),
+ * resolved like `datasets`; --list-configs and --list-splits answer here
+ * and exit.  The layout (to ds_free) and the chosen split. */
+static struct ds_layout *resolve_split(struct stream *s, const char *dir, const char *readme, size_t readme_len,
+                                       const struct ds_file *files, size_t nfiles, const struct ds_split **split)
 {
 	char err[1024];
-	struct ds_file *files = NULL;
-	size_t nfiles = 0;
-	if (ds_list_local(dir, &files, &nfiles, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
-	struct buf readme = {0}, path = {0};
-	buf_printf(&path, "%s/README.md", dir);
-	buf_addc(&path, '\0');
-	read_small_file(&readme, path.data);
-	struct ds_layout *layout = ds_resolve(readme.len ? readme.data : NULL, readme.len, files,
-	                                      nfiles, err, sizeof err);
+	struct ds_layout *layout = ds_resolve(readme, readme_len, files, nfiles, err, sizeof err);
 	if (!layout)
 		die(REC_E_MALFORMED, "%s: %s", dir, err);
 	if (s->action == ACT_LIST_CONFIGS) {
@@ -230,6 +287,25 @@ static void add_directory(struct stream *s, const char *dir)
 	free(s->split_owned);
 	s->config_used = s->config_owned = xstrdup(ds_config_name(c));
 	s->split_used = s->split_owned = xstrdup(ds_split_name(sp));
+	*split = sp;
+	return layout;
+}
+
+/* A directory is a dataset repository: resolve configs and splits like
+ * `datasets` and take the files of the chosen split. */
+static void add_directory(struct stream *s, const char *dir)
+{
+	char err[1024];
+	struct ds_file *files = NULL;
+	size_t nfiles = 0;
+	if (ds_list_local(dir, &files, &nfiles, err, sizeof err) != 0)
+		die(REC_E_IO, "%s", err);
+	struct buf readme = {0}, path = {0};
+	buf_printf(&path, "%s/README.md", dir);
+	buf_addc(&path, '\0');
+	read_small_file(&readme, path.data);
+	const struct ds_split *sp;
+	struct ds_layout *layout = resolve_split(s, dir, readme.len ? readme.data : NULL, readme.len, files, nfiles, &sp);
 	/* A split may mix readers of one family (.json with .jsonl, .csv with
 	 * .tsv): each file is read by its own extension. */
 	for (size_t i = 0; i < ds_split_file_count(sp); i++) {
@@ -246,9 +322,95 @@ static void add_directory(struct stream *s, const char *dir)
 	buf_free(&path);
 }
 
+/* A Hub dataset: the revision pinned to a commit, the tree listed once,
+ * then the files of a path or glob, or of the chosen config and split
+ * (those of the Hub's parquet export with --parquet-export, or when the
+ * repository has no data file sluice reads). */
+static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
+{
+	char err[1024];
+	if (ref->revision && s->revision && strcmp(ref->revision, s->revision) != 0)
+		cli_usage_error("%s: the revision is given twice (@%s and --revision %s)", src, ref->revision, s->revision);
+	if ((ref->config && s->config && strcmp(ref->config, s->config) != 0) ||
+	    (ref->split && s->split_given && strcmp(ref->split, s->split) != 0))
+		cli_usage_error("%s: the config or split is given twice", src);
+	if (ref->config)
+		s->config = ref->config;
+	if (ref->split)
+		s->split = ref->split;
+	struct hfhub *hub = hfhub_open(&s->hub_opts, ref->repo, ref->revision ? ref->revision : s->revision, err,
+	                               sizeof err);
+	if (!hub)
+		die(REC_E_IO, "%s", err);
+	s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
+	s->hubs[s->nhubs++] = hub;
+	const struct ds_file *files;
+	size_t n;
+	if (hfhub_files(hub, &files, &n, err, sizeof err) != 0)
+		die(REC_E_IO, "%s", err);
+	if (ref->path) {
+		size_t before = s->ninputs;
+		for (size_t i = 0; i < n; i++) {
+			int m = ds_glob_match(ref->path, files[i].path);
+			if (m < 0)
+				die(REC_E_USAGE, "%s: '%s' is not a valid pattern", src, ref->path);
+			if (m)
+				add_hub_input(s, hub, &files[i], s->type);
+		}
+		if (s->ninputs == before)
+			die(REC_E_IO, "%s: no file of %s at %s matches '%s'", src, ref->repo, hfhub_commit(hub), ref->path);
+		return;
+	}
+	int has_data = 0;
+	for (size_t i = 0; i < n && !has_data; i++)
+		has_data = ds_path_format(files[i].path) != DS_FMT_NONE;
+	if (s->parquet_export || !has_data) {
+		const char *config = s->config ? s->config : "default";
+		struct hfhub *x;
+		struct ds_file *pq;
+		size_t npq;
+		if (s->action == ACT_LIST_CONFIGS || s->action == ACT_LIST_SPLITS)
+			die(REC_E_USAGE, "%s: --list-configs and --list-splits do not read the parquet export yet", src);
+		if (hfhub_parquet_export(hub, config, s->split, &x, &pq, &npq, err, sizeof err) != 0)
+			die(REC_E_IO, "%s%s", has_data ? "" : "no data files sluice reads, and ", err);
+		s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
+		s->hubs[s->nhubs++] = x;
+		free(s->config_owned);
+		free(s->split_owned);
+		s->config_used = s->config_owned = xstrdup(config);
+		s->split_used = s->split_owned = xstrdup(s->split);
+		for (size_t i = 0; i < npq; i++)
+			add_hub_input(s, x, &pq[i], FMT_PARQUET);
+		ds_files_free(pq, npq);
+		return;
+	}
+	char *readme = NULL;
+	size_t readme_len = 0;
+	int rc = hfhub_read_file(hub, "README.md", &readme, &readme_len, err, sizeof err);
+	if (rc < 0)
+		die(REC_E_IO, "%s", err);
+	const struct ds_split *sp;
+	struct ds_layout *layout = resolve_split(s, src, readme, readme_len, files, n, &sp);
+	for (size_t i = 0; i < ds_split_file_count(sp); i++) {
+		const struct ds_file *f = ds_split_file(sp, i);
+		add_hub_input(s, hub, f, s->type != FMT_UNKNOWN ? s->type : format_of_ds(ds_path_format(f->path)));
+	}
+	ds_free(layout);
+	free(readme);
+}
+
 static void add_source(struct stream *s, const char *src)
 {
 	struct stat st;
+	if (strncmp(src, "hf://", 5) == 0) {
+		struct hfhub_ref ref;
+		char err[1024];
+		if (hfhub_parse_ref(src, &ref, err, sizeof err) != 0)
+			die(REC_E_USAGE, "%s", err);
+		add_hub(s, src, &ref);
+		hfhub_ref_free(&ref);
+		return;
+	}
 	if (strcmp(src, "-") == 0) {
 		add_input(s, src, s->type != FMT_UNKNOWN ? s->type : FMT_JSONL);
 		/* Parquet is read from its footer backwards, by byte ranges, and
@@ -278,6 +440,18 @@ static void add_source(struct stream *s, const char *src)
 		ds_files_free(files, n);
 		return;
 	}
+	/* Not a local path: a Hub dataset, if it is named like one. */
+	int e = errno;
+	struct hfhub_ref ref;
+	char err[1024] = "";
+	if (hfhub_parse_ref(src, &ref, err, sizeof err) == 0) {
+		add_hub(s, src, &ref);
+		hfhub_ref_free(&ref);
+		return;
+	}
+	if (*err)
+		die(REC_E_USAGE, "%s", err);
+	errno = e;
 	die(REC_E_IO, "%s:", src);
 }
 
@@ -322,7 +496,10 @@ static void write_header(struct stream *s, struct rows *r)
 		json_t *f = json_object();
 		json_object_set_new(f, "path", json_string(in->path));
 		json_object_set_new(f, "format", json_string(rows_format_name(in->fmt)));
-		if (strcmp(in->path, "-") != 0) {
+		if (in->hub) {
+			/* the commit pins the bytes; hashing them would mean reading each file twice */
+			json_object_set_new(f, "size", json_integer((json_int_t)in->size));
+		} else if (strcmp(in->path, "-") != 0) {
 			char hex[17];
 			snprintf(hex, sizeof hex, "%016llx", (unsigned long long)file_xxh3(in->path));
 			json_object_set_new(f, "size", json_integer((json_int_t)in->size));
@@ -766,6 +943,9 @@ static void stream_free(struct stream *s)
 		free(s->inputs[i].open_path);
 	}
 	free(s->inputs);
+	for (size_t i = 0; i < s->nhubs; i++)
+		hfhub_close(s->hubs[i]);
+	free(s->hubs);
 	for (int i = 0; i < s->nfields; i++)
 		free(s->fields[i]);
 	free(s->fields);
@@ -832,19 +1012,28 @@ int main(int argc, char **argv)
 		{"list-splits", no_argument, 0, OPT_LIST_SPLITS},
 		{"list-files", no_argument, 0, OPT_LIST_FILES},
 		{"info", no_argument, 0, OPT_INFO},
+		{"revision", required_argument, 0, 'r'},
+		{"parquet-export", no_argument, 0, OPT_PARQUET_EXPORT},
+		{"download", no_argument, 0, OPT_DOWNLOAD},
+		{"offline", no_argument, 0, OPT_OFFLINE},
+		{"token-env", required_argument, 0, OPT_TOKEN_ENV},
+		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"retries", required_argument, 0, OPT_RETRIES},
+		{"verbose", no_argument, 0, 'v'},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
-	struct stream s = {.split = "train", .max_chars = UINT64_MAX, .argc = argc, .argv = argv};
+	struct stream s = {.split = "train", .max_chars = UINT64_MAX, .argc = argc, .argv = argv,
+	                   .hub_opts = {.retries = -1}};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	int opt, format_given = 0;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "c:s:t:f:k:n:o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:t:f:k:n:o:r:v" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;
 		switch (opt) {
 		case 'c': s.config = optarg; break;
-		case 's': s.split = optarg; break;
+		case 's': s.split = optarg, s.split_given = 1; break;
 		case 't':
 			s.type = rows_format_from_name(optarg);
 			if (s.type == FMT_UNKNOWN)
@@ -893,6 +1082,25 @@ int main(int argc, char **argv)
 		case OPT_LIST_SPLITS: s.action = ACT_LIST_SPLITS; break;
 		case OPT_LIST_FILES: s.action = ACT_LIST_FILES; break;
 		case OPT_INFO: s.action = ACT_INFO; break;
+		case 'r':
+			if (!hfcache_valid_revision(optarg))
+				cli_usage_error("--revision: '%s' is not a revision", optarg);
+			s.revision = optarg;
+			break;
+		case OPT_PARQUET_EXPORT: s.parquet_export = 1; break;
+		case OPT_DOWNLOAD: s.hub_opts.download = true; break;
+		case OPT_OFFLINE: s.hub_opts.offline = true; break;
+		case OPT_TOKEN_ENV: s.token_env = optarg; break;
+		case OPT_TIMEOUT: {
+			char *end;
+			double t = strtod(optarg, &end);
+			if (end == optarg || *end || !(t > 0) || t > 86400)
+				cli_usage_error("--timeout: '%s' is not a number of seconds", optarg);
+			s.hub_opts.timeout = t;
+			break;
+		}
+		case OPT_RETRIES: s.hub_opts.retries = (int)cli_parse_u64(optarg, "--retries", 0); break;
+		case 'v': s.verbose = 1; break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
@@ -906,6 +1114,13 @@ int main(int argc, char **argv)
 	if (s.min_chars > s.max_chars)
 		cli_usage_error("--min-chars is larger than --max-chars");
 
+	const char *off = getenv("HF_HUB_OFFLINE");
+	if (off && *off && strcmp(off, "0") != 0 && strcasecmp(off, "false") != 0)
+		s.hub_opts.offline = true;
+	char *token = s.hub_opts.offline ? NULL : hfhub_find_token(s.token_env);
+	if (s.token_env && !token && !s.hub_opts.offline)
+		cli_usage_error("--token-env: $%s is not set", s.token_env);
+	s.hub_opts.token = token;
 	for (int i = optind; i < argc; i++)
 		add_source(&s, argv[i]);
 	/* Plain files and globs: one config, one split, as datasets sees them. */
@@ -946,6 +1161,16 @@ int main(int argc, char **argv)
 	progress_end(&s.progress);
 	if (s.output && atomic_commit(&af) != 0)
 		die(REC_E_IO, "%s:", s.output);
+	if (s.verbose)
+		for (size_t i = 0; i < s.nhubs; i++) {
+			struct http *h = hfhub_http(s.hubs[i]);
+			const struct http_stats *st = h ? http_stats(h) : NULL;
+			if (st)
+				warn("%s@%s: %llu requests, %llu retries, %llu resumed, %llu bytes", hfhub_repo(s.hubs[i]),
+				     hfhub_commit(s.hubs[i]), (unsigned long long)st->requests, (unsigned long long)st->retries,
+				     (unsigned long long)st->resumes, (unsigned long long)st->bytes);
+		}
 	stream_free(&s);
+	free(token);
 	return 0;
 }

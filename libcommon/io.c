@@ -274,3 +274,29 @@ int io_seekable(int fd, const char *name)
 	}
 	return tmp;
 }
+
+void *io_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	size_t n = (size_t)st.st_size;
+	void *buf = xmalloc(n ? n : 1);
+	ssize_t got = read_full(fd, buf, n);
+	int e = errno;
+	close(fd);
+	if (got < 0 || (size_t)got != n) {
+		free(buf);
+		errno = got < 0 ? e : EIO;
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}

@@ -32,6 +32,8 @@ void write_all(int fd, const void *p, size_t n, const char *name);
 /* Reads up to n bytes, retrying on EINTR and short reads; returns the count
  * (less than n only at end of input) or -1 on error. */
 ssize_t read_full(int fd, void *p, size_t n);
+/* Reads a whole file (malloc'd, *len its size); NULL with errno set. */
+void *io_read_file(const char *path, size_t *len);
 
 /* Buffered output to a descriptor. */
 struct outbuf {

@@ -11,6 +11,7 @@
 #include "die.h"
 #include "gpt2gen.h"
 #include "parfor.h"
+#include "io.h"
 #include "trainloop.h"
 
 struct lm {
@@ -322,7 +323,7 @@ struct lm *lm_load(const void *buf, size_t len, char *err, size_t errlen)
 struct lm *lm_load_file(const char *path, char *err, size_t errlen)
 {
 	size_t len;
-	void *buf = train_read_file(path, &len);
+	void *buf = io_read_file(path, &len);
 	if (!buf) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;

@@ -228,6 +228,8 @@ int pq_open_path_as(struct pq_source *out, const char *path, const char *name, c
 	p->name = xstrdup(name);
 	out->ctx = p;
 	out->read_at = path_read_at;
+	out->close = NULL;
+	out->will_need = NULL;
 	out->size = (uint64_t)st.st_size;
 	out->name = p->name;
 	return 0;
@@ -240,6 +242,8 @@ void pq_source_memory(struct pq_source *out, const void *data, size_t len, const
 	m->len = len;
 	out->ctx = m;
 	out->read_at = mem_read_at;
+	out->close = NULL;
+	out->will_need = NULL;
 	out->size = len;
 	out->name = name;
 }
@@ -255,6 +259,8 @@ void pq_source_close(struct pq_source *src)
 	}
 	if (src->read_at == path_read_at || src->read_at == mem_read_at)
 		free(src->ctx);
+	else if (src->close)
+		src->close(src->ctx);
 	src->ctx = NULL;
 }
 

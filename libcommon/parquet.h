@@ -42,12 +42,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pq_range {
+	uint64_t offset, length;
+};
+
 struct pq_source {
 	void *ctx;
 	/* Reads exactly len bytes at offset into buf: 0, or -1 with a one-line message in err. */
 	int (*read_at)(void *ctx, uint64_t offset, void *buf, size_t len, char *err, size_t errn);
 	uint64_t size;    /* total bytes */
 	const char *name; /* for messages */
+	/* Frees ctx (for sources other than the path and memory ones); may be NULL. */
+	void (*close)(void *ctx);
+	/* A hint that these ranges will be read soon, so that a remote source
+	 * can fetch them ahead, in parallel; may be NULL. */
+	void (*will_need)(void *ctx, const struct pq_range *ranges, size_t n);
 };
 
 struct pq_file;
@@ -75,9 +84,6 @@ const char *pq_field_type(const struct pq_file *f, int i);
 int pq_field_index(const struct pq_file *f, const char *name); /* -1 if none */
 const char *pq_created_by(const struct pq_file *f);           /* "" if unknown */
 
-struct pq_range {
-	uint64_t offset, length;
-};
 /* Byte ranges of the field's column chunks in rg (one per leaf column);
  * returns the count, which may exceed max (only max are written), or -1
  * for a bad rg or field. */

@@ -149,6 +149,34 @@ static void pq_choose_fields(struct rows *r, struct pq_impl *p)
 		r->row_names[i] = r->names[p->fields[i]];
 }
 
+/* Adds the column chunks of row group g's read fields to ranges. */
+static size_t pq_group_ranges(const struct pq_impl *p, int g, struct pq_range *ranges, size_t n, size_t cap)
+{
+	for (int i = 0; i < p->nfields && n < cap; i++) {
+		int k = pq_field_ranges(p->f, g, p->fields[i], ranges + n, (int)(cap - n));
+		if (k > 0)
+			n += (size_t)k < cap - n ? (size_t)k : cap - n;
+	}
+	return n;
+}
+
+/* Tells a remote source the column chunks this row group and the next one
+ * to be read will need, so that it fetches them in parallel and ahead of
+ * the decoding. */
+static void pq_hint(struct rows *r, struct pq_impl *p)
+{
+	struct pq_range ranges[256];
+	size_t cap = sizeof ranges / sizeof *ranges;
+	size_t n = pq_group_ranges(p, p->rg, ranges, 0, cap);
+	int next = p->rg + 1;
+	while (next < r->units && r->skip_unit[next])
+		next++;
+	if (next < r->units)
+		n = pq_group_ranges(p, next, ranges, n, cap);
+	if (n)
+		p->src.will_need(p->src.ctx, ranges, n);
+}
+
 static int pq_rows_next(struct rows *r, struct row *out, char *err, size_t errn)
 {
 	struct pq_impl *p = r->impl;
@@ -162,6 +190,8 @@ static int pq_rows_next(struct rows *r, struct row *out, char *err, size_t errn)
 			return 0;
 		p->rg_rows = pq_row_group_rows(p->f, p->rg);
 		p->row = 0;
+		if (p->src.will_need)
+			pq_hint(r, p);
 		for (int i = 0; i < p->nfields; i++)
 			if (pq_read_field(p->f, p->rg, p->fields[i], &p->cells[i], err, errn) != 0)
 				return -1;
@@ -198,10 +228,14 @@ static void pq_rows_close(struct rows *r)
 
 static const struct rows_ops pq_ops = {pq_rows_next, pq_rows_close};
 
-static int open_parquet(struct rows *r, const char *path, const char *name, char *err, size_t errn)
+static int open_parquet(struct rows *r, const char *path, const struct rows_options *opt, char *err,
+                        size_t errn)
 {
 	struct pq_impl *p = xcalloc(1, sizeof *p);
-	if (pq_open_path_as(&p->src, path, name, err, errn) != 0) {
+	const char *name = opt && opt->name ? opt->name : path;
+	int rc = opt && opt->open_random ? opt->open_random(opt->open_ctx, path, &p->src, err, errn)
+	                                 : pq_open_path_as(&p->src, path, name, err, errn);
+	if (rc != 0) {
 		free(p);
 		return -1;
 	}
@@ -226,10 +260,14 @@ static int open_parquet(struct rows *r, const char *path, const char *name, char
 
 /* ---- the text formats: a decompressing source under each reader ---- */
 
-static int open_source(struct source *out, const char *path, char *err, size_t errn)
+static int open_source(struct source *out, const char *path, const struct rows_options *opt, char *err,
+                       size_t errn)
 {
 	struct source raw;
-	if (source_open(&raw, path) != 0) {
+	if (opt && opt->open_stream) {
+		if (opt->open_stream(opt->open_ctx, path, &raw, err, errn) != 0)
+			return -1;
+	} else if (source_open(&raw, path) != 0) {
 		snprintf(err, errn, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -260,10 +298,11 @@ static void csv_rows_close(struct rows *r) { csv_close(r->impl); }
 
 static const struct rows_ops csv_ops = {csv_rows_next, csv_rows_close};
 
-static int open_csv(struct rows *r, const char *path, enum rows_format fmt, char *err, size_t errn)
+static int open_csv(struct rows *r, const char *path, enum rows_format fmt, const struct rows_options *opt,
+                    char *err, size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, err, errn) != 0)
+	if (open_source(&src, path, opt, err, errn) != 0)
 		return -1;
 	struct csv_opts copt = {.delim = fmt == FMT_TSV ? '\t' : ','};
 	struct csv_reader *c;
@@ -368,7 +407,7 @@ static int open_json(struct rows *r, const char *path, enum rows_format fmt,
                      const struct rows_options *opt, char *err, size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, err, errn) != 0)
+	if (open_source(&src, path, opt, err, errn) != 0)
 		return -1;
 	struct jsonrows_opts jopt = {
 		.mode = fmt == FMT_JSON ? JSONROWS_DOCUMENT : JSONROWS_LINES,
@@ -429,7 +468,7 @@ static int open_text(struct rows *r, const char *path, const struct rows_options
                      size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, err, errn) != 0)
+	if (open_source(&src, path, opt, err, errn) != 0)
 		return -1;
 	struct textrows_opts topt = {.paragraphs = opt && opt->paragraphs};
 	struct textrows *t;
@@ -450,7 +489,7 @@ static int open_text_format(struct rows *r, const char *path, enum rows_format f
 	switch (fmt) {
 	case FMT_CSV:
 	case FMT_TSV:
-		return open_csv(r, path, fmt, err, errn);
+		return open_csv(r, path, fmt, opt, err, errn);
 	case FMT_JSONL:
 	case FMT_JSON:
 		return open_json(r, path, fmt, opt, err, errn);
@@ -475,7 +514,7 @@ struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows
 	int rc;
 	switch (fmt) {
 	case FMT_PARQUET:
-		rc = open_parquet(r, path, opt && opt->name ? opt->name : path, err, errn);
+		rc = open_parquet(r, path, opt, err, errn);
 		break;
 	default:
 		rc = open_text_format(r, path, fmt, opt, err, errn);

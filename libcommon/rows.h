@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parquet.h"
+#include "source.h"
+
 enum rows_format { FMT_UNKNOWN, FMT_PARQUET, FMT_JSONL, FMT_JSON, FMT_CSV, FMT_TSV, FMT_TXT };
 
 const char *rows_format_name(enum rows_format f);
@@ -39,6 +42,12 @@ struct rows_options {
 	int paragraphs;          /* text: a record per blank-line separated paragraph */
 	const char *json_field;  /* json: the list field holding the rows (NULL: find it) */
 	const char *name;        /* what messages call the input (NULL: path) */
+	/* An input that is not a local file (a file of a Hub dataset): when
+	 * set, the readers take its bytes from these instead of opening path,
+	 * a byte-range source for parquet, a stream for the other formats. */
+	int (*open_random)(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn);
+	int (*open_stream)(void *ctx, const char *path, struct source *out, char *err, size_t errn);
+	void *open_ctx;
 };
 
 struct rows;

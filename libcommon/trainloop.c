@@ -75,28 +75,3 @@ int train_optim_parse(const void *buf, size_t len, size_t n, float *m, float *v,
 	return 0;
 }
 
-void *train_read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	size_t n = (size_t)st.st_size;
-	void *buf = xmalloc(n ? n : 1);
-	ssize_t got = read_full(fd, buf, n);
-	int e = errno;
-	close(fd);
-	if (got < 0 || (size_t)got != n) {
-		free(buf);
-		errno = got < 0 ? e : EIO;
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}

@@ -27,7 +27,4 @@ void *train_optim_image(const float *m, const float *v, size_t n, uint64_t step,
 int train_optim_parse(const void *buf, size_t len, size_t n, float *m, float *v, uint64_t *step,
                       char *err, size_t errlen);
 
-/* Reads a whole file (malloc'd); NULL with errno set on failure. */
-void *train_read_file(const char *path, size_t *len);
-
 #endif

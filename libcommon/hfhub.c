@@ -1,0 +1,739 @@
+/* hfhub.c - a Hub dataset repository: resolution, listing, opening files. */
+#define _GNU_SOURCE
+#include "hfhub.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "die.h"
+#include "hfcache.h"
+#include "http.h"
+#include "io.h"
+
+#define DEFAULT_ENDPOINT "https://huggingface.co"
+
+struct hfhub {
+	char *endpoint, *repo, *revision, *commit;
+	struct hfhub_opts o;
+	struct http *http; /* NULL offline */
+	bool own_http;
+	struct hfcache *cache;
+	struct ds_file *files;
+	size_t nfiles;
+	bool listed;
+};
+
+/* ---- names ---- */
+
+char *hfhub_find_token(const char *env_name)
+{
+	const char *names[] = {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"};
+	if (env_name) {
+		const char *v = getenv(env_name);
+		return v && *v ? xstrdup(v) : NULL;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		const char *v = getenv(names[i]);
+		if (v && *v)
+			return xstrdup(v);
+	}
+	struct buf path = {0};
+	const char *home = getenv("HF_HOME");
+	if (home && *home)
+		buf_printf(&path, "%s/token", home);
+	else
+		buf_printf(&path, "%s/.cache/huggingface/token", getenv("HOME") ? getenv("HOME") : "");
+	buf_addc(&path, 0);
+	char *tok = NULL;
+	FILE *f = fopen(path.data, "r");
+	if (f) {
+		char line[4096];
+		if (fgets(line, sizeof line, f)) {
+			size_t n = strlen(line);
+			while (n && isspace((unsigned char)line[n - 1]))
+				line[--n] = 0;
+			if (n)
+				tok = xstrdup(line);
+		}
+		fclose(f);
+	}
+	buf_free(&path);
+	return tok;
+}
+
+void hfhub_ref_free(struct hfhub_ref *r)
+{
+	free(r->repo);
+	free(r->revision);
+	free(r->config);
+	free(r->split);
+	free(r->path);
+	memset(r, 0, sizeof *r);
+}
+
+static char *dup_n(const char *s, size_t n) { return xstrndup(s, n); }
+
+int hfhub_parse_ref(const char *arg, struct hfhub_ref *out, char *err, size_t errn)
+{
+	memset(out, 0, sizeof *out);
+	static const char prefix[] = "hf://datasets/";
+	if (strncmp(arg, prefix, sizeof prefix - 1) == 0) {
+		const char *p = arg + sizeof prefix - 1;
+		const char *slash = strchr(p, '/');
+		if (!slash) {
+			snprintf(err, errn, "%s: not hf://datasets/ORG/NAME[@REVISION][/PATH]", arg);
+			return -1;
+		}
+		const char *end = slash + 1 + strcspn(slash + 1, "@/");
+		out->repo = dup_n(p, (size_t)(end - p));
+		if (*end == '@') {
+			/* a revision may hold '/' (refs/convert/parquet) only
+			 * URL-encoded, as huggingface_hub's HfFileSystem has it */
+			const char *rev = end + 1, *rend = rev + strcspn(rev, "/");
+			struct buf b = {0};
+			for (const char *q = rev; q < rend; q++) {
+				if (q[0] == '%' && q + 2 < rend + 0 + 1 && isxdigit((unsigned char)q[1]) &&
+				    isxdigit((unsigned char)q[2])) {
+					char hex[3] = {q[1], q[2], 0};
+					buf_addc(&b, (char)strtol(hex, NULL, 16));
+					q += 2;
+				} else {
+					buf_addc(&b, *q);
+				}
+			}
+			buf_addc(&b, 0);
+			out->revision = xstrdup(b.data);
+			buf_free(&b);
+			end = rend;
+		}
+		if (*end == '/' && end[1])
+			out->path = xstrdup(end + 1);
+	} else {
+		/* ORG/NAME[:CONFIG[:SPLIT]]: exactly one '/', before any ':' */
+		const char *colon = strchr(arg, ':');
+		size_t rlen = colon ? (size_t)(colon - arg) : strlen(arg);
+		const char *slash = memchr(arg, '/', rlen);
+		if (!slash || memchr(slash + 1, '/', rlen - (size_t)(slash + 1 - arg)))
+			return -1;
+		out->repo = dup_n(arg, rlen);
+		if (colon) {
+			const char *c2 = strchr(colon + 1, ':');
+			out->config = c2 ? dup_n(colon + 1, (size_t)(c2 - colon - 1)) : xstrdup(colon + 1);
+			if (c2)
+				out->split = xstrdup(c2 + 1);
+			if (!*out->config) {
+				free(out->config);
+				out->config = NULL;
+			}
+		}
+	}
+	if (!hfcache_valid_repo(out->repo)) {
+		snprintf(err, errn, "%s: '%s' is not a dataset id (ORG/NAME)", arg, out->repo);
+		hfhub_ref_free(out);
+		return -1;
+	}
+	if (out->revision && !hfcache_valid_revision(out->revision)) {
+		snprintf(err, errn, "%s: '%s' is not a revision", arg, out->revision);
+		hfhub_ref_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Percent-encoding of a path for a URL: '/' kept unless all is set. */
+static void url_escape(struct buf *b, const char *s, bool all)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-._~", c) || (c == '/' && !all))
+			buf_addc(b, (char)c);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
+/* ---- opening ---- */
+
+static char *api_url(const struct hfhub *h, const char *fmt_tail)
+{
+	struct buf b = {0};
+	buf_printf(&b, "%s/api/datasets/%s%s", h->endpoint, h->repo, fmt_tail);
+	buf_addc(&b, 0);
+	return b.data;
+}
+
+static char *resolve_url(const struct hfhub *h, const char *path)
+{
+	struct buf b = {0};
+	buf_printf(&b, "%s/datasets/%s/resolve/", h->endpoint, h->repo);
+	url_escape(&b, h->commit, true);
+	buf_addc(&b, '/');
+	url_escape(&b, path, false);
+	buf_addc(&b, 0);
+	return b.data;
+}
+
+/* The Hub's error JSON's message, if the body is one. */
+static void hub_message(const struct buf *body, char *out, size_t n)
+{
+	out[0] = 0;
+	json_t *j = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
+	const char *m = json_string_value(json_object_get(j, "error"));
+	if (m)
+		snprintf(out, n, " (%s)", m);
+	json_decref(j);
+}
+
+/* One line for a failed API call, saying what to do about it. */
+static void status_error(const struct hfhub *h, long status, const struct buf *body, char *err, size_t errn)
+{
+	char msg[512];
+	hub_message(body, msg, sizeof msg);
+	if (status == 401)
+		snprintf(err, errn, "%s: 401 Unauthorized%s: a gated or private dataset needs a token with access: "
+		         "set HF_TOKEN (or run huggingface-cli login), and accept its conditions on %s/datasets/%s",
+		         h->repo, msg, h->endpoint, h->repo);
+	else if (status == 403)
+		snprintf(err, errn, "%s: 403 Forbidden%s: the token has no access to it: accept its conditions on "
+		         "%s/datasets/%s, or use a token with read access", h->repo, msg, h->endpoint, h->repo);
+	else if (status == 404)
+		snprintf(err, errn, "%s: 404 Not Found%s: no such dataset%s on %s (check the name; a private one "
+		         "needs HF_TOKEN)", h->repo, msg, h->revision ? " or revision" : "", h->endpoint);
+	else
+		snprintf(err, errn, "%s: the Hub answered %ld%s", h->repo, status, msg);
+}
+
+struct hfhub *hfhub_open(const struct hfhub_opts *o, const char *repo, const char *revision, char *err,
+                         size_t errn)
+{
+	struct hfhub *h = xcalloc(1, sizeof *h);
+	h->o = *o;
+	const char *ep = o->endpoint ? o->endpoint : getenv("HF_ENDPOINT");
+	h->endpoint = xstrdup(ep && *ep ? ep : DEFAULT_ENDPOINT);
+	size_t el = strlen(h->endpoint);
+	while (el && h->endpoint[el - 1] == '/')
+		h->endpoint[--el] = 0;
+	h->repo = xstrdup(repo);
+	h->revision = xstrdup(revision ? revision : "main");
+	char *root = o->cache_root ? xstrdup(o->cache_root) : hfcache_root();
+	h->cache = hfcache_open(root, repo, err, errn);
+	free(root);
+	if (!h->cache || !hfcache_valid_revision(h->revision)) {
+		if (h->cache)
+			snprintf(err, errn, "%s: '%s' is not a revision", repo, h->revision);
+		hfhub_close(h);
+		return NULL;
+	}
+	char commit[128];
+	if (o->offline) {
+		int rc = hfcache_read_ref(h->cache, h->revision, commit, sizeof commit, err, errn);
+		if (rc == 1) {
+			/* a commit hash names its snapshot directly */
+			size_t n = strlen(h->revision);
+			bool hex = n == 40 && strspn(h->revision, "0123456789abcdef") == 40;
+			if (!hex) {
+				snprintf(err, errn, "%s: offline, and the cache (%s) has no ref '%s': run once online first",
+				         repo, hfcache_dir(h->cache), h->revision);
+				hfhub_close(h);
+				return NULL;
+			}
+			snprintf(commit, sizeof commit, "%s", h->revision);
+		} else if (rc < 0) {
+			hfhub_close(h);
+			return NULL;
+		}
+		h->commit = xstrdup(commit);
+		return h;
+	}
+	char host[256];
+	struct http_opts ho = {.token = o->token, .timeout = o->timeout, .retries = o->retries};
+	if (http_url_host(h->endpoint, host, sizeof host) != 0) {
+		snprintf(err, errn, "HF_ENDPOINT '%s' is not an http(s) URL", h->endpoint);
+		hfhub_close(h);
+		return NULL;
+	}
+	ho.auth_host = host;
+	h->http = http_new(&ho);
+	struct buf tail = {0}, body = {0};
+	buf_adds(&tail, "/revision/");
+	url_escape(&tail, h->revision, true);
+	buf_addc(&tail, 0);
+	char *url = api_url(h, tail.data);
+	buf_free(&tail);
+	struct http_response resp = {0};
+	int rc = http_get(h->http, url, &body, &resp, err, errn);
+	long status = resp.status;
+	http_response_free(&resp);
+	free(url);
+	if (rc != 0) {
+		if (rc == 1)
+			status_error(h, status, &body, err, errn);
+		buf_free(&body);
+		hfhub_close(h);
+		return NULL;
+	}
+	json_t *j = json_loadb(body.data, body.len, 0, NULL);
+	const char *sha = json_string_value(json_object_get(j, "sha"));
+	if (!sha || !hfcache_valid_revision(sha)) {
+		snprintf(err, errn, "%s: the Hub's dataset info has no commit sha", repo);
+		json_decref(j);
+		buf_free(&body);
+		hfhub_close(h);
+		return NULL;
+	}
+	h->commit = xstrdup(sha);
+	json_decref(j);
+	buf_free(&body);
+	if (strcmp(h->revision, h->commit) != 0 &&
+	    hfcache_write_ref(h->cache, h->revision, h->commit, err, errn) != 0) {
+		hfhub_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+void hfhub_close(struct hfhub *h)
+{
+	if (!h)
+		return;
+	if (h->http)
+		http_free(h->http);
+	if (h->cache)
+		hfcache_close(h->cache);
+	ds_files_free(h->files, h->nfiles);
+	free(h->endpoint);
+	free(h->repo);
+	free(h->revision);
+	free(h->commit);
+	free(h);
+}
+
+const char *hfhub_repo(const struct hfhub *h) { return h->repo; }
+const char *hfhub_commit(const struct hfhub *h) { return h->commit; }
+struct http *hfhub_http(struct hfhub *h) { return h->http; }
+
+/* ---- listing ---- */
+
+static int cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const struct ds_file *)a)->path, ((const struct ds_file *)b)->path);
+}
+
+static void add_file(struct hfhub *h, size_t *cap, const char *path, uint64_t size)
+{
+	if (h->nfiles == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		h->files = xrealloc(h->files, *cap * sizeof *h->files);
+	}
+	h->files[h->nfiles++] = (struct ds_file){xstrdup(path), size};
+}
+
+int hfhub_files(struct hfhub *h, const struct ds_file **files, size_t *n, char *err, size_t errn)
+{
+	if (h->listed) {
+		*files = h->files, *n = h->nfiles;
+		return 0;
+	}
+	size_t cap = 0;
+	if (!h->http) {
+		char **paths;
+		uint64_t *sizes;
+		size_t k;
+		int rc = hfcache_snapshot_list(h->cache, h->commit, &paths, &sizes, &k, err, errn);
+		if (rc == 1) {
+			snprintf(err, errn, "%s: offline, and the cache has no snapshot %s", h->repo, h->commit);
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+		for (size_t i = 0; i < k; i++) {
+			add_file(h, &cap, paths[i], sizes[i]);
+			free(paths[i]);
+		}
+		free(paths);
+		free(sizes);
+	} else {
+		struct buf tail = {0};
+		buf_adds(&tail, "/tree/");
+		url_escape(&tail, h->commit, true);
+		buf_adds(&tail, "?recursive=true&expand=false");
+		buf_addc(&tail, 0);
+		char *url = api_url(h, tail.data);
+		buf_free(&tail);
+		struct buf body = {0};
+		while (url) {
+			struct http_response resp = {0};
+			buf_clear(&body);
+			int rc = http_get(h->http, url, &body, &resp, err, errn);
+			free(url);
+			url = NULL;
+			if (rc != 0) {
+				if (rc == 1)
+					status_error(h, resp.status, &body, err, errn);
+				http_response_free(&resp);
+				buf_free(&body);
+				return -1;
+			}
+			json_t *j = json_loadb(body.data, body.len, 0, NULL);
+			if (!json_is_array(j)) {
+				snprintf(err, errn, "%s: the Hub's file tree is not a JSON list", h->repo);
+				json_decref(j);
+				http_response_free(&resp);
+				buf_free(&body);
+				return -1;
+			}
+			size_t i;
+			json_t *e;
+			json_array_foreach(j, i, e) {
+				const char *type = json_string_value(json_object_get(e, "type"));
+				const char *path = json_string_value(json_object_get(e, "path"));
+				json_t *size = json_object_get(e, "size");
+				if (!type || strcmp(type, "file") != 0)
+					continue;
+				if (!path || !hfcache_valid_path(path) || !json_is_integer(size) ||
+				    json_integer_value(size) < 0) {
+					snprintf(err, errn, "%s: the Hub's file tree has a bad entry%s%s", h->repo,
+					         path ? ": " : "", path ? path : "");
+					json_decref(j);
+					http_response_free(&resp);
+					buf_free(&body);
+					return -1;
+				}
+				add_file(h, &cap, path, (uint64_t)json_integer_value(size));
+			}
+			json_decref(j);
+			if (resp.next_link)
+				url = xstrdup(resp.next_link);
+			http_response_free(&resp);
+		}
+		buf_free(&body);
+	}
+	if (h->nfiles)
+		qsort(h->files, h->nfiles, sizeof *h->files, cmp_files);
+	h->listed = true;
+	*files = h->files, *n = h->nfiles;
+	return 0;
+}
+
+/* ---- files ---- */
+
+/* Downloads path whole into the cache (resuming a .incomplete), or finds
+ * it there; the snapshot path (malloc'd) into *local.  0; 1 when the repo
+ * has no such file; -1 on error. */
+static int fetch_to_cache(struct hfhub *h, const char *path, char **local, char *err, size_t errn)
+{
+	int rc = hfcache_snapshot_file(h->cache, h->commit, path, local, err, errn);
+	if (rc <= 0)
+		return rc;
+	if (!h->http) {
+		snprintf(err, errn, "%s: offline, and %s@%s is not in the cache (%s)", h->repo, path, h->commit,
+		         hfcache_dir(h->cache));
+		return -1;
+	}
+	char *url = resolve_url(h, path);
+	struct http_response resp = {0};
+	rc = http_head(h->http, url, &resp, err, errn);
+	if (rc != 0) {
+		if (rc == 1 && resp.status == 404)
+			rc = 1;
+		else if (rc == 1)
+			snprintf(err, errn, "%s: %s: the Hub answered %ld", h->repo, path, resp.status), rc = -1;
+		http_response_free(&resp);
+		free(url);
+		return rc;
+	}
+	if (!resp.etag || !hfcache_valid_etag(resp.etag)) {
+		snprintf(err, errn, "%s: %s: the Hub gave no usable ETag", h->repo, path);
+		http_response_free(&resp);
+		free(url);
+		return -1;
+	}
+	uint64_t have = 0, size = resp.linked_size;
+	struct hfcache_blob *b = hfcache_blob_begin(h->cache, resp.etag, &have, err, errn);
+	if (!b) {
+		http_response_free(&resp);
+		free(url);
+		return -1;
+	}
+	if (have == UINT64_MAX) {
+		/* another process (or run) finished it: link it, under the lock */
+		rc = hfcache_blob_commit(b, size, h->commit, path, err, errn);
+	} else {
+		/* the rest in 8 MiB ranges, four at a time, of the final URL */
+		const char *from = resp.final_url ? resp.final_url : url;
+		enum { CHUNK = 8 << 20, BATCH = 4 };
+		char *space = xmalloc((size_t)CHUNK * BATCH);
+		rc = 0;
+		while (have < size && rc == 0) {
+			struct http_range r[BATCH];
+			size_t k = 0;
+			for (uint64_t at = have; k < BATCH && at < size; k++, at += CHUNK)
+				r[k] = (struct http_range){at, (size_t)(size - at < CHUNK ? size - at : CHUNK),
+				                           space + k * CHUNK};
+			rc = http_read_ranges(h->http, from, r, k, BATCH, err, errn);
+			for (size_t i = 0; i < k && rc == 0; i++) {
+				rc = hfcache_blob_write(b, r[i].buf, r[i].len, err, errn);
+				have += r[i].len;
+			}
+		}
+		free(space);
+		if (rc == 0)
+			rc = hfcache_blob_commit(b, size, h->commit, path, err, errn);
+		else
+			hfcache_blob_abort(b);
+	}
+	http_response_free(&resp);
+	free(url);
+	if (rc != 0)
+		return -1;
+	return hfcache_snapshot_file(h->cache, h->commit, path, local, err, errn) == 0 ? 0 : -1;
+}
+
+int hfhub_read_file(struct hfhub *h, const char *path, char **data, size_t *len, char *err, size_t errn)
+{
+	char *local;
+	int rc = fetch_to_cache(h, path, &local, err, errn);
+	if (rc != 0)
+		return rc;
+	*data = io_read_file(local, len);
+	free(local);
+	if (!*data) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the parquet export ---- */
+
+int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split, struct hfhub **export,
+                         struct ds_file **files, size_t *n, char *err, size_t errn)
+{
+	*export = NULL, *files = NULL, *n = 0;
+	size_t expect = 0;
+	if (h->http) {
+		/* the API says which files the export has (and that the config
+		 * and split exist); the tree of refs/convert/parquet has them */
+		struct buf tail = {0}, body = {0};
+		buf_adds(&tail, "/parquet/");
+		url_escape(&tail, config, true);
+		buf_addc(&tail, '/');
+		url_escape(&tail, split, true);
+		buf_addc(&tail, 0);
+		char *url = api_url(h, tail.data);
+		buf_free(&tail);
+		struct http_response resp = {0};
+		int rc = http_get(h->http, url, &body, &resp, err, errn);
+		free(url);
+		if (rc == 1 && resp.status == 404)
+			snprintf(err, errn, "%s: no parquet export of config '%s', split '%s' (the Hub has not converted "
+			         "this dataset, or has no such config or split)", h->repo, config, split);
+		else if (rc == 1)
+			status_error(h, resp.status, &body, err, errn);
+		http_response_free(&resp);
+		if (rc != 0) {
+			buf_free(&body);
+			return -1;
+		}
+		json_t *j = json_loadb(body.data, body.len, 0, NULL);
+		buf_free(&body);
+		if (!json_is_array(j) || !json_array_size(j)) {
+			snprintf(err, errn, "%s: the Hub's parquet export of %s/%s lists no files", h->repo, config, split);
+			json_decref(j);
+			return -1;
+		}
+		expect = json_array_size(j);
+		json_decref(j);
+	}
+	struct hfhub_opts o = h->o;
+	struct hfhub *x = hfhub_open(&o, h->repo, "refs/convert/parquet", err, errn);
+	if (!x)
+		return -1;
+	const struct ds_file *all;
+	size_t nall;
+	if (hfhub_files(x, &all, &nall, err, errn) != 0) {
+		hfhub_close(x);
+		return -1;
+	}
+	struct buf dir = {0};
+	buf_printf(&dir, "%s/%s/", config, split);
+	for (size_t i = 0; i < nall; i++) {
+		if (strncmp(all[i].path, dir.data, dir.len) != 0 || ds_path_format(all[i].path) != DS_FMT_PARQUET)
+			continue;
+		*files = xrealloc(*files, (*n + 1) * sizeof **files);
+		(*files)[(*n)++] = (struct ds_file){xstrdup(all[i].path), all[i].size};
+	}
+	buf_free(&dir);
+	if (!*n || (expect && *n != expect)) {
+		snprintf(err, errn, "%s: the parquet export (refs/convert/parquet) holds %zu files under %s/%s/, the "
+		         "Hub's listing %zu", h->repo, *n, config, split, expect);
+		ds_files_free(*files, *n);
+		*files = NULL, *n = 0;
+		hfhub_close(x);
+		return -1;
+	}
+	*export = x;
+	return 0;
+}
+
+/* ---- data files ---- */
+
+/* A parquet file over HTTP ranges of the URL its resolve URL redirects to.
+ * The reader's hints (the column chunks of this row group and the next)
+ * are fetched together, several in flight; reads are then served from
+ * them, and a hint drops what the one before it fetched and no longer
+ * names. */
+struct cached_range {
+	uint64_t offset;
+	size_t len;
+	char *data;
+};
+
+struct remote_pq {
+	struct http *http;
+	char *url;
+	struct cached_range *cache;
+	size_t ncache;
+};
+
+enum { IN_FLIGHT = 4 };
+
+static int remote_read_at(void *ctx, uint64_t offset, void *buf, size_t len, char *err, size_t errn)
+{
+	struct remote_pq *r = ctx;
+	for (size_t i = 0; i < r->ncache; i++) {
+		struct cached_range *c = &r->cache[i];
+		if (offset >= c->offset && offset + len <= c->offset + c->len) {
+			memcpy(buf, c->data + (offset - c->offset), len);
+			return 0;
+		}
+	}
+	return http_read_range(r->http, r->url, offset, buf, len, err, errn);
+}
+
+static bool range_named(const struct pq_range *ranges, size_t n, const struct cached_range *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ranges[i].offset == c->offset && ranges[i].length == c->len)
+			return true;
+	return false;
+}
+
+static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
+{
+	struct remote_pq *r = ctx;
+	size_t keep = 0;
+	for (size_t i = 0; i < r->ncache; i++) {
+		if (range_named(ranges, n, &r->cache[i]))
+			r->cache[keep++] = r->cache[i];
+		else
+			free(r->cache[i].data);
+	}
+	r->ncache = keep;
+	struct http_range *want = xcalloc(n + 1, sizeof *want);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool have = false;
+		for (size_t j = 0; j < r->ncache && !have; j++)
+			have = r->cache[j].offset == ranges[i].offset && r->cache[j].len == ranges[i].length;
+		for (size_t j = 0; j < k && !have; j++)
+			have = want[j].offset == ranges[i].offset && want[j].len == ranges[i].length;
+		if (!have && ranges[i].length && ranges[i].length < ((uint64_t)1 << 40))
+			want[k++] = (struct http_range){ranges[i].offset, (size_t)ranges[i].length,
+			                                xmalloc((size_t)ranges[i].length)};
+	}
+	char err[512];
+	/* A failure here is not an error yet: the read that needs the range
+	 * asks again, with its own retries, and reports what goes wrong. */
+	if (k && http_read_ranges(r->http, r->url, want, k, IN_FLIGHT, err, sizeof err) == 0) {
+		r->cache = xrealloc(r->cache, (r->ncache + k) * sizeof *r->cache);
+		for (size_t i = 0; i < k; i++)
+			r->cache[r->ncache++] = (struct cached_range){want[i].offset, want[i].len, want[i].buf};
+	} else {
+		for (size_t i = 0; i < k; i++)
+			free(want[i].buf);
+	}
+	free(want);
+}
+
+static void remote_close(void *ctx)
+{
+	struct remote_pq *r = ctx;
+	for (size_t i = 0; i < r->ncache; i++)
+		free(r->cache[i].data);
+	free(r->cache);
+	free(r->url);
+	free(r);
+}
+
+/* The cached copy of a data file (downloaded first with --download):
+ * its path into *local, 0; 1 when it is to be read remotely; -1 when it
+ * cannot be had. */
+static int cached_copy(struct hfhub *h, const char *path, char **local, char *err, size_t errn)
+{
+	if (h->o.download || !h->http) {
+		int rc = fetch_to_cache(h, path, local, err, errn);
+		if (rc == 1)
+			snprintf(err, errn, "%s: no file %s at %s", h->repo, path, h->commit);
+		return rc == 0 ? 0 : -1;
+	}
+	return hfcache_snapshot_file(h->cache, h->commit, path, local, err, errn);
+}
+
+int hfhub_open_random(struct hfhub *h, const char *path, struct pq_source *out, char *err, size_t errn)
+{
+	char *local = NULL;
+	int rc = cached_copy(h, path, &local, err, errn);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		rc = pq_open_path_as(out, local, path, err, errn);
+		free(local);
+		return rc;
+	}
+	char *url = resolve_url(h, path);
+	struct http_response resp = {0};
+	rc = http_head(h->http, url, &resp, err, errn);
+	if (rc != 0) {
+		if (rc == 1)
+			snprintf(err, errn, "%s: %s: the Hub answered %ld", h->repo, path, resp.status);
+		http_response_free(&resp);
+		free(url);
+		return -1;
+	}
+	struct remote_pq *r = xcalloc(1, sizeof *r);
+	r->http = h->http;
+	r->url = xstrdup(resp.final_url ? resp.final_url : url);
+	*out = (struct pq_source){.ctx = r, .read_at = remote_read_at, .close = remote_close,
+	                          .will_need = remote_will_need, .size = resp.linked_size, .name = path};
+	http_response_free(&resp);
+	free(url);
+	return 0;
+}
+
+int hfhub_open_stream(struct hfhub *h, const char *path, struct source *out, char *err, size_t errn)
+{
+	char *local = NULL;
+	int rc = cached_copy(h, path, &local, err, errn);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		rc = source_open(out, local);
+		if (rc != 0)
+			snprintf(err, errn, "%s: %s", local, strerror(errno));
+		free(local);
+		return rc;
+	}
+	char *url = resolve_url(h, path);
+	rc = http_open_stream(h->http, url, NULL, out, err, errn);
+	free(url);
+	return rc;
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# hf-stream on the Hub: a Hub-shaped server on loopback
+# (tests/helpers/hubserver.py: the API, resolve URLs redirecting to a second
+# "CDN" port, ETags and Range, injected faults), the huggingface_hub cache,
+# offline mode, auth.  Every test compares with reading the same files
+# locally, which tests/hf-stream.bats checks against DuckDB.
+
+load test_helper
+
+duck() { node "$TOP/tests/helpers/duck.mjs" "$@"; }
+
+setup() {
+	export PATH="$SLUICE_BIN:$PATH"
+	mkdir "$BATS_TEST_TMPDIR/work"
+	cd "$BATS_TEST_TMPDIR/work"
+	export HF_HUB_CACHE=$PWD/cache HF_HOME=$PWD/hf-home
+	unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE HF_ENDPOINT
+	export SLUICE_HTTP_BACKOFF_SCALE=0.01
+	echo '[]' > faults.json
+}
+
+teardown() {
+	[ -f ports.json ] && kill "$(json_get ports.json 'j["pid"]')" 2>/dev/null || true
+}
+
+# serve [ARGS]: the server on ./hub, its ports in ports.json; HF_ENDPOINT set.
+serve() {
+	"$PY" "$HELPERS/hubserver.py" --root hub --port-file ports.json --log requests.jsonl --faults faults.json "$@" \
+		2> server.err 3>&- &
+	for _ in $(seq 100); do [ -s ports.json ] && break; sleep 0.1; done
+	[ -s ports.json ] || fail "the hub server did not start: $(cat server.err)"
+	export HF_ENDPOINT=$(json_get ports.json 'j["hub"]')
+}
+
+# texts FILE: the text payloads of a record stream, one JSON string a line.
+texts() {
+	rec-cat "$1" | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    print(json.dumps(json.loads(line)["text"]))'
+}
+
+# A repo of the licence texts: parquet train (two files), jsonl.gz test.
+make_repo() { # DIR
+	mkdir -p "$1/data"
+	duck "CREATE TABLE p AS SELECT row_number() OVER () - 1 AS id, para AS text
+	      FROM (SELECT unnest(string_split(content, chr(10) || chr(10))) AS para
+	            FROM read_text('/usr/share/common-licenses/*')), range(3) WHERE length(para) > 0" \
+		"COPY (SELECT * FROM p WHERE id % 2 = 0) TO '$1/data/train-00000-of-00002.parquet' (FORMAT parquet, ROW_GROUP_SIZE 500)" \
+		"COPY (SELECT * FROM p WHERE id % 2 = 1) TO '$1/data/train-00001-of-00002.parquet' (FORMAT parquet, ROW_GROUP_SIZE 500)" \
+		"COPY (SELECT * FROM p WHERE id % 7 = 0) TO '$1/data/test-00000-of-00001.jsonl' (FORMAT json)"
+	gzip "$1/data/test-00000-of-00001.jsonl"
+	printf -- '---\nlicense: other\n---\n# Licences\n' > "$1/README.md"
+}
+
+@test "a Hub dataset streams as the same directory does locally: parquet by ranges, jsonl.gz by a stream" {
+	make_repo hub/datasets/org/lic
+	serve
+	hf-stream hub/datasets/org/lic --split train -o local.rec
+	hf-stream org/lic --split train -o remote.rec
+	texts local.rec > want && texts remote.rec > got
+	[ "$(wc -l < want)" -gt 500 ]
+	cmp want got
+	hf-stream hub/datasets/org/lic --split test -o local-test.rec
+	hf-stream org/lic:default:test -o remote-test.rec
+	cmp <(texts local-test.rec) <(texts remote-test.rec)
+	# parquet came by Range requests from the CDN, never a whole GET
+	"$PY" - <<-'EOF'
+		import json
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		pq = [r for r in log if r["port"] == "cdn" and r["method"] == "GET" and ".parquet" in r["query"]]
+		assert pq and all(r["range"] for r in pq), pq[:3]
+		assert not any(r["auth"] for r in log if r["port"] == "cdn")
+	EOF
+	# the header names the commit the run was pinned to
+	sha=$(json_get <(curl -s "$HF_ENDPOINT/api/datasets/org/lic") 'j["sha"]')
+	rec-cat --header remote.rec > h.json
+	json_get h.json 'j["files"][0]["path"]' | grep -q "hf://datasets/org/lic@$sha/data/train-00000-of-00002.parquet"
+	# listing: configs, splits, files
+	run hf-stream org/lic --list-splits
+	assert_output "$(printf 'train\ntest')"
+	run hf-stream org/lic --list-files
+	assert_line --partial "data/train-00001-of-00002.parquet"
+}
+
+@test "hf:// URLs with a revision and a glob; pagination of the tree" {
+	make_repo hub/datasets/org/lic
+	serve --page-size 2
+	hf-stream 'hf://datasets/org/lic/data/train-*.parquet' -o glob.rec
+	hf-stream org/lic -o plain.rec
+	cmp <(texts glob.rec) <(texts plain.rec)
+	# the tree came in pages of 2, each page asked once
+	"$PY" - <<-'EOF'
+		import json
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		tree = [r for r in log if "/tree/" in r["path"]]
+		assert len(tree) >= 3, tree
+	EOF
+	sha=$(json_get <(curl -s "$HF_ENDPOINT/api/datasets/org/lic") 'j["sha"]')
+	hf-stream "hf://datasets/org/lic@$sha/data/test-00000-of-00001.jsonl.gz" -o rev.rec
+	[ "$(rec-cat rev.rec | wc -l)" -gt 10 ]
+	run --separate-stderr hf-stream 'hf://datasets/org/lic/nothing/*.parquet'
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"no file of org/lic at $sha matches 'nothing/*.parquet'"* ]]
+}
+
+@test "a gated dataset: 401 without a token, read with one; the token never reaches the CDN" {
+	make_repo hub/datasets/org/gated
+	echo '{"gated": "auto"}' > hub/datasets/org/gated.json
+	serve --token hf_secret_123
+	run --separate-stderr hf-stream org/gated -o x.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == "hf-stream: org/gated: 401 Unauthorized"* ]]
+	[[ ${stderr_lines[0]} == *"set HF_TOKEN"* ]]
+	HF_TOKEN=hf_secret_123 hf-stream org/gated -o y.rec
+	mkdir -p hf-home && printf 'hf_secret_123\n' > hf-home/token
+	hf-stream org/gated -o z.rec
+	MYTOK=hf_secret_123 hf-stream --token-env MYTOK org/gated -o w.rec
+	cmp <(texts y.rec) <(texts z.rec)
+	cmp <(texts y.rec) <(texts w.rec)
+	"$PY" - <<-'EOF'
+		import json
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		assert any(r["auth"] for r in log if r["port"] == "hub")
+		assert [r for r in log if r["port"] == "cdn"], "nothing from the cdn"
+		assert not any(r["auth"] for r in log if r["port"] == "cdn"), "the token reached the CDN"
+	EOF
+	! grep -rq hf_secret_123 y.rec "$HF_HUB_CACHE" 2>/dev/null
+	run --separate-stderr hf-stream org/nope
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == "hf-stream: org/nope: 404 Not Found"* ]]
+}
+
+@test "--download fills the huggingface_hub cache; offline reads it; offline without it says what is missing" {
+	make_repo hub/datasets/org/lic
+	serve
+	hf-stream --download org/lic -o online.rec
+	sha=$(json_get <(curl -s "$HF_ENDPOINT/api/datasets/org/lic") 'j["sha"]')
+	d=cache/datasets--org--lic
+	assert_equal "$(cat $d/refs/main)" "$sha"
+	[ -L "$d/snapshots/$sha/data/train-00000-of-00002.parquet" ]
+	cmp "$d/snapshots/$sha/data/train-00000-of-00002.parquet" hub/datasets/org/lic/data/train-00000-of-00002.parquet
+	assert_equal "$(readlink "$d/snapshots/$sha/README.md" | cut -c1-12)" "../../blobs/"
+	# the server is gone: offline mode reads the cache alone
+	kill "$(json_get ports.json 'j["pid"]')"
+	rm ports.json
+	HF_HUB_OFFLINE=1 hf-stream org/lic -o offline.rec
+	cmp <(texts online.rec) <(texts offline.rec)
+	hf-stream --offline org/lic -o offline2.rec
+	cmp <(texts online.rec) <(texts offline2.rec)
+	run --separate-stderr hf-stream --offline org/other
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"offline, and the cache"*"has no ref 'main'"* ]]
+}
+
+@test "faults: drops, 429 with Retry-After, 503 bursts, no Range, a short body: the output is byte-identical" {
+	make_repo hub/datasets/org/lic
+	serve
+	hf-stream org/lic --split train -o clean.rec
+	hf-stream org/lic --split test -o clean-test.rec
+	i=0
+	for f in '{"match":".parquet","port":"cdn","kind":"drop","after":3000,"times":3}' \
+		'{"match":"/api/datasets/org/lic","port":"hub","kind":"status","code":429,"retry_after":1,"times":2}' \
+		'{"match":"","port":"any","kind":"status","code":503,"times":4}' \
+		'{"match":".parquet","port":"cdn","kind":"bad_length","times":2}'; do
+		echo "[$f]" > faults.json
+		hf-stream -v org/lic --split train -o faulty-$i.rec 2> err-$i.txt
+		cmp <(texts clean.rec) <(texts faulty-$i.rec)
+		grep -q "requests" err-$i.txt
+		i=$((i + 1))
+	done
+	# the streamed jsonl.gz: dropped mid-body, then a server that ignores Range
+	echo '[{"match":"test-00000","port":"any","kind":"drop","after":500,"times":1},
+	       {"match":"test-00000","port":"any","kind":"no_range","times":1}]' > faults.json
+	hf-stream org/lic --split test -o faulty-test.rec
+	cmp <(texts clean-test.rec) <(texts faulty-test.rec)
+	# out of retries: one line, status 1
+	echo '[{"match":"","port":"hub","kind":"status","code":503,"times":100}]' > faults.json
+	run --separate-stderr hf-stream --retries 2 org/lic -o never.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *503* ]]
+	[ ! -e never.rec ]
+}
+
+@test "no data files sluice reads, or --parquet-export: the Hub's auto-converted parquet" {
+	mkdir -p hub/datasets/org/script
+	printf 'import datasets\n' > hub/datasets/org/script/script.py
+	make_repo conv
+	mkdir -p hub/datasets/org/script.parquet-export/default/train
+	cp conv/data/train-00000-of-00002.parquet hub/datasets/org/script.parquet-export/default/train/0000.parquet
+	cp conv/data/train-00001-of-00002.parquet hub/datasets/org/script.parquet-export/default/train/0001.parquet
+	echo '{"parquet_export": {"default": {"train": ["default/train/0000.parquet", "default/train/0001.parquet"]}}}' \
+		> hub/datasets/org/script.json
+	serve
+	hf-stream org/script -o export.rec
+	hf-stream conv --split train -o local.rec
+	cmp <(texts local.rec) <(texts export.rec)
+	run --separate-stderr hf-stream org/script --split validation -o none.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"no parquet export of config 'default', split 'validation'"* ]]
+}
