@@ -15,15 +15,20 @@ batches() { "$PY" "$HELPERS/train-batches.py" "$@"; }
 losses() { "$PY" -c 'import json, sys
 for l in open(sys.argv[1]): j = json.loads(l); print(j["step"], repr(j["loss"]))' "$1"; }
 
-@test "loss parity: five AdamW steps give PyTorch's losses from the same --init file" {
-	batches 3 16 101 1 7 > one.rec
+@test "loss parity: the issue's model through llm.c's file format, five AdamW steps: PyTorch's losses and parameters" {
+	# 2 layers, 4 heads, 64 channels, vocabulary 1000 (padded to 1024), T 16
+	batches 3 16 1000 1 7 > one.rec
 	# a model file: random init, one step, exported in llm.c's format
-	train-step -q $TINY --seed 5 --data one.rec --steps 1 --export init.bin
+	train-step -q --layers 2 --heads 4 --dim 64 --seed 5 --data one.rec --steps 1 --export init.bin
 	# constant lr, no clipping: what gpt2_torch.py's AdamW does
 	train-step -q --init init.bin --data one.rec --steps 6 --lr 1e-3 --lr-min 1e-3 --grad-clip 0 -j 2 --log log.jsonl
+	train-step -q --init init.bin --data one.rec --steps 5 --lr 1e-3 --lr-min 1e-3 --grad-clip 0 -j 2 --export after5.bin
 	"$PY" - <<-'EOF'
 		import json, numpy as np
+		h = np.fromfile("init.bin", dtype="<i4", count=8)
+		assert list(h) == [20240326, 3, 16, 1000, 2, 4, 64, 1024], h
 		np.fromfile("init.bin", dtype="<f4")[256:].tofile("params.bin")
+		np.fromfile("after5.bin", dtype="<f4")[256:].tofile("final.bin")
 		raw = open("one.rec", "rb").read()
 		# the batch frame follows the header frame: 24-byte head, 16-byte batch head, ids
 		hlen = int.from_bytes(raw[8:12], "little")
@@ -35,9 +40,10 @@ for l in open(sys.argv[1]): j = json.loads(l); print(j["step"], repr(j["loss"]))
 		    for i, l in enumerate(open("log.jsonl")):
 		        out.write("loss %d %s\n" % (i, json.loads(l)["loss"]))
 	EOF
-	run "$PY" "$HELPERS/gpt2_torch.py" train . 2 2 32 16 101 3 16 5 < c.txt
+	run "$PY" "$HELPERS/gpt2_torch.py" train . 2 4 64 16 1000 3 16 5 1e-4 < c.txt
 	echo "$output"
 	assert_success
+	assert_output --partial "qkvw"
 }
 
 @test "determinism: the same seed, data and threads give the same loss bits" {
