@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct hfhub {
 	char *endpoint, *repo, *revision, *commit;
 	struct hfhub_opts o;
 	struct http *http; /* NULL offline */
-	bool own_http;
+	char auth_host[256];
 	struct hfcache *cache;
 	struct ds_file *files;
 	size_t nfiles;
@@ -253,9 +254,9 @@ struct hfhub *hfhub_open(const struct hfhub_opts *o, const char *repo, const cha
 		h->commit = xstrdup(commit);
 		return h;
 	}
-	char host[256];
+	char *host = h->auth_host;
 	struct http_opts ho = {.token = o->token, .timeout = o->timeout, .retries = o->retries};
-	if (http_url_host(h->endpoint, host, sizeof host) != 0) {
+	if (http_url_host(h->endpoint, host, sizeof h->auth_host) != 0) {
 		snprintf(err, errn, "HF_ENDPOINT '%s' is not an http(s) URL", h->endpoint);
 		hfhub_close(h);
 		return NULL;
@@ -499,6 +500,14 @@ static int fetch_to_cache(struct hfhub *h, const char *path, char **local, char 
 
 int hfhub_read_file(struct hfhub *h, const char *path, char **data, size_t *len, char *err, size_t errn)
 {
+	/* the listing says whether there is such a file, without a request */
+	const struct ds_file *files;
+	size_t n;
+	if (hfhub_files(h, &files, &n, err, errn) != 0)
+		return -1;
+	struct ds_file key = {(char *)path, 0};
+	if (!bsearch(&key, files, n, sizeof *files, cmp_files))
+		return 1;
 	char *local;
 	int rc = fetch_to_cache(h, path, &local, err, errn);
 	if (rc != 0)
@@ -588,34 +597,101 @@ int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split,
 
 /* A parquet file over HTTP ranges of the URL its resolve URL redirects to.
  * The reader's hints (the column chunks of this row group and the next)
- * are fetched together, several in flight; reads are then served from
- * them, and a hint drops what the one before it fetched and no longer
- * names. */
+ * go to a thread of its own, with an HTTP handle of its own, that fetches
+ * them several at a time while the reader decodes what came before; a
+ * read waits for a range under way, takes a fetched one from memory, and
+ * asks for anything else itself.  A hint drops what the hints before it
+ * fetched and it no longer names.  A range the thread failed to fetch is
+ * asked again by the read, whose retries and message then apply. */
+enum range_state { RANGE_FREE, RANGE_QUEUED, RANGE_FETCHING, RANGE_DONE, RANGE_FAILED };
+
+/* A slot of the range cache.  Slots never move (the thread keeps their
+ * indices while it fetches), and a hint frees a slot only once no fetch
+ * writes into it. */
 struct cached_range {
 	uint64_t offset;
 	size_t len;
 	char *data;
+	enum range_state state;
+	uint64_t seq; /* queueing order, so the thread fetches in reading order */
 };
+
+enum { IN_FLIGHT = 4, SLOTS = 512 };
 
 struct remote_pq {
-	struct http *http;
+	struct http *http;     /* the reader's */
+	struct http *fetcher;  /* the thread's */
 	char *url;
-	struct cached_range *cache;
-	size_t ncache;
+	pthread_t thread;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct cached_range slot[SLOTS];
+	uint64_t seq;
 };
 
-enum { IN_FLIGHT = 4 };
+static void *prefetch_thread(void *arg)
+{
+	struct remote_pq *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		/* the IN_FLIGHT oldest queued ranges, oldest first */
+		size_t idx[IN_FLIGHT], k = 0;
+		for (; k < IN_FLIGHT; k++) {
+			size_t best = SLOTS;
+			for (size_t i = 0; i < SLOTS; i++)
+				if (r->slot[i].state == RANGE_QUEUED && (best == SLOTS || r->slot[i].seq < r->slot[best].seq))
+					best = i;
+			if (best == SLOTS)
+				break;
+			idx[k] = best;
+			r->slot[best].state = RANGE_FETCHING;
+		}
+		if (!k) {
+			if (r->stop)
+				break;
+			pthread_cond_wait(&r->cond, &r->mu);
+			continue;
+		}
+		struct http_range want[IN_FLIGHT];
+		for (size_t i = 0; i < k; i++) {
+			struct cached_range *c = &r->slot[idx[i]];
+			want[i] = (struct http_range){c->offset, c->len, c->data};
+		}
+		pthread_mutex_unlock(&r->mu);
+		char err[512];
+		int rc = http_read_ranges(r->fetcher, r->url, want, k, IN_FLIGHT, err, sizeof err);
+		pthread_mutex_lock(&r->mu);
+		for (size_t i = 0; i < k; i++)
+			r->slot[idx[i]].state = rc == 0 ? RANGE_DONE : RANGE_FAILED;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
 
 static int remote_read_at(void *ctx, uint64_t offset, void *buf, size_t len, char *err, size_t errn)
 {
 	struct remote_pq *r = ctx;
-	for (size_t i = 0; i < r->ncache; i++) {
-		struct cached_range *c = &r->cache[i];
-		if (offset >= c->offset && offset + len <= c->offset + c->len) {
-			memcpy(buf, c->data + (offset - c->offset), len);
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct cached_range *hit = NULL;
+		for (size_t i = 0; i < SLOTS && !hit; i++) {
+			struct cached_range *c = &r->slot[i];
+			if (c->state != RANGE_FREE && c->state != RANGE_FAILED && offset >= c->offset &&
+			    offset + len <= c->offset + c->len)
+				hit = c;
+		}
+		if (!hit)
+			break;
+		if (hit->state == RANGE_DONE) {
+			memcpy(buf, hit->data + (offset - hit->offset), len);
+			pthread_mutex_unlock(&r->mu);
 			return 0;
 		}
+		pthread_cond_wait(&r->cond, &r->mu);
 	}
+	pthread_mutex_unlock(&r->mu);
 	return http_read_range(r->http, r->url, offset, buf, len, err, errn);
 }
 
@@ -630,46 +706,68 @@ static bool range_named(const struct pq_range *ranges, size_t n, const struct ca
 static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
 {
 	struct remote_pq *r = ctx;
-	size_t keep = 0;
-	for (size_t i = 0; i < r->ncache; i++) {
-		if (range_named(ranges, n, &r->cache[i]))
-			r->cache[keep++] = r->cache[i];
-		else
-			free(r->cache[i].data);
+	pthread_mutex_lock(&r->mu);
+	/* a range no longer named is dropped, once no fetch writes into it */
+	for (;;) {
+		bool busy = false;
+		for (size_t i = 0; i < SLOTS && !busy; i++)
+			busy = r->slot[i].state == RANGE_FETCHING && !range_named(ranges, n, &r->slot[i]);
+		if (!busy)
+			break;
+		pthread_cond_wait(&r->cond, &r->mu);
 	}
-	r->ncache = keep;
-	struct http_range *want = xcalloc(n + 1, sizeof *want);
-	size_t k = 0;
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct cached_range *c = &r->slot[i];
+		if (c->state != RANGE_FREE && (c->state == RANGE_FAILED || !range_named(ranges, n, c))) {
+			free(c->data);
+			*c = (struct cached_range){0};
+		}
+	}
+	size_t free_at = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool have = false;
-		for (size_t j = 0; j < r->ncache && !have; j++)
-			have = r->cache[j].offset == ranges[i].offset && r->cache[j].len == ranges[i].length;
-		for (size_t j = 0; j < k && !have; j++)
-			have = want[j].offset == ranges[i].offset && want[j].len == ranges[i].length;
-		if (!have && ranges[i].length && ranges[i].length < ((uint64_t)1 << 40))
-			want[k++] = (struct http_range){ranges[i].offset, (size_t)ranges[i].length,
-			                                xmalloc((size_t)ranges[i].length)};
+		for (size_t j = 0; j < SLOTS && !have; j++)
+			have = r->slot[j].state != RANGE_FREE && r->slot[j].offset == ranges[i].offset &&
+			       r->slot[j].len == ranges[i].length;
+		if (have || !ranges[i].length || ranges[i].length > ((uint64_t)1 << 34))
+			continue;
+		while (free_at < SLOTS && r->slot[free_at].state != RANGE_FREE)
+			free_at++;
+		if (free_at == SLOTS)
+			break; /* the reads fetch the rest themselves */
+		r->slot[free_at] = (struct cached_range){ranges[i].offset, (size_t)ranges[i].length,
+		                                         xmalloc((size_t)ranges[i].length), RANGE_QUEUED, r->seq++};
 	}
-	char err[512];
-	/* A failure here is not an error yet: the read that needs the range
-	 * asks again, with its own retries, and reports what goes wrong. */
-	if (k && http_read_ranges(r->http, r->url, want, k, IN_FLIGHT, err, sizeof err) == 0) {
-		r->cache = xrealloc(r->cache, (r->ncache + k) * sizeof *r->cache);
-		for (size_t i = 0; i < k; i++)
-			r->cache[r->ncache++] = (struct cached_range){want[i].offset, want[i].len, want[i].buf};
-	} else {
-		for (size_t i = 0; i < k; i++)
-			free(want[i].buf);
+	if (!r->started) {
+		if (pthread_create(&r->thread, NULL, prefetch_thread, r) == 0)
+			r->started = true;
+		else
+			for (size_t i = 0; i < SLOTS; i++)
+				if (r->slot[i].state == RANGE_QUEUED)
+					r->slot[i].state = RANGE_FAILED;
 	}
-	free(want);
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void remote_close(void *ctx)
 {
 	struct remote_pq *r = ctx;
-	for (size_t i = 0; i < r->ncache; i++)
-		free(r->cache[i].data);
-	free(r->cache);
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	for (size_t i = 0; i < SLOTS; i++)
+		if (r->slot[i].state == RANGE_QUEUED)
+			r->slot[i].state = RANGE_FAILED;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	for (size_t i = 0; i < SLOTS; i++)
+		free(r->slot[i].data);
+	if (r->fetcher)
+		http_free(r->fetcher);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cond);
 	free(r->url);
 	free(r);
 }
@@ -712,6 +810,11 @@ int hfhub_open_random(struct hfhub *h, const char *path, struct pq_source *out, 
 	struct remote_pq *r = xcalloc(1, sizeof *r);
 	r->http = h->http;
 	r->url = xstrdup(resp.final_url ? resp.final_url : url);
+	struct http_opts fo = {.token = h->o.token, .auth_host = h->auth_host, .timeout = h->o.timeout,
+	                       .retries = h->o.retries};
+	r->fetcher = http_new(&fo);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cond, NULL);
 	*out = (struct pq_source){.ctx = r, .read_at = remote_read_at, .close = remote_close,
 	                          .will_need = remote_will_need, .size = resp.linked_size, .name = path};
 	http_response_free(&resp);

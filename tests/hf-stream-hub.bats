@@ -199,3 +199,58 @@ make_repo() { # DIR
 	assert_equal "$status" 1
 	[[ ${stderr_lines[0]} == *"no parquet export of config 'default', split 'validation'"* ]]
 }
+
+@test "README configs: the same configs, splits and rows remotely as locally" {
+	d=hub/datasets/org/cfg
+	mkdir -p $d/en $d/fr
+	for i in 1 2 3; do echo "{\"text\": \"english $i\"}"; done > $d/en/a.jsonl
+	for i in 1 2; do echo "{\"text\": \"français $i\"}"; done > $d/fr/train.jsonl
+	for i in 1 2; do echo "{\"text\": \"test fr $i\"}"; done > $d/fr/test.jsonl
+	cat > $d/README.md <<-'EOF2'
+		---
+		configs:
+		- config_name: en
+		  data_files:
+		  - split: train
+		    path: en/*.jsonl
+		- config_name: fr
+		  data_files:
+		  - split: train
+		    path: fr/train.jsonl
+		  - split: test
+		    path: fr/test.jsonl
+		  default: true
+		---
+		# two languages
+	EOF2
+	serve
+	assert_equal "$(hf-stream org/cfg --list-configs)" "$(hf-stream $d --list-configs)"
+	assert_equal "$(hf-stream org/cfg:fr --list-splits)" "$(printf 'train\ntest')"
+	hf-stream org/cfg:fr:test -o remote.rec
+	hf-stream $d -c fr -s test -o local.rec
+	cmp <(texts local.rec) <(texts remote.rec)
+	hf-stream org/cfg -c en -o en.rec
+	assert_equal "$(rec-cat --text en.rec)" "$(printf 'english 1\nenglish 2\nenglish 3')"
+	run --separate-stderr hf-stream org/cfg:de
+	assert_equal "$status" 2
+	[[ ${stderr_lines[0]} == *"de"* ]]
+}
+
+@test "a cache laid out by hand in huggingface_hub's layout is read offline, with no server" {
+	commit=0123456789abcdef0123456789abcdef01234567
+	d=cache/datasets--org--hand
+	mkdir -p $d/blobs $d/refs $d/snapshots/$commit/data
+	printf '{"text": "from the cache"}\n{"text": "second row"}\n' > row.jsonl
+	etag=$(sha256sum row.jsonl | cut -d' ' -f1)
+	cp row.jsonl $d/blobs/$etag
+	ln -s ../../../blobs/$etag $d/snapshots/$commit/data/train.jsonl
+	printf '%s' $commit > $d/refs/main
+	HF_HUB_OFFLINE=1 hf-stream org/hand -o out.rec
+	assert_equal "$(rec-cat --text out.rec)" "$(printf 'from the cache\nsecond row')"
+	# a revision by its commit, and a file the cache lacks
+	hf-stream --offline "hf://datasets/org/hand@$commit/data/train.jsonl" -o byrev.rec
+	cmp out.rec byrev.rec || cmp <(rec-cat --text out.rec) <(rec-cat --text byrev.rec)
+	run --separate-stderr hf-stream --offline -r v2 org/hand
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"has no ref 'v2'"* ]]
+}
