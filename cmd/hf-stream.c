@@ -1163,12 +1163,11 @@ int main(int argc, char **argv)
 		die(REC_E_IO, "%s:", s.output);
 	if (s.verbose)
 		for (size_t i = 0; i < s.nhubs; i++) {
-			struct http *h = hfhub_http(s.hubs[i]);
-			const struct http_stats *st = h ? http_stats(h) : NULL;
-			if (st)
+			struct http_stats st;
+			if (hfhub_stats(s.hubs[i], &st) == 0)
 				warn("%s@%s: %llu requests, %llu retries, %llu resumed, %llu bytes", hfhub_repo(s.hubs[i]),
-				     hfhub_commit(s.hubs[i]), (unsigned long long)st->requests, (unsigned long long)st->retries,
-				     (unsigned long long)st->resumes, (unsigned long long)st->bytes);
+				     hfhub_commit(s.hubs[i]), (unsigned long long)st.requests, (unsigned long long)st.retries,
+				     (unsigned long long)st.resumes, (unsigned long long)st.bytes);
 		}
 	stream_free(&s);
 	free(token);

@@ -26,6 +26,7 @@ struct hfhub {
 	struct hfhub_opts o;
 	struct http *http; /* NULL offline */
 	char auth_host[256];
+	struct http_stats prefetched; /* of the prefetch threads' handles, closed */
 	struct hfcache *cache;
 	struct ds_file *files;
 	size_t nfiles;
@@ -319,7 +320,17 @@ void hfhub_close(struct hfhub *h)
 
 const char *hfhub_repo(const struct hfhub *h) { return h->repo; }
 const char *hfhub_commit(const struct hfhub *h) { return h->commit; }
-struct http *hfhub_http(struct hfhub *h) { return h->http; }
+int hfhub_stats(const struct hfhub *h, struct http_stats *out)
+{
+	if (!h->http)
+		return -1;
+	*out = *http_stats(h->http);
+	out->requests += h->prefetched.requests;
+	out->retries += h->prefetched.retries;
+	out->resumes += h->prefetched.resumes;
+	out->bytes += h->prefetched.bytes;
+	return 0;
+}
 
 /* ---- listing ---- */
 
@@ -621,6 +632,7 @@ enum { IN_FLIGHT = 4, SLOTS = 512 };
 struct remote_pq {
 	struct http *http;     /* the reader's */
 	struct http *fetcher;  /* the thread's */
+	struct http_stats *sink; /* where its counts go at the end */
 	char *url;
 	pthread_t thread;
 	bool started, stop;
@@ -695,49 +707,92 @@ static int remote_read_at(void *ctx, uint64_t offset, void *buf, size_t len, cha
 	return http_read_range(r->http, r->url, offset, buf, len, err, errn);
 }
 
-static bool range_named(const struct pq_range *ranges, size_t n, const struct cached_range *c)
+/* Whether slot c holds one of the hinted ranges (so it is still needed). */
+static bool slot_needed(const struct pq_range *ranges, size_t n, const struct cached_range *c)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ranges[i].offset == c->offset && ranges[i].length == c->len)
+		if (ranges[i].offset >= c->offset && ranges[i].offset + ranges[i].length <= c->offset + c->len)
 			return true;
 	return false;
 }
+
+static bool covered(const struct remote_pq *r, const struct pq_range *x)
+{
+	for (size_t j = 0; j < SLOTS; j++) {
+		const struct cached_range *c = &r->slot[j];
+		if (c->state != RANGE_FREE && c->state != RANGE_FAILED && x->offset >= c->offset &&
+		    x->offset + x->length <= c->offset + c->len)
+			return true;
+	}
+	return false;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct pq_range *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Requests are made few and large: the hinted ranges no slot holds yet
+ * are merged, across gaps up to MERGE_GAP, into spans up to MERGE_MAX, and
+ * asked for only once there are at least MERGE_MIN bytes of them (or the
+ * first range, the one the reader needs now, is among them). */
+enum { MERGE_GAP = 1 << 20, MERGE_MAX = 16 << 20, MERGE_MIN = 8 << 20 };
 
 static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
 {
 	struct remote_pq *r = ctx;
 	pthread_mutex_lock(&r->mu);
-	/* a range no longer named is dropped, once no fetch writes into it */
+	/* a slot no hinted range is in is dropped, once no fetch writes into it */
 	for (;;) {
 		bool busy = false;
 		for (size_t i = 0; i < SLOTS && !busy; i++)
-			busy = r->slot[i].state == RANGE_FETCHING && !range_named(ranges, n, &r->slot[i]);
+			busy = r->slot[i].state == RANGE_FETCHING && !slot_needed(ranges, n, &r->slot[i]);
 		if (!busy)
 			break;
 		pthread_cond_wait(&r->cond, &r->mu);
 	}
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct cached_range *c = &r->slot[i];
-		if (c->state != RANGE_FREE && (c->state == RANGE_FAILED || !range_named(ranges, n, c))) {
+		if (c->state != RANGE_FREE && (c->state == RANGE_FAILED || !slot_needed(ranges, n, c))) {
 			free(c->data);
 			*c = (struct cached_range){0};
 		}
 	}
-	size_t free_at = 0;
+	struct pq_range *todo = xmalloc((n ? n : 1) * sizeof *todo);
+	size_t k = 0;
+	uint64_t bytes = 0;
+	bool now = false;
 	for (size_t i = 0; i < n; i++) {
-		bool have = false;
-		for (size_t j = 0; j < SLOTS && !have; j++)
-			have = r->slot[j].state != RANGE_FREE && r->slot[j].offset == ranges[i].offset &&
-			       r->slot[j].len == ranges[i].length;
-		if (have || !ranges[i].length || ranges[i].length > ((uint64_t)1 << 34))
+		if (!ranges[i].length || ranges[i].length > ((uint64_t)1 << 34) || covered(r, &ranges[i]))
 			continue;
-		while (free_at < SLOTS && r->slot[free_at].state != RANGE_FREE)
-			free_at++;
-		if (free_at == SLOTS)
-			break; /* the reads fetch the rest themselves */
-		r->slot[free_at] = (struct cached_range){ranges[i].offset, (size_t)ranges[i].length,
-		                                         xmalloc((size_t)ranges[i].length), RANGE_QUEUED, r->seq++};
+		now |= i == 0;
+		bytes += ranges[i].length;
+		todo[k++] = ranges[i];
 	}
+	if (k && (now || bytes >= MERGE_MIN)) {
+		qsort(todo, k, sizeof *todo, cmp_range);
+		size_t free_at = 0;
+		for (size_t i = 0; i < k;) {
+			uint64_t start = todo[i].offset, end = todo[i].offset + todo[i].length;
+			size_t j = i + 1;
+			while (j < k && todo[j].offset <= end + MERGE_GAP &&
+			       (todo[j].offset + todo[j].length > end ? todo[j].offset + todo[j].length : end) - start <=
+			               MERGE_MAX) {
+				if (todo[j].offset + todo[j].length > end)
+					end = todo[j].offset + todo[j].length;
+				j++;
+			}
+			while (free_at < SLOTS && r->slot[free_at].state != RANGE_FREE)
+				free_at++;
+			if (free_at == SLOTS)
+				break; /* the reads fetch the rest themselves */
+			r->slot[free_at] = (struct cached_range){start, (size_t)(end - start), xmalloc((size_t)(end - start)),
+			                                         RANGE_QUEUED, r->seq++};
+			i = j;
+		}
+	}
+	free(todo);
 	if (!r->started) {
 		if (pthread_create(&r->thread, NULL, prefetch_thread, r) == 0)
 			r->started = true;
@@ -764,8 +819,14 @@ static void remote_close(void *ctx)
 		pthread_join(r->thread, NULL);
 	for (size_t i = 0; i < SLOTS; i++)
 		free(r->slot[i].data);
-	if (r->fetcher)
+	if (r->fetcher) {
+		const struct http_stats *st = http_stats(r->fetcher);
+		r->sink->requests += st->requests;
+		r->sink->retries += st->retries;
+		r->sink->resumes += st->resumes;
+		r->sink->bytes += st->bytes;
 		http_free(r->fetcher);
+	}
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cond);
 	free(r->url);
@@ -813,6 +874,7 @@ int hfhub_open_random(struct hfhub *h, const char *path, struct pq_source *out, 
 	struct http_opts fo = {.token = h->o.token, .auth_host = h->auth_host, .timeout = h->o.timeout,
 	                       .retries = h->o.retries};
 	r->fetcher = http_new(&fo);
+	r->sink = &h->prefetched;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	*out = (struct pq_source){.ctx = r, .read_at = remote_read_at, .close = remote_close,

@@ -20,8 +20,6 @@
 #include "parquet.h"
 #include "source.h"
 
-struct http;
-
 struct hfhub_opts {
 	const char *endpoint;   /* default: $HF_ENDPOINT, else https://huggingface.co */
 	const char *token;      /* NULL: none */
@@ -60,8 +58,10 @@ struct hfhub *hfhub_open(const struct hfhub_opts *o, const char *repo, const cha
 void hfhub_close(struct hfhub *h);
 const char *hfhub_repo(const struct hfhub *h);
 const char *hfhub_commit(const struct hfhub *h);
-/* The requests made so far (for --verbose); NULL offline. */
-struct http *hfhub_http(struct hfhub *h);
+/* The requests made so far by h and the files it opened (once closed),
+ * for --verbose; -1 offline. */
+struct http_stats;
+int hfhub_stats(const struct hfhub *h, struct http_stats *out);
 
 /* The repository's files at the commit (every page of the tree), paths
  * repo-relative, sorted: the listing ds_resolve takes.  Cached in h. */

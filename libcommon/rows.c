@@ -160,19 +160,26 @@ static size_t pq_group_ranges(const struct pq_impl *p, int g, struct pq_range *r
 	return n;
 }
 
-/* Tells a remote source the column chunks this row group and the next one
- * to be read will need, so that it fetches them in parallel and ahead of
- * the decoding. */
+/* Tells a remote source the column chunks the reader will need: this row
+ * group's, then those of the row groups after it up to a budget of bytes,
+ * so that it fetches them ahead, several at a time, while this one is
+ * decoded.  Small row groups (a few hundred kB) would otherwise make one
+ * small request after another. */
+enum { HINT_BUDGET = 32 << 20 };
+
 static void pq_hint(struct rows *r, struct pq_impl *p)
 {
-	struct pq_range ranges[256];
-	size_t cap = sizeof ranges / sizeof *ranges;
-	size_t n = pq_group_ranges(p, p->rg, ranges, 0, cap);
-	int next = p->rg + 1;
-	while (next < r->units && r->skip_unit[next])
-		next++;
-	if (next < r->units)
-		n = pq_group_ranges(p, next, ranges, n, cap);
+	struct pq_range ranges[1024];
+	size_t cap = sizeof ranges / sizeof *ranges, n = 0;
+	uint64_t bytes = 0;
+	for (int g = p->rg; g < r->units && n < cap && (g == p->rg || bytes < HINT_BUDGET); g++) {
+		if (r->skip_unit[g])
+			continue;
+		size_t before = n;
+		n = pq_group_ranges(p, g, ranges, n, cap);
+		for (size_t i = before; i < n; i++)
+			bytes += ranges[i].length;
+	}
 	if (n)
 		p->src.will_need(p->src.ctx, ranges, n);
 }

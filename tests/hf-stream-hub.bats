@@ -76,6 +76,11 @@ make_repo() { # DIR
 	sha=$(json_get <(curl -s "$HF_ENDPOINT/api/datasets/org/lic") 'j["sha"]')
 	rec-cat --header remote.rec > h.json
 	json_get h.json 'j["files"][0]["path"]' | grep -q "hf://datasets/org/lic@$sha/data/train-00000-of-00002.parquet"
+	# --verbose counts every request, the prefetch thread's too
+	before=$(wc -l < requests.jsonl)
+	hf-stream -v org/lic --split train -o v.rec 2> v.err
+	after=$(wc -l < requests.jsonl)
+	grep -q "org/lic@$sha: $((after - before)) requests, 0 retries, 0 resumed" v.err
 	# listing: configs, splits, files
 	run hf-stream org/lic --list-splits
 	assert_output "$(printf 'train\ntest')"
