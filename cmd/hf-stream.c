@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,8 +370,21 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 		struct hfhub *x;
 		struct ds_file *pq;
 		size_t npq;
-		if (s->action == ACT_LIST_CONFIGS || s->action == ACT_LIST_SPLITS)
-			die(REC_E_USAGE, "%s: --list-configs and --list-splits do not read the parquet export yet", src);
+		if (s->action == ACT_LIST_CONFIGS || s->action == ACT_LIST_SPLITS) {
+			char **configs, **splits;
+			size_t npairs;
+			if (hfhub_parquet_index(hub, &configs, &splits, &npairs, err, sizeof err) != 0)
+				die(REC_E_IO, "%s", err);
+			for (size_t i = 0; i < npairs; i++) {
+				bool first = !i || strcmp(configs[i], configs[i - 1]) != 0;
+				if (s->action == ACT_LIST_CONFIGS && first)
+					printf("%s%s\n", configs[i], strcmp(configs[i], "default") == 0 ? " (default)" : "");
+				if (s->action == ACT_LIST_SPLITS && strcmp(configs[i], config) == 0)
+					printf("%s\n", splits[i]);
+			}
+			hfhub_pairs_free(configs, splits, npairs);
+			exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+		}
 		if (hfhub_parquet_export(hub, config, s->split, &x, &pq, &npq, err, sizeof err) != 0)
 			die(REC_E_IO, "%s%s", has_data ? "" : "no data files sluice reads, and ", err);
 		s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);

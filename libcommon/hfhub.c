@@ -604,6 +604,58 @@ int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split,
 	return 0;
 }
 
+void hfhub_pairs_free(char **configs, char **splits, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(configs[i]);
+		free(splits[i]);
+	}
+	free(configs);
+	free(splits);
+}
+
+int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t *n, char *err, size_t errn)
+{
+	*configs = NULL, *splits = NULL, *n = 0;
+	if (!h->http) {
+		snprintf(err, errn, "%s: offline: the parquet export's configs are not in the cache", h->repo);
+		return -1;
+	}
+	char *url = api_url(h, "/parquet");
+	struct buf body = {0};
+	struct http_response resp = {0};
+	int rc = http_get(h->http, url, &body, &resp, err, errn);
+	free(url);
+	if (rc == 1 && resp.status == 404)
+		snprintf(err, errn, "%s: the Hub has no parquet export of this dataset", h->repo);
+	else if (rc == 1)
+		status_error(h, resp.status, &body, err, errn);
+	http_response_free(&resp);
+	json_t *j = rc == 0 ? json_loadb(body.data, body.len, 0, NULL) : NULL;
+	buf_free(&body);
+	if (rc != 0)
+		return -1;
+	if (!json_is_object(j)) {
+		snprintf(err, errn, "%s: the Hub's parquet export index is not a JSON object", h->repo);
+		json_decref(j);
+		return -1;
+	}
+	const char *config;
+	json_t *per;
+	json_object_foreach(j, config, per) {
+		const char *split;
+		json_t *urls;
+		json_object_foreach(per, split, urls) {
+			*configs = xrealloc(*configs, (*n + 1) * sizeof **configs);
+			*splits = xrealloc(*splits, (*n + 1) * sizeof **splits);
+			(*configs)[*n] = xstrdup(config);
+			(*splits)[(*n)++] = xstrdup(split);
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
 /* ---- data files ---- */
 
 /* A parquet file over HTTP ranges of the URL its resolve URL redirects to.

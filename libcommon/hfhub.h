@@ -76,6 +76,12 @@ int hfhub_read_file(struct hfhub *h, const char *path, char **data, size_t *len,
 int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split, struct hfhub **export,
                          struct ds_file **files, size_t *n, char *err, size_t errn);
 
+/* The parquet export's configs and splits (/api/datasets/ID/parquet), as
+ * n pairs (config[i], split[i]) in the Hub's order; to free with
+ * hfhub_pairs_free.  Online only. */
+int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t *n, char *err, size_t errn);
+void hfhub_pairs_free(char **configs, char **splits, size_t n);
+
 /* Opening a data file of the listing.  A byte-range source for parquet
  * (pq_source_close frees it), or a streamed body for the rest; either
  * reads the cached blob when the file is in the cache (or when download

@@ -203,6 +203,32 @@ make_repo() { # DIR
 	run --separate-stderr hf-stream org/script --split validation -o none.rec
 	assert_equal "$status" 1
 	[[ ${stderr_lines[0]} == *"no parquet export of config 'default', split 'validation'"* ]]
+	# the export's configs and splits, from the Hub's index of it
+	assert_equal "$(hf-stream org/script --list-configs)" "default (default)"
+	assert_equal "$(hf-stream org/script --list-splits)" "train"
+	# --info reads the footers by ranges, as locally
+	hf-stream org/script --info > remote-info.jsonl
+	hf-stream conv --split train --info > local-info.jsonl
+	"$PY" - <<-'EOF'
+		import json
+		r = [json.loads(l) for l in open("remote-info.jsonl")]
+		l = [json.loads(l) for l in open("local-info.jsonl")]
+		assert len(r) == len(l) == 2, (r, l)
+		for a, b in zip(r, l):
+		    for k in ("columns", "rows", "row_groups", "size"):
+		        assert a[k] == b[k], (k, a, b)
+	EOF
+}
+
+@test "403: a token without access is told to accept the conditions; 401 and 404 have their own words" {
+	make_repo hub/datasets/org/lic
+	serve
+	echo '[{"match":"/api/datasets/org/lic","port":"hub","kind":"status","code":403,"times":1}]' > faults.json
+	run --separate-stderr hf-stream org/lic -o x.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == "hf-stream: org/lic: 403 Forbidden"*"accept its conditions on $HF_ENDPOINT/datasets/org/lic"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ ! -e x.rec ]
 }
 
 @test "README configs: the same configs, splits and rows remotely as locally" {
