@@ -165,6 +165,7 @@ struct stream {
 	struct shufbuf shuf;
 	struct buf payload, key;
 	uint64_t rows_seen, emitted, written, null_texts;
+	uint64_t in_total, in_done; /* bytes of the chosen files, and of those read */
 	struct progress progress;
 };
 
@@ -800,8 +801,14 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 	}
 	struct row row;
 	int more = 1, got = 0;
+	/* the ETA: the files read, and the part of this one its rows say */
+	int64_t file_rows = rows_count(r), file_row = 0;
 	while (more && (got = rows_next(r, &row, err, sizeof err)) > 0) {
 		uint64_t index = s->rows_seen++;
+		if (s->in_total)
+			progress_fraction(&s->progress, ((double)s->in_done +
+			                                 (file_rows > 0 ? (double)in->size * (double)++file_row / (double)file_rows : 0)) /
+			                                    (double)s->in_total);
 		if (s->row_shard && index % s->shard_n != s->shard_i)
 			continue;
 		const struct cell *text = s->text_field ? find_cell(&row, s->text_field) : NULL;
@@ -838,6 +845,7 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 	if (more && got < 0)
 		die(REC_E_MALFORMED, "%s", err);
 	rows_close(r);
+	s->in_done += in->size;
 	return more;
 }
 
@@ -888,6 +896,8 @@ static void stream(struct stream *s)
 	}
 	s->chosen = chosen;
 	s->nchosen = nchosen;
+	for (size_t i = 0; i < nchosen; i++)
+		s->in_total += chosen[i].size;
 
 	int more = 1;
 	for (size_t i = 0; i < nchosen && more; i++)

@@ -20,6 +20,7 @@ void progress_init(struct progress *p, enum cli_progress mode, uint64_t total_by
 	p->on = mode == CLI_PROGRESS_ON || (mode == CLI_PROGRESS_AUTO && p->tty);
 	p->total_bytes = total_bytes;
 	p->bytes = p->records = 0;
+	p->fraction = -1;
 	p->tick = 0;
 	p->start = p->last_draw = now_seconds();
 }
@@ -53,9 +54,14 @@ void progress_draw(struct progress *p, int final)
 		snprintf(eta, sizeof eta, " %3.0f%% ETA %d:%02d",
 		         100.0 * (double)p->bytes / (double)p->total_bytes,
 		         (int)(left / 60), (int)left % 60);
+	} else if (p->fraction > 0 && p->fraction <= 1 && elapsed > 0 && !final) {
+		double left = elapsed * (1 - p->fraction) / p->fraction;
+		snprintf(eta, sizeof eta, " %3.0f%% ETA %d:%02d", 100.0 * p->fraction, (int)(left / 60),
+		         (int)left % 60);
 	}
-	fprintf(stderr, "%s%s: %s, %llu records, %s/s%s%s", p->tty ? "\r\033[K" : "", prog_name(),
-	        done, (unsigned long long)p->records, speed, eta, p->tty ? "" : "\n");
+	double rows = elapsed > 0 ? (double)p->records / elapsed : 0;
+	fprintf(stderr, "%s%s: %s, %llu records, %s/s, %.0f records/s%s%s", p->tty ? "\r\033[K" : "",
+	        prog_name(), done, (unsigned long long)p->records, speed, rows, eta, p->tty ? "" : "\n");
 }
 
 void progress_end(struct progress *p)

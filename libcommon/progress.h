@@ -1,5 +1,5 @@
-/* progress.h - a one-line progress report on stderr (bytes, records, rate,
- * and ETA when the total is known), redrawn at most a few times a second,
+/* progress.h - a one-line progress report on stderr (bytes, records, their
+ * rates, and ETA when the total or the fraction done is known), redrawn at most a few times a second,
  * shown by default only when stderr is a terminal.  Forced on for a file
  * or pipe (a cron log), it prints plain lines every 5 seconds instead. */
 #ifndef SLUICE_PROGRESS_H
@@ -14,6 +14,7 @@ struct progress {
 	int tty; /* redraw in place; otherwise print a plain line every few seconds */
 	uint64_t total_bytes; /* 0 if unknown */
 	uint64_t bytes, records;
+	double fraction; /* of the work done, when the caller knows it better than bytes do; < 0 if not */
 	unsigned tick;
 	double start, last_draw;
 };
@@ -31,6 +32,10 @@ static inline void progress_add(struct progress *p, uint64_t bytes, uint64_t rec
 	if ((++p->tick & 1023) == 0)
 		progress_draw(p, 0);
 }
+
+/* How much of the whole is done (0 to 1), for the ETA of a producer whose
+ * output bytes do not measure its progress (rows out of files read). */
+static inline void progress_fraction(struct progress *p, double f) { p->fraction = f; }
 
 /* Draws the final line and moves to a new one (if anything was drawn). */
 void progress_end(struct progress *p);

@@ -285,3 +285,27 @@ make_repo() { # DIR
 	assert_equal "$status" 1
 	[[ ${stderr_lines[0]} == *"has no ref 'v2'"* ]]
 }
+
+@test "--download resumes a blob an interrupted download left half-written, with a range from where it stopped" {
+	make_repo hub/datasets/org/lic
+	serve
+	f=hub/datasets/org/lic/data/train-00000-of-00002.parquet
+	etag=$(sha256sum $f | cut -d' ' -f1)
+	size=$(stat -c %s $f)
+	half=$((size / 2))
+	mkdir -p cache/datasets--org--lic/blobs
+	head -c $half $f > cache/datasets--org--lic/blobs/$etag.incomplete
+	hf-stream --download org/lic --split train -o dl.rec
+	cmp cache/datasets--org--lic/blobs/$etag $f
+	[ ! -e cache/datasets--org--lic/blobs/$etag.incomplete ]
+	"$PY" - "$half" <<-'EOF2'
+		import json, sys
+		half = int(sys.argv[1])
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		got = [r["range"] for r in log if r["port"] == "cdn" and r["method"] == "GET" and
+		       "train-00000-of-00002" in r["query"]]
+		assert got and got[0].startswith("bytes=%d-" % half), got
+	EOF2
+	hf-stream org/lic --split train -o stream.rec
+	cmp <(texts dl.rec) <(texts stream.rec)
+}
