@@ -194,18 +194,30 @@ static void hub_message(const struct buf *body, char *out, size_t n)
 	json_decref(j);
 }
 
-/* One line for a failed API call, saying what to do about it. */
-static void status_error(const struct hfhub *h, long status, const struct buf *body, char *err, size_t errn)
+/* One line for a failed API call, saying what to do about it; code is the
+ * Hub's X-Error-Code, when it sent one. */
+static void status_error(const struct hfhub *h, long status, const char *code, const struct buf *body, char *err,
+                         size_t errn)
 {
 	char msg[512];
 	hub_message(body, msg, sizeof msg);
-	if (status == 401)
-		snprintf(err, errn, "%s: 401 Unauthorized%s: a gated or private dataset needs a token with access: "
-		         "set HF_TOKEN (or run huggingface-cli login), and accept its conditions on %s/datasets/%s",
+	code = code ? code : "";
+	if (status == 401 && strcmp(code, "GatedRepo") == 0)
+		snprintf(err, errn, "%s: 401 Unauthorized (gated)%s: accept its conditions on %s/datasets/%s, then set "
+		         "HF_TOKEN to a token of that account (or run huggingface-cli login)",
 		         h->repo, msg, h->endpoint, h->repo);
+	else if (status == 401 && strcmp(code, "RepoNotFound") == 0)
+		snprintf(err, errn, "%s: 401 Unauthorized%s: no such dataset, or a private one: set HF_TOKEN to a "
+		         "token with read access to it (or run huggingface-cli login)", h->repo, msg);
+	else if (status == 401)
+		snprintf(err, errn, "%s: 401 Unauthorized%s: the token was refused: check HF_TOKEN (or "
+		         "$HF_HOME/token), or log in again with huggingface-cli login", h->repo, msg);
 	else if (status == 403)
 		snprintf(err, errn, "%s: 403 Forbidden%s: the token has no access to it: accept its conditions on "
 		         "%s/datasets/%s, or use a token with read access", h->repo, msg, h->endpoint, h->repo);
+	else if (status == 404 && strcmp(code, "RevisionNotFound") == 0)
+		snprintf(err, errn, "%s: 404 Not Found%s: no revision '%s' (a branch, tag or commit of the dataset)",
+		         h->repo, msg, h->revision);
 	else if (status == 404)
 		snprintf(err, errn, "%s: 404 Not Found%s: no such dataset%s on %s (check the name; a private one "
 		         "needs HF_TOKEN)", h->repo, msg, h->revision ? " or revision" : "", h->endpoint);
@@ -272,12 +284,11 @@ struct hfhub *hfhub_open(const struct hfhub_opts *o, const char *repo, const cha
 	buf_free(&tail);
 	struct http_response resp = {0};
 	int rc = http_get(h->http, url, &body, &resp, err, errn);
-	long status = resp.status;
-	http_response_free(&resp);
 	free(url);
+	if (rc == 1)
+		status_error(h, resp.status, resp.error_code, &body, err, errn);
+	http_response_free(&resp);
 	if (rc != 0) {
-		if (rc == 1)
-			status_error(h, status, &body, err, errn);
 		buf_free(&body);
 		hfhub_close(h);
 		return NULL;
@@ -389,7 +400,7 @@ int hfhub_files(struct hfhub *h, const struct ds_file **files, size_t *n, char *
 			url = NULL;
 			if (rc != 0) {
 				if (rc == 1)
-					status_error(h, resp.status, &body, err, errn);
+					status_error(h, resp.status, resp.error_code, &body, err, errn);
 				http_response_free(&resp);
 				buf_free(&body);
 				return -1;
@@ -557,7 +568,7 @@ int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split,
 			snprintf(err, errn, "%s: no parquet export of config '%s', split '%s' (the Hub has not converted "
 			         "this dataset, or has no such config or split)", h->repo, config, split);
 		else if (rc == 1)
-			status_error(h, resp.status, &body, err, errn);
+			status_error(h, resp.status, resp.error_code, &body, err, errn);
 		http_response_free(&resp);
 		if (rc != 0) {
 			buf_free(&body);
@@ -629,7 +640,7 @@ int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t
 	if (rc == 1 && resp.status == 404)
 		snprintf(err, errn, "%s: the Hub has no parquet export of this dataset", h->repo);
 	else if (rc == 1)
-		status_error(h, resp.status, &body, err, errn);
+		status_error(h, resp.status, resp.error_code, &body, err, errn);
 	http_response_free(&resp);
 	json_t *j = rc == 0 ? json_loadb(body.data, body.len, 0, NULL) : NULL;
 	buf_free(&body);

@@ -87,7 +87,7 @@ struct xfer {
 	uint64_t clen, crange, total; /* Content-Length; Content-Range's start and total */
 	double last_progress;         /* when a byte last arrived (or the try began) */
 	int timed_out;
-	char *etag_raw, *location;
+	char *etag_raw, *location, *error_code;
 	double wait; /* what the server asked for, or -1 */
 	int fatal;   /* a callback decided this try (and the transfer) failed */
 	int paused;
@@ -299,6 +299,7 @@ void http_response_free(struct http_response *r)
 		return;
 	free(r->etag);
 	free(r->repo_commit);
+	free(r->error_code);
 	free(r->next_link);
 	free(r->final_url);
 	memset(r, 0, sizeof *r);
@@ -426,6 +427,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		x->last_progress = mono();
 		clear_str(&x->etag_raw);
 		clear_str(&x->location);
+		clear_str(&x->error_code);
 		return n;
 	}
 	if (len == 0) {
@@ -467,6 +469,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		x->have_linked_size = 1;
 	} else if (IS("X-Repo-Commit"))
 		set_str(&x->commit, val, vl);
+	else if (IS("X-Error-Code"))
+		set_str(&x->error_code, val, vl);
 	else if (IS("Content-Length")) {
 		x->clen = strtoull(val, NULL, 10);
 		x->have_clen = 1;
@@ -631,6 +635,7 @@ static void xfer_free(struct xfer *x)
 	free(x->url);
 	free(x->etag_raw);
 	free(x->location);
+	free(x->error_code);
 	free(x->known_etag);
 	free(x->linked_etag);
 	free(x->commit);
@@ -935,6 +940,7 @@ static void fill_resp(const struct xfer *x, struct http_response *r)
 	else if (x->known_etag)
 		r->etag = strip_etag(x->known_etag);
 	r->repo_commit = x->commit ? xstrdup(x->commit) : NULL;
+	r->error_code = x->error_code ? xstrdup(x->error_code) : NULL;
 	r->linked_size = x->have_linked_size ? x->linked_size : x->have_clen ? x->clen : 0;
 	r->next_link = x->next_link ? xstrdup(x->next_link) : NULL;
 	r->final_url = xstrdup(x->url);

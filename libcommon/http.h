@@ -63,6 +63,7 @@ struct http_response {
 	long status;           /* the final status after redirects */
 	char *etag;            /* ETag, quotes removed (X-Linked-Etag wins when present), or NULL */
 	char *repo_commit;     /* X-Repo-Commit, or NULL */
+	char *error_code;      /* X-Error-Code (the Hub's GatedRepo, RepoNotFound, ...), or NULL */
 	uint64_t linked_size;  /* X-Linked-Size, else Content-Length, else 0 */
 	char *next_link;       /* the URL of Link: <...>; rel="next", or NULL */
 	char *final_url;       /* after redirects */

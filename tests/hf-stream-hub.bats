@@ -115,8 +115,21 @@ make_repo() { # DIR
 	serve --token hf_secret_123
 	run --separate-stderr hf-stream org/gated -o x.rec
 	assert_equal "$status" 1
-	[[ ${stderr_lines[0]} == "hf-stream: org/gated: 401 Unauthorized"* ]]
-	[[ ${stderr_lines[0]} == *"set HF_TOKEN"* ]]
+	[[ ${stderr_lines[0]} == "hf-stream: org/gated: 401 Unauthorized (gated)"* ]]
+	[[ ${stderr_lines[0]} == *"accept its conditions on $HF_ENDPOINT/datasets/org/gated, then set HF_TOKEN"* ]]
+	# a private one, a refused token, a revision that is not there: each its own words
+	make_repo hub/datasets/org/private
+	echo '{"private": true}' > hub/datasets/org/private.json
+	run --separate-stderr hf-stream org/private -o x.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"no such dataset, or a private one: set HF_TOKEN to a token with read access"* ]]
+	HF_TOKEN=hf_wrong run --separate-stderr hf-stream org/gated -o x.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"the token was refused: check HF_TOKEN"* ]]
+	[[ ${stderr_lines[0]} != *hf_wrong* ]]
+	HF_TOKEN=hf_secret_123 run --separate-stderr hf-stream -r nope org/gated -o x.rec
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == *"404 Not Found"*"no revision 'nope'"* ]]
 	HF_TOKEN=hf_secret_123 hf-stream org/gated -o y.rec
 	mkdir -p hf-home && printf 'hf_secret_123\n' > hf-home/token
 	hf-stream org/gated -o z.rec
@@ -167,13 +180,19 @@ make_repo() { # DIR
 	for f in '{"match":".parquet","port":"cdn","kind":"drop","after":3000,"times":3}' \
 		'{"match":"/api/datasets/org/lic","port":"hub","kind":"status","code":429,"retry_after":1,"times":2}' \
 		'{"match":"","port":"any","kind":"status","code":503,"times":4}' \
-		'{"match":".parquet","port":"cdn","kind":"bad_length","times":2}'; do
+		'{"match":".parquet","port":"cdn","kind":"bad_length","times":2}' \
+		'{"match":".parquet","port":"cdn","kind":"stall","after":2000,"delay":3,"times":1}' \
+		'{"match":"/tree/","port":"hub","kind":"slow","delay":0.5,"times":2}'; do
 		echo "[$f]" > faults.json
-		hf-stream -v org/lic --split train -o faulty-$i.rec 2> err-$i.txt
+		hf-stream -v --timeout 1 org/lic --split train -o faulty-$i.rec 2> err-$i.txt
 		cmp <(texts clean.rec) <(texts faulty-$i.rec)
 		grep -q "requests" err-$i.txt
 		i=$((i + 1))
 	done
+	# the faults were met and retried, the stall by the --timeout of 1 s (a
+	# range whose bytes all came before the lying Content-Length ran out
+	# needs no retry)
+	for i in 0 1 2 4; do grep -Eq ", [1-9][0-9]* retries" err-$i.txt || fail "no retry in run $i: $(cat err-$i.txt)"; done
 	# the streamed jsonl.gz: dropped mid-body, then a server that ignores Range
 	echo '[{"match":"test-00000","port":"any","kind":"drop","after":500,"times":1},
 	       {"match":"test-00000","port":"any","kind":"no_range","times":1}]' > faults.json
