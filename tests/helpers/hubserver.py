@@ -391,6 +391,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._status = code
         super().send_response(code, message)
 
+    def end_headers(self):
+        super().end_headers()
+        # Logged as the headers go out, before the body: a client that has
+        # read the whole answer finds its line in the log already.
+        self.log_line()
+
     # -- helpers
     def reply(self, code, body=b"", headers=(), ctype="application/json; charset=utf-8"):
         self.send_response(code)
@@ -506,6 +512,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         self._status = None
         self._fault = None
+        self._logged = False
         try:
             rule = take_fault(self.port_name, self.path, EARLY_KINDS)
             if rule and rule["kind"] == "slow":
@@ -538,8 +545,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.log_line()
 
     def log_line(self):
-        if LOG_FH is None:
+        if LOG_FH is None or self._logged:
             return
+        self._logged = True
         path, _, query = self.path.partition("?")
         rec = {"port": self.port_name, "method": self.command, "path": path,
                "query": query, "range": self.headers.get("Range"),
