@@ -822,7 +822,7 @@ static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
 			*c = (struct cached_range){0};
 		}
 	}
-	struct pq_range *todo = xmalloc((n ? n : 1) * sizeof *todo);
+	struct pq_range *wanted = xmalloc((n ? n : 1) * sizeof *wanted);
 	size_t k = 0;
 	uint64_t bytes = 0;
 	bool now = false;
@@ -831,19 +831,19 @@ static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
 			continue;
 		now |= i == 0;
 		bytes += ranges[i].length;
-		todo[k++] = ranges[i];
+		wanted[k++] = ranges[i];
 	}
 	if (k && (now || bytes >= MERGE_MIN)) {
-		qsort(todo, k, sizeof *todo, cmp_range);
+		qsort(wanted, k, sizeof *wanted, cmp_range);
 		size_t free_at = 0;
 		for (size_t i = 0; i < k;) {
-			uint64_t start = todo[i].offset, end = todo[i].offset + todo[i].length;
+			uint64_t start = wanted[i].offset, end = wanted[i].offset + wanted[i].length;
 			size_t j = i + 1;
-			while (j < k && todo[j].offset <= end + MERGE_GAP &&
-			       (todo[j].offset + todo[j].length > end ? todo[j].offset + todo[j].length : end) - start <=
+			while (j < k && wanted[j].offset <= end + MERGE_GAP &&
+			       (wanted[j].offset + wanted[j].length > end ? wanted[j].offset + wanted[j].length : end) - start <=
 			               MERGE_MAX) {
-				if (todo[j].offset + todo[j].length > end)
-					end = todo[j].offset + todo[j].length;
+				if (wanted[j].offset + wanted[j].length > end)
+					end = wanted[j].offset + wanted[j].length;
 				j++;
 			}
 			while (free_at < SLOTS && r->slot[free_at].state != RANGE_FREE)
@@ -855,7 +855,7 @@ static void remote_will_need(void *ctx, const struct pq_range *ranges, size_t n)
 			i = j;
 		}
 	}
-	free(todo);
+	free(wanted);
 	if (!r->started) {
 		if (pthread_create(&r->thread, NULL, prefetch_thread, r) == 0)
 			r->started = true;
