@@ -27,7 +27,7 @@ CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math $(VECTORISE)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -Ilibcommon
 PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy \
-           libpcre2-8 libutf8proc libcurl
+           libpcre2-8 libutf8proc libcurl libarchive
 LDLIBS_ALL = -lbz2 -lm -lpthread
 
 # CUDA: auto (build the CUDA objects if nvcc is found), 1 (require it), 0 (CPU only).

@@ -998,16 +998,7 @@ static char **split_names(const char *arg, int *n)
 
 static void parse_shard(struct stream *s, const char *arg)
 {
-	char *slash = strchr(arg, '/');
-	if (!slash)
-		cli_usage_error("--shard: '%s' is not I/N", arg);
-	char *i = xstrndup(arg, (size_t)(slash - arg));
-	uint64_t index = cli_parse_u64(i, "--shard", 0), count = cli_parse_u64(slash + 1, "--shard", 0);
-	free(i);
-	if (count == 0 || index >= count || count > UINT32_MAX)
-		cli_usage_error("--shard: '%s' needs 0 <= I < N", arg);
-	s->shard_i = (uint32_t)index;
-	s->shard_n = (uint32_t)count;
+	cli_parse_shard(arg, "--shard", &s->shard_i, &s->shard_n);
 	s->sharded = 1;
 }
 

@@ -99,3 +99,17 @@ double cli_parse_fraction(const char *arg, const char *option)
 		cli_usage_error("%s: '%s' is not a fraction from 0 up to (not including) 1", option, arg);
 	return v;
 }
+
+void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint32_t *count)
+{
+	const char *slash = strchr(arg, '/');
+	if (!slash || slash == arg || !slash[1])
+		cli_usage_error("%s: '%s' is not I/N", option, arg);
+	char *i = xstrndup(arg, (size_t)(slash - arg));
+	uint64_t in = cli_parse_u64(i, option, 0), n = cli_parse_u64(slash + 1, option, 0);
+	free(i);
+	if (n == 0 || in >= n || n > UINT32_MAX)
+		cli_usage_error("%s: '%s' needs 0 <= I < N", option, arg);
+	*index = (uint32_t)in;
+	*count = (uint32_t)n;
+}

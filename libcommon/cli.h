@@ -46,6 +46,10 @@ void cli_usage_error(const char *fmt, ...)
  * suffix when allow_suffix); a usage error names the option on failure. */
 uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix);
 
+/* Parses --shard's I/N (0 <= I < N, both integers); a usage error names
+ * the option on failure. */
+void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint32_t *count);
+
 /* Parses a fraction from 0 up to (not including) 1; a usage error names the
  * option on failure. */
 double cli_parse_fraction(const char *arg, const char *option);

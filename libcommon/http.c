@@ -1165,7 +1165,9 @@ int http_open_stream(struct http *h, const char *url, const char *expect_etag, s
 	while (!(x->state == XS_RUN && x->hdr_done && x->deliver) && x->state != XS_OK &&
 	       x->state != XS_FAIL && x->state != XS_STATUS)
 		stream_step(s);
-	if (x->state == XS_FAIL || x->state == XS_STATUS) {
+	/* A body that broke off for good after some bytes arrived still opens:
+	 * the reader gets those bytes, then the error, as from any drop. */
+	if ((x->state == XS_FAIL || x->state == XS_STATUS) && s->len == 0) {
 		if (err && errn)
 			msgf(err, errn, "%s", x->err);
 		free((char *)s->x.expect_etag);

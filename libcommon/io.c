@@ -151,6 +151,8 @@ int atomic_open(struct atomic_file *a, const char *path)
 		int e = errno;
 		free(a->path);
 		free(a->tmp);
+		/* An a already given to atomic_guard must not be freed twice. */
+		a->path = a->tmp = NULL;
 		errno = e;
 		return -1;
 	}

@@ -35,11 +35,35 @@ static struct shuf_item item_copy(const char *key, size_t key_len, const char *p
 	return it;
 }
 
+void shufbuf_set_initial(struct shufbuf *s, size_t initial)
+{
+	s->initial = initial < s->capacity ? initial : s->capacity;
+}
+
+/* Takes a uniformly chosen item out, the last one filling its place. */
+static const struct shuf_item *pick(struct shufbuf *s)
+{
+	size_t i = (size_t)rng_below(&s->rng, s->n);
+	s->out = s->items[i];
+	s->items[i] = s->items[--s->n];
+	return &s->out;
+}
+
 const struct shuf_item *shufbuf_push(struct shufbuf *s, const char *key, size_t key_len,
                                      const char *payload, size_t payload_len)
 {
 	item_free(&s->out);
 	struct shuf_item it = item_copy(key, key_len, payload, payload_len);
+	if (s->initial) {
+		s->items[s->n++] = it;
+		if (s->want_second)
+			s->want_second = 0;
+		else if (s->n < s->capacity) {
+			s->want_second = 1;
+			return NULL;
+		}
+		return s->n >= s->initial ? pick(s) : NULL;
+	}
 	if (s->n < s->capacity) {
 		s->items[s->n++] = it;
 		return NULL;
@@ -55,10 +79,7 @@ const struct shuf_item *shufbuf_drain(struct shufbuf *s)
 	item_free(&s->out);
 	if (s->n == 0)
 		return NULL;
-	size_t i = (size_t)rng_below(&s->rng, s->n);
-	s->out = s->items[i];
-	s->items[i] = s->items[--s->n];
-	return &s->out;
+	return pick(s);
 }
 
 void shufbuf_free(struct shufbuf *s)

@@ -1,0 +1,25 @@
+# fish completion for wds-cat(1), part of sluice
+# PATTERN arguments (shards) complete as paths, fish's default; so does
+# -o/--output.
+
+complete -c wds-cat -s k -l key -x -a 'txt json jpg png cls' -d 'Keep only these parts (comma list, a;b alternatives)'
+complete -c wds-cat -s d -l decode -x -a 'auto text bytes' -d 'Text records for one part, or sample records'
+complete -c wds-cat -s f -l format -x -a 'records json' -d 'Sample/text records, or JSON rows'
+complete -c wds-cat -s n -l take -x -d 'Stop after N samples'
+complete -c wds-cat -s o -l output -r -F -d 'Write FILE atomically instead of stdout'
+complete -c wds-cat -l shard -x -d 'Only shards I, I+N, I+2N... (I/N, 0-based)'
+complete -c wds-cat -l shard-shuffle -d 'Shuffle the shard list, anew each epoch'
+complete -c wds-cat -l shuffle -x -d 'Shuffle samples through a buffer of N'
+complete -c wds-cat -l shuffle-initial -x -d 'Start once the buffer holds N samples'
+complete -c wds-cat -l seed -x -d 'Seed of every shuffle and of --resampled (default 0)'
+complete -c wds-cat -l resampled -d 'Draw shards at random with replacement, forever'
+complete -c wds-cat -l epochs -x -d 'Read the shards N times'
+complete -c wds-cat -l list -d 'Print the shards in reading order and exit'
+complete -c wds-cat -l on-error -x -a 'fail warn skip' -d 'What a bad shard or sample does'
+complete -c wds-cat -l timeout -x -d 'Seconds without progress before a request is retried'
+complete -c wds-cat -l retries -x -d 'Retries of a failed request'
+complete -c wds-cat -s v -l verbose -d 'A summary line at the end'
+complete -c wds-cat -l progress -d 'Show a progress line even when stderr is not a terminal'
+complete -c wds-cat -s q -l quiet -d 'No progress line'
+complete -c wds-cat -s h -l help -d 'Show help and exit'
+complete -c wds-cat -l version -d 'Show the version and exit'
