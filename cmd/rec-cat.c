@@ -20,7 +20,8 @@ static const char usage[] =
 	"\n"
 	"  -t, --text        print text payloads only, one per line, byte for byte\n"
 	"  -z, --null        with --text, end each payload with NUL instead of newline\n"
-	"  -s, --stats       print counts per type, bytes, token totals and the header\n"
+	"  -s, --stats       print counts per type, bytes, token totals, the header\n"
+	"                    and the trailer\n"
 	"  -c, --validate    check the streams and print nothing; the exit status tells\n"
 	"  -n, --head N      stop after N records\n"
 	"      --skip N      skip the first N records\n"
@@ -45,6 +46,7 @@ struct stats {
 	uint64_t inputs, streams, records, bytes, tokens, unknown;
 	struct type_stats by_type[256];
 	json_t *first_header;
+	json_t *last_trailer;
 };
 
 struct cat {
@@ -304,8 +306,14 @@ static int cat_input(struct cat *c, const char *path)
 			}
 			continue;
 		}
-		if (f.type == REC_END)
+		if (f.type == REC_END) {
+			const char *t = rec_reader_trailer(r);
+			if (c->mode == MODE_STATS && t) {
+				json_decref(c->st.last_trailer);
+				c->st.last_trailer = json_loads(t, 0, NULL);
+			}
 			continue;
+		}
 		if (c->seen++ < c->skip)
 			continue;
 		switch (c->mode) {
@@ -359,6 +367,8 @@ static void print_stats(struct cat *c)
 	json_object_set_new(o, "tokens", json_integer((json_int_t)st->tokens));
 	json_object_set_new(o, "unknown_frames", json_integer((json_int_t)st->unknown));
 	json_object_set_new(o, "header", st->first_header ? json_incref(st->first_header) : json_null());
+	if (st->last_trailer)
+		json_object_set_new(o, "trailer", json_incref(st->last_trailer));
 	char *s = json_dumps(o, JSON_INDENT(2));
 	if (!s)
 		die(REC_E_IO, "out of memory");
@@ -421,6 +431,7 @@ int main(int argc, char **argv)
 		print_stats(&c);
 	outbuf_free(&c.out);
 	json_decref(c.st.first_header);
+	json_decref(c.st.last_trailer);
 	buf_free(&c.line);
 	return 0;
 }

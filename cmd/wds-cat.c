@@ -471,6 +471,20 @@ enum {
 	OPT_RETRIES,
 };
 
+/* What was read and lost, for a reader of the stream (rec-cat --stats). */
+static void trailer(const struct cat *c)
+{
+	json_t *t = json_pack("{s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "samples", (json_int_t)c->written, "shards",
+	                      (json_int_t)c->shards_read, "bytes", (json_int_t)c->bytes, "lost", "samples",
+	                      (json_int_t)c->lost_samples, "bad_samples", (json_int_t)c->bad_samples,
+	                      "bad_shards", (json_int_t)c->bad_shards);
+	struct buf b = {0};
+	jsonw_value(&b, t);
+	rec_write_trailer(c->w, b.data, b.len);
+	buf_free(&b);
+	json_decref(t);
+}
+
 static void cat_free(struct cat *c)
 {
 	http_free(c->http);
@@ -709,6 +723,7 @@ int main(int argc, char **argv)
 		}
 		shufbuf_free(&c.shuf);
 	}
+	trailer(&c);
 	rec_write_end(c.w);
 	rec_writer_free(c.w);
 	if (output && atomic_commit(&af) != 0)

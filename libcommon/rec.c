@@ -29,7 +29,7 @@
 #endif
 
 static const char *const type_names[] = {
-	[REC_HEADER] = "header", [REC_END] = "end",       [REC_TEXT] = "text",
+	[REC_HEADER] = "header", [REC_END] = "end",       [REC_TRAILER] = "trailer", [REC_TEXT] = "text",
 	[REC_TOKENS] = "tokens", [REC_BATCH] = "batch",   [REC_VECTOR] = "vector",
 	[REC_JSON] = "json",     [REC_SAMPLE] = "sample",
 };
@@ -248,6 +248,7 @@ struct rec_reader {
 	enum reader_state state;
 	uint64_t count, skipped, size, max_frame;
 	char *header;
+	char *trailer; /* the current stream's, if it has one */
 	char err[512];
 };
 
@@ -285,6 +286,7 @@ void rec_reader_close(struct rec_reader *r)
 	inbuf_free(&r->in);
 	free(r->name);
 	free(r->header);
+	free(r->trailer);
 	free(r);
 }
 
@@ -293,6 +295,7 @@ const char *rec_reader_error(const struct rec_reader *r) { return r->err; }
 const char *rec_reader_name(const struct rec_reader *r) { return r->name; }
 int rec_reader_is_lines(const struct rec_reader *r) { return r->state == ST_LINES; }
 const char *rec_reader_header(const struct rec_reader *r) { return r->header; }
+const char *rec_reader_trailer(const struct rec_reader *r) { return r->trailer; }
 uint64_t rec_reader_offset(const struct rec_reader *r) { return inbuf_offset(&r->in); }
 uint64_t rec_reader_skipped(const struct rec_reader *r) { return r->skipped; }
 uint64_t rec_reader_size(const struct rec_reader *r) { return r->size; }
@@ -380,16 +383,17 @@ static int next_line(struct rec_reader *r, struct rec_frame *f)
 	}
 }
 
-static int take_header(struct rec_reader *r, const struct rec_frame *f)
+/* Keeps a header's or trailer's JSON object text in *slot. */
+static int take_json(struct rec_reader *r, const struct rec_frame *f, char **slot, const char *what)
 {
 	json_error_t jerr;
 	json_t *j = json_loadb((const char *)f->payload, f->payload_len, 0, &jerr);
 	int ok = j && json_is_object(j);
 	json_decref(j);
 	if (!ok)
-		return fail(r, REC_E_MALFORMED, f->offset, "header frame is not a JSON object");
-	free(r->header);
-	r->header = xstrndup((const char *)f->payload, f->payload_len);
+		return fail(r, REC_E_MALFORMED, f->offset, "%s frame is not a JSON object", what);
+	free(*slot);
+	*slot = xstrndup((const char *)f->payload, f->payload_len);
 	return 0;
 }
 
@@ -462,9 +466,11 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 			if (r->state == ST_IN_STREAM)
 				return fail(r, REC_E_MALFORMED, off,
 				            "header frame inside a stream (the previous stream has no end marker)");
-			int e = take_header(r, f);
+			int e = take_json(r, f, &r->header, "header");
 			if (e)
 				return e;
+			free(r->trailer);
+			r->trailer = NULL;
 			r->state = ST_IN_STREAM;
 			r->count = 0;
 			return 1;
@@ -486,6 +492,14 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 			return 1;
 		}
 		r->count++;
+		if (type == REC_TRAILER) {
+			/* Kept for rec_reader_trailer, not handed out: to a program
+			 * that reads data it is as if it were not there. */
+			int e = take_json(r, f, &r->trailer, "trailer");
+			if (e)
+				return e;
+			continue;
+		}
 		if (!rec_type_name(type)) {
 			r->skipped++;
 			continue;
@@ -631,6 +645,11 @@ void rec_write_header(struct rec_writer *w, const char *header_json, size_t len)
 {
 	rec_write(w, REC_HEADER, REC_DT_NONE, NULL, 0, header_json, len);
 	w->count = 0;
+}
+
+void rec_write_trailer(struct rec_writer *w, const char *json, size_t len)
+{
+	rec_write(w, REC_TRAILER, REC_DT_NONE, NULL, 0, json, len);
 }
 
 void rec_write_end(struct rec_writer *w)

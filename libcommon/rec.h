@@ -36,6 +36,7 @@
 enum rec_type {
 	REC_HEADER = 0x01,
 	REC_END = 0x02,
+	REC_TRAILER = 0x03, /* JSON: the producer's account of the stream */
 	REC_TEXT = 0x10,
 	REC_TOKENS = 0x11,
 	REC_BATCH = 0x12,
@@ -162,6 +163,9 @@ const char *rec_reader_name(const struct rec_reader *r);
 int rec_reader_is_lines(const struct rec_reader *r); /* input was plain lines */
 /* Header JSON of the current stream (NUL-terminated), or NULL. */
 const char *rec_reader_header(const struct rec_reader *r);
+/* Trailer JSON of the current stream, once read (rec_next does not hand
+ * trailer frames out, but checks and keeps them), or NULL. */
+const char *rec_reader_trailer(const struct rec_reader *r);
 uint64_t rec_reader_offset(const struct rec_reader *r); /* bytes consumed */
 uint64_t rec_reader_skipped(const struct rec_reader *r); /* unknown frames */
 /* Input size if it is a regular file (for progress), else 0. */
@@ -188,6 +192,10 @@ void rec_writev(struct rec_writer *w, int type, int dtype, const char *key,
 void rec_write_vector(struct rec_writer *w, const char *key, size_t key_len,
                       const float *values, uint32_t dim, const char *meta,
                       size_t meta_len);
+/* Writes a trailer frame (a JSON object: what the producer wants a reader
+ * to know once the data is done, such as what it lost); just before the
+ * end frame, which counts it as it counts any frame. */
+void rec_write_trailer(struct rec_writer *w, const char *json, size_t len);
 /* Writes the end frame (data frame count since the header). */
 void rec_write_end(struct rec_writer *w);
 void rec_writer_flush(struct rec_writer *w);

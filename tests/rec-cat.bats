@@ -699,3 +699,31 @@ for line in sys.stdin:
 	assert_success
 	assert_output '{"type":"json","json":{"n": 18446744073709551615, "m": -9223372036854775809}}'
 }
+
+# ---- trailers ---------------------------------------------------------------
+
+@test "a trailer frame is kept apart from the data: printing and validating ignore it" {
+	mkframes header text:a 'raw:3:0:{"lost":{"samples":2}}' end > t.rec
+	mkframes header text:a end > plain.rec
+	run rec-cat t.rec
+	assert_success
+	assert_output "$(rec-cat plain.rec)"
+	rec-cat --validate t.rec
+}
+
+@test "--stats shows the last trailer, and the end frame counts it" {
+	mkframes header text:a 'raw:3:0:{"lost":{"samples":2}}' end:2 > t.rec
+	run rec-cat --stats t.rec
+	assert_success
+	assert_equal "$(jq -c .trailer <<< "$output")" '{"lost":{"samples":2}}'
+	assert_equal "$(jq .records <<< "$output")" 1
+	mkframes header text:a 'raw:3:0:{}' end:1 > miscount.rec
+	run --separate-stderr rec-cat miscount.rec
+	assert_equal "$status" 8
+}
+
+@test "a trailer that is not a JSON object: status 8" {
+	mkframes header text:a 'raw:3:0:[1,2]' end > t.rec
+	run --separate-stderr rec-cat t.rec
+	assert_error 8 "rec-cat: t.rec:120: trailer frame is not a JSON object"
+}

@@ -369,6 +369,17 @@ expect_grouping() {
 	assert_equal "$(summary_of "$stderr")" "4 3 0 1"
 }
 
+@test "the stream's trailer counts what was read and lost, as the summary does" {
+	wdsc --on-error skip fx/basic/s-000000.tar fx/bad/trunc-data.tar fx/missing.tar 2> /dev/null
+	rec-cat --validate out.rec
+	run rec-cat --stats out.rec
+	assert_success
+	assert_equal "$(jq -c '.trailer | [.samples, .shards, .lost.samples, .lost.bad_shards]' <<< "$output")" \
+		"[$(jq .records <<< "$output"),3,1,2]"
+	wdsc fx/basic/s-000000.tar
+	assert_equal "$(rec-cat --stats out.rec | jq -c '.trailer.lost')" '{"samples":0,"bad_samples":0,"bad_shards":0}'
+}
+
 @test "-q silences progress only: the summary of losses is still printed" {
 	run --separate-stderr wdsc -q --on-error warn fx/missing.tar fx/basic/s-000001.tar
 	assert_success
