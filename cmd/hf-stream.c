@@ -1106,15 +1106,8 @@ int main(int argc, char **argv)
 		case OPT_DOWNLOAD: s.hub_opts.download = true; break;
 		case OPT_OFFLINE: s.hub_opts.offline = true; break;
 		case OPT_TOKEN_ENV: s.token_env = optarg; break;
-		case OPT_TIMEOUT: {
-			char *end;
-			double t = strtod(optarg, &end);
-			if (end == optarg || *end || !(t > 0) || t > 86400)
-				cli_usage_error("--timeout: '%s' is not a number of seconds", optarg);
-			s.hub_opts.timeout = t;
-			break;
-		}
-		case OPT_RETRIES: s.hub_opts.retries = (int)cli_parse_u64(optarg, "--retries", 0); break;
+		case OPT_TIMEOUT: s.hub_opts.timeout = cli_parse_seconds(optarg, "--timeout"); break;
+		case OPT_RETRIES: s.hub_opts.retries = cli_parse_retries(optarg, "--retries"); break;
 		case 'v': s.verbose = 1; break;
 		default: cli_usage_error("unhandled option");
 		}

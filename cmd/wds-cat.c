@@ -613,21 +613,8 @@ int main(int argc, char **argv)
 			else
 				cli_usage_error("--on-error: '%s' is not fail, warn or skip", optarg);
 			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			double t = strtod(optarg, &end);
-			if (end == optarg || *end || !(t > 0) || t > 86400)
-				cli_usage_error("--timeout: '%s' is not a number of seconds", optarg);
-			c.http_opts.timeout = t;
-			break;
-		}
-		case OPT_RETRIES: {
-			uint64_t r = cli_parse_u64(optarg, "--retries", 0);
-			if (r > 100)
-				cli_usage_error("--retries: at most 100");
-			c.http_opts.retries = (int)r;
-			break;
-		}
+		case OPT_TIMEOUT: c.http_opts.timeout = cli_parse_seconds(optarg, "--timeout"); break;
+		case OPT_RETRIES: c.http_opts.retries = cli_parse_retries(optarg, "--retries"); break;
 		case 'v': c.verbose = 1; break;
 		default: cli_usage_error("unhandled option");
 		}

@@ -113,3 +113,21 @@ void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint3
 	*index = (uint32_t)in;
 	*count = (uint32_t)n;
 }
+
+double cli_parse_seconds(const char *arg, const char *option)
+{
+	char *end;
+	errno = 0;
+	double t = strtod(arg, &end);
+	if (end == arg || *end || errno || !(t > 0) || t > 86400)
+		cli_usage_error("%s: '%s' is not a number of seconds (up to a day)", option, arg);
+	return t;
+}
+
+int cli_parse_retries(const char *arg, const char *option)
+{
+	uint64_t r = cli_parse_u64(arg, option, 0);
+	if (r > 100)
+		cli_usage_error("%s: at most 100", option);
+	return (int)r;
+}

@@ -50,6 +50,11 @@ uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix);
  * the option on failure. */
 void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint32_t *count);
 
+/* --timeout's seconds (over 0, up to a day) and --retries' count (up to
+ * 100), as every program that speaks HTTP takes them. */
+double cli_parse_seconds(const char *arg, const char *option);
+int cli_parse_retries(const char *arg, const char *option);
+
 /* Parses a fraction from 0 up to (not including) 1; a usage error names the
  * option on failure. */
 double cli_parse_fraction(const char *arg, const char *option);

@@ -43,7 +43,7 @@
 #define MAX_SERVER_WAIT 600.0
 
 struct http {
-	char *auth_host, *token, *user_agent;
+	char *auth_host, *token, *user_agent, *token_header;
 	double timeout;
 	int retries;
 	double scale; /* SLUICE_HTTP_BACKOFF_SCALE */
@@ -68,6 +68,10 @@ struct xfer {
 	struct curl_slist *hdrs;
 	char *url0, *url; /* as asked; the one the current try goes to */
 	int head, nredir, from_cache;
+	const struct http_req *req; /* http_request's; NULL for the GETs */
+	size_t out_start;           /* body->len before the first try (a request's retry starts over) */
+	curl_mime *mime;            /* a request's multipart body */
+	int unsent;                 /* the try failed before the server could act on it */
 	uint64_t base, want, done;
 	int ranged; /* send Range even for a first try */
 	enum sink sink;
@@ -247,12 +251,13 @@ struct http *http_new(const struct http_opts *o)
 {
 	pthread_once(&global_once, global_init);
 	struct http *h = xcalloc(1, sizeof *h);
-	struct http_opts def = {NULL, NULL, 0, -1, NULL};
+	struct http_opts def = {.retries = -1};
 	if (!o)
 		o = &def;
 	h->auth_host = o->auth_host ? xstrdup(o->auth_host) : NULL;
 	h->token = o->token && *o->token ? xstrdup(o->token) : NULL;
 	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "sluice/" SLUICE_VERSION);
+	h->token_header = o->token_header ? xstrdup(o->token_header) : NULL;
 	h->timeout = o->timeout > 0 ? o->timeout : 30;
 	h->retries = o->retries >= 0 ? o->retries : 5;
 	h->scale = 1;
@@ -283,6 +288,7 @@ void http_free(struct http *h)
 	}
 	free(h->auth_host);
 	free(h->user_agent);
+	free(h->token_header);
 	for (int i = 0; i < REDIR_CACHE; i++) {
 		free(h->rc_from[i]);
 		free(h->rc_to[i]);
@@ -432,7 +438,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	}
 	if (len == 0) {
 		/* The end of a header block: decide what the body is for. */
-		if (x->status >= 200 && !(x->status >= 300 && x->status < 400 && x->location)) {
+		if (x->status >= 200 && (x->req || !(x->status >= 300 && x->status < 400 && x->location))) {
 			x->hdr_done = 1;
 			const char *why = NULL;
 			if (decide_body(x, &why) != 0) {
@@ -631,6 +637,7 @@ static void xfer_free(struct xfer *x)
 		curl_easy_cleanup(x->e);
 	}
 	curl_slist_free_all(x->hdrs);
+	curl_mime_free(x->mime);
 	free(x->url0);
 	free(x->url);
 	free(x->etag_raw);
@@ -649,6 +656,32 @@ static void add_header(struct xfer *x, const char *line)
 	if (!l)
 		die(1, "out of memory");
 	x->hdrs = l;
+}
+
+/* The method and body of an http_request try (curl_easy_reset cleared
+ * them; a multipart body is built once and read again for each try). */
+static void set_method(struct xfer *x)
+{
+	const struct http_req *r = x->req;
+	CURL *e = x->e;
+	if (r->form_file) {
+		if (!x->mime) {
+			x->mime = curl_mime_init(e);
+			curl_mimepart *part = x->mime ? curl_mime_addpart(x->mime) : NULL;
+			if (!part || curl_mime_name(part, r->form_field ? r->form_field : "file") != CURLE_OK ||
+			    curl_mime_filedata(part, r->form_file) != CURLE_OK)
+				die(1, "out of memory");
+		}
+		curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+	} else if (r->body || r->len || strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
+	} else if (strcmp(r->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0 && strcmp(r->method, "HEAD") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 }
 
 static void start(struct xfer *x)
@@ -679,7 +712,9 @@ static void start(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->timeout * 1000));
-	if (x->head)
+	if (x->req)
+		set_method(x);
+	else if (x->head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -688,14 +723,30 @@ static void start(struct xfer *x)
 	x->hdrs = NULL;
 	if (auth_allowed(h, x->url)) {
 		struct buf a = {0};
-		buf_printf(&a, "Authorization: Bearer %s", h->token);
+		if (h->token_header)
+			buf_printf(&a, "%s: %s", h->token_header, h->token);
+		else
+			buf_printf(&a, "Authorization: Bearer %s", h->token);
 		buf_addc(&a, 0);
 		add_header(x, a.data);
 		memset(a.data, 0, a.len);
 		buf_free(&a);
 	}
+	if (x->req) {
+		/* A request's answer is not resumed: a new try starts over. */
+		x->done = 0;
+		x->body->len = x->out_start;
+		if (x->req->content_type) {
+			struct buf a = {0};
+			buf_printf(&a, "Content-Type: %s", x->req->content_type);
+			buf_addc(&a, 0);
+			add_header(x, a.data);
+			buf_free(&a);
+		}
+		add_header(x, "Expect:"); /* no 100-continue round trip before a body */
+	}
 	uint64_t pos = x->base + x->done;
-	if (!x->head && (x->ranged || pos > 0)) {
+	if (!x->head && !x->req && (x->ranged || pos > 0)) {
 		char line[128];
 		if (x->want == WANT_ALL)
 			snprintf(line, sizeof line, "Range: bytes=%llu-", (unsigned long long)pos);
@@ -736,11 +787,12 @@ static void fail(struct xfer *x, const char *why, int after)
 {
 	char u[1024];
 	url_for_msg(x->url, u, sizeof u);
+	const char *method = x->req ? x->req->method : x->head ? "HEAD" : "GET";
 	if (after)
-		msgf(x->err, sizeof x->err, "%s %s: %s (after %d %s)", x->head ? "HEAD" : "GET", u, why,
+		msgf(x->err, sizeof x->err, "%s %s: %s (after %d %s)", method, u, why,
 		         x->tries, x->tries == 1 ? "retry" : "retries");
 	else
-		msgf(x->err, sizeof x->err, "%s %s: %s", x->head ? "HEAD" : "GET", u, why);
+		msgf(x->err, sizeof x->err, "%s %s: %s", method, u, why);
 	x->state = XS_FAIL;
 }
 
@@ -749,7 +801,9 @@ static void retry(struct xfer *x, const char *why)
 	struct http *h = x->h;
 	if (x->deliver && x->got > 0)
 		x->tries = 0; /* retries count tries in a row that brought nothing */
-	if (x->tries >= h->retries) {
+	/* A request that is not idempotent goes again only if the server
+	 * cannot have acted on it. */
+	if (x->tries >= h->retries || (x->req && !x->req->idempotent && !x->unsent)) {
 		int st = x->hdr_done && retryable_status(x->status) && !x->deliver;
 		fail(x, why, x->tries > 0);
 		if (st)
@@ -782,6 +836,7 @@ static void finished(struct xfer *x, CURLcode rc)
 	char why[512];
 	curl_multi_remove_handle(x->multi, x->e);
 	x->state = XS_NEW;
+	x->unsent = rc == CURLE_COULDNT_CONNECT || (rc == CURLE_OK && x->status == 429);
 	if (x->fatal) {
 		char msg[1024];
 		msgf(msg, sizeof msg, "%s", x->err);
@@ -807,7 +862,7 @@ static void finished(struct xfer *x, CURLcode rc)
 			fail(x, why, 0);
 		return;
 	}
-	if (x->status >= 300 && x->status < 400 && x->location) {
+	if (x->status >= 300 && x->status < 400 && x->location && !x->req) {
 		if (++x->nredir > MAX_REDIRECTS) {
 			fail(x, "too many redirects", 0);
 			return;
@@ -954,14 +1009,16 @@ static void run_one(struct xfer *x)
 		pump(x->multi, xs, 1, 1, x->state != XS_NEW);
 }
 
-static int one_request(struct http *h, const char *url, int head, struct buf *body,
-                       struct http_response *resp, char *err, size_t errn)
+static int one_request(struct http *h, const char *url, int head, const struct http_req *req,
+                       struct buf *body, struct http_response *resp, char *err, size_t errn)
 {
 	struct xfer x;
 	xfer_init(&x, h, h->multi, url);
 	x.head = head;
+	x.req = req;
 	x.sink = SINK_BUF;
 	x.body = body;
+	x.out_start = body ? body->len : 0;
 	run_one(&x);
 	fill_resp(&x, resp);
 	int rc = 0;
@@ -982,14 +1039,30 @@ int http_get(struct http *h, const char *url, struct buf *body, struct http_resp
              size_t errn)
 {
 	struct buf scratch = {0};
-	int rc = one_request(h, url, 0, body ? body : &scratch, resp, err, errn);
+	int rc = one_request(h, url, 0, NULL, body ? body : &scratch, resp, err, errn);
 	buf_free(&scratch);
 	return rc;
 }
 
 int http_head(struct http *h, const char *url, struct http_response *resp, char *err, size_t errn)
 {
-	return one_request(h, url, 1, NULL, resp, err, errn);
+	return one_request(h, url, 1, NULL, NULL, resp, err, errn);
+}
+
+int http_request(struct http *h, const char *url, const struct http_req *rq, struct buf *out,
+                 struct http_response *resp, char *err, size_t errn)
+{
+	if (rq->form_file && access(rq->form_file, R_OK) != 0) {
+		if (err && errn)
+			msgf(err, errn, "%s: %s", rq->form_file, strerror(errno));
+		if (resp)
+			memset(resp, 0, sizeof *resp);
+		return -1;
+	}
+	struct buf scratch = {0};
+	int rc = one_request(h, url, strcmp(rq->method, "HEAD") == 0, rq, out ? out : &scratch, resp, err, errn);
+	buf_free(&scratch);
+	return rc;
 }
 
 int http_read_ranges(struct http *h, const char *url, struct http_range *ranges, size_t n, int parallel,

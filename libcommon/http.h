@@ -52,6 +52,9 @@ struct http_opts {
 	double timeout;         /* seconds without progress before a try fails (<= 0: 30) */
 	int retries;            /* retries after the first try (< 0: the default 5; 0: none) */
 	const char *user_agent; /* default "sluice/VERSION" */
+	/* The header the token goes in as "NAME: TOKEN" (Qdrant's "api-key"),
+	 * to auth_host only as above; NULL: "Authorization: Bearer TOKEN". */
+	const char *token_header;
 };
 
 struct http_stats {
@@ -119,6 +122,28 @@ int http_read_ranges(struct http *h, const char *url, struct http_range *ranges,
  * any byte. */
 int http_open_stream(struct http *h, const char *url, const char *expect_etag, struct source *out,
                      char *err, size_t errn);
+
+/* A request with a method and a body, for REST APIs.  A body is bytes in
+ * memory (body/len, with content_type), or a file sent as the one part of
+ * a multipart/form-data body (form_field/form_file: streamed from disk,
+ * read again for each try).  Retries follow the rules above when the
+ * request is idempotent; one that is not (a POST that creates something)
+ * is sent again only when the server cannot have acted on it: the
+ * connection failed, or it answered 429.  Redirects are not followed (a
+ * 3xx is a final status).  A try that breaks off starts over, body and
+ * answer alike: no Range. */
+struct http_req {
+	const char *method;       /* "GET", "PUT", "POST", "DELETE", ... */
+	const char *content_type; /* of body; NULL: none sent */
+	const void *body;
+	size_t len;
+	const char *form_field, *form_file; /* multipart upload instead of body */
+	int idempotent;
+};
+/* Sends rq to url; the answer's body into out (appended; an error's too,
+ * up to 64 KiB).  Returns as http_get, messages naming the method. */
+int http_request(struct http *h, const char *url, const struct http_req *rq, struct buf *out,
+                 struct http_response *resp, char *err, size_t errn);
 
 /* host[:port] of an http(s) URL, into out; -1 if it is not one. */
 int http_url_host(const char *url, char *out, size_t n);

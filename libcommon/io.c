@@ -279,26 +279,33 @@ int io_seekable(int fd, const char *name)
 
 void *io_read_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	/* Read to the end, not to the size fstat gives: a pipe or a file in
+	 * /proc has none, and a growing file more. */
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
+	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	size_t n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t got = read_full(fd, buf + n, cap - n);
+		if (got < 0) {
+			int e = errno;
+			close(fd);
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		n += (size_t)got;
+		if ((size_t)got < cap - (n - (size_t)got))
+			break; /* a short read: the end */
 	}
-	size_t n = (size_t)st.st_size;
-	void *buf = xmalloc(n ? n : 1);
-	ssize_t got = read_full(fd, buf, n);
-	int e = errno;
 	close(fd);
-	if (got < 0 || (size_t)got != n) {
-		free(buf);
-		errno = got < 0 ? e : EIO;
-		return NULL;
-	}
 	*len = n;
 	return buf;
 }

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
+#include "le.h"
 #include "inbuf.h"
 #include "io.h"
 #include "source.h"
@@ -73,11 +74,7 @@ size_t rec_dtype_size(int dtype)
 }
 
 static inline uint16_t get16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static inline void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 
 /* The fuzz build accepts any checksum so that the fuzzer reaches the layout
  * checks behind them; it is never installed. */
@@ -122,25 +119,25 @@ void rec_tokens_copy(const struct rec_frame *f, uint32_t *out)
 void rec_batch_view(const struct rec_frame *f, struct rec_batch *out)
 {
 	const unsigned char *p = f->payload;
-	out->B = get32(p);
-	out->T = get32(p + 4);
+	out->B = le_get32(p);
+	out->T = le_get32(p + 4);
 	out->dtype = f->dtype;
 	out->tokens = p + REC_BATCH_HEAD;
 	size_t n = (size_t)out->B * ((size_t)out->T + 1);
-	out->mask = (get32(p + 8) & REC_BATCH_HAS_MASK)
+	out->mask = (le_get32(p + 8) & REC_BATCH_HAS_MASK)
 	                    ? p + REC_BATCH_HEAD + rec_pad8(n * rec_dtype_size(f->dtype))
 	                    : NULL;
 }
 
 void rec_vector_view(const struct rec_frame *f, struct rec_vector *out)
 {
-	out->dim = get32(f->payload);
-	out->meta_len = get32(f->payload + 4);
+	out->dim = le_get32(f->payload);
+	out->meta_len = le_get32(f->payload + 4);
 	out->values = (const float *)(const void *)(f->payload + REC_VECTOR_HEAD);
 	out->meta = (const char *)f->payload + REC_VECTOR_HEAD + (size_t)out->dim * 4;
 }
 
-uint32_t rec_sample_nparts(const struct rec_frame *f) { return get32(f->payload); }
+uint32_t rec_sample_nparts(const struct rec_frame *f) { return le_get32(f->payload); }
 
 int rec_sample_next(const struct rec_frame *f, size_t *cursor, struct rec_part *out)
 {
@@ -148,8 +145,8 @@ int rec_sample_next(const struct rec_frame *f, size_t *cursor, struct rec_part *
 	if (at + 8 > f->payload_len)
 		return 0;
 	const unsigned char *p = f->payload + at;
-	out->name_len = get32(p);
-	out->data_len = get32(p + 4);
+	out->name_len = le_get32(p);
+	out->data_len = le_get32(p + 4);
 	out->name = (const char *)p + 8;
 	out->data = p + 8 + rec_pad8(out->name_len);
 	*cursor = at + 8 + rec_pad8(out->name_len) + rec_pad8(out->data_len);
@@ -174,7 +171,7 @@ static const char *check_layout(int type, int dtype, const unsigned char *p, siz
 			return "batch frame with a dtype other than u16 or u32";
 		if (len < REC_BATCH_HEAD)
 			return "batch payload shorter than its 16-byte head";
-		uint64_t B = get32(p), T = get32(p + 4), flags = get32(p + 8);
+		uint64_t B = le_get32(p), T = le_get32(p + 4), flags = le_get32(p + 8);
 		if (flags & ~(uint64_t)REC_BATCH_HAS_MASK)
 			return "batch frame with unknown flags";
 		/* B and T are u32, so B*(T+1)*4 fits in 64 bits. */
@@ -195,7 +192,7 @@ static const char *check_layout(int type, int dtype, const unsigned char *p, siz
 			return "vector frame with a dtype other than f32";
 		if (len < REC_VECTOR_HEAD)
 			return "vector payload shorter than its 8-byte head";
-		uint64_t dim = get32(p), meta = get32(p + 4);
+		uint64_t dim = le_get32(p), meta = le_get32(p + 4);
 		if (REC_VECTOR_HEAD + dim * 4 + meta != len) {
 			snprintf(msg, msgn, "vector of dim %llu with %llu metadata bytes does not fill its %zu-byte payload",
 			         (unsigned long long)dim, (unsigned long long)meta, len);
@@ -206,11 +203,11 @@ static const char *check_layout(int type, int dtype, const unsigned char *p, siz
 	case REC_SAMPLE: {
 		if (len < REC_SAMPLE_HEAD)
 			return "sample payload shorter than its 8-byte head";
-		uint64_t nparts = get32(p), at = REC_SAMPLE_HEAD;
+		uint64_t nparts = le_get32(p), at = REC_SAMPLE_HEAD;
 		for (uint64_t i = 0; i < nparts; i++) {
 			if (at + 8 > len)
 				return "sample part runs past the end of its frame";
-			uint64_t name_len = get32(p + at), data_len = get32(p + at + 4);
+			uint64_t name_len = le_get32(p + at), data_len = le_get32(p + at + 4);
 			at += 8 + rec_pad8(name_len) + rec_pad8(data_len);
 			if (at > len)
 				return "sample part runs past the end of its frame";
@@ -432,11 +429,11 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		if (avail < REC_FRAME_HEAD)
 			return fail(r, REC_E_TRUNCATED, off,
 			            "truncated frame: input ends %zu bytes into a 24-byte frame head", avail);
-		if (CHECKSUM_BAD(get32(h + 12), head_check(h)))
+		if (CHECKSUM_BAD(le_get32(h + 12), head_check(h)))
 			return fail(r, REC_E_CHECKSUM, off, "frame head checksum mismatch");
 		int type = h[4], dtype = h[5];
 		size_t key_len = get16(h + 6);
-		uint64_t payload_len = get32(h + 8);
+		uint64_t payload_len = le_get32(h + 8);
 		if (payload_len > r->max_frame)
 			return fail(r, REC_E_TOO_LARGE, off,
 			            "frame of %llu bytes is over the %llu-byte limit (set SLUICE_MAX_FRAME to raise it)",
@@ -451,7 +448,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 			            "truncated frame: its head promises %zu bytes, the input ends after %zu",
 			            total, avail);
 		h = inbuf_ptr(&r->in);
-		if (CHECKSUM_BAD(get64(h + 16), XXH3_64bits(h + REC_FRAME_HEAD, body)))
+		if (CHECKSUM_BAD(le_get64(h + 16), XXH3_64bits(h + REC_FRAME_HEAD, body)))
 			return fail(r, REC_E_CHECKSUM, off, "frame checksum mismatch");
 		f->type = type;
 		f->dtype = dtype;
@@ -483,7 +480,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		if (type == REC_END) {
 			if (payload_len != 8)
 				return fail(r, REC_E_MALFORMED, off, "end marker payload is not 8 bytes");
-			uint64_t said = get64(f->payload);
+			uint64_t said = le_get64(f->payload);
 			if (said != r->count)
 				return fail(r, REC_E_MALFORMED, off,
 				            "end marker counts %llu records but the stream has %llu (frames lost?)",
@@ -573,8 +570,8 @@ static void fill_head(unsigned char *h, int type, int dtype, size_t key_len, siz
 	h[4] = (unsigned char)type;
 	h[5] = (unsigned char)dtype;
 	put16(h + 6, (uint16_t)key_len);
-	put32(h + 8, (uint32_t)payload_len);
-	put32(h + 12, head_check(h));
+	le_put32(h + 8, (uint32_t)payload_len);
+	le_put32(h + 12, head_check(h));
 }
 
 void rec_writev(struct rec_writer *w, int type, int dtype, const char *key, size_t key_len,
@@ -610,7 +607,7 @@ void rec_writev(struct rec_writer *w, int type, int dtype, const char *key, size
 		}
 		memset(p, 0, rec_pad8(payload_len) - payload_len);
 		fill_head(h, type, dtype, key_len, payload_len);
-		put64(h + 16, XXH3_64bits(h + REC_FRAME_HEAD, body));
+		le_put64(h + 16, XXH3_64bits(h + REC_FRAME_HEAD, body));
 		w->len += total;
 		return;
 	}
@@ -624,7 +621,7 @@ void rec_writev(struct rec_writer *w, int type, int dtype, const char *key, size
 	XXH3_64bits_update(&st, zeros, rec_pad8(payload_len) - payload_len);
 	unsigned char h[REC_FRAME_HEAD];
 	fill_head(h, type, dtype, key_len, payload_len);
-	put64(h + 16, XXH3_64bits_digest(&st));
+	le_put64(h + 16, XXH3_64bits_digest(&st));
 	write_all(w->fd, h, sizeof h, w->name);
 	write_all(w->fd, key, key_len, w->name);
 	write_all(w->fd, zeros, rec_pad8(key_len) - key_len, w->name);
@@ -655,7 +652,7 @@ void rec_write_trailer(struct rec_writer *w, const char *json, size_t len)
 void rec_write_end(struct rec_writer *w)
 {
 	unsigned char count[8];
-	put64(count, w->count);
+	le_put64(count, w->count);
 	rec_write(w, REC_END, REC_DT_NONE, NULL, 0, count, sizeof count);
 	w->count = 0;
 }
@@ -664,8 +661,8 @@ void rec_write_vector(struct rec_writer *w, const char *key, size_t key_len, con
                       uint32_t dim, const char *meta, size_t meta_len)
 {
 	unsigned char head[REC_VECTOR_HEAD];
-	put32(head, dim);
-	put32(head + 4, (uint32_t)meta_len);
+	le_put32(head, dim);
+	le_put32(head + 4, (uint32_t)meta_len);
 	struct rec_piece pieces[3] = {
 		{head, sizeof head}, {values, (size_t)dim * 4}, {meta, meta_len}};
 	rec_writev(w, REC_VECTOR, REC_DT_F32, key, key_len, pieces, 3);
@@ -674,7 +671,7 @@ void rec_write_vector(struct rec_writer *w, const char *key, size_t key_len, con
 void rec_sample_begin(struct buf *b, uint32_t nparts)
 {
 	unsigned char head[REC_SAMPLE_HEAD] = {0};
-	put32(head, nparts);
+	le_put32(head, nparts);
 	buf_clear(b);
 	buf_add(b, head, sizeof head);
 }
@@ -683,8 +680,8 @@ void rec_sample_add(struct buf *b, const char *name, size_t name_len, const void
                     size_t data_len)
 {
 	unsigned char head[8];
-	put32(head, (uint32_t)name_len);
-	put32(head + 4, (uint32_t)data_len);
+	le_put32(head, (uint32_t)name_len);
+	le_put32(head + 4, (uint32_t)data_len);
 	buf_add(b, head, sizeof head);
 	buf_add(b, name, name_len);
 	buf_pad8(b);

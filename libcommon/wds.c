@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "die.h"
+#include "le.h"
 
 #define WDS_INBUF (1u << 20)
 
@@ -206,13 +207,6 @@ static int seen_before(struct wds_shard *s, const char *ext, size_t ext_len)
 	return 0;
 }
 
-static void put32le(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
 
 /* Reads the pending member's data as a new part of the sample.  0, or -1
  * (a bad shard) or -2 (a bad sample) with a message. */
@@ -275,8 +269,8 @@ static int read_part(struct wds_shard *s, const char *ext, size_t ext_len, char 
 		return -2;
 	}
 	buf_pad8(&s->layout);
-	put32le((unsigned char *)s->layout.data + p->layout, (uint32_t)ext_len);
-	put32le((unsigned char *)s->layout.data + p->layout + 4, (uint32_t)p->len);
+	le_put32((unsigned char *)s->layout.data + p->layout, (uint32_t)ext_len);
+	le_put32((unsigned char *)s->layout.data + p->layout + 4, (uint32_t)p->len);
 	p->layout_len = s->layout.len - p->layout;
 	s->nparts++;
 	return 0;

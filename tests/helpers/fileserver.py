@@ -48,11 +48,12 @@ import http.server
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
 import urllib.parse
+
+import loopback
 
 ARGS = None
 LOG_LOCK = threading.Lock()
@@ -275,21 +276,7 @@ def main():
     srv = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     info = {"url": "http://127.0.0.1:%d" % srv.server_address[1], "pid": os.getpid()}
-    tmp = ARGS.port_file + ".tmp.%d" % os.getpid()
-    with open(tmp, "w") as f:
-        json.dump(info, f)
-        f.write("\n")
-    os.replace(tmp, ARGS.port_file)
-
-    def stop(*_):
-        if LOG_FH:
-            with LOG_LOCK:
-                LOG_FH.flush()
-        os._exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while True:
-        signal.pause()
+    loopback.announce_and_wait(ARGS.port_file, info, LOG_FH, LOG_LOCK)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct http_opts o = {NULL, NULL, 0, -1, NULL};
+	struct http_opts o = {.retries = -1};
 	int stats = 0, i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *a = argv[i];
