@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """openapi_check.py - validate Qdrant REST requests and responses against
-Qdrant's OpenAPI 3.0 document (../shared/qdrant-openapi.json).
+Qdrant's OpenAPI 3.0 document (tests/data/qdrant-openapi.json, a copy of
+the spec the Qdrant project publishes, Apache 2.0; $QDRANT_OPENAPI names
+another).
 
 Python 3 standard library plus jsonschema (Debian: python3-jsonschema).
 
@@ -43,8 +45,9 @@ import uuid
 from jsonschema import Draft4Validator, FormatChecker, RefResolver
 from jsonschema.exceptions import best_match
 
-DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            "..", "..", "..", "shared", "qdrant-openapi.json")
+# A copy of Qdrant's spec (Apache 2.0, from the Qdrant project) kept with the
+# tests, so that they run wherever the repository is cloned.
+DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "qdrant-openapi.json")
 
 INT_RANGES = {
     "uint": (0, 2**64 - 1), "uint64": (0, 2**64 - 1), "uint32": (0, 2**32 - 1),

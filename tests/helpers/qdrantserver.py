@@ -4,7 +4,7 @@ sluice's Qdrant driver (vs-upsert/vs-query --store qdrant://HOST:PORT/COLL).
 
 Python 3 standard library plus jsonschema (Debian: python3-jsonschema).
 Every request and every response is validated against Qdrant's OpenAPI
-document (../shared/qdrant-openapi.json, see openapi_check.py):
+document (tests/data/qdrant-openapi.json, see openapi_check.py):
   - the operation is found by method + path template; a JSON body must come
     with Content-Type: application/json (as actix, Qdrant's server, wants),
     else 400 "Content type error"; declared path and
