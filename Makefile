@@ -131,7 +131,7 @@ clean:
 
 # Fuzz targets (tests/fuzz/*.c, libFuzzer + ASan + UBSan) from corpora of
 # real inputs, FUZZ_SECONDS each; make check runs a short round of each.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 12
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -MMD -MP \
