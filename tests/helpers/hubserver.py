@@ -129,8 +129,7 @@ import loopback
 ARGS = None
 LOG_LOCK = threading.Lock()
 LOG_FH = None
-FAULT_LOCK = threading.Lock()
-FAULT_COUNTS = {}
+FAULTS = None  # loopback.Faults of --faults, made in main
 HASH_LOCK = threading.Lock()
 HASH_CACHE = {}  # (kind, path, size, mtime_ns) -> hex
 SIGN_KEY = os.urandom(16)
@@ -321,59 +320,11 @@ def card_data(tree):
 
 # ---------------------------------------------------------------- faults
 
-def load_faults():
-    if not ARGS.faults:
-        return []
-    try:
-        with open(ARGS.faults) as f:
-            rules = json.load(f)
-        return rules if isinstance(rules, list) else []
-    except (OSError, ValueError):
-        return []
-
-
 def take_fault(port, target, kinds):
-    rules = load_faults()
-    with FAULT_LOCK:
-        for i, rule in enumerate(rules):
-            if not isinstance(rule, dict) or rule.get("kind") not in kinds:
-                continue
-            if rule.get("port", "any") not in ("any", port):
-                continue
-            if rule.get("match", "") not in target:
-                continue
-            key = (i, json.dumps(rule, sort_keys=True))
-            used = FAULT_COUNTS.get(key, 0)
-            times = rule.get("times", 1)
-            if times is not None and times >= 0 and used >= times:
-                continue
-            FAULT_COUNTS[key] = used + 1
-            return rule
-    return None
+    return FAULTS.take(target, kinds, port)
 
 
-def parse_range(h, size):
-    """(start, end_exclusive), "bad" (416) or None (ignore the header)."""
-    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", h or "")
-    if not m:
-        return None
-    a, b = m.group(1), m.group(2)
-    if a == "" and b == "":
-        return None
-    if a == "":
-        n = int(b)
-        if n == 0 or size == 0:
-            return "bad"
-        return (max(0, size - n), size)
-    a = int(a)
-    if a >= size:
-        return "bad"
-    if b == "":
-        return (a, size)
-    b = int(b)
-    if b < a:
-        return "bad"
-    return (a, min(b, size - 1) + 1)
+parse_range = loopback.parse_range
 
 
 # ---------------------------------------------------------------- HTTP
@@ -783,7 +734,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
-    global ARGS, LOG_FH
+    global ARGS, LOG_FH, FAULTS
     ap = argparse.ArgumentParser(description="fake Hugging Face Hub for tests")
     ap.add_argument("--root", required=True)
     ap.add_argument("--port-file", required=True)
@@ -793,6 +744,7 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--lfs-threshold", type=int, default=1000)
     ARGS = ap.parse_args()
+    FAULTS = loopback.Faults(ARGS.faults)
     ARGS.root = os.path.abspath(ARGS.root)
     if ARGS.page_size < 1:
         ap.error("--page-size must be >= 1")

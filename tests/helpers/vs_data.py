@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """vs_data.py - points, queries and exact answers for the vs-upsert and
-vs-query suites (tests/vs.bats), computed independently of the store.
+vs-query suites (tests/vs-query.bats), computed independently of the store.
 
   gen DIR N NQ DIM [--clusters C] [--sigma S] [--seed S] [--ids int|str|mixed]
                    [--rare FRACTION] [--id-prefix P]
