@@ -47,7 +47,7 @@ static const char usage[] =
 	"Administration (instead of input):\n"
 	"      --compact            rewrite the live points into one segment and build\n"
 	"                           the index anew, reclaiming deleted space\n"
-	"      --rebuild-index      build the index anew\n"
+	"      --rebuild-index      build the index anew (by compacting)\n"
 	"      --snapshot FILE      write the whole store into one file\n"
 	"      --restore FILE       make the store (a new directory) from a snapshot\n"
 	"\n"

@@ -1063,7 +1063,7 @@ out:
 }
 
 /* Rewrites the live points into one segment and builds a fresh index over
- * them (all of it, or only the index with keep_points). */
+ * them. */
 static int rewrite(struct vstore *s, char *err, size_t errn)
 {
 	uint64_t gen = s->gen + 1;
