@@ -18,6 +18,7 @@
 
 #define SEG_MAGIC "SLVSEG01"
 #define SEG_HEAD 128
+#define DEAD_MAGIC "SLVSDEAD"
 
 static void add64(struct buf *b, uint64_t v)
 {
@@ -37,6 +38,29 @@ static void add_table(struct buf *b, size_t n, const char *const *s, const size_
 	for (size_t i = 0; i < n; i++)
 		buf_add(b, s[i], lens[i]);
 	buf_pad8(b);
+}
+
+static int write_atomically(const char *path, const struct buf *b, char *err, size_t errn)
+{
+	struct atomic_file a;
+	if (atomic_open(&a, path) != 0) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ssize_t put = 0;
+	size_t done = 0;
+	while (done < b->len && (put = write(a.fd, b->data + done, b->len - done)) > 0)
+		done += (size_t)put;
+	if (done < b->len) {
+		snprintf(err, errn, "%s: write error: %s", path, put < 0 ? strerror(errno) : "no progress");
+		atomic_abort(&a);
+		return -1;
+	}
+	if (atomic_commit(&a) != 0) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int vseg_write(const char *path, const struct vseg_data *d, char *err, size_t errn)
@@ -68,24 +92,7 @@ int vseg_write(const char *path, const struct vseg_data *d, char *err, size_t er
 	le_put64(h + 72, XXH3_64bits(b.data + vec_off, ids_off - vec_off));
 	le_put64(h + 80, XXH3_64bits(h, 80));
 
-	struct atomic_file a;
-	int rc = -1;
-	if (atomic_open(&a, path) != 0) {
-		snprintf(err, errn, "%s: %s", path, strerror(errno));
-	} else {
-		ssize_t put = 0;
-		size_t done = 0;
-		while (done < b.len && (put = write(a.fd, b.data + done, b.len - done)) > 0)
-			done += (size_t)put;
-		if (done < b.len) {
-			snprintf(err, errn, "%s: write error: %s", path, put < 0 ? strerror(errno) : "no progress");
-			atomic_abort(&a);
-		} else if (atomic_commit(&a) != 0) {
-			snprintf(err, errn, "%s: %s", path, strerror(errno));
-		} else {
-			rc = 0;
-		}
-	}
+	int rc = write_atomically(path, &b, err, errn);
 	buf_free(&b);
 	return rc;
 }
@@ -206,4 +213,69 @@ uint64_t vseg_file_size(const struct vseg *s) { return s->size; }
 int vseg_verify(const struct vseg *s)
 {
 	return XXH3_64bits(s->map + SEG_HEAD, s->vec_bytes) == le_get64(s->map + 72) ? 0 : -1;
+}
+
+int vseg_dead_write(const char *path, const uint64_t *bits, uint32_t slots, char *err, size_t errn)
+{
+	size_t words = ((size_t)slots + 63) / 64;
+	struct buf b = {0};
+	buf_reserve(&b, 32 + words * 8);
+	buf_add(&b, DEAD_MAGIC, 8);
+	add64(&b, slots);
+	size_t at_count = b.len, ndead = 0;
+	add64(&b, 0);
+	for (size_t w = 0; w < words; w++) {
+		uint64_t v = bits[w];
+		if (w == words - 1 && slots % 64)
+			v &= (1ull << (slots % 64)) - 1;
+		ndead += (size_t)__builtin_popcountll(v);
+		add64(&b, v);
+	}
+	le_put64((unsigned char *)b.data + at_count, ndead);
+	add64(&b, XXH3_64bits(b.data, b.len));
+	int rc = write_atomically(path, &b, err, errn);
+	buf_free(&b);
+	return rc;
+}
+
+uint64_t *vseg_dead_read(const char *path, uint32_t slots, size_t *ndead, char *err, size_t errn)
+{
+	size_t len;
+	unsigned char *p = io_read_file(path, &len);
+	if (!p) {
+		int e = errno;
+		snprintf(err, errn, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	size_t words = ((size_t)slots + 63) / 64;
+	uint64_t *bits = NULL;
+	const char *why = NULL;
+	if (len != 32 + words * 8 || memcmp(p, DEAD_MAGIC, 8) != 0)
+		why = "not a dead-slot file of this store";
+	else if (XXH3_64bits(p, len - 8) != le_get64(p + len - 8))
+		why = "does not match its checksum (damaged)";
+	else if (le_get64(p + 8) != slots)
+		why = "is for another number of slots than the segments hold";
+	if (!why) {
+		bits = xmalloc((words + 1) * sizeof *bits);
+		size_t count = 0;
+		for (size_t w = 0; w < words; w++) {
+			bits[w] = le_get64(p + 24 + 8 * w);
+			count += (size_t)__builtin_popcountll(bits[w]);
+		}
+		if (count != le_get64(p + 16) || (slots % 64 && (bits[words - 1] >> (slots % 64)) != 0)) {
+			why = "is inconsistent (damaged)";
+			free(bits);
+			bits = NULL;
+		} else {
+			*ndead = count;
+		}
+	}
+	free(p);
+	if (why) {
+		snprintf(err, errn, "%s: %s", path, why);
+		errno = EINVAL;
+	}
+	return bits;
 }

@@ -58,4 +58,21 @@ uint64_t vseg_file_size(const struct vseg *s);
 /* 0 if the vectors match their checksum, else -1. */
 int vseg_verify(const struct vseg *s);
 
+/* The dead-slot file of a generation: which of the segments' slots hold a
+ * point deleted or replaced since, so that a reader knows what is live
+ * without building the id map from every id of every segment.
+ *
+ *   0    "SLVSDEAD"
+ *   8    u64 slots, u64 dead (the number of bits set)
+ *   24   the bitmap, (slots + 63) / 64 u64 words: bit i of word w is slot 64w + i
+ *   end  u64 xxh3 of everything before it
+ *
+ * Written atomically like a segment; bits at or past `slots` of the given
+ * bitmap are left out.  0, or -1 with a message. */
+int vseg_dead_write(const char *path, const uint64_t *bits, uint32_t slots, char *err, size_t errn);
+/* Reads one written for exactly `slots` slots: a malloc'd bitmap of
+ * (slots + 63) / 64 words, *ndead its bits set; NULL with a message (errno
+ * ENOENT when the file is gone) when it cannot be read or is damaged. */
+uint64_t *vseg_dead_read(const char *path, uint32_t slots, size_t *ndead, char *err, size_t errn);
+
 #endif

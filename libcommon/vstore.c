@@ -69,6 +69,11 @@ struct vstore {
 	struct overlay ov;
 	uint64_t *dead;
 	size_t dead_words, ndead;
+	/* The segments' dead slots come from the generation's dead-slot file
+	 * (vseg.h) when it has one; the id map is then built only when
+	 * something needs it (ensure_map). */
+	char *dead_name;
+	int dead_from_file;
 	struct idmap map;
 
 	struct hnsw *index;
@@ -247,8 +252,11 @@ static int map_remove(struct vstore *s, const char *id, size_t len)
 	return 1;
 }
 
-static long map_find(const struct vstore *s, const char *id, size_t len)
+static void ensure_map(struct vstore *s);
+
+static long map_find(struct vstore *s, const char *id, size_t len)
 {
+	ensure_map(s);
 	int found;
 	size_t at = map_probe(s, id, len, &found);
 	return found ? (long)s->map.slots[at] : -1;
@@ -301,6 +309,7 @@ static int apply_entry(void *ctx, int kind, uint32_t count, const unsigned char 
 	(void)count;
 	(void)err;
 	(void)errn;
+	ensure_map(s);
 	while (vwal_entry_next(p, len, s->dim, &cursor, &r)) {
 		if (kind == VWAL_UPSERT)
 			apply_upsert(s, r.id, r.id_len, r.meta, r.meta_len, r.vec);
@@ -350,7 +359,7 @@ static int plain_name(const char *n)
 }
 
 static int write_manifest(struct vstore *s, uint64_t gen, char **segs, size_t nsegs, const char *index,
-                          size_t indexed, const char *wal, char *err, size_t errn)
+                          size_t indexed, const char *dead, const char *wal, char *err, size_t errn)
 {
 	json_t *m = json_object();
 	json_object_set_new(m, "format", json_string(STORE_FORMAT));
@@ -366,6 +375,7 @@ static int write_manifest(struct vstore *s, uint64_t gen, char **segs, size_t ns
 	json_object_set_new(m, "segments", a);
 	json_object_set_new(m, "index", index ? json_string(index) : json_null());
 	json_object_set_new(m, "indexed", json_integer((json_int_t)indexed));
+	json_object_set_new(m, "dead", dead ? json_string(dead) : json_null());
 	json_object_set_new(m, "wal", json_string(wal));
 	struct buf b = {0};
 	jsonw_value(&b, m);
@@ -424,6 +434,9 @@ static void unload(struct vstore *s)
 	s->dead_words = s->ndead = 0;
 	free(s->map.slots);
 	memset(&s->map, 0, sizeof s->map);
+	free(s->dead_name);
+	s->dead_name = NULL;
+	s->dead_from_file = 0;
 	hnsw_scratch_free(s->scratch);
 	s->scratch = NULL;
 	hnsw_free(s->index);
@@ -445,6 +458,41 @@ static void unload(struct vstore *s)
 	s->allowed_words = 0;
 	s->filter_of = NULL;
 	s->version++;
+}
+
+/* The id map from the segments, in order: each one's deletes, then its
+ * points, so a later version of an id or a later delete wins.  It also
+ * marks the dead slots, which a dead-slot file may already have marked
+ * (mark_dead counts a slot once).  Only ever needed before the log's
+ * points go in: they are applied through the map (apply_entry). */
+static void build_map(struct vstore *s)
+{
+	size_t cap = 1024; /* sized once for every slot: no rehash */
+	while (cap * 6 < (size_t)s->seg_slots * 10)
+		cap *= 2;
+	map_rehash(s, cap);
+	for (size_t i = 0; i < s->nsegs; i++) {
+		const struct seg_ref *r = &s->segs[i];
+		for (size_t d = 0; d < vseg_deleted_count(r->seg); d++) {
+			size_t l;
+			const char *id = vseg_deleted_id(r->seg, d, &l);
+			map_remove(s, id, l);
+		}
+		for (size_t j = 0; j < vseg_count(r->seg); j++) {
+			size_t l;
+			const char *id = vseg_id(r->seg, j, &l);
+			map_set(s, id, l, r->base + (uint32_t)j);
+		}
+	}
+}
+
+static void ensure_map(struct vstore *s)
+{
+	if (s->map.slots)
+		return;
+	if (s->ov.n)
+		die(1, "%s: internal error: the id map is needed after the log was applied", s->dir);
+	build_map(s);
 }
 
 /* Reads the manifest and opens what it names.  1 on success, 0 when a
@@ -527,26 +575,37 @@ static int load(struct vstore *s, const struct vstore_opts *o, char *err, size_t
 		s->seg_slots += (uint32_t)vseg_count(g);
 	}
 	grow_dead(s, s->seg_slots);
-	/* Sized once for every slot: no rehash while the segments go in. */
-	size_t cap = 1024;
-	while (cap * 6 < (size_t)s->seg_slots * 10)
-		cap *= 2;
-	map_rehash(s, cap);
-	/* Segment by segment, in order: its deletes, then its points, so a
-	 * later version of an id or a later delete wins. */
-	for (size_t i = 0; i < s->nsegs; i++) {
-		const struct seg_ref *r = &s->segs[i];
-		for (size_t d = 0; d < vseg_deleted_count(r->seg); d++) {
-			size_t l;
-			const char *id = vseg_deleted_id(r->seg, d, &l);
-			map_remove(s, id, l);
+	json_t *dead = json_object_get(m, "dead");
+	if (json_is_string(dead)) {
+		const char *name = json_string_value(dead);
+		if (!plain_name(name)) {
+			snprintf(err, errn, "%s: damaged manifest (dead-slot file)", mpath);
+			goto out;
 		}
-		for (size_t j = 0; j < vseg_count(r->seg); j++) {
-			size_t l;
-			const char *id = vseg_id(r->seg, j, &l);
-			map_set(s, id, l, r->base + (uint32_t)j);
+		char *p = path_in(s, name);
+		size_t ndead;
+		uint64_t *bits = vseg_dead_read(p, s->seg_slots, &ndead, err, errn);
+		int gone = !bits && errno == ENOENT;
+		free(p);
+		if (!bits) {
+			rc = gone ? 0 : -1;
+			goto out;
 		}
+		memcpy(s->dead, bits, (s->seg_slots + 63) / 64 * sizeof *bits);
+		free(bits);
+		s->ndead = ndead;
+		s->dead_name = xstrdup(name);
+		s->dead_from_file = 1;
+	} else if (json_is_null(dead)) {
+		s->dead_from_file = 1; /* none dead */
+	} else if (dead) {
+		snprintf(err, errn, "%s: damaged manifest (dead-slot file)", mpath);
+		goto out;
 	}
+	/* A writer needs the map for every upsert and delete; so does a store
+	 * from before dead-slot files, to learn which slots are dead. */
+	if (s->writable || !s->dead_from_file)
+		ensure_map(s);
 	s->indexed = (size_t)json_integer_value(json_object_get(m, "indexed"));
 	if (index) {
 		char *p = path_in(s, index);
@@ -603,11 +662,13 @@ static void remove_strays(struct vstore *s)
 	while ((e = readdir(d))) {
 		const char *n = e->d_name;
 		int ours = strncmp(n, "seg-", 4) == 0 || strncmp(n, "hnsw-", 5) == 0 || strncmp(n, "wal-", 4) == 0 ||
+		           strncmp(n, "dead-", 5) == 0 ||
 		           strncmp(n, MANIFEST ".tmp.", strlen(MANIFEST) + 5) == 0;
 		if (!ours)
 			continue;
 		int used = (s->wal_name && strcmp(n, s->wal_name) == 0) ||
-		           (s->index_name && strcmp(n, s->index_name) == 0);
+		           (s->index_name && strcmp(n, s->index_name) == 0) ||
+		           (s->dead_name && strcmp(n, s->dead_name) == 0);
 		for (size_t i = 0; i < s->nsegs && !used; i++)
 			used = strcmp(n, s->segs[i].name) == 0;
 		if (!used) {
@@ -637,7 +698,7 @@ static int create_store(struct vstore *s, const struct vstore_opts *o, char *err
 		snprintf(err, errn, "%s: %s", wpath, strerror(errno));
 		rc = -1;
 	} else {
-		rc = write_manifest(s, 1, NULL, 0, NULL, 0, wal, err, errn);
+		rc = write_manifest(s, 1, NULL, 0, NULL, 0, NULL, wal, err, errn);
 	}
 	free(wal);
 	free(wpath);
@@ -733,7 +794,7 @@ void vstore_close(struct vstore *s)
 
 uint32_t vstore_dim(const struct vstore *s) { return s->dim; }
 enum vmetric vstore_metric(const struct vstore *s) { return s->metric; }
-size_t vstore_count(const struct vstore *s) { return s->map.used; }
+size_t vstore_count(const struct vstore *s) { return total_slots(s) - s->ndead; }
 size_t vstore_pending(const struct vstore *s) { return s->ov.n; }
 
 /* ---- writing ---- */
@@ -928,7 +989,7 @@ static void remove_file(struct vstore *s, const char *name)
 /* Makes the next generation current: a new empty log, the manifest naming
  * segs, the index and the log.  Old files are removed by the caller. */
 static int next_generation(struct vstore *s, uint64_t gen, char **segs, size_t nsegs, const char *index,
-                           size_t indexed, char **wal_out, char *err, size_t errn)
+                           size_t indexed, const char *dead, char **wal_out, char *err, size_t errn)
 {
 	char *wal = gen_name("wal", gen, "log");
 	char *wpath = path_in(s, wal);
@@ -940,12 +1001,42 @@ static int next_generation(struct vstore *s, uint64_t gen, char **segs, size_t n
 		return -1;
 	}
 	free(wpath);
-	if (write_manifest(s, gen, segs, nsegs, index, indexed, wal, err, errn) != 0) {
+	if (write_manifest(s, gen, segs, nsegs, index, indexed, dead, wal, err, errn) != 0) {
 		free(wal);
 		return -1;
 	}
 	*wal_out = wal;
 	return 0;
+}
+
+/* The dead-slot file of generation gen: the segments' dead slots now,
+ * then the new segment's, all live, up to `slots`.  *name NULL when no
+ * slot is dead (the manifest then says so with null). */
+static int write_dead_file(struct vstore *s, uint64_t gen, uint32_t slots, char **name, char *err, size_t errn)
+{
+	size_t words = ((size_t)slots + 63) / 64, any = 0;
+	uint64_t *bits = xcalloc(words + 1, sizeof *bits);
+	for (uint32_t w = 0; w < (s->seg_slots + 63) / 64; w++) {
+		uint64_t v = s->dead[w];
+		if (s->seg_slots % 64 && w == s->seg_slots / 64)
+			v &= (1ull << (s->seg_slots % 64)) - 1; /* the log's slots follow */
+		bits[w] = v;
+		any |= v != 0;
+	}
+	*name = NULL;
+	int rc = 0;
+	if (any) {
+		*name = gen_name("dead", gen, "bits");
+		char *p = path_in(s, *name);
+		rc = vseg_dead_write(p, bits, slots, err, errn);
+		free(p);
+		if (rc != 0) {
+			free(*name);
+			*name = NULL;
+		}
+	}
+	free(bits);
+	return rc;
 }
 
 int vstore_checkpoint(struct vstore *s, char *err, size_t errn)
@@ -974,7 +1065,7 @@ int vstore_checkpoint(struct vstore *s, char *err, size_t errn)
 	                      s->nwin_del, (const char *const *)s->win_del, s->win_del_lens};
 	char *seg_name = gen_name("seg", gen, "vs");
 	char *seg_path = path_in(s, seg_name);
-	char *index_name = NULL, *wal_name = NULL;
+	char *index_name = NULL, *wal_name = NULL, *dead_name = NULL;
 	char **names = xmalloc((s->nsegs + 1) * sizeof *names);
 	int rc = -1;
 	if (vseg_write(seg_path, &d, err, errn) != 0)
@@ -991,13 +1082,22 @@ int vstore_checkpoint(struct vstore *s, char *err, size_t errn)
 	for (size_t i = 0; i < s->nsegs; i++)
 		names[i] = s->segs[i].name;
 	names[s->nsegs] = seg_name;
-	if (next_generation(s, gen, names, s->nsegs + 1, index_name, s->seg_slots + n, &wal_name, err, errn) != 0) {
+	if (write_dead_file(s, gen, s->seg_slots + (uint32_t)n, &dead_name, err, errn) != 0 ||
+	    next_generation(s, gen, names, s->nsegs + 1, index_name, s->seg_slots + n, dead_name, &wal_name, err,
+	                    errn) != 0) {
 		remove_file(s, index_name);
+		if (dead_name)
+			remove_file(s, dead_name);
 		goto out_seg;
 	}
 	/* Committed: the new files are the store.  Now the memory follows. */
 	remove_file(s, s->wal_name);
 	remove_file(s, s->index_name);
+	if (s->dead_name)
+		remove_file(s, s->dead_name);
+	free(s->dead_name);
+	s->dead_name = dead_name;
+	dead_name = NULL;
 	uint32_t base = s->seg_slots;
 	/* The map's entries for the log's slots move to the segment's: by
 	 * value, since a position depends on the id alone. */
@@ -1051,6 +1151,7 @@ out_seg:
 	remove_file(s, seg_name);
 out:
 	free(index_name);
+	free(dead_name);
 	free(names);
 	free(seg_name);
 	free(seg_path);
@@ -1097,7 +1198,7 @@ static int rewrite(struct vstore *s, char *err, size_t errn)
 		remove_file(s, seg_name);
 		goto out;
 	}
-	if (next_generation(s, gen, &seg_name, 1, index_name, j, &wal_name, err, errn) != 0) {
+	if (next_generation(s, gen, &seg_name, 1, index_name, j, NULL, &wal_name, err, errn) != 0) {
 		remove_file(s, seg_name);
 		remove_file(s, index_name);
 		goto out;
@@ -1142,7 +1243,7 @@ int vstore_rebuild_index(struct vstore *s, char *err, size_t errn)
 
 /* ---- reading ---- */
 
-long vstore_slot_of(const struct vstore *s, const char *id, size_t len) { return map_find(s, id, len); }
+long vstore_slot_of(struct vstore *s, const char *id, size_t len) { return map_find(s, id, len); }
 
 int vstore_get(struct vstore *s, const char *id, size_t len, struct vstore_point *out)
 {
@@ -1483,6 +1584,31 @@ int vstore_search(struct vstore *s, const float *queries, size_t nq, const struc
 	return 0;
 }
 
+/* Rebuilds the segments' dead slots from their ids, in a scratch copy of
+ * the store's state, and compares them with the dead-slot file's. */
+static int verify_dead(struct vstore *s)
+{
+	char err[256];
+	char *p = path_in(s, s->dead_name);
+	size_t nfile;
+	uint64_t *file = vseg_dead_read(p, s->seg_slots, &nfile, err, sizeof err);
+	free(p);
+	if (!file)
+		return -1;
+	struct vstore t = *s;
+	memset(&t.map, 0, sizeof t.map);
+	memset(&t.ov, 0, sizeof t.ov);
+	t.dead = NULL;
+	t.dead_words = t.ndead = 0;
+	grow_dead(&t, t.seg_slots);
+	build_map(&t);
+	int rc = t.ndead == nfile && memcmp(t.dead, file, (t.seg_slots + 63) / 64 * sizeof *file) == 0 ? 0 : -1;
+	free(t.map.slots);
+	free(t.dead);
+	free(file);
+	return rc;
+}
+
 int vstore_verify(struct vstore *s, char *err, size_t errn)
 {
 	for (size_t i = 0; i < s->nsegs; i++)
@@ -1491,6 +1617,11 @@ int vstore_verify(struct vstore *s, char *err, size_t errn)
 			         s->segs[i].name);
 			return -1;
 		}
+	if (s->dead_name && verify_dead(s) != 0) {
+		snprintf(err, errn, "%s: %s: the dead slots it lists are not the segments' (damaged)", s->dir,
+		         s->dead_name);
+		return -1;
+	}
 	char why[512];
 	if (s->index && hnsw_verify(s->index, why, sizeof why) != 0) {
 		snprintf(err, errn, "%s: %s: %s", s->dir, s->index_name, why);
@@ -1553,7 +1684,8 @@ int vstore_snapshot(struct vstore *s, const char *path, char *err, size_t errn)
 		goto out;
 	}
 	if (add_file(a, s, MANIFEST, err, errn) || add_file(a, s, s->wal_name, err, errn) ||
-	    (s->index_name && add_file(a, s, s->index_name, err, errn)))
+	    (s->index_name && add_file(a, s, s->index_name, err, errn)) ||
+	    (s->dead_name && add_file(a, s, s->dead_name, err, errn)))
 		goto out;
 	for (size_t i = 0; i < s->nsegs; i++)
 		if (add_file(a, s, s->segs[i].name, err, errn))

@@ -98,7 +98,7 @@ size_t vstore_count(const struct vstore *s); /* live points */
 int vstore_get(struct vstore *s, const char *id, size_t len, struct vstore_point *out);
 
 /* The slot of the live point with this id, or -1. */
-long vstore_slot_of(const struct vstore *s, const char *id, size_t len);
+long vstore_slot_of(struct vstore *s, const char *id, size_t len);
 
 struct vstore_hit {
 	uint32_t slot;

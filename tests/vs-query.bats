@@ -729,6 +729,88 @@ p-1'
 	assert_regex "$stderr" '^vs-upsert: .*unknown store version 7'
 }
 
+# dead_store: a store of three generations in $S: the tiny set, then a
+# run that replaces p-3 and deletes 0 and p-7, then a run adding z; so the
+# segments hold dead slots and the manifest names a dead-slot file.
+dead_store() {
+	S=$(store s)
+	vs-upsert -q --store "$S" --dim 8 <"$D/tiny/points.jsonl"
+	grep '"p-3"' "$D/tiny/points.jsonl" | sed 's/"metadata": *{/"metadata":{"again":1,/' >again.jsonl
+	[ -s again.jsonl ] || fail "no p-3 in the tiny set"
+	vs-upsert -q --store "$S" <again.jsonl
+	printf '0\np-7\n' | vs-upsert -q --store "$S" --delete
+	echo '{"id":"z","vector":[1,1,1,1,1,1,1,1]}' | vs-upsert -q --store "$S"
+}
+
+@test "a reader learns the dead slots from the generation's dead-slot file, and answers as a full rebuild does" {
+	embedded_only "store files"
+	dead_store
+	dead=$(json_get "$S/manifest.json" "j['dead']")
+	[ -f "$S/$dead" ] || fail "manifest.json names dead-slot file '$dead', which is not there"
+	assert_equal "$(stats_of "$S" points)" 59
+	vs-query --store "$S" --scan >scan-file.jsonl
+	vs-query --store "$S" --id p-3 --id z >ids-file.jsonl
+	vs-query --store "$S" -k 60 --exact <"$D/tiny/queries.jsonl" >exact-file.jsonl
+	run --separate-stderr vs-query --store "$S" --verify
+	assert_ok
+	# A store from before dead-slot files (no "dead" in its manifest) is
+	# read by building the id map: the same answers.
+	"$PY" -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); del j["dead"]; json.dump(j, open(p, "w"))' "$S/manifest.json"
+	vs-query --store "$S" --scan >scan-map.jsonl
+	vs-query --store "$S" --id p-3 --id z >ids-map.jsonl
+	vs-query --store "$S" -k 60 --exact <"$D/tiny/queries.jsonl" >exact-map.jsonl
+	cmp scan-file.jsonl scan-map.jsonl
+	cmp ids-file.jsonl ids-map.jsonl
+	cmp exact-file.jsonl exact-map.jsonl
+	grep -q '"again":1' ids-file.jsonl || fail "p-3 is not its second version: $(cat ids-file.jsonl)"
+	! grep -qE '"id":("0"|0|"p-7"),' scan-file.jsonl || fail "a deleted point is in the scan"
+	assert_equal "$(wc -l <scan-file.jsonl)" 59
+}
+
+@test "a damaged dead-slot file is refused with one line; one that lies is caught by --verify" {
+	embedded_only "store files"
+	dead_store
+	dead=$S/$(json_get "$S/manifest.json" "j['dead']")
+	cp "$dead" dead.good
+	# One flipped bit: the checksum no longer holds.
+	"$PY" -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[24]^=4; open(p,"wb").write(b)' "$dead"
+	run --separate-stderr vs-query --store "$S" --scan
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" "^vs-query: .*dead-.*checksum"
+	# The same flip with the checksum made again: it opens, and --verify
+	# finds that the segments' ids say otherwise.
+	"$PY" -c '
+import struct, sys, xxhash
+p = sys.argv[1]; b = bytearray(open(sys.argv[2], "rb").read())
+w = struct.unpack_from("<Q", b, 24)[0]
+bit = next(i for i in range(64) if not (w >> i) & 1)
+struct.pack_into("<Q", b, 24, w | 1 << bit)
+struct.pack_into("<Q", b, 16, struct.unpack_from("<Q", b, 16)[0] + 1)
+struct.pack_into("<Q", b, len(b) - 8, xxhash.xxh3_64_intdigest(bytes(b[:-8])))
+open(p, "wb").write(b)' "$dead" dead.good
+	run --separate-stderr vs-query --store "$S" --stats
+	assert_ok
+	run --separate-stderr vs-query --store "$S" --verify
+	assert_equal "$status" 1
+	assert_regex "$stderr" "^vs-query: .*dead-.*not the segments"
+	cp dead.good "$dead"
+	run --separate-stderr vs-query --store "$S" --verify
+	assert_ok
+}
+
+@test "compaction leaves no dead slots and no dead-slot file" {
+	embedded_only "store files"
+	dead_store
+	old=$(json_get "$S/manifest.json" "j['dead']")
+	run --separate-stderr vs-upsert -q --store "$S" --compact
+	assert_ok
+	assert_equal "$(json_get "$S/manifest.json" "j['dead']")" null
+	[ ! -e "$S/$old" ] || fail "the old dead-slot file $old is still there"
+	assert_equal "$(stats_of "$S" points)" 59
+	assert_equal "$(stats_of "$S" dead)" 0
+}
+
 # start_writer STORE: a vs-upsert that holds the store (it has acknowledged
 # one point) and waits for more on a fifo; sets WPID.  Close fd 5 to end it.
 start_writer() {

@@ -1,8 +1,8 @@
 /* tests/fuzz/vstorefiles.c - libFuzzer target for the vector store's own
  * files: any bytes as a segment (vseg_open, then every id, metadata and
- * deleted id read) or as a write-ahead log (vwal_replay, every record of
- * every entry walked), so that a damaged store is refused or read within
- * bounds, never crashed on. */
+ * deleted id read), as a write-ahead log (vwal_replay, every record of
+ * every entry walked) or as a dead-slot file (vseg_dead_read), so that a
+ * damaged store is refused or read within bounds, never crashed on. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sink += len ? (unsigned char)id[len - 1] : 0;
 			}
 			vseg_close(s);
+		}
+	} else if (data[0] & 2) {
+		/* The slot count is the file's own when it is long enough, so
+		 * that the checks past the size are reached too. */
+		uint32_t slots = size >= 17 ? (uint32_t)data[9] | (uint32_t)data[10] << 8 : 64;
+		size_t ndead;
+		uint64_t *bits = vseg_dead_read(path, slots, &ndead, err, sizeof err);
+		if (bits) {
+			for (size_t w = 0; w < ((size_t)slots + 63) / 64; w++)
+				sink += bits[w];
+			free(bits);
 		}
 	} else {
 		uint64_t end, n;
