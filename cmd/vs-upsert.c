@@ -39,7 +39,7 @@ static const char usage[] =
 	"                           lines or records with an \"id\"\n"
 	"      --filter JSON        delete the points this Qdrant filter matches (with\n"
 	"                           --delete and no input)\n"
-	"  -j, --threads N          threads for building the index (default 2)\n"
+	"  -j, --threads N          threads for building the index (default: all cores)\n"
 	"      --timeout SECONDS    Qdrant: a request without progress for this long is\n"
 	"                           retried (default 30)\n"
 	"      --retries N          Qdrant: retries of a failed request (default 5)\n"
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	struct upsert u = {.batch = 1000};
-	struct vsclient_opts o = {.metric = -1, .sync = 1, .threads = 2, .writable = 1, .create = 1, .retries = -1};
+	struct vsclient_opts o = {.metric = -1, .sync = 1, .threads = 0, .writable = 1, .create = 1, .retries = -1};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	enum sync_mode sync = SYNC_BATCH;
 	const char *filter_text = NULL, *snapshot = NULL, *restore = NULL;
@@ -322,6 +322,8 @@ int main(int argc, char **argv)
 		cli_usage_error("--filter deletes: it needs --delete");
 	if (filter_text && optind < argc)
 		cli_usage_error("--delete --filter takes no input");
+	if (!o.threads)
+		o.threads = cli_cpu_count() > 256 ? 256 : cli_cpu_count();
 	if (sync == SYNC_ALWAYS)
 		u.batch = 1;
 	o.sync = sync != SYNC_NONE;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "die.h"
 #include "io.h"
@@ -130,4 +131,10 @@ int cli_parse_retries(const char *arg, const char *option)
 	if (r > 100)
 		cli_usage_error("%s: at most 100", option);
 	return (int)r;
+}
+
+int cli_cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }

@@ -55,6 +55,9 @@ void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint3
 double cli_parse_seconds(const char *arg, const char *option);
 int cli_parse_retries(const char *arg, const char *option);
 
+/* The default of -j/--threads everywhere: the cores online (1 if unknown). */
+int cli_cpu_count(void);
+
 /* Parses a fraction from 0 up to (not including) 1; a usage error names the
  * option on failure. */
 double cli_parse_fraction(const char *arg, const char *option);

@@ -75,3 +75,34 @@ help_options() { "$BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
 		assert_output --partial "Try '$p --help'"
 	done
 }
+
+# The option lines of one program's --help that mention a flag (the
+# flag's own line: it starts with the short or long form).
+flag_lines() { "$BIN/$1" --help | grep -E -- "^ +(-[a-zA-Z], )?$2( |,|=|\$)" || true; }
+
+@test "shared flags mean the same in every program: -j, -q, --progress, --seed, --shard, --take, -o" {
+	progress_text='show a progress line on stderr even when it is not a terminal'
+	for p in $PROGS; do
+		help=$("$BIN/$p" --help)
+		# -j is always the thread count, and the thread count always -j.
+		if grep -qE -- '^ +-j, ' <<<"$help"; then
+			grep -qE -- '^ +-j, --threads N +threads' <<<"$help" || fail "$p: -j is not '-j, --threads N  threads...'"
+		fi
+		if grep -qE -- '--threads' <<<"$help"; then
+			grep -qE -- '^ +-j, --threads N' <<<"$help" || fail "$p: --threads without -j"
+		fi
+		line=$(flag_lines "$p" --quiet)
+		[ -z "$line" ] || grep -qE -- '^ +-q, --quiet +no progress line' <<<"$line" || fail "$p: --quiet is not '-q, --quiet  no progress line...': $line"
+		line=$(flag_lines "$p" --progress)
+		[ -z "$line" ] || grep -qF -- "$progress_text" <<<"$line" || fail "$p: --progress says otherwise: $line"
+		line=$(flag_lines "$p" --seed)
+		[ -z "$line" ] || grep -qE -- '^ +--seed S +.*seed.*\(default 0\)' <<<"$line" || fail "$p: --seed is not '--seed S ... (default 0)': $line"
+		line=$(flag_lines "$p" --shard)
+		[ -z "$line" ] || grep -qE -- '^ +--shard I/N +.*\(0-based\)' <<<"$line" || fail "$p: --shard is not '--shard I/N ... (0-based)': $line"
+		line=$(flag_lines "$p" --take)
+		[ -z "$line" ] || grep -qE -- '^ +-n, --take N +stop after N' <<<"$line" || fail "$p: --take is not '-n, --take N  stop after N ...': $line"
+		if grep -qE -- '^ +-o, ' <<<"$help"; then
+			grep -qE -- '^ +-o, --output FILE +write' <<<"$help" || fail "$p: -o is not '-o, --output FILE  write...'"
+		fi
+	done
+}

@@ -70,7 +70,7 @@ load test_helper
 }
 
 @test "--jsonl --field picks another field" {
-	printf '%s\n' '{"text":"no","body":"yes"}' | rec-pack -j --field body > s.rec
+	printf '%s\n' '{"text":"no","body":"yes"}' | rec-pack -J --field body > s.rec
 	run rec-cat s.rec
 	assert_output '{"type":"text","text":"yes"}'
 }

@@ -24,7 +24,7 @@ DOCS() { echo "$BATS_FILE_TMPDIR/docs.jsonl"; }
 # same_as_tiktoken SPEC ENCODING: tok-bpe's ids equal tiktoken's, document by document.
 same_as_tiktoken() {
 	node "$TOP/tests/helpers/tiktoken-ids.mjs" "$2" < "$(DOCS)" > want
-	rec-pack -j "$(DOCS)" | tok-bpe encode -t "$1" --ids > got
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t "$1" --ids > got
 	[ "$(wc -l < want)" -gt 1500 ]
 	cmp want got || { diff want got | head -5; false; }
 }
@@ -38,13 +38,13 @@ same_as_tiktoken() {
 @test "gpt2 from encoder.json and vocab.bpe: ids equal tiktoken's gpt2" {
 	same_as_tiktoken "$GPT2_FILES/encoder.json" gpt2
 	# the directory holding them reads the same
-	rec-pack -j "$(DOCS)" | tok-bpe encode -t "$GPT2_FILES" --ids | cmp - got
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t "$GPT2_FILES" --ids | cmp - got
 }
 
 @test "tokenizer.json (GPT-2's layout): ids equal HF tokenizers'" {
 	local tj=$BATS_FILE_TMPDIR/hf-plain/tokenizer.json
 	node "$TOP/tests/helpers/hf-tok.mjs" encode "$tj" < "$(DOCS)" > want
-	rec-pack -j "$(DOCS)" | tok-bpe encode -t "$tj" --ids > got
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t "$tj" --ids > got
 	cmp want got
 	# and equal tiktoken's gpt2, as they should be
 	node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp - got
@@ -53,7 +53,7 @@ same_as_tiktoken() {
 @test "tokenizer.json with a Split pre-tokenizer, [a, b] merges, a prefix space and ignore_merges: ids equal HF tokenizers'" {
 	local tj=$BATS_FILE_TMPDIR/hf-split/tokenizer.json
 	node "$TOP/tests/helpers/hf-tok.mjs" encode "$tj" < "$(DOCS)" > want
-	rec-pack -j "$(DOCS)" | tok-bpe encode -t "$tj" --ids > got
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t "$tj" --ids > got
 	cmp want got
 	# the prefix space really is there: " Hello" and "Hello" differ in GPT-2
 	run tok-bpe encode -t "$tj" --ids <<<"Hello"
@@ -75,7 +75,7 @@ for n in (65, 70, 130, 700, 3000, 9000):
         print(json.dumps({"text": "".join(rng.choice(alphabet) for _ in range(n))}))' > long.jsonl
 	for e in r50k_base cl100k_base o200k_base; do
 		node "$TOP/tests/helpers/tiktoken-ids.mjs" $e < long.jsonl > want
-		rec-pack -j long.jsonl | tok-bpe encode -t "$RANKS/$e.tiktoken" --ids > got
+		rec-pack -J long.jsonl | tok-bpe encode -t "$RANKS/$e.tiktoken" --ids > got
 		cmp want got
 	done
 	head -c 1000000 /dev/zero | tr '\0' 'a' > big.txt
@@ -102,7 +102,7 @@ for n in (65, 70, 130, 700, 3000, 9000):
 # ---- decode ---------------------------------------------------------------------
 
 @test "decode(encode(x)) == x for every document, each tokenizer" {
-	rec-pack -j "$(DOCS)" > docs.rec
+	rec-pack -J "$(DOCS)" > docs.rec
 	for t in "$RANKS/r50k_base.tiktoken" "$RANKS/cl100k_base.tiktoken" "$RANKS/o200k_base.tiktoken" \
 		"$GPT2_FILES" "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json"; do
 		tok-bpe encode -t "$t" docs.rec | tok-bpe decode -t "$t" > back.rec
@@ -158,12 +158,12 @@ for n in (65, 70, 130, 700, 3000, 9000):
 	assert_equal "$stderr" "tok-bpe: sp.txt:7: record 2: the special token <|endoftext|> is in the text (--allowed-special to encode it as one, --disallowed-special none to encode it as text)"
 	printf '{"text":"say <|endoftext|> now <|fim_prefix|>x"}\n' > sp.jsonl
 	node "$TOP/tests/helpers/tiktoken-ids.mjs" cl100k_base all < sp.jsonl > want
-	rec-pack -j sp.jsonl | tok-bpe encode -t "$RANKS/cl100k_base.tiktoken" --allowed-special all --ids > got
+	rec-pack -J sp.jsonl | tok-bpe encode -t "$RANKS/cl100k_base.tiktoken" --allowed-special all --ids > got
 	cmp want got
 	grep -qw 100257 got
 	# neither allowed nor disallowed: ordinary text, as tiktoken's encode_ordinary
 	node "$TOP/tests/helpers/tiktoken-ids.mjs" cl100k_base ordinary < sp.jsonl > want
-	rec-pack -j sp.jsonl | tok-bpe encode -t "$RANKS/cl100k_base.tiktoken" --disallowed-special none --ids > got
+	rec-pack -J sp.jsonl | tok-bpe encode -t "$RANKS/cl100k_base.tiktoken" --disallowed-special none --ids > got
 	cmp want got
 	# a list: the one allowed is an id, the other still an error
 	run --separate-stderr tok-bpe encode -t "$RANKS/cl100k_base.tiktoken" --allowed-special '<|fim_prefix|>' --ids sp.jsonl
@@ -188,14 +188,14 @@ for n in (65, 70, 130, 700, 3000, 9000):
 }
 
 @test "keys of text records are kept on the token records" {
-	printf '{"id":"doc-1","text":"hello"}\n{"id":"doc-2","text":"world"}\n' | rec-pack -j --key-field id > in.rec
+	printf '{"id":"doc-1","text":"hello"}\n{"id":"doc-2","text":"world"}\n' | rec-pack -J --key-field id > in.rec
 	tok-bpe encode -t "$RANKS/r50k_base.tiktoken" in.rec > out.rec
 	run bash -c "rec-cat out.rec | $PY -c 'import json, sys; [print(json.loads(l)[\"key\"]) for l in sys.stdin]'"
 	assert_output $'doc-1\ndoc-2'
 }
 
 @test "threads: the same output whatever -j, in input order" {
-	rec-pack -j "$(DOCS)" > docs.rec
+	rec-pack -J "$(DOCS)" > docs.rec
 	for i in 1 2 3 4 5 6 7 8; do cat docs.rec; done > many.rec
 	tok-bpe encode -j1 -t "$RANKS/cl100k_base.tiktoken" --ids many.rec > one
 	tok-bpe encode -j2 -t "$RANKS/cl100k_base.tiktoken" --ids many.rec > two
@@ -353,7 +353,7 @@ for n in (65, 70, 130, 700, 3000, 9000):
 }
 
 @test "a closed pipe downstream ends tok-bpe quietly" {
-	rec-pack -j "$(DOCS)" > docs.rec
+	rec-pack -J "$(DOCS)" > docs.rec
 	for i in 1 2 3 4 5 6 7 8 9 10; do cat docs.rec; done > many.rec
 	run --separate-stderr bash -c "tok-bpe encode -t '$RANKS/cl100k_base.tiktoken' --ids many.rec | head -n 1"
 	assert_success
@@ -378,7 +378,7 @@ for i, l in enumerate(lines):
     t = l + ("\n" if i < len(lines) - 1 else "")
     if t:
         print(json.dumps({"text": t}))' > corpus.jsonl
-	rec-pack -j corpus.jsonl | tok-bpe train --vocab-size 100000 --min-frequency 0 -o ours.json
+	rec-pack -J corpus.jsonl | tok-bpe train --vocab-size 100000 --min-frequency 0 -o ours.json
 	$PY -c '
 import json, sys
 a = json.load(open("hf.json"))["model"]["merges"]
@@ -394,9 +394,9 @@ assert len(a) == len(b), (len(a), len(b))'
 	for pat in gpt2 cl100k; do
 		tok-bpe train --vocab-size 3000 --pattern $pat -o tok-$pat.json corpus.txt
 		node "$TOP/tests/helpers/hf-tok.mjs" encode tok-$pat.json < "$(DOCS)" > want
-		rec-pack -j "$(DOCS)" | tok-bpe encode -t tok-$pat.json --ids > got
+		rec-pack -J "$(DOCS)" | tok-bpe encode -t tok-$pat.json --ids > got
 		cmp want got || fail "pattern $pat: tok-bpe and HF tokenizers differ"
-		rec-pack -j "$(DOCS)" > docs.rec
+		rec-pack -J "$(DOCS)" > docs.rec
 		tok-bpe encode -t tok-$pat.json docs.rec | tok-bpe decode -t tok-$pat.json | rec-cat --text | cmp - <(rec-cat --text docs.rec)
 	done
 	assert_equal "$(json_get <(tok-bpe info -t tok-gpt2.json) 'j["vocab_size"], j["eot"]')" "[3000, 0]"

@@ -180,7 +180,7 @@ head_points() { head -n "$1" "$D/$2/points.jsonl" >pts.jsonl; }
 	head_points 200 small
 	A=$(store from-jsonl) B=$(store from-records)
 	vs-upsert -q --store "$A" --dim 16 <pts.jsonl
-	rec-pack -q -j --key-field id --vector-field vector --metadata-field metadata <pts.jsonl >pts.rec
+	rec-pack -q -J --key-field id --vector-field vector --metadata-field metadata <pts.jsonl >pts.rec
 	run --separate-stderr vs-upsert -q --store "$B" --dim 16 pts.rec
 	assert_ok
 	vs-query --store "$A" --scan --with-vector >a.jsonl
@@ -192,7 +192,7 @@ head_points() { head -n "$1" "$D/$2/points.jsonl" >pts.jsonl; }
 @test "vector records are taken as queries too, named by their keys" {
 	shared_store small cosine
 	head -n 5 "$D/small/queries.jsonl" >q.jsonl
-	rec-pack -q -j --key-field id --vector-field vector <q.jsonl >q.rec
+	rec-pack -q -J --key-field id --vector-field vector <q.jsonl >q.rec
 	vs-query --store "$S" --exact -k 3 <q.jsonl >from-jsonl
 	vs-query --store "$S" --exact -k 3 q.rec >from-records
 	assert_equal "$(wc -l <from-records)" 15

@@ -105,13 +105,13 @@ for m in t:
 
 @test "a key over 100 bytes is stored whole with a pax record" {
 	key=$(printf 'k%.0s' {1..150})
-	printf '{"id":"%s","text":"t"}\n' "$key" | rec-pack -j --key-field id | wds-write -q out
+	printf '{"id":"%s","text":"t"}\n' "$key" | rec-pack -J --key-field id | wds-write -q out
 	run tar -tf out-000000.tar
 	assert_output "$key.txt"
 }
 
 @test "a UTF-8 key is stored as UTF-8, which GNU tar reads without a warning" {
-	printf '{"id":"caf\\u00e9/na\\u00efve","text":"t"}\n' | rec-pack -j --key-field id | wds-write -q out
+	printf '{"id":"caf\\u00e9/na\\u00efve","text":"t"}\n' | rec-pack -J --key-field id | wds-write -q out
 	run --separate-stderr env LC_ALL=C.UTF-8 tar -tf out-000000.tar
 	assert_no_stderr
 	assert_output "café/naïve.txt"

@@ -2,7 +2,7 @@
 # FILE arguments complete as files, fish's default; so does -o/--output.
 
 complete -c rec-pack -s z -l null -d 'Lines end with NUL instead of newline'
-complete -c rec-pack -s j -l jsonl -d 'Each line is a JSON object; its text field becomes a text record'
+complete -c rec-pack -s J -l jsonl -d 'Each line is a JSON object; its text field becomes a text record'
 complete -c rec-pack -l field -x -d 'The text field (default: text)'
 complete -c rec-pack -l key-field -x -d 'The field that becomes the record key'
 complete -c rec-pack -l json -d 'Keep whole objects: JSON-row records'
