@@ -25,7 +25,8 @@ static const char usage[] =
 	"The store:\n"
 	"  -s, --store STORE        a directory (the embedded store), or a Qdrant\n"
 	"                           collection: qdrant://HOST:PORT/NAME (qdrants://: https)\n"
-	"  -d, --dim N              vector dimension (needed to create the store)\n"
+	"  -d, --dim N              vector dimension (default when creating: the first\n"
+	"                           point's)\n"
 	"  -m, --metric NAME        cosine (default), dot or l2 (when creating)\n"
 	"      --m N                HNSW links per node (when creating; default 16)\n"
 	"      --ef-construction N  HNSW build candidates (when creating; default 200)\n"
@@ -83,7 +84,8 @@ enum sync_mode { SYNC_BATCH, SYNC_ALWAYS, SYNC_NONE };
 #define EXIT_BAD_POINT 8
 
 struct upsert {
-	struct vsclient *store;
+	struct vsclient *store; /* NULL until the first point when --dim is not given */
+	struct vsclient_opts open_opts;
 	const char *dir;
 	size_t batch;
 	int ack, deleting, quiet;
@@ -104,6 +106,23 @@ static SLUICE_NORETURN void die_store(const struct upsert *u, int status, const 
 	if (vsclient_is_qdrant(u->store))
 		die(status, "%s", err);
 	die(status, "%s: %s", u->dir, err);
+}
+
+/* Opens (or creates) the store; dim is what to create it with when no
+ * --dim was given (0: none known, so only an existing store opens).
+ * Then the batch buffers, which need its dimension. */
+static void open_store(struct upsert *u, size_t dim)
+{
+	char err[1024];
+	int locked;
+	struct vsclient_opts o = u->open_opts;
+	if (dim <= 65536)
+		o.create_dim = (uint32_t)dim;
+	u->store = vsclient_open(u->dir, &o, &locked, err, sizeof err);
+	if (!u->store)
+		die(locked ? EXIT_LOCKED : 1, "%s", err);
+	u->dim = vsclient_dim(u->store);
+	u->vecs = u->deleting ? NULL : xmalloc(u->batch * u->dim * sizeof *u->vecs);
 }
 
 /* Writes the batch gathered so far (all or nothing) and acknowledges it. */
@@ -205,10 +224,8 @@ static void read_input(struct upsert *u, const char *path)
 		                          sizeof err) != 0) {
 			die_at(EXIT_BAD_POINT, name, where, "%s", err);
 		}
-		if (!u->dim && !u->deleting) {
-			if (!u->store)
-				die(1, "internal: no store");
-		}
+		if (!u->store)
+			open_store(u, in.dim);
 		add_point(u, &in, name, where);
 		progress_add(&u->progress, 0, 1);
 	}
@@ -338,10 +355,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	o.create = !admin && !u.deleting;
-	int locked;
-	u.store = vsclient_open(u.dir, &o, &locked, err, sizeof err);
-	if (!u.store)
-		die(locked ? EXIT_LOCKED : 1, "%s", err);
+	u.open_opts = o;
+	/* Creating a store without --dim waits for the first point's. */
+	if (!(o.create && !o.dim))
+		open_store(&u, 0);
 	if (admin) {
 		int rc = compact || rebuild ? (compact ? vsclient_compact(u.store, err, sizeof err)
 		                                       : vsclient_rebuild_index(u.store, err, sizeof err))
@@ -357,9 +374,7 @@ int main(int argc, char **argv)
 			die_store(&u, strncmp(err, "filter: ", 8) == 0 ? 2 : 1, err);
 		u.deleted = done;
 	} else {
-		u.dim = vsclient_dim(u.store);
 		u.pts = xmalloc(u.batch * sizeof *u.pts);
-		u.vecs = u.deleting ? NULL : xmalloc(u.batch * u.dim * sizeof *u.vecs);
 		u.id_offs = xmalloc((u.batch + 1) * sizeof *u.id_offs);
 		u.meta_offs = xmalloc((u.batch + 1) * sizeof *u.meta_offs);
 		outbuf_init(&u.out, STDOUT_FILENO, "<stdout>", 1 << 16);
@@ -368,6 +383,8 @@ int main(int argc, char **argv)
 			read_input(&u, "-");
 		for (int i = optind; i < argc; i++)
 			read_input(&u, argv[i]);
+		if (!u.store) /* no points: an existing store, or the error of none */
+			open_store(&u, 0);
 		flush_batch(&u);
 		progress_end(&u.progress);
 		outbuf_free(&u.out);

@@ -502,10 +502,11 @@ struct qdrant *qdrant_open(const char *url, const struct vsclient_opts *o, char 
 	json_t *info = NULL;
 	long status = 0;
 	int rc = call(q, "GET", "", NULL, 1, &info, &status, err, errn);
-	if (rc == 1 && status == 404 && o->create && o->dim) {
+	uint32_t create_dim = o->dim ? o->dim : o->create_dim;
+	if (rc == 1 && status == 404 && o->create && create_dim) {
 		enum vmetric m = o->metric >= 0 ? (enum vmetric)o->metric : VMETRIC_COSINE;
 		struct buf b = {0};
-		buf_printf(&b, "{\"vectors\":{\"size\":%u,\"distance\":\"%s\"}", o->dim, distance_of(m));
+		buf_printf(&b, "{\"vectors\":{\"size\":%u,\"distance\":\"%s\"}", create_dim, distance_of(m));
 		if (o->m || o->ef_construction) {
 			buf_adds(&b, ",\"hnsw_config\":{");
 			if (o->m)

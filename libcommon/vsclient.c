@@ -29,8 +29,8 @@ struct vsclient *vsclient_open(const char *where, const struct vsclient_opts *o,
 	if (qdrant_is_url(where)) {
 		c->qdrant = qdrant_open(where, o, err, errn);
 	} else {
-		struct vstore_opts so = {o->dim, o->metric, o->m, o->ef_construction, o->sync, o->threads, o->create,
-		                         o->writable};
+		struct vstore_opts so = {o->dim,    o->metric, o->m,        o->ef_construction, o->sync,
+		                         o->threads, o->create, o->writable, o->create_dim};
 		c->store = vstore_open(where, &so, err, errn);
 		*locked = !c->store && strstr(err, "another writer") != NULL;
 	}

@@ -25,6 +25,7 @@ struct vsclient_opts {
 	int sync, threads, create, writable;
 	double timeout;    /* HTTP (Qdrant): seconds without progress; <= 0: 30 */
 	int retries;       /* HTTP: < 0 the default */
+	uint32_t create_dim; /* creating with dim 0: this one (the first point's) */
 };
 
 /* "DIR" or "qdrant://HOST:PORT/COLLECTION" / "qdrants://...".  NULL with

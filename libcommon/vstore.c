@@ -682,11 +682,11 @@ static void remove_strays(struct vstore *s)
 
 static int create_store(struct vstore *s, const struct vstore_opts *o, char *err, size_t errn)
 {
-	if (!o->dim) {
+	if (!o->dim && !o->create_dim) {
 		snprintf(err, errn, "%s: no store here yet, and no --dim to create one with", s->dir);
 		return -1;
 	}
-	s->dim = o->dim;
+	s->dim = o->dim ? o->dim : o->create_dim;
 	s->metric = o->metric >= 0 ? (enum vmetric)o->metric : VMETRIC_COSINE;
 	s->m = o->m ? o->m : 16;
 	s->efc = o->ef_construction ? o->ef_construction : 200;

@@ -43,6 +43,7 @@ struct vstore_opts {
 	int threads;      /* for building the index; <= 0: 1 */
 	int create;       /* make the store if the directory has none */
 	int writable;     /* take the writer lock */
+	uint32_t create_dim; /* creating with dim 0: this one (the first point's) */
 };
 
 struct vstore;

@@ -117,9 +117,22 @@ head_points() { head -n "$1" "$D/$2/points.jsonl" >pts.jsonl; }
 	assert_equal "$(stats_of "$S" metric)" dot
 }
 
-@test "without a store and without --dim, vs-upsert says it cannot create one" {
+@test "without --dim a new store takes the first point's dimension; a later point of another is exit 8" {
 	S=$(store s)
-	run --separate-stderr vs-upsert -q --store "$S" <<<'{"id":"a","vector":[1,2,3]}'
+	run --separate-stderr vs-upsert -q --store "$S" <<<'{"id":"a","vector":[1,2,3]}
+{"id":"b","vector":[3,2,1]}'
+	assert_ok
+	assert_equal "$(stats_of "$S" dim)" 3
+	assert_equal "$(stats_of "$S" points)" 2
+	run --separate-stderr vs-upsert -q --store "$S" <<<'{"id":"c","vector":[1,2]}'
+	assert_equal "$status" 8
+	assert_regex "$stderr" '^vs-upsert: <stdin>:1: the vector has 2 values, the store has dim 3'
+	assert_equal "$(stats_of "$S" points)" 2
+}
+
+@test "without a store, --dim or any point, vs-upsert says it cannot create one, and makes none" {
+	S=$(store s)
+	run --separate-stderr vs-upsert -q --store "$S" </dev/null
 	assert_equal "$status" 1
 	assert_equal "${#stderr_lines[@]}" 1
 	assert_regex "$stderr" '^vs-upsert: .*(--dim|dimension)'
