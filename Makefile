@@ -7,11 +7,17 @@ BIN ?= bin
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The libraries are checked before anything is built, except for goals that
+# need none: make demo installs them first (scripts/install-deps) and then
+# builds in a sub-make, where the checks run.
+NO_LIB_GOALS = demo clean uninstall
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_LIB_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(shell pkg-config --exists openblas && echo yes),)
-$(error OpenBLAS not found by pkg-config: install libopenblas-dev)
+$(error OpenBLAS not found by pkg-config: install libopenblas-dev (scripts/install-deps installs every package))
 endif
 ifeq ($(shell pkg-config --exists $(PKGS) && echo yes),)
-$(error some of $(PKGS) not found by pkg-config: see .ci/run for the Debian packages)
+$(error some of $(PKGS) not found by pkg-config: scripts/install-deps installs the Debian packages)
+endif
 endif
 
 ifeq ($(SAN),1)
@@ -74,7 +80,7 @@ $(O)/%.o: %.c
 
 $(O)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -Ilibcommon -c -o $@ $<
+	$(NVCC) $(NVCCFLAGS) $(NVCCWARN) -Ilibcommon -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -103,8 +109,13 @@ check-san: test-deps
 bench: all
 	bash bench/run
 
-demo: all
-	bash examples/demo.sh
+# The README's first command: the packages (unless DEMO_DEPS=0), the build,
+# then the main job (examples/demo.sh; DEMO_OUT, DEMO_SMALL=1).
+DEMO_DEPS ?= 1
+demo:
+	@if [ "$(DEMO_DEPS)" != 0 ]; then sh scripts/install-deps; fi
+	$(MAKE) all
+	SLUICE_BIN=$(abspath $(BIN)) bash examples/demo.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -34,6 +34,9 @@ LDLIBS_ALL = -lbz2 -lm -lpthread
 CUDA    ?= auto
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
 NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+# The host compiler's warnings for the .cu files (not -Werror: CUDA's own
+# headers are not warning-free under every gcc).
+NVCCWARN  = -Xcompiler -Wall,-Wextra
 
 # Sanitized build: make SAN=1 O=build/san (the check target does this with clang).
 SAN     ?= 0

@@ -1,4 +1,5 @@
-/* lm-run - generate text from a trained model, or score text with it. */
+/* lm-run - generate text from a trained model, or score text with it, on
+ * the CPU or (GPT-2) a CUDA GPU. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -8,12 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bpe.h"
 #include "buf.h"
-#include "ckpt.h"
 #include "cli.h"
 #include "die.h"
 #include "header.h"
@@ -68,6 +67,13 @@ static const char usage[] =
 	"                               vector records of surprisals\n"
 	"  -o, --output FILE            write FILE atomically instead of stdout\n"
 	"  -j, --threads N              threads (default: all cores)\n"
+	"      --device auto|cpu|cuda[:N]\n"
+	"                               where the model runs (default auto: GPU 0 when\n"
+	"                               this build has CUDA and a GPU is visible, else\n"
+	"                               the CPU; an LSTM always runs on the CPU)\n"
+	"      --precision auto|fp32|bf16|fp16\n"
+	"                               GPU arithmetic (default auto: bf16 where the GPU\n"
+	"                               has it, else fp32); the CPU: fp32\n"
 	"      --progress               show a progress line on stderr even when it is not a terminal\n"
 	"  -q, --quiet                  no progress line\n"
 	"  -h, --help                   show this help and exit\n"
@@ -91,6 +97,8 @@ enum {
 	OPT_PER_TOKEN,
 	OPT_NO_EOT_CONTEXT,
 	OPT_FORMAT,
+	OPT_DEVICE,
+	OPT_PRECISION,
 };
 
 enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSONL, FMT_RECORDS };
@@ -127,36 +135,10 @@ struct run {
 static struct lm *load_model(const char *path)
 {
 	char err[1024];
-	struct stat st;
-	if (stat(path, &st) != 0)
-		die(REC_E_IO, "%s:", path);
-	struct lm *m = NULL;
-	if (S_ISDIR(st.st_mode)) {
-		char *file = NULL;
-		struct buf b = {0};
-		buf_printf(&b, "%s/model.bin", path);
-		buf_addc(&b, 0);
-		if (access(b.data, R_OK) == 0) {
-			file = xstrdup(b.data);
-		} else {
-			uint64_t step;
-			char *ck = ckpt_latest(path, &step);
-			if (!ck)
-				die(REC_E_IO, "%s: neither a checkpoint (no model.bin) nor a directory of checkpoints", path);
-			buf_clear(&b);
-			buf_printf(&b, "%s/model.bin", ck);
-			buf_addc(&b, 0);
-			file = xstrdup(b.data);
-			free(ck);
-		}
-		buf_free(&b);
-		m = lm_load_file(file, err, sizeof err);
-		free(file);
-	} else {
-		m = lm_load_file(path, err, sizeof err);
-	}
+	bool unreadable;
+	struct lm *m = lm_load_path(path, &unreadable, err, sizeof err);
 	if (!m)
-		die(REC_E_MALFORMED, "%s", err);
+		die(unreadable ? REC_E_IO : REC_E_MALFORMED, "%s", err);
 	return m;
 }
 
@@ -438,6 +420,8 @@ int main(int argc, char **argv)
 		{"format", required_argument, 0, OPT_FORMAT},
 		{"output", required_argument, 0, 'o'},
 		{"threads", required_argument, 0, 'j'},
+		{"device", required_argument, 0, OPT_DEVICE},
+		{"precision", required_argument, 0, OPT_PRECISION},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
@@ -465,6 +449,8 @@ int main(int argc, char **argv)
 	int nprompts = 0, threads = 0;
 	int64_t eot_opt = -1;
 	bool ignore_eot = false, gen_only = false, score_only = false;
+	int device = LM_DEVICE_AUTO;
+	enum lm_precision prec = LM_PREC_AUTO;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "m:t:p:n:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
@@ -527,6 +513,14 @@ int main(int argc, char **argv)
 			if (threads < 1 || threads > 1024)
 				cli_usage_error("--threads must be from 1 to 1024");
 			break;
+		case OPT_DEVICE:
+			if (lm_parse_device(optarg, &device) != 0)
+				cli_usage_error("--device: '%s' is not auto, cpu, cuda or cuda:N", optarg);
+			break;
+		case OPT_PRECISION:
+			if (lm_parse_precision(optarg, &prec) != 0)
+				cli_usage_error("--precision: '%s' is not auto, fp32, bf16 or fp16", optarg);
+			break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
@@ -551,9 +545,24 @@ int main(int argc, char **argv)
 		threads = nc > 0 ? (int)nc : 1;
 	}
 
+	/* the device before the model: a GPU that is not there is a usage error */
+	char err[1024];
+	int asked_device = device;
+	enum lm_precision asked_prec = prec;
+	if (lm_resolve_device(&device, &prec, err, sizeof err) != 0)
+		die(REC_E_USAGE, "--device: %s", err);
 	r.m = load_model(model_path);
 	lm_set_threads(r.m, threads);
-	char err[1024];
+	if (device >= 0 && lm_config(r.m)->arch == LM_LSTM) {
+		if (asked_device != LM_DEVICE_AUTO)
+			die(REC_E_USAGE, "--device cuda: the character LSTM runs on the CPU only");
+		if (asked_prec == LM_BF16 || asked_prec == LM_FP16)
+			die(REC_E_USAGE, "--precision %s: the character LSTM runs on the CPU, in fp32",
+			    lm_precision_name(asked_prec));
+		device = LM_DEVICE_CPU;
+	}
+	if (device >= 0 && lm_to_device(r.m, device, prec, err, sizeof err) != 0)
+		die(REC_E_IO, "--device: %s", err);
 	if (spec) {
 		if (tokenizer_load(&r.tok, spec, NULL, err, sizeof err) < 0)
 			die(REC_E_USAGE, "%s", err);

@@ -1,4 +1,5 @@
-/* train-step - train GPT-2 or a character LSTM on the CPU from batches. */
+/* train-step - train GPT-2 or a character LSTM on the CPU or a CUDA GPU
+ * (GPT-2; one process per GPU for several) from batches. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 #include "batchsrc.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "ddp.h"
 #include "die.h"
 #include "io.h"
 #include "lm.h"
@@ -23,9 +25,9 @@
 
 static const char usage[] =
 	"Usage: train-step [OPTION]...\n"
-	"Train GPT-2 or a character LSTM on the CPU from [B, T+1] batch records (from\n"
-	"batchify) or llm.c token shards, read from each --data FILE in turn, or from\n"
-	"stdin.\n"
+	"Train GPT-2 or a character LSTM on the CPU, or GPT-2 on CUDA GPUs, from\n"
+	"[B, T+1] batch records (from batchify) or llm.c token shards, read from each\n"
+	"--data FILE in turn, or from stdin.\n"
 	"\n"
 	"Model:\n"
 	"      --model NAME         gpt2:124M, gpt2:350M, gpt2:774M, gpt2:1558M, or\n"
@@ -67,6 +69,15 @@ static const char usage[] =
 	"      --seed S             seed of the random initialisation (default 0)\n"
 	"  -j, --threads N          threads (default: all cores)\n"
 	"\n"
+	"Device:\n"
+	"      --device auto|cpu|cuda[:N]\n"
+	"                           where to train (default auto: GPU 0 when this build\n"
+	"                           has CUDA and a GPU is visible, else the CPU; an\n"
+	"                           LSTM always trains on the CPU)\n"
+	"      --precision auto|fp32|bf16|fp16\n"
+	"                           GPU arithmetic (default auto: bf16 where the GPU has\n"
+	"                           it, else fp32; fp16 scales the loss); the CPU: fp32\n"
+	"\n"
 	"Evaluation:\n"
 	"      --val FILE           validation batches (records or shards; repeatable)\n"
 	"      --eval-every N       validation loss every N steps (default: at the end)\n"
@@ -88,6 +99,8 @@ static const char usage[] =
 	"      --version            show the version and exit\n"
 	"\n"
 	"SIGINT and SIGTERM end the run after the current step, with a checkpoint.\n"
+	"Several GPUs: one process each, launched by mpirun or with RANK, WORLD_SIZE\n"
+	"and LOCAL_RANK set; rank R trains on batches R, R+W, R+2W... of the input.\n"
 	"Exit status: 0 ok (also when stopped by a signal or when standard input\n"
 	"ends before --steps), 1 I/O error, 2 usage (also an input vocabulary or T\n"
 	"that does not fit the model, --total-batch not a multiple of B*T), 3-7 bad\n"
@@ -127,6 +140,8 @@ enum {
 	OPT_RESUME,
 	OPT_LOG,
 	OPT_EVENTS,
+	OPT_DEVICE,
+	OPT_PRECISION,
 };
 
 struct inputs {
@@ -161,6 +176,14 @@ struct run {
 	struct inputs data_paths, val_paths;
 	struct batchsrc *data, *val;
 	bool show, tty;
+	/* the device, and the ranks of a multi-GPU run (world 1 otherwise) */
+	int device;
+	enum lm_precision prec;
+	struct ddp_info ddp;
+	struct ddp_nccl *nccl;
+	bool lead; /* rank 0: writes the log, events, checkpoints and export */
+	struct lm_step_stats stats;
+	bool stats_fresh; /* stats are the last step's */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -178,7 +201,7 @@ static double now_s(void)
 
 static void event(struct run *r, const char *what, const char *extra)
 {
-	if (!r->events)
+	if (!r->events || !r->lead)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -217,8 +240,34 @@ static char *dump(json_t *j)
 	return s;
 }
 
+static void fetch_stats(struct run *r)
+{
+	if (r->stats_fresh)
+		return;
+	lm_train_stats(r->m, &r->stats);
+	r->last_loss = r->stats.loss;
+	r->stats_fresh = true;
+}
+
+/* A rank that cannot use its GPU: with other ranks waiting to meet it in
+ * ddp_nccl_open, it meets them with its reason so they fail at once
+ * instead of at the timeout.  128 is the size of the NCCL unique id that
+ * ddp_nccl_open's rendezvous hands round. */
+SLUICE_NORETURN static void device_fail(const struct run *r, int status, const char *why)
+{
+	if (r->ddp.world > 1) {
+		char err[1024];
+		ddp_rendezvous_abort(&r->ddp, 128, DDP_NCCL_TIMEOUT_S, why, err, sizeof err);
+		die(status, "rank %d: --device: %s", r->ddp.rank, why);
+	}
+	die(status, "--device: %s", why);
+}
+
 static void checkpoint(struct run *r)
 {
+	if (!r->lead)
+		return;
+	fetch_stats(r);
 	size_t n, mlen, olen;
 	lm_params(r->m, &n);
 	float *mom, *vel;
@@ -233,6 +282,10 @@ static void checkpoint(struct run *r)
 	                          (json_int_t)pos.offset, "epoch", (json_int_t)pos.epoch);
 	if (r->have_loss)
 		json_object_set_new(state, "last_loss", json_real(r->last_loss));
+	if (r->prec == LM_FP16) {
+		json_object_set_new(state, "loss_scale", json_real(r->stats.loss_scale));
+		json_object_set_new(state, "skipped_steps", json_integer((json_int_t)r->stats.skipped));
+	}
 	char *state_s = dump(state);
 
 	json_t *args = json_array(), *paths = json_array();
@@ -299,7 +352,7 @@ static void evaluate(struct run *r)
 	r->last_val = sum / (double)k;
 	r->have_val = true;
 	double ppl = exp(r->last_val);
-	if (r->log) {
+	if (r->log && r->lead) {
 		fprintf(r->log, "{\"step\":%" PRIu64 ",\"val_loss\":%.17g,\"val_ppl\":%.17g,\"val_batches\":%" PRIu64 "}\n",
 		        r->step, r->last_val, ppl, k);
 		if (fflush(r->log) != 0)
@@ -308,7 +361,7 @@ static void evaluate(struct run *r)
 	char extra[128];
 	snprintf(extra, sizeof extra, "\"val_loss\":%.6g,\"val_ppl\":%.6g", r->last_val, ppl);
 	event(r, "eval", extra);
-	if (r->show)
+	if (r->show && r->lead)
 		fprintf(stderr, "%sstep %" PRIu64 "  val loss %.4f  val ppl %.2f\n", r->tty ? "\r\033[K" : "", r->step,
 		        r->last_val, ppl);
 }
@@ -412,18 +465,22 @@ int main(int argc, char **argv)
 		{"resume", no_argument, 0, OPT_RESUME},
 		{"log", required_argument, 0, OPT_LOG},
 		{"events", required_argument, 0, OPT_EVENTS},
+		{"device", required_argument, 0, OPT_DEVICE},
+		{"precision", required_argument, 0, OPT_PRECISION},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
 	cli_init(argc, argv);
 	struct run r = {.sched = {.lr = 6e-4}, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .wd = 0.1, .clip = 1.0,
-	                .argc = argc, .argv = argv};
+	                .argc = argc, .argv = argv, .device = LM_DEVICE_AUTO, .prec = LM_PREC_AUTO, .lead = true,
+	                .stats_fresh = true, .ddp = {.rank = 0, .world = 1, .local_rank = 0}};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *model_name = NULL;
 	int layers = 0, heads = 0, dim = 0, ctx = 0, vocab = 0;
 	uint32_t shard_B = 0, shard_T = 0;
 	unsigned bin_width = 2;
 	bool have_lr_min = false, resume = false, have_steps = false;
+	char err[1024];
 	int opt;
 	while ((opt = getopt_long(argc, argv, "j:B:T:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &progress))
@@ -478,6 +535,14 @@ int main(int argc, char **argv)
 		case OPT_RESUME: resume = true; break;
 		case OPT_LOG: r.log_path = optarg; break;
 		case OPT_EVENTS: r.events_path = optarg; break;
+		case OPT_DEVICE:
+			if (lm_parse_device(optarg, &r.device) != 0)
+				cli_usage_error("--device: '%s' is not auto, cpu, cuda or cuda:N", optarg);
+			break;
+		case OPT_PRECISION:
+			if (lm_parse_precision(optarg, &r.prec) != 0)
+				cli_usage_error("--precision: '%s' is not auto, fp32, bf16 or fp16", optarg);
+			break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
@@ -536,6 +601,27 @@ int main(int argc, char **argv)
 	if (!is_lstm)
 		want.gpt2 = (struct gpt2_config){.layers = layers, .heads = heads, .channels = dim, .max_seq = ctx,
 		                                 .vocab = vocab};
+	/* The device, settled before any data is read: a GPU that is not
+	 * there is a usage error (2), as is a precision the CPU lacks.  An
+	 * LSTM trains on the CPU, which auto picks for it. */
+	if (ddp_from_env(&r.ddp, err, sizeof err) != 0)
+		cli_usage_error("%s", err);
+	if (r.ddp.world > 1) {
+		if (r.device == LM_DEVICE_CPU || is_lstm || !lm_cuda_built())
+			cli_usage_error("%d processes (rank %d): training on several processes needs a CUDA build and "
+			                "GPT-2 on GPUs (--device auto or cuda)",
+			                r.ddp.world, r.ddp.rank);
+		r.device = r.ddp.local_rank; /* one GPU per process */
+		r.lead = r.ddp.rank == 0;
+	}
+	if (is_lstm && r.device == LM_DEVICE_AUTO)
+		r.device = LM_DEVICE_CPU;
+	if (is_lstm && r.device >= 0)
+		cli_usage_error("--device cuda: the character LSTM trains on the CPU only");
+	int asked_device = r.device;
+	enum lm_precision asked_prec = r.prec;
+	if (lm_resolve_device(&r.device, &r.prec, err, sizeof err) != 0)
+		device_fail(&r, REC_E_USAGE, err);
 	if (!r.threads) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		r.threads = nc > 0 ? (int)nc : 1;
@@ -558,7 +644,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (r.events_path && !(r.events = fopen(r.events_path, "a")))
+	if (r.lead && r.events_path && !(r.events = fopen(r.events_path, "a")))
 		die(REC_E_IO, "%s:", r.events_path);
 	the_run = &r;
 	atexit(at_exit);
@@ -567,7 +653,8 @@ int main(int argc, char **argv)
 	char *ckpt_path = NULL;
 	uint64_t ckpt_step = 0;
 	json_t *state = NULL;
-	char err[1024];
+	float state_scale = 0;
+	uint64_t state_skipped = 0;
 	if (resume) {
 		ckpt_path = ckpt_latest(r.ckpt_dir, &ckpt_step);
 		if (!ckpt_path)
@@ -620,6 +707,11 @@ int main(int argc, char **argv)
 		json_t *ll = json_object_get(state, "last_loss");
 		if (json_is_number(ll))
 			r.last_loss = json_number_value(ll), r.have_loss = true;
+		json_t *ls = json_object_get(state, "loss_scale"), *sk = json_object_get(state, "skipped_steps");
+		if (json_is_number(ls) && json_number_value(ls) > 0 && json_number_value(ls) < 1e30)
+			state_scale = (float)json_number_value(ls);
+		if (json_is_integer(sk) && json_integer_value(sk) >= 0)
+			state_skipped = (uint64_t)json_integer_value(sk);
 		struct batchsrc_pos pos = {(int)idx, (uint64_t)batch, (uint64_t)off, (uint64_t)epoch};
 		batchsrc_seek(r.data, &pos);
 	}
@@ -668,7 +760,7 @@ int main(int argc, char **argv)
 
 	lm_set_threads(r.m, r.threads);
 	size_t nparams;
-	float *grads = lm_grads(r.m, &nparams);
+	lm_params(r.m, &nparams);
 	if (ckpt_path) {
 		size_t len;
 		void *buf = ckpt_load(ckpt_path, "optim.bin", &len, err, sizeof err);
@@ -683,16 +775,50 @@ int main(int argc, char **argv)
 	}
 	json_decref(state);
 
-	if (r.log_path && !(r.log = fopen(r.log_path, ckpt_path ? "a" : "w")))
+	/* A model from --init or a checkpoint may be an LSTM that auto put
+	 * on the CPU; a GPU for it was refused above only when --model said so. */
+	if (r.device >= 0 && lm_config(r.m)->arch == LM_LSTM) {
+		if (asked_device != LM_DEVICE_AUTO || r.ddp.world > 1)
+			die(REC_E_USAGE, "--device cuda: the character LSTM trains on the CPU only");
+		if (asked_prec == LM_BF16 || asked_prec == LM_FP16)
+			die(REC_E_USAGE, "--precision %s: the character LSTM trains on the CPU, in fp32",
+			    lm_precision_name(asked_prec));
+		r.device = LM_DEVICE_CPU, r.prec = LM_FP32;
+	}
+	if (r.device >= 0) {
+		if (lm_to_device(r.m, r.device, r.prec, err, sizeof err) != 0)
+			device_fail(&r, REC_E_IO, err);
+		if (state_scale > 0 || state_skipped)
+			lm_set_scaler(r.m, state_skipped, state_scale);
+	}
+	if (r.ddp.world > 1) {
+		r.nccl = ddp_nccl_open(&r.ddp, r.device, err, sizeof err);
+		if (!r.nccl)
+			die(REC_E_IO, "rank %d: %s", r.ddp.rank, err);
+	}
+	if (r.lead && r.log_path && !(r.log = fopen(r.log_path, ckpt_path ? "a" : "w")))
 		die(REC_E_IO, "%s:", r.log_path);
 	{
-		char extra[256], desc[128];
+		char extra[768], desc[128], dev[320];
 		lm_describe(r.m, desc, sizeof desc);
-		snprintf(extra, sizeof extra, "\"steps\":%" PRIu64 ",\"params\":%zu,\"model\":\"%s\",\"resumed\":%s",
-		         r.sched.steps, nparams, desc, ckpt_path ? "true" : "false");
+		lm_device_describe(r.m, dev, sizeof dev);
+		json_t *devj = json_string(dev);
+		char *devs = json_dumps(devj, JSON_ENCODE_ANY);
+		json_decref(devj);
+		if (!devs)
+			die(REC_E_IO, "out of memory");
+		snprintf(extra, sizeof extra,
+		         "\"steps\":%" PRIu64 ",\"params\":%zu,\"model\":\"%s\",\"resumed\":%s,\"device\":%s,"
+		         "\"precision\":\"%s\",\"world\":%d",
+		         r.sched.steps, nparams, desc, ckpt_path ? "true" : "false", devs, lm_precision_name(r.prec),
+		         r.ddp.world);
 		event(&r, "started", extra);
+		free(devs);
+		r.show = r.lead && (progress == CLI_PROGRESS_ON || (progress == CLI_PROGRESS_AUTO && isatty(2)));
+		if (r.show)
+			fprintf(stderr, "train-step: %s on %s, %s%s\n", desc, dev, lm_precision_name(r.prec),
+			        r.ddp.world > 1 ? ", every rank on its own GPU" : "");
 	}
-	r.show = progress == CLI_PROGRESS_ON || (progress == CLI_PROGRESS_AUTO && isatty(2));
 	r.tty = isatty(2);
 	double start = now_s(), last_draw = 0;
 	uint64_t first_step = r.step;
@@ -700,50 +826,79 @@ int main(int argc, char **argv)
 	bool saved = false, evaluated = false;
 	struct adamw_hparams hp = {.beta1 = (float)r.beta1, .beta2 = (float)r.beta2, .eps = (float)r.eps,
 	                           .weight_decay = (float)r.wd};
+	const char *dev_name = r.device >= 0 ? "cuda" : "cpu";
+	char dev_label[32];
+	if (r.device >= 0)
+		snprintf(dev_label, sizeof dev_label, "cuda:%d", r.device);
+	else
+		snprintf(dev_label, sizeof dev_label, "%s", dev_name);
 	while (r.step < r.sched.steps) {
 		double t0 = now_s();
 		lm_zero_grad(r.m);
-		double loss_sum = 0;
 		uint64_t step_tokens = 0;
 		bool out = false;
-		for (uint64_t k = 0; k < r.micro; k++) {
-			if (!pending && !batchsrc_next(r.data)) {
-				out = true;
-				break;
+		/* Rank R of W takes batches R, R+W, R+2W... of the stream (the
+		 * rule of --shard I/N): each micro-batch reads W batches. */
+		for (uint64_t k = 0; k < r.micro && !out; k++) {
+			for (int w = 0; w < r.ddp.world; w++) {
+				if (!pending && !batchsrc_next(r.data)) {
+					out = true;
+					break;
+				}
+				pending = false;
+				uint32_t rows = batchsrc_B(r.data);
+				if (w == r.ddp.rank)
+					lm_train_micro(r.m, batchsrc_inputs(r.data), batchsrc_targets(r.data), (int)rows, (int)T);
+				step_tokens += (uint64_t)rows * T;
 			}
-			pending = false;
-			uint32_t rows = batchsrc_B(r.data);
-			loss_sum += lm_forward(r.m, batchsrc_inputs(r.data), batchsrc_targets(r.data), (int)rows, (int)T);
-			lm_backward(r.m);
-			step_tokens += (uint64_t)rows * T;
 		}
 		if (out) {
 			reason = "data";
-			warn("the input ended after step %" PRIu64 " of %" PRIu64 " (standard input is not read again)",
-			     r.step, r.sched.steps);
+			if (r.lead)
+				warn("the input ended after step %" PRIu64 " of %" PRIu64 " (standard input is not read again)",
+				     r.step, r.sched.steps);
 			break;
 		}
-		float loss = (float)(loss_sum / (double)r.micro);
-		if (r.micro > 1)
-			train_scale(grads, nparams, 1.0f / (float)r.micro);
-		double norm = lm_grad_norm(r.m);
-		hp.grad_scale = r.clip > 0 && norm > r.clip ? (float)(r.clip / norm) : 1.0f;
+		if (r.nccl) {
+			size_t gn;
+			void *stream;
+			float *g = lm_device_grads(r.m, &gn, &stream);
+			if (ddp_nccl_allreduce_avg_f32(r.nccl, g, gn, stream, err, sizeof err) != 0)
+				die(REC_E_IO, "rank %d: %s", r.ddp.rank, err);
+		}
 		double lr = train_lr(&r.sched, r.step);
 		hp.lr = (float)lr;
-		lm_adamw(r.m, &hp, r.step + 1);
+		lm_train_step(r.m, &hp, r.step + 1, r.clip, r.micro);
+		r.stats_fresh = false;
 		r.step++;
 		r.tokens += step_tokens;
-		r.last_loss = loss, r.have_loss = true;
-		double ms = (now_s() - t0) * 1e3;
+		r.have_loss = true;
+		double now = now_s();
+		bool draw = r.show && (r.tty || now - last_draw >= 5 || r.step == r.sched.steps);
+		/* on a GPU this waits for the step: only when something shows it */
+		if (r.log || draw)
+			fetch_stats(&r);
+		now = now_s();
+		double ms = (now - t0) * 1e3;
 		double tok_s = ms > 0 ? (double)step_tokens / (ms / 1e3) : 0;
 		if (r.log) {
-			fprintf(r.log, "{\"step\":%" PRIu64 ",\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"ms\":%.3f}\n",
-			        r.step, (double)loss, lr, norm, tok_s, ms);
+			const struct lm_step_stats *st = &r.stats;
+			char norm[40], extra[96] = "";
+			if (isfinite(st->grad_norm))
+				snprintf(norm, sizeof norm, "%.9g", st->grad_norm);
+			else
+				snprintf(norm, sizeof norm, "null");
+			if (r.prec == LM_FP16)
+				snprintf(extra, sizeof extra, ",\"skipped_steps\":%" PRIu64 ",\"loss_scale\":%.9g", st->skipped,
+				         (double)st->loss_scale);
+			fprintf(r.log,
+			        "{\"step\":%" PRIu64 ",\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%s,\"tokens_per_s\":%.1f,"
+			        "\"ms\":%.3f,\"device\":\"%s\",\"precision\":\"%s\"%s}\n",
+			        r.step, (double)st->loss, lr, norm, tok_s, ms, dev_label, lm_precision_name(r.prec), extra);
 			if (fflush(r.log) != 0)
 				die(REC_E_IO, "%s: write error:", r.log_path);
 		}
-		double now = now_s();
-		if (r.show && (r.tty || now - last_draw >= 5 || r.step == r.sched.steps)) {
+		if (draw) {
 			progress_line(&r, tok_s, now - start, r.step - first_step, r.step == r.sched.steps);
 			last_draw = now;
 		}
@@ -768,7 +923,7 @@ int main(int argc, char **argv)
 		evaluate(&r);
 	if (r.ckpt_dir && !saved && r.step != first_step)
 		checkpoint(&r);
-	if (r.export_path) {
+	if (r.export_path && r.lead) {
 		size_t len;
 		void *img = lm_image(r.m, r.export_bf16, &len);
 		struct atomic_file af;
@@ -796,6 +951,7 @@ int main(int argc, char **argv)
 	if (r.data_paths.paths != stdin_name)
 		free(r.data_paths.paths);
 	free(r.val_paths.paths);
+	ddp_nccl_close(r.nccl);
 	lm_free(r.m);
 	return 0;
 }

@@ -366,6 +366,7 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			die(1, "%s", err);
 		vsclient_close(u.store);
+		free(u.vecs);
 		return 0;
 	}
 	if (filter_text) {

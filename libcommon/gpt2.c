@@ -140,6 +140,7 @@ struct gpt2 {
 	int B, T, have_targets;
 	size_t counted;                /* positions whose target is not GPT2_IGNORE */
 	int have_logits;               /* a.logits holds logits, not probabilities */
+	int have_hidden;               /* a.lnf holds a forward's without targets */
 };
 
 /* ---- layout ---- */
@@ -363,7 +364,7 @@ void gpt2_reserve(struct gpt2 *m, int B, int T)
 	m->targets = xcalloc((size_t)B * (size_t)T, sizeof(uint32_t));
 	m->resB = B;
 	m->resT = T;
-	m->B = m->T = m->have_targets = m->have_logits = 0;
+	m->B = m->T = m->have_targets = m->have_logits = m->have_hidden = 0;
 }
 
 /* ---- init ---- */
@@ -817,12 +818,15 @@ static void check_tokens(const uint32_t *ids, size_t n, int vocab, int targets, 
 			die(1, "gpt2: %s token %u at %zu is not below the vocab size %d", what, ids[i], i, vocab);
 }
 
-float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
+/* The blocks and the final LayerNorm: everything but the head, whose
+ * logits an embedding does not need (and which, over GPT-2's vocabulary,
+ * cost most of a small model's forward pass). */
+static void forward_trunk(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
 {
 	const struct gpt2_config *c = &m->cfg;
 	gpt2_reserve(m, B, T);
 	size_t N = (size_t)B * (size_t)T, C = (size_t)c->channels, NH = (size_t)c->heads;
-	int L = c->layers, Vp = c->padded_vocab, iN = B * T, iC = c->channels;
+	int L = c->layers, iN = B * T, iC = c->channels;
 	check_tokens(inputs, N, c->vocab, 0, "input");
 	if (targets)
 		check_tokens(targets, N, c->vocab, 1, "target");
@@ -836,7 +840,7 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 	m->B = B;
 	m->T = T;
 	m->have_targets = targets != NULL;
-	m->have_logits = 0;
+	m->have_logits = m->have_hidden = 0;
 	act_layout(c, &m->a, m->act_mem, B, T);
 	dact_layout(c, &m->g, m->gact_mem, B, T);
 	struct acts *a = &m->a;
@@ -875,11 +879,21 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 	}
 	layernorm_forward(m->pool, a->lnf, a->lnf_mean, a->lnf_rstd, a->resid3 + (size_t)(L - 1) * N * C,
 	                  p + m->off[GPT2_LNFW], p + m->off[GPT2_LNFB], N, C);
+}
+
+float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
+{
+	const struct gpt2_config *c = &m->cfg;
+	forward_trunk(m, inputs, targets, B, T);
+	size_t N = (size_t)B * (size_t)T;
+	int Vp = c->padded_vocab, iN = B * T, iC = c->channels;
+	struct acts *a = &m->a;
+	float *p = m->params;
 	/* Only the first V logits: the padding rows of wte never take part. */
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iN, c->vocab, iC, 1.0f, a->lnf, iC,
 	            p + m->off[GPT2_WTE], iC, 0.0f, a->logits, Vp);
 	if (!targets) {
-		m->have_logits = 1;
+		m->have_logits = m->have_hidden = 1;
 		return -1.0f;
 	}
 	struct k_softmax sm = {.probs = a->logits, .losses = a->losses, .targets = m->targets,
@@ -897,6 +911,15 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 const float *gpt2_logits(const struct gpt2 *m) { return m->have_logits ? m->a.logits : NULL; }
 
 const float *gpt2_probs(const struct gpt2 *m) { return m->have_targets ? m->a.logits : NULL; }
+
+const float *gpt2_forward_hidden(struct gpt2 *m, const uint32_t *inputs, int B, int T)
+{
+	forward_trunk(m, inputs, NULL, B, T);
+	m->have_hidden = 1;
+	return m->a.lnf;
+}
+
+const float *gpt2_hidden(const struct gpt2 *m) { return m->have_hidden ? m->a.lnf : NULL; }
 
 struct parfor *gpt2_pool(struct gpt2 *m) { return m->pool; }
 

@@ -122,6 +122,15 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 const float *gpt2_logits(const struct gpt2 *m);
 const float *gpt2_probs(const struct gpt2 *m);
 
+/* The final hidden states, for embeddings: the output of the final
+ * LayerNorm, [B, T, C], of the last forward without targets; NULL after a
+ * forward with targets.  gpt2_forward_hidden is that forward without the
+ * head (gpt2_logits is then NULL): over GPT-2's vocabulary the logits are
+ * most of a small model's work, and an embedding needs none of them.  The
+ * inputs are as gpt2_forward's; the array is valid until the next forward. */
+const float *gpt2_forward_hidden(struct gpt2 *m, const uint32_t *inputs, int B, int T);
+const float *gpt2_hidden(const struct gpt2 *m);
+
 void gpt2_zero_grad(struct gpt2 *m);
 /* Adds the gradient of the last forward's loss to the gradient array;
  * that forward must have had targets, and each backward needs a forward

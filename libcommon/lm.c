@@ -7,8 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "buf.h"
+#include "ckpt.h"
 #include "die.h"
+#include "gpt2cuda.h"
 #include "gpt2gen.h"
 #include "parfor.h"
 #include "io.h"
@@ -23,6 +28,14 @@ struct lm {
 	float *adam_m, *adam_v;
 	struct adamw_span spans[(int)GPT2_NTENSORS > (int)LSTM_NTENSORS ? (int)GPT2_NTENSORS : (int)LSTM_NTENSORS];
 	size_t nspans;
+	double loss_sum;            /* the CPU's micro-batch losses of the step */
+	struct lm_step_stats stats; /* the CPU's last step */
+	struct gpt2cuda *cu;        /* the GPU model, or NULL */
+	int device;                 /* LM_DEVICE_CPU or the GPU */
+	enum lm_precision prec;
+	int B, T;                   /* the last forward's shape (for lm_logits from a GPU) */
+	float *host_logits;         /* lm_logits's copy from a GPU */
+	size_t host_logits_n;
 };
 
 struct lm *lm_new(const struct lm_config *cfg)
@@ -47,6 +60,8 @@ struct lm *lm_new(const struct lm_config *cfg)
 	}
 	m->threads = 1;
 	m->pool = parfor_new(1);
+	m->device = LM_DEVICE_CPU;
+	m->prec = LM_FP32;
 	return m;
 }
 
@@ -54,6 +69,8 @@ void lm_free(struct lm *m)
 {
 	if (!m)
 		return;
+	gpt2cuda_free(m->cu);
+	free(m->host_logits);
 	gpt2_free(m->gpt2);
 	if (m->lstm)
 		lstm_free(m->lstm);
@@ -106,6 +123,8 @@ void lm_init(struct lm *m, uint64_t seed)
 		memset(m->adam_m, 0, n * sizeof(float));
 		memset(m->adam_v, 0, n * sizeof(float));
 	}
+	if (m->cu)
+		gpt2cuda_upload(m->cu, lm_params(m, NULL), NULL, NULL);
 }
 
 float *lm_params(struct lm *m, size_t *n)
@@ -120,6 +139,10 @@ float *lm_grads(struct lm *m, size_t *n)
 
 float lm_forward(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
 {
+	m->B = B, m->T = T;
+	/* with targets, a training forward (lm_backward may follow), waiting for its loss */
+	if (m->cu)
+		return gpt2cuda_forward(m->cu, inputs, targets, B, T, 1, targets != NULL);
 	return m->gpt2 ? gpt2_forward(m->gpt2, inputs, targets, B, T) : lstm_forward(m->lstm, inputs, targets, B, T);
 }
 
@@ -127,6 +150,18 @@ const float *lm_logits(const struct lm *m, size_t *stride)
 {
 	if (m->gpt2) {
 		*stride = (size_t)m->cfg.gpt2.padded_vocab;
+		if (m->cu) {
+			struct lm *w = (struct lm *)m; /* the host copy is a cache */
+			size_t cnt = (size_t)m->B * (size_t)m->T * *stride;
+			if (cnt > w->host_logits_n) {
+				free(w->host_logits);
+				w->host_logits = xmalloc(cnt * sizeof(float));
+				w->host_logits_n = cnt;
+			}
+			for (int b = 0; b < m->B; b++)
+				gpt2cuda_logits(m->cu, b, 0, m->T, w->host_logits + (size_t)b * (size_t)m->T * *stride);
+			return w->host_logits;
+		}
 		return gpt2_logits(m->gpt2);
 	}
 	*stride = (size_t)m->cfg.lstm.vocab;
@@ -135,7 +170,10 @@ const float *lm_logits(const struct lm *m, size_t *stride)
 
 void lm_zero_grad(struct lm *m)
 {
-	if (m->gpt2)
+	m->loss_sum = 0;
+	if (m->cu)
+		gpt2cuda_zero_grad(m->cu);
+	else if (m->gpt2)
 		gpt2_zero_grad(m->gpt2);
 	else
 		lstm_zero_grad(m->lstm);
@@ -143,7 +181,9 @@ void lm_zero_grad(struct lm *m)
 
 void lm_backward(struct lm *m)
 {
-	if (m->gpt2)
+	if (m->cu)
+		gpt2cuda_backward(m->cu);
+	else if (m->gpt2)
 		gpt2_backward(m->gpt2);
 	else
 		lstm_backward(m->lstm);
@@ -151,6 +191,17 @@ void lm_backward(struct lm *m)
 
 double lm_grad_norm(struct lm *m)
 {
+	if (m->cu) {
+		/* not the training path (lm_train_step is): a download */
+		size_t n;
+		float *g = gpt2cuda_grads(m->cu, &n);
+		(void)g;
+		float *host = xmalloc(n * sizeof(float));
+		gpt2cuda_download_grads(m->cu, host);
+		double norm = train_grad_norm(host, n - 1);
+		free(host);
+		return norm;
+	}
 	if (m->gpt2)
 		return gpt2_grad_norm(m->gpt2);
 	size_t n;
@@ -166,12 +217,16 @@ void lm_adamw_state(struct lm *m, float **mom, float **vel)
 		m->adam_m = xcalloc(n, sizeof(float));
 		m->adam_v = xcalloc(n, sizeof(float));
 	}
+	if (m->cu)
+		gpt2cuda_download(m->cu, NULL, m->adam_m, m->adam_v);
 	*mom = m->adam_m;
 	*vel = m->adam_v;
 }
 
 void lm_adamw(struct lm *m, const struct adamw_hparams *h, uint64_t step)
 {
+	if (m->cu)
+		die(1, "lm_adamw: a model on a GPU steps with lm_train_step");
 	float *mom, *vel;
 	lm_adamw_state(m, &mom, &vel);
 	size_t n;
@@ -207,6 +262,8 @@ void *lm_image(const struct lm *m, bool bf16, size_t *len)
 	if (bf16 && !m->gpt2)
 		return NULL;
 	size_t n;
+	if (m->cu)
+		lm_sync_host((struct lm *)m); /* the host copy is a cache */
 	const float *p = lm_params((struct lm *)m, &n);
 	size_t width = bf16 ? 2 : 4;
 	*len = LM_FILE_HEADER_BYTES + n * width;
@@ -336,6 +393,54 @@ struct lm *lm_load_file(const char *path, char *err, size_t errlen)
 	return m;
 }
 
+struct lm *lm_load_path(const char *path, bool *unreadable, char *err, size_t errlen)
+{
+	struct stat st;
+	*unreadable = true;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *file = NULL;
+	if (S_ISDIR(st.st_mode)) {
+		struct buf b = {0};
+		buf_printf(&b, "%s/model.bin", path);
+		buf_addc(&b, 0);
+		if (access(b.data, R_OK) != 0) {
+			uint64_t step;
+			char *ck = ckpt_latest(path, &step);
+			if (!ck) {
+				snprintf(err, errlen, "%s: neither a checkpoint (no model.bin) nor a directory of checkpoints",
+				         path);
+				buf_free(&b);
+				return NULL;
+			}
+			buf_clear(&b);
+			buf_printf(&b, "%s/model.bin", ck);
+			buf_addc(&b, 0);
+			free(ck);
+		}
+		file = xstrdup(b.data);
+		buf_free(&b);
+	}
+	const char *name = file ? file : path;
+	size_t len;
+	void *data = io_read_file(name, &len);
+	struct lm *m = NULL;
+	if (!data) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+	} else {
+		*unreadable = false;
+		char why[512];
+		m = lm_load(data, len, why, sizeof why);
+		free(data);
+		if (!m)
+			snprintf(err, errlen, "%s: %s", name, why);
+	}
+	free(file);
+	return m;
+}
+
 /* ---- decoding ---- */
 
 struct lm_decoder {
@@ -343,7 +448,8 @@ struct lm_decoder {
 	int cap, len;
 	struct gpt2_kv *kv;
 	struct lstm_state *st;
-	float *scratch; /* the LSTM's logits of tokens before the last */
+	float *scratch; /* the LSTM's logits of tokens before the last; a GPU's padded row */
+	uint32_t *hist; /* a GPU's prefix: each feed runs it whole (no cache on the device) */
 };
 
 struct lm_decoder *lm_decoder_new(struct lm *m, int cap)
@@ -351,7 +457,10 @@ struct lm_decoder *lm_decoder_new(struct lm *m, int cap)
 	struct lm_decoder *d = xcalloc(1, sizeof *d);
 	d->m = m;
 	d->cap = cap;
-	if (m->gpt2) {
+	if (m->cu) {
+		d->hist = xmalloc((size_t)cap * sizeof *d->hist);
+		d->scratch = xmalloc((size_t)m->cfg.gpt2.padded_vocab * sizeof(float));
+	} else if (m->gpt2) {
 		d->kv = gpt2_kv_new(m->gpt2, cap);
 	} else {
 		d->st = lstm_state_new(m->lstm);
@@ -369,6 +478,7 @@ void lm_decoder_free(struct lm_decoder *d)
 	if (d->st)
 		lstm_state_free(d->st);
 	free(d->scratch);
+	free(d->hist);
 	free(d);
 }
 
@@ -376,7 +486,7 @@ void lm_decoder_reset(struct lm_decoder *d)
 {
 	if (d->kv)
 		gpt2_kv_reset(d->kv);
-	else
+	else if (d->st)
 		lstm_state_reset(d->st);
 	d->len = 0;
 }
@@ -389,7 +499,14 @@ void lm_decoder_feed(struct lm_decoder *d, const uint32_t *tokens, int n, float 
 {
 	if (n < 1 || n > d->cap - d->len)
 		die(1, "lm_decoder_feed: %d tokens after %d of %d", n, d->len, d->cap);
-	if (d->kv) {
+	if (d->hist) {
+		memcpy(d->hist + d->len, tokens, (size_t)n * sizeof *tokens);
+		int len = d->len + n;
+		d->m->B = 1, d->m->T = len;
+		gpt2cuda_forward(d->m->cu, d->hist, NULL, 1, len, 0, 0);
+		gpt2cuda_logits(d->m->cu, 0, len - 1, len, d->scratch);
+		memcpy(logits, d->scratch, (size_t)d->m->cfg.gpt2.vocab * sizeof *logits);
+	} else if (d->kv) {
 		gpt2_kv_feed(d->m->gpt2, d->kv, tokens, n, logits);
 	} else {
 		for (int i = 0; i < n; i++)
@@ -397,3 +514,237 @@ void lm_decoder_feed(struct lm_decoder *d, const uint32_t *tokens, int n, float 
 	}
 	d->len += n;
 }
+
+struct gpt2 *lm_gpt2(struct lm *m) { return m->gpt2; }
+
+/* ---- devices ---- */
+
+int lm_parse_device(const char *s, int *device)
+{
+	if (strcmp(s, "auto") == 0)
+		*device = LM_DEVICE_AUTO;
+	else if (strcmp(s, "cpu") == 0)
+		*device = LM_DEVICE_CPU;
+	else if (strcmp(s, "cuda") == 0)
+		*device = 0;
+	else if (strncmp(s, "cuda:", 5) == 0 && s[5] >= '0' && s[5] <= '9' && strlen(s + 5) <= 4 &&
+	         strspn(s + 5, "0123456789") == strlen(s + 5))
+		*device = atoi(s + 5);
+	else
+		return -1;
+	return 0;
+}
+
+int lm_parse_precision(const char *s, enum lm_precision *p)
+{
+	static const char *const names[] = {"auto", "fp32", "bf16", "fp16"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*p = (enum lm_precision)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *lm_precision_name(enum lm_precision p)
+{
+	switch (p) {
+	case LM_FP32: return "fp32";
+	case LM_BF16: return "bf16";
+	case LM_FP16: return "fp16";
+	default: return "auto";
+	}
+}
+
+#ifdef SLUICE_CUDA
+int lm_cuda_built(void) { return 1; }
+#else
+int lm_cuda_built(void) { return 0; }
+#endif
+
+int lm_cuda_devices(void) { return gpt2cuda_device_count(); }
+
+int lm_resolve_device(int *device, enum lm_precision *p, char *err, size_t errlen)
+{
+	int count = lm_cuda_devices();
+	if (*device == LM_DEVICE_AUTO)
+		*device = count > 0 ? 0 : LM_DEVICE_CPU;
+	if (*device == LM_DEVICE_CPU) {
+		if (*p == LM_BF16 || *p == LM_FP16) {
+			snprintf(err, errlen, "--precision %s needs a GPU: the CPU trains in fp32", lm_precision_name(*p));
+			return -1;
+		}
+		*p = LM_FP32;
+		return 0;
+	}
+	if (!lm_cuda_built()) {
+		snprintf(err, errlen, "cuda:%d: this build has no CUDA (rebuild with nvcc installed, or make CUDA=1)",
+		         *device);
+		return -1;
+	}
+	if (*device >= count) {
+		if (count)
+			snprintf(err, errlen, "cuda:%d: only %d GPU%s visible", *device, count, count == 1 ? " is" : "s are");
+		else
+			snprintf(err, errlen, "cuda:%d: no CUDA GPU is visible (or the driver is not loaded)", *device);
+		return -1;
+	}
+	int bf16 = gpt2cuda_bf16_supported(*device);
+	if (*p == LM_PREC_AUTO)
+		*p = bf16 ? LM_BF16 : LM_FP32;
+	if (*p == LM_BF16 && !bf16) {
+		snprintf(err, errlen, "cuda:%d: bf16 needs compute capability 8.0 or later (try fp16 or fp32)", *device);
+		return -1;
+	}
+	return 0;
+}
+
+int lm_to_device(struct lm *m, int device, enum lm_precision p, char *err, size_t errlen)
+{
+	if (device == LM_DEVICE_CPU)
+		return 0;
+	if (!m->gpt2) {
+		snprintf(err, errlen, "the character LSTM runs on the CPU only (--device cpu)");
+		return -1;
+	}
+	if (m->cu) {
+		snprintf(err, errlen, "the model is on a GPU already");
+		return -1;
+	}
+	enum gpt2cuda_precision gp = p == LM_BF16 ? GPT2CUDA_BF16 : p == LM_FP16 ? GPT2CUDA_FP16 : GPT2CUDA_FP32;
+	m->cu = gpt2cuda_new(&m->cfg.gpt2, device, gp, err, errlen);
+	if (!m->cu)
+		return -1;
+	gpt2cuda_upload(m->cu, lm_params(m, NULL), m->adam_m, m->adam_v);
+	m->device = device;
+	m->prec = p == LM_PREC_AUTO ? LM_FP32 : p;
+	return 0;
+}
+
+int lm_device(const struct lm *m) { return m->device; }
+
+enum lm_precision lm_precision(const struct lm *m) { return m->prec; }
+
+void lm_device_describe(const struct lm *m, char *out, size_t len)
+{
+	if (!m->cu) {
+		snprintf(out, len, "cpu");
+		return;
+	}
+	char name[256];
+	gpt2cuda_device_name(m->device, name, sizeof name);
+	snprintf(out, len, "cuda:%d (%s)", m->device, name[0] ? name : "unknown GPU");
+}
+
+void lm_sync_host(struct lm *m)
+{
+	if (!m->cu)
+		return;
+	size_t n;
+	float *p = lm_params(m, &n);
+	if (!m->adam_m) {
+		m->adam_m = xcalloc(n, sizeof(float));
+		m->adam_v = xcalloc(n, sizeof(float));
+	}
+	gpt2cuda_download(m->cu, p, m->adam_m, m->adam_v);
+}
+
+void lm_train_micro(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
+{
+	if (m->cu) {
+		m->B = B, m->T = T;
+		gpt2cuda_forward(m->cu, inputs, targets, B, T, 1, 0);
+		gpt2cuda_backward(m->cu);
+		return;
+	}
+	m->loss_sum += lm_forward(m, inputs, targets, B, T);
+	lm_backward(m);
+}
+
+void lm_train_step(struct lm *m, const struct adamw_hparams *h, uint64_t step, double clip, uint64_t micro)
+{
+	if (micro < 1)
+		micro = 1;
+	if (m->cu) {
+		struct gpt2cuda_step_args s = {.lr = h->lr, .beta1 = h->beta1, .beta2 = h->beta2, .eps = h->eps,
+		                          .weight_decay = h->weight_decay, .clip = (float)clip,
+		                          .micro = micro > INT32_MAX ? INT32_MAX : (int)micro, .t = step};
+		gpt2cuda_step(m->cu, &s);
+		return;
+	}
+	/* train-step's arithmetic before the GPU came, operation for operation */
+	size_t n;
+	float *grads = lm_grads(m, &n);
+	if (micro > 1)
+		train_scale(grads, n, 1.0f / (float)micro);
+	double norm = lm_grad_norm(m);
+	struct adamw_hparams hp = *h;
+	hp.grad_scale = clip > 0 && norm > clip ? (float)(clip / norm) : 1.0f;
+	lm_adamw(m, &hp, step);
+	m->stats = (struct lm_step_stats){.loss = (float)(m->loss_sum / (double)micro), .grad_norm = norm,
+	                                  .loss_scale = 1.0f};
+}
+
+void lm_train_stats(struct lm *m, struct lm_step_stats *out)
+{
+	if (!m->cu) {
+		*out = m->stats;
+		return;
+	}
+	struct gpt2cuda_step_stats s;
+	gpt2cuda_stats(m->cu, &s);
+	*out = (struct lm_step_stats){.loss = s.loss, .grad_norm = s.grad_norm, .skipped = s.skipped,
+	                              .loss_scale = s.loss_scale, .last_skipped = s.last_skipped};
+}
+
+float *lm_device_grads(struct lm *m, size_t *n, void **stream)
+{
+	if (!m->cu)
+		return NULL;
+	*stream = gpt2cuda_stream(m->cu);
+	return gpt2cuda_grads(m->cu, n);
+}
+
+void lm_set_scaler(struct lm *m, uint64_t skipped, float loss_scale)
+{
+	if (m->cu)
+		gpt2cuda_set_scaler(m->cu, skipped, loss_scale);
+}
+
+#ifndef SLUICE_CUDA
+/* A CPU-only build: no GPU is ever visible, so lm_to_device never makes a
+ * GPU model and the rest is never reached. */
+int gpt2cuda_device_count(void) { return 0; }
+int gpt2cuda_device_name(int device, char *out, size_t len)
+{
+	if (len)
+		out[0] = 0;
+	return -1;
+}
+int gpt2cuda_bf16_supported(int device) { return 0; }
+struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, int device, enum gpt2cuda_precision p, char *err,
+                              size_t errlen)
+{
+	snprintf(err, errlen, "this build has no CUDA");
+	return NULL;
+}
+void gpt2cuda_free(struct gpt2cuda *g) {}
+#define NO_CUDA die(1, "%s: this build has no CUDA", __func__)
+size_t gpt2cuda_nparams(const struct gpt2cuda *g) { NO_CUDA; }
+void gpt2cuda_upload(struct gpt2cuda *g, const float *params, const float *mom, const float *vel) { NO_CUDA; }
+void gpt2cuda_download(struct gpt2cuda *g, float *params, float *mom, float *vel) { NO_CUDA; }
+void gpt2cuda_download_grads(struct gpt2cuda *g, float *grads) { NO_CUDA; }
+float gpt2cuda_forward(struct gpt2cuda *g, const uint32_t *inputs, const uint32_t *targets, int B, int T, int train,
+                       int want_loss)
+{
+	NO_CUDA;
+}
+void gpt2cuda_logits(struct gpt2cuda *g, int b, int t0, int t1, float *out) { NO_CUDA; }
+void gpt2cuda_zero_grad(struct gpt2cuda *g) { NO_CUDA; }
+void gpt2cuda_backward(struct gpt2cuda *g) { NO_CUDA; }
+float *gpt2cuda_grads(struct gpt2cuda *g, size_t *n) { NO_CUDA; }
+void *gpt2cuda_stream(struct gpt2cuda *g) { NO_CUDA; }
+void gpt2cuda_step(struct gpt2cuda *g, const struct gpt2cuda_step_args *s) { NO_CUDA; }
+void gpt2cuda_stats(struct gpt2cuda *g, struct gpt2cuda_step_stats *out) { NO_CUDA; }
+void gpt2cuda_set_scaler(struct gpt2cuda *g, uint64_t skipped, float loss_scale) { NO_CUDA; }
+#endif

@@ -60,7 +60,8 @@ for l in open(sys.argv[1]): j = json.loads(l); print(j["step"], repr(j["loss"]))
 	run "$PY" -c 'import json, sys
 for l in open("a.jsonl"):
     j = json.loads(l)
-    assert set(j) == {"step", "loss", "lr", "grad_norm", "tokens_per_s", "ms"}, j'
+    assert set(j) == {"step", "loss", "lr", "grad_norm", "tokens_per_s", "ms", "device", "precision"}, j
+    assert (j["device"], j["precision"]) == ("cpu", "fp32"), j'
 	assert_success
 }
 

@@ -148,8 +148,7 @@ head_points() { head -n "$1" "$D/$2/points.jsonl" >pts.jsonl; }
 	assert_output ''
 	run --separate-stderr vs-query --store "$S" --stats
 	assert_equal "$status" 1
-	run vs-upsert -q --store "$S" <<<'{"id":"a","vector":[1,2]}'
-	assert_failure
+	qdrant || [ ! -e "$S" ] || fail "vs-query made $S"
 }
 
 @test "a second run appends to the store, and needs no --dim" {

@@ -35,6 +35,8 @@ complete -c train-step -l grad-clip -x -d 'Clip the global gradient norm (defaul
 complete -c train-step -l total-batch -x -d 'Tokens a step, a multiple of B*T'
 complete -c train-step -l seed -x -d 'Seed of the random initialisation (default 0)'
 complete -c train-step -s j -l threads -x -d 'Threads (default: all cores)'
+complete -c train-step -l device -x -a 'auto cpu cuda cuda:0 cuda:1' -d 'Where to train (default auto)'
+complete -c train-step -l precision -x -a 'auto fp32 bf16 fp16' -d 'GPU arithmetic (default auto)'
 
 # Checkpoints
 complete -c train-step -l ckpt-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Write checkpoints to DIR'

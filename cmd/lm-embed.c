@@ -1,0 +1,659 @@
+/* lm-embed - documents to vector records with a trained GPT-2. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpe.h"
+#include "buf.h"
+#include "cli.h"
+#include "die.h"
+#include "embed.h"
+#include "header.h"
+#include "io.h"
+#include "jsonw.h"
+#include "lm.h"
+#include "progress.h"
+#include "rec.h"
+#include "tokenc.h"
+#include "tokload.h"
+#include "utf8.h"
+#include "vsinput.h"
+
+static const char usage[] =
+	"Usage: lm-embed -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
+	"       lm-embed -m MODEL -t TOKENIZER --text TEXT...\n"
+	"Turn documents into embeddings with a GPT-2 that train-step trained: the\n"
+	"mean of the final hidden states over each document's tokens, L2-normalised,\n"
+	"as vector records for vs-upsert and vs-query.  Documents are the records of\n"
+	"each FILE: text records or plain lines, JSON records or JSON lines (the text\n"
+	"and id from their fields, the rest as metadata), or token records (no\n"
+	"tokenizer needed); with no FILE, or when FILE is -, read stdin.\n"
+	"\n"
+	"Model and tokenizer:\n"
+	"  -m, --model PATH         a GPT-2 model file (written by train-step or llm.c),\n"
+	"                           a checkpoint, or train-step's checkpoint directory\n"
+	"                           (its newest checkpoint)\n"
+	"  -t, --tokenizer SPEC     the model's tokenizer, as tok-bpe's: needed for text\n"
+	"\n"
+	"Input:\n"
+	"      --text TEXT          embed TEXT instead of reading input (repeatable;\n"
+	"                           ids 0, 1, ...): a query for vs-query\n"
+	"      --text-field NAME    JSON: the field holding the text (default: text,\n"
+	"                           else content)\n"
+	"      --id-field NAME      JSON: the field holding the id (default: id; without\n"
+	"                           it the record's key, else its number from 0)\n"
+	"      --on-empty error|skip\n"
+	"                           a document without tokens stops lm-embed (error, the\n"
+	"                           default) or is left out and counted (skip)\n"
+	"  -n, --take N             stop after N vectors\n"
+	"\n"
+	"Embedding:\n"
+	"      --pool mean|last     mean over the tokens (default), or the last token's\n"
+	"      --no-normalize       keep the pooled vector's length\n"
+	"  -b, --batch N            windows of tokens per forward pass (default 32;\n"
+	"                           fewer for a long context: 4096 positions at most)\n"
+	"\n"
+	"Output:\n"
+	"      --format records|jsonl\n"
+	"                           vector records (default) or JSON lines\n"
+	"                           {\"id\", \"vector\", \"metadata\"}\n"
+	"      --keep-text N        put the first N characters of the text in the\n"
+	"                           metadata, under \"text\"\n"
+	"  -o, --output FILE        write FILE atomically instead of stdout\n"
+	"  -j, --threads N          threads (default: all cores)\n"
+	"      --progress           show a progress line on stderr even when it is not a terminal\n"
+	"  -q, --quiet              no progress line and no summary\n"
+	"  -h, --help               show this help and exit\n"
+	"      --version            show the version and exit\n"
+	"\n"
+	"Exit status: 0 ok, 1 I/O error or tokenizer not found, 2 usage (also an LSTM\n"
+	"model, text without a tokenizer, a token the model does not know), 3-7 bad\n"
+	"record input as in sluice-rec(5), 8 malformed input: a bad model file, a\n"
+	"record of the wrong type, a JSON record without its text, invalid UTF-8, an\n"
+	"empty document.  See lm-embed(1).\n";
+
+enum {
+	OPT_TEXT = CLI_OPT_FIRST_PROGRAM_OPT,
+	OPT_TEXT_FIELD,
+	OPT_ID_FIELD,
+	OPT_ON_EMPTY,
+	OPT_POOL,
+	OPT_NO_NORMALIZE,
+	OPT_FORMAT,
+	OPT_KEEP_TEXT,
+};
+
+/* Documents gathered per embedder_run: enough for the embedder to sort
+ * them into batches of similar lengths. */
+#define GROUP_BATCHES 8
+#define MAX_POSITIONS 4096
+
+/* A document waiting for its vector; its strings and ids are in struct
+ * run's arrays. */
+struct doc {
+	size_t ids_off, nids;
+	size_t key_off, key_len;
+	size_t meta_off, meta_len; /* a JSON object, or none */
+};
+
+struct run {
+	const char *model_path;
+	struct lm *m;
+	struct embedder *emb;
+	struct embed_opts eo;
+	int dim, vocab;
+	struct tokenizer tok;
+	bool have_tok;
+	struct tok_encoder *enc;
+	struct tok_policy policy;
+	const char *text_field, *id_field;
+	bool skip_empty;
+	int64_t keep_text; /* characters; -1: none */
+	uint64_t take;     /* 0: all */
+	bool jsonl;
+	/* the group being gathered */
+	struct doc *docs;
+	size_t ndocs, group;
+	struct ids ids;
+	struct buf strs;
+	float *vecs;
+	/* output */
+	struct rec_writer *w;
+	struct outbuf out;
+	char *input_header;
+	bool header_done;
+	int argc;
+	char **argv;
+	/* counts */
+	uint64_t ordinal, written, tokens, skipped;
+	struct progress progress;
+	bool done;
+	/* scratch */
+	struct ids one;
+	struct buf text, meta, id, line, scratch;
+};
+
+/* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
+ * newest checkpoint's model.bin under PATH (a --ckpt-dir), as lm-run. */
+static struct lm *load_model(const char *path)
+{
+	char err[1024];
+	bool unreadable;
+	struct lm *m = lm_load_path(path, &unreadable, err, sizeof err);
+	if (!m)
+		die(unreadable ? REC_E_IO : REC_E_MALFORMED, "%s", err);
+	if (!lm_gpt2(m))
+		die(REC_E_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
+	return m;
+}
+
+/* ---- output ---- */
+
+/* The first input's header, with what described its text or tokens taken
+ * out, and what a consumer of the vectors must know put in. */
+static void write_header(struct run *r)
+{
+	if (r->header_done || r->jsonl)
+		return;
+	r->header_done = true;
+	json_t *h = header_new(r->input_header, "vector", r->argc, r->argv);
+	static const char *const stale[] = {"vocab_size", "eot", "B", "T", "columns"};
+	for (size_t i = 0; i < sizeof stale / sizeof *stale; i++)
+		json_object_del(h, stale[i]);
+	json_object_set_new(h, "dtype", json_string("f32"));
+	json_object_set_new(h, "dim", json_integer(r->dim));
+	json_object_set_new(h, "metric", json_string("cosine"));
+	char desc[128];
+	lm_describe(r->m, desc, sizeof desc);
+	json_object_set_new(h, "model", json_string(r->model_path));
+	json_object_set_new(h, "model_config", json_string(desc));
+	json_object_set_new(h, "pool", json_string(embed_pool_name(r->eo.pool)));
+	json_object_set_new(h, "normalized", json_boolean(r->eo.normalize));
+	if (r->have_tok) {
+		char hash[32];
+		snprintf(hash, sizeof hash, "xxh3:%016" PRIx64, bpe_hash(r->tok.bpe));
+		json_object_set_new(h, "tokenizer", json_string(r->tok.name));
+		json_object_set_new(h, "tokenizer_hash", json_string(hash));
+	}
+	header_write(r->w, h);
+	json_decref(h);
+}
+
+static void emit(struct run *r, const struct doc *d, const float *v)
+{
+	const char *key = r->strs.data + d->key_off;
+	const char *meta = d->meta_len ? r->strs.data + d->meta_off : NULL;
+	if (!r->jsonl) {
+		rec_write_vector(r->w, key, d->key_len, v, (uint32_t)r->dim, meta, d->meta_len);
+		return;
+	}
+	buf_clear(&r->line);
+	buf_adds(&r->line, "{\"id\":");
+	jsonw_string(&r->line, key, d->key_len);
+	buf_adds(&r->line, ",\"vector\":[");
+	for (int c = 0; c < r->dim; c++) {
+		if (c)
+			buf_addc(&r->line, ',');
+		jsonw_float(&r->line, v[c]);
+	}
+	buf_addc(&r->line, ']');
+	if (meta) {
+		buf_adds(&r->line, ",\"metadata\":");
+		buf_add(&r->line, meta, d->meta_len);
+	}
+	buf_adds(&r->line, "}\n");
+	outbuf_write(&r->out, r->line.data, r->line.len);
+}
+
+/* Embeds the gathered documents and writes their vectors, in input order. */
+static void flush_group(struct run *r)
+{
+	if (!r->ndocs)
+		return;
+	const uint32_t **docs = xmalloc(r->ndocs * sizeof *docs);
+	size_t *lens = xmalloc(r->ndocs * sizeof *lens);
+	for (size_t i = 0; i < r->ndocs; i++) {
+		docs[i] = r->ids.v + r->docs[i].ids_off;
+		lens[i] = r->docs[i].nids;
+	}
+	embedder_run(r->emb, docs, lens, r->ndocs, r->vecs);
+	write_header(r);
+	for (size_t i = 0; i < r->ndocs; i++)
+		emit(r, &r->docs[i], r->vecs + i * (size_t)r->dim);
+	r->written += r->ndocs;
+	r->ndocs = 0;
+	r->ids.len = 0;
+	buf_clear(&r->strs);
+	free(docs);
+	free(lens);
+}
+
+/* ---- input ---- */
+
+/* The length of the first n characters of text (valid UTF-8). */
+static size_t prefix_chars(const char *text, size_t len, uint64_t n)
+{
+	size_t end = 0;
+	uint64_t chars = 0;
+	while (end < len) {
+		if (((unsigned char)text[end] & 0xC0) != 0x80 && chars++ == n)
+			break;
+		end++;
+	}
+	return end;
+}
+
+/* Queues the document whose ids are in r->one, with its id and metadata
+ * (a JSON object, or NULL; --keep-text's text is set in it). */
+static void add_doc(struct run *r, const char *id, size_t id_len, json_t *meta, const char *text,
+                    size_t text_len, const char *name, uint64_t offset)
+{
+	size_t n = r->one.len;
+	for (size_t i = 0; i < n; i++)
+		if (r->one.v[i] >= (uint32_t)r->vocab)
+			die_at(REC_E_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d",
+			       r->one.v[i], r->vocab);
+	if (!n) {
+		if (!r->skip_empty)
+			die_at(REC_E_MALFORMED, name, offset, "an empty document (no tokens); --on-empty skip leaves them out");
+		r->skipped++;
+		return;
+	}
+	if (id_len == 0)
+		die_at(REC_E_MALFORMED, name, offset, "an empty id");
+	if (id_len > REC_MAX_KEY)
+		die_at(REC_E_MALFORMED, name, offset, "an id of %zu bytes (at most %u)", id_len, REC_MAX_KEY);
+	buf_clear(&r->meta);
+	json_t *own = NULL;
+	if (r->keep_text >= 0 && text) {
+		if (!meta)
+			meta = own = json_object();
+		json_t *t = json_stringn(text, prefix_chars(text, text_len, (uint64_t)r->keep_text));
+		if (!meta || !t || json_object_set_new(meta, "text", t) != 0)
+			die(REC_E_IO, "out of memory");
+	}
+	if (meta)
+		jsonw_value(&r->meta, meta);
+	json_decref(own);
+	struct doc *d = &r->docs[r->ndocs++];
+	d->ids_off = r->ids.len;
+	d->nids = n;
+	memcpy(ids_resize(&r->ids, r->ids.len + n) + d->ids_off, r->one.v, n * sizeof *r->one.v);
+	d->key_off = r->strs.len;
+	d->key_len = id_len;
+	buf_add(&r->strs, id, id_len);
+	d->meta_off = r->strs.len;
+	d->meta_len = r->meta.len;
+	buf_add(&r->strs, r->meta.data, r->meta.len);
+	r->tokens += n;
+	if (r->take && r->written + r->ndocs >= r->take)
+		r->done = true;
+	if (r->ndocs == r->group || r->done)
+		flush_group(r);
+}
+
+static void need_tokenizer(const struct run *r, const char *what, const char *name, uint64_t offset)
+{
+	if (!r->have_tok)
+		die_at(REC_E_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
+}
+
+static void encode(struct run *r, const char *text, size_t len, const char *name, uint64_t offset)
+{
+	size_t bad;
+	char err[256];
+	r->one.len = 0;
+	if (tok_encode(r->enc, &r->policy, text, len, &r->one, &bad, err, sizeof err) < 0)
+		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
+}
+
+/* The document's id: its key, else its number. */
+static void default_id(struct run *r, const struct rec_frame *f, uint64_t ordinal)
+{
+	buf_clear(&r->id);
+	if (f->key_len)
+		buf_add(&r->id, f->key, f->key_len);
+	else
+		buf_printf(&r->id, "%" PRIu64, ordinal);
+}
+
+static void text_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name, uint64_t at)
+{
+	need_tokenizer(r, "a text record", name, f->offset);
+	encode(r, (const char *)f->payload, f->payload_len, name, at);
+	default_id(r, f, ordinal);
+	add_doc(r, r->id.data, r->id.len, NULL, (const char *)f->payload, f->payload_len, name, f->offset);
+}
+
+static void tokens_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
+{
+	size_t n = rec_tokens_count(f);
+	r->one.len = 0;
+	rec_tokens_copy(f, ids_resize(&r->one, n));
+	default_id(r, f, ordinal);
+	const char *text = NULL;
+	size_t text_len = 0;
+	if (r->keep_text >= 0 && r->have_tok) {
+		/* decoded only as far as the tokenizer knows the ids: the range
+		 * check in add_doc names the record otherwise */
+		buf_clear(&r->scratch);
+		buf_clear(&r->text);
+		size_t bad = n;
+		if (tok_decode_bytes(r->tok.bpe, r->one.v, n, &r->scratch, &bad) < 0)
+			r->scratch.len = 0;
+		utf8_append_replacing(&r->text, (const unsigned char *)r->scratch.data, r->scratch.len);
+		text = r->text.data ? r->text.data : "";
+		text_len = r->text.len;
+	}
+	add_doc(r, r->id.data, r->id.len, NULL, text, text_len, name, f->offset);
+}
+
+/* A JSON row: the text from --text-field, the id from --id-field, and as
+ * metadata its "metadata" object, else every other field. */
+static void json_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
+{
+	json_error_t jerr;
+	json_t *row = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &jerr);
+	if (!row)
+		die_at(REC_E_MALFORMED, name, f->offset, "not JSON: %s", jerr.text);
+	if (!json_is_object(row))
+		die_at(REC_E_MALFORMED, name, f->offset, "a JSON %s, not an object",
+		       json_is_array(row) ? "array" : "value");
+	const char *field = r->text_field ? r->text_field : "text";
+	json_t *text = json_object_get(row, field);
+	if (!text && !r->text_field && json_object_get(row, "content"))
+		text = json_object_get(row, field = "content");
+	if (!text)
+		die_at(REC_E_MALFORMED, name, f->offset, "no \"%s\" field for the text (name it with --text-field)", field);
+	if (!json_is_string(text) && !json_is_null(text))
+		die_at(REC_E_MALFORMED, name, f->offset, "the \"%s\" field is not a string", field);
+	const char *s = json_is_string(text) ? json_string_value(text) : "";
+	size_t slen = json_is_string(text) ? json_string_length(text) : 0;
+	need_tokenizer(r, "a JSON record", name, f->offset);
+	encode(r, s, slen, name, f->offset);
+
+	const char *id_field = r->id_field ? r->id_field : "id";
+	json_t *id = json_object_get(row, id_field);
+	if (id) {
+		if (vs_id_text(id, &r->id) != 0)
+			die_at(REC_E_MALFORMED, name, f->offset,
+			       "the \"%s\" field is neither a string nor a non-negative integer", id_field);
+	} else {
+		default_id(r, f, ordinal);
+	}
+
+	/* the row is ours to change: the metadata is its "metadata" object,
+	 * else the row itself without the text and the id */
+	json_incref(text); /* s lives in it */
+	json_t *meta = json_object_get(row, "metadata");
+	if (!json_is_object(meta)) {
+		json_object_del(row, field);
+		json_object_del(row, id_field);
+		meta = json_object_size(row) ? row : NULL;
+	}
+	add_doc(r, r->id.data, r->id.len, meta, s, slen, name, f->offset);
+	json_decref(text);
+	json_decref(row);
+}
+
+static bool blank(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+static void run_input(struct run *r, const char *path)
+{
+	struct rec_reader *in = rec_reader_open(path, REC_READ_LINES);
+	if (!in)
+		die(REC_E_IO, "%s:", path);
+	const char *name = rec_reader_name(in);
+	int json_lines = -1; /* plain lines: JSON when the first starts with '{' */
+	uint64_t last = 0;
+	struct rec_frame f;
+	while (!r->done && rec_next_or_die(in, &f) > 0) {
+		if (f.type == REC_HEADER) {
+			const char *h = rec_reader_header(in);
+			if (h && !r->input_header)
+				r->input_header = xstrdup(h);
+			continue;
+		}
+		if (f.type == REC_END)
+			continue;
+		bool lines = rec_reader_is_lines(in);
+		if (lines && json_lines < 0)
+			json_lines = f.payload_len && f.payload[0] == '{';
+		if (lines && json_lines && blank(f.payload, f.payload_len))
+			continue;
+		uint64_t ordinal = r->ordinal++;
+		/* where a text's bytes start, for the offset of a bad one */
+		uint64_t at = lines ? f.offset : f.offset + REC_FRAME_HEAD + rec_pad8(f.key_len);
+		if (f.type == REC_TEXT && lines && json_lines)
+			json_doc(r, &f, ordinal, name);
+		else if (f.type == REC_TEXT)
+			text_doc(r, &f, ordinal, name, at);
+		else if (f.type == REC_JSON)
+			json_doc(r, &f, ordinal, name);
+		else if (f.type == REC_TOKENS)
+			tokens_doc(r, &f, ordinal, name);
+		else
+			die_at(REC_E_MALFORMED, name, f.offset, "a %s record: lm-embed reads text, JSON or token records",
+			       rec_type_name(f.type));
+		uint64_t now = rec_reader_offset(in);
+		progress_add(&r->progress, now - last, 1);
+		last = now;
+	}
+	rec_reader_close(in);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"model", required_argument, 0, 'm'},
+		{"tokenizer", required_argument, 0, 't'},
+		{"text", required_argument, 0, OPT_TEXT},
+		{"text-field", required_argument, 0, OPT_TEXT_FIELD},
+		{"id-field", required_argument, 0, OPT_ID_FIELD},
+		{"on-empty", required_argument, 0, OPT_ON_EMPTY},
+		{"take", required_argument, 0, 'n'},
+		{"pool", required_argument, 0, OPT_POOL},
+		{"no-normalize", no_argument, 0, OPT_NO_NORMALIZE},
+		{"batch", required_argument, 0, 'b'},
+		{"format", required_argument, 0, OPT_FORMAT},
+		{"keep-text", required_argument, 0, OPT_KEEP_TEXT},
+		{"output", required_argument, 0, 'o'},
+		{"threads", required_argument, 0, 'j'},
+		CLI_COMMON_OPTIONS,
+		{0, 0, 0, 0},
+	};
+	cli_init(argc, argv);
+	struct run r = {.keep_text = -1, .argc = argc, .argv = argv,
+	                .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}};
+	enum cli_progress progress = CLI_PROGRESS_AUTO;
+	const char *spec = NULL, *output = NULL;
+	char **texts = NULL;
+	int ntexts = 0, threads = 0, opt;
+	while ((opt = getopt_long(argc, argv, "m:t:n:b:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli_common(opt, usage, &progress))
+			continue;
+		switch (opt) {
+		case 'm': r.model_path = optarg; break;
+		case 't': spec = optarg; break;
+		case OPT_TEXT:
+			texts = xrealloc(texts, (size_t)(ntexts + 1) * sizeof *texts);
+			texts[ntexts++] = optarg;
+			break;
+		case OPT_TEXT_FIELD:
+			if (!*optarg)
+				cli_usage_error("--text-field: an empty name");
+			r.text_field = optarg;
+			break;
+		case OPT_ID_FIELD:
+			if (!*optarg)
+				cli_usage_error("--id-field: an empty name");
+			r.id_field = optarg;
+			break;
+		case OPT_ON_EMPTY:
+			if (strcmp(optarg, "skip") == 0)
+				r.skip_empty = true;
+			else if (strcmp(optarg, "error") != 0)
+				cli_usage_error("--on-empty: '%s' is not error or skip", optarg);
+			break;
+		case 'n':
+			r.take = cli_parse_u64(optarg, "--take", 1);
+			if (!r.take)
+				cli_usage_error("--take must be at least 1");
+			break;
+		case OPT_POOL: {
+			int p = embed_pool_from_name(optarg);
+			if (p < 0)
+				cli_usage_error("--pool: '%s' is not mean or last", optarg);
+			r.eo.pool = (enum embed_pool)p;
+			break;
+		}
+		case OPT_NO_NORMALIZE: r.eo.normalize = false; break;
+		case 'b': {
+			uint64_t b = cli_parse_u64(optarg, "--batch", 0);
+			if (b < 1 || b > 65536)
+				cli_usage_error("--batch must be from 1 to 65536");
+			r.eo.batch = (int)b;
+			break;
+		}
+		case OPT_FORMAT:
+			if (strcmp(optarg, "jsonl") == 0)
+				r.jsonl = true;
+			else if (strcmp(optarg, "records") != 0)
+				cli_usage_error("--format: '%s' is not records or jsonl", optarg);
+			break;
+		case OPT_KEEP_TEXT: {
+			uint64_t k = cli_parse_u64(optarg, "--keep-text", 0);
+			if (k > 1u << 30)
+				cli_usage_error("--keep-text must be at most %u", 1u << 30);
+			r.keep_text = (int64_t)k;
+			break;
+		}
+		case 'o': output = optarg; break;
+		case 'j':
+			threads = (int)cli_parse_u64(optarg, "--threads", 0);
+			if (threads < 1 || threads > 1024)
+				cli_usage_error("--threads must be from 1 to 1024");
+			break;
+		default: cli_usage_error("unhandled option");
+		}
+	}
+	if (!r.model_path)
+		cli_usage_error("give the model: -m PATH");
+	if (ntexts && optind < argc)
+		cli_usage_error("documents come from --text or from files, not both");
+	if (ntexts && !spec)
+		cli_usage_error("--text needs the model's tokenizer: give -t TOKENIZER");
+	if (!threads) {
+		long nc = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = nc > 0 ? (int)nc : 1;
+	}
+
+	r.m = load_model(r.model_path);
+	lm_set_threads(r.m, threads);
+	r.vocab = lm_vocab(r.m);
+	r.emb = embedder_new(lm_gpt2(r.m), &r.eo);
+	r.dim = embedder_dim(r.emb);
+	char err[1024];
+	if (spec) {
+		if (tokenizer_load(&r.tok, spec, NULL, err, sizeof err) < 0)
+			die(REC_E_IO, "%s", err);
+		r.have_tok = true;
+		r.enc = tok_encoder_new(&r.tok);
+		/* specials in the text are text, as tiktoken's encode_ordinary */
+		size_t nspecial = bpe_special_count(r.tok.bpe);
+		r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
+		r.policy.disallowed = xcalloc(nspecial + 1, sizeof *r.policy.disallowed);
+		if (bpe_vocab_size(r.tok.bpe) > (uint32_t)r.vocab)
+			die(REC_E_USAGE, "%s: the tokenizer's %u ids do not fit the model's vocabulary of %d: not the model's tokenizer",
+			    spec, bpe_vocab_size(r.tok.bpe), r.vocab);
+	}
+
+	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
+	int out_fd = STDOUT_FILENO;
+	if (output) {
+		if (atomic_open(&output_file, output) != 0)
+			die(REC_E_IO, "%s:", output);
+		atomic_guard(&output_file);
+		out_fd = output_file.fd;
+	} else if (!r.jsonl && isatty(STDOUT_FILENO)) {
+		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format jsonl)");
+	}
+	const char *out_name = output ? output : "<stdout>";
+	if (r.jsonl)
+		outbuf_init(&r.out, out_fd, out_name, 1 << 16);
+	else
+		r.w = rec_writer_fdopen(out_fd, out_name);
+
+	r.group = (size_t)r.eo.batch * GROUP_BATCHES;
+	r.docs = xmalloc(r.group * sizeof *r.docs);
+	r.vecs = xmalloc(r.group * (size_t)r.dim * sizeof *r.vecs);
+	progress_init(&r.progress, progress, ntexts ? 0 : io_total_size(argc - optind, argv + optind));
+
+	if (ntexts) {
+		for (int i = 0; i < ntexts && !r.done; i++) {
+			struct rec_frame f = {.type = REC_TEXT, .payload = (const unsigned char *)texts[i],
+			                      .payload_len = strlen(texts[i])};
+			text_doc(&r, &f, r.ordinal++, "--text", 0);
+		}
+	} else if (optind == argc) {
+		run_input(&r, "-");
+	} else {
+		for (int i = optind; i < argc && !r.done; i++)
+			run_input(&r, argv[i]);
+	}
+	flush_group(&r);
+	write_header(&r);
+	progress_end(&r.progress);
+
+	if (r.w) {
+		rec_write_end(r.w);
+		rec_writer_free(r.w);
+	} else {
+		outbuf_free(&r.out);
+	}
+	if (output && atomic_commit(&output_file) != 0)
+		die(REC_E_IO, "%s:", output);
+	if (progress != CLI_PROGRESS_OFF) {
+		struct buf s = {0};
+		buf_printf(&s, "%" PRIu64 " vectors (dim %d) from %" PRIu64 " tokens", r.written, r.dim, r.tokens);
+		if (r.skipped)
+			buf_printf(&s, "; %" PRIu64 " empty document%s skipped", r.skipped, r.skipped == 1 ? "" : "s");
+		buf_addc(&s, 0);
+		warn("%s", s.data);
+		buf_free(&s);
+	}
+
+	embedder_free(r.emb);
+	if (r.have_tok) {
+		tok_encoder_free(r.enc);
+		tokenizer_free(&r.tok);
+		free(r.policy.allowed);
+		free(r.policy.disallowed);
+	}
+	lm_free(r.m);
+	free(r.docs);
+	free(r.vecs);
+	free(texts);
+	free(r.input_header);
+	ids_free(&r.ids);
+	ids_free(&r.one);
+	buf_free(&r.strs);
+	buf_free(&r.text);
+	buf_free(&r.meta);
+	buf_free(&r.id);
+	buf_free(&r.line);
+	buf_free(&r.scratch);
+	return 0;
+}
