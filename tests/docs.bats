@@ -106,3 +106,11 @@ flag_lines() { "$BIN/$1" --help | grep -E -- "^ +(-[a-zA-Z], )?$2( |,|=|\$)" || 
 		fi
 	done
 }
+
+@test "every man page has a synopsis, description, options, examples, exit status, environment and see-also" {
+	for p in $PROGS; do
+		for s in SYNOPSIS DESCRIPTION OPTIONS EXAMPLES 'EXIT STATUS' ENVIRONMENT 'SEE ALSO'; do
+			grep -qE "^\.Sh \"?$s\"?\$" "$TOP/man/man1/$p.1" || fail "$p(1) has no $s section"
+		done
+	done
+}

@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # make install and make uninstall honour PREFIX and DESTDIR.
 
+# Each test runs make in the one source tree: never two at once.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+
 setup() {
 	load '/usr/lib/bats/bats-support/load'
 	load '/usr/lib/bats/bats-assert/load'
@@ -34,4 +37,20 @@ setup() {
 	assert_success
 	run find "$ROOT" -type f
 	assert_output ''
+}
+
+@test "after make install, man finds every program's page and sluice-rec(5) under the PREFIX" {
+	command -v man >/dev/null || skip "no man (man-db)"
+	make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/opt/sl
+	export MANPATH=$ROOT/opt/sl/share/man MANPAGER=cat PAGER=cat MANWIDTH=80
+	for p in $PROGS; do
+		run man "$p"
+		assert_success
+		assert_output --partial "$p"
+		assert_output --regexp 'SYNOPSIS'
+		[ "$(man -w "$p")" = "$ROOT/opt/sl/share/man/man1/$p.1" ] || fail "man -w $p: $(man -w "$p")"
+	done
+	run man 5 sluice-rec
+	assert_success
+	assert_output --partial 'SLR'
 }
