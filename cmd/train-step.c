@@ -796,6 +796,8 @@ int main(int argc, char **argv)
 		if (!r.nccl)
 			die(REC_E_IO, "rank %d: %s", r.ddp.rank, err);
 	}
+	if (r.lead && r.log_path && ckpt_path && train_log_trim(r.log_path, ckpt_step, err, sizeof err) != 0)
+		die(REC_E_IO, "%s", err);
 	if (r.lead && r.log_path && !(r.log = fopen(r.log_path, ckpt_path ? "a" : "w")))
 		die(REC_E_IO, "%s:", r.log_path);
 	{

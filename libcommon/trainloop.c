@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "die.h"
 #include "io.h"
 
@@ -75,3 +77,55 @@ int train_optim_parse(const void *buf, size_t len, size_t n, float *m, float *v,
 	return 0;
 }
 
+/* A whole log line is kept unless it names a later step. */
+static int log_line_kept(const char *line, size_t len, uint64_t step)
+{
+	json_t *j = json_loadb(line, len, 0, NULL);
+	json_t *s = json_object_get(j, "step");
+	int keep = j && (!s || (json_is_integer(s) && json_integer_value(s) >= 0 &&
+	                        (uint64_t)json_integer_value(s) <= step));
+	json_decref(j);
+	return keep;
+}
+
+int train_log_trim(const char *path, uint64_t step, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = io_read_file(path, &len);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t kept = 0, at = 0;
+	int dropped = 0;
+	while (at < len) {
+		char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) + 1 : len;
+		if (nl && log_line_kept(text + at, end - at - 1, step)) {
+			memmove(text + kept, text + at, end - at);
+			kept += end - at;
+		} else {
+			dropped = 1;
+		}
+		at = end;
+	}
+	int rc = 0;
+	if (dropped) {
+		struct atomic_file f;
+		if (atomic_open(&f, path) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+		} else if (write(f.fd, text, kept) != (ssize_t)kept) {
+			snprintf(err, errlen, "%s: write error: %s", path, strerror(errno));
+			atomic_abort(&f);
+			rc = -1;
+		} else if (atomic_commit(&f) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc;
+}

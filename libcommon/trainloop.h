@@ -27,4 +27,11 @@ void *train_optim_image(const float *m, const float *v, size_t n, uint64_t step,
 int train_optim_parse(const void *buf, size_t len, size_t n, float *m, float *v, uint64_t *step,
                       char *err, size_t errlen);
 
+/* Before a resumed run appends to its --log: drops the lines a run killed
+ * after its last checkpoint wrote (a "step" above `step`, or a line cut
+ * short), so that the log holds each step once, as an uninterrupted run's
+ * does.  The file is rewritten atomically, only when something goes; a
+ * missing file is left missing.  0, or -1 with a message. */
+int train_log_trim(const char *path, uint64_t step, char *err, size_t errlen);
+
 #endif

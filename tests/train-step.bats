@@ -87,6 +87,24 @@ for l in open("a.jsonl"):
 	assert_output "started checkpoint finished"
 }
 
+@test "resume: the log lines a killed run wrote after its last checkpoint are dropped, a cut line too" {
+	batches 2 16 101 3 2 > d.rec
+	args="$TINY --data d.rec --steps 10 --warmup 2 -j 2 -q --ckpt-dir ck --ckpt-every 5"
+	train-step $args --ckpt-dir straight --log straight.jsonl
+	train-step $args --log resumed.jsonl
+	# as if killed in step 9's write: steps 6-8 logged, step 9 cut short,
+	# no checkpoint after step 5
+	rm -r ck/step-00000010
+	head -n 8 resumed.jsonl > cut.jsonl
+	sed -n 9p resumed.jsonl | head -c 20 >> cut.jsonl
+	mv cut.jsonl resumed.jsonl
+	run --separate-stderr train-step $args --resume --log resumed.jsonl
+	assert_success
+	assert_equal "$(losses resumed.jsonl)" "$(losses straight.jsonl)"
+	run "$PY" -c 'import json; print(*(json.loads(l)["step"] for l in open("resumed.jsonl")))'
+	assert_output "1 2 3 4 5 6 7 8 9 10"
+}
+
 @test "llm.c model files: export, init from it, the parameters are identical" {
 	batches 2 16 101 2 3 > d.rec
 	train-step -q $TINY --data d.rec --steps 2 --export a.bin
