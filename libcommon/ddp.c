@@ -39,16 +39,6 @@
 #include "die.h"
 #include "le.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) SLUICE_PRINTF(3, 4);
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- ranks from the environment ---- */
 
 /* A launcher's variables; local may be absent from the environment. */
@@ -79,9 +69,9 @@ static int env_int(const char *name, int *out, char *err, size_t errlen)
 	long v = strtol(s, &end, 10);
 	/* strtol takes leading blanks and a sign; a launcher writes neither. */
 	if (s[0] < '0' || s[0] > '9' || *end != '\0')
-		return fail(err, errlen, "%s='%s' is not a non-negative integer", name, s);
+		return errorf(err, errlen, "%s='%s' is not a non-negative integer", name, s);
 	if (errno == ERANGE || v > DDP_MAX_WORLD)
-		return fail(err, errlen, "%s=%s is out of range (at most %d)", name, s, DDP_MAX_WORLD);
+		return errorf(err, errlen, "%s=%s is out of range (at most %d)", name, s, DDP_MAX_WORLD);
 	*out = (int)v;
 	return 0;
 }
@@ -97,9 +87,9 @@ int ddp_from_env(struct ddp_info *out, char *err, size_t errlen)
 		if (l->only_with && !getenv(l->only_with))
 			continue;
 		if (!has_rank && !has_world)
-			return fail(err, errlen, "%s is set without %s and %s", l->local, l->rank, l->world);
+			return errorf(err, errlen, "%s is set without %s and %s", l->local, l->rank, l->world);
 		if (!has_rank || !has_world)
-			return fail(err, errlen, "%s is set but %s is not: set both (or neither)",
+			return errorf(err, errlen, "%s is set but %s is not: set both (or neither)",
 			            has_rank ? l->rank : l->world, has_rank ? l->world : l->rank);
 		struct ddp_info d;
 		if (env_int(l->rank, &d.rank, err, errlen) || env_int(l->world, &d.world, err, errlen))
@@ -108,11 +98,11 @@ int ddp_from_env(struct ddp_info *out, char *err, size_t errlen)
 		if (has_local && env_int(l->local, &d.local_rank, err, errlen))
 			return -1;
 		if (d.world < 1)
-			return fail(err, errlen, "%s=%d: a run has at least one process", l->world, d.world);
+			return errorf(err, errlen, "%s=%d: a run has at least one process", l->world, d.world);
 		if (d.rank >= d.world)
-			return fail(err, errlen, "%s=%d is not below %s=%d", l->rank, d.rank, l->world, d.world);
+			return errorf(err, errlen, "%s=%d is not below %s=%d", l->rank, d.rank, l->world, d.world);
 		if (d.local_rank >= d.world)
-			return fail(err, errlen, "%s=%d is not below %s=%d", l->local, d.local_rank, l->world,
+			return errorf(err, errlen, "%s=%d is not below %s=%d", l->local, d.local_rank, l->world,
 			            d.world);
 		*out = d;
 		return 0;
@@ -222,15 +212,15 @@ static int endpoint_from_env(struct endpoint *ep, char *err, size_t errlen)
 	char *end;
 	long p = strtol(port, &end, 10);
 	if (port[0] < '0' || port[0] > '9' || *end || p < 1 || p > 65535)
-		return fail(err, errlen, "MASTER_PORT='%s' is not a port number (1-65535)", port);
+		return errorf(err, errlen, "MASTER_PORT='%s' is not a port number (1-65535)", port);
 	/* torchrun's agent serves its own store on MASTER_PORT when it says
 	 * so, and the workers are its clients: the next port is ours. */
 	const char *agent = getenv("TORCHELASTIC_USE_AGENT_STORE");
 	if (agent && strcmp(agent, "True") == 0 && ++p > 65535)
-		return fail(err, errlen, "MASTER_PORT=%s is torchrun's, and there is no port after it for the rendezvous",
+		return errorf(err, errlen, "MASTER_PORT=%s is torchrun's, and there is no port after it for the rendezvous",
 		            port);
 	if (strlen(addr) >= sizeof ep->addr)
-		return fail(err, errlen, "MASTER_ADDR is too long");
+		return errorf(err, errlen, "MASTER_ADDR is too long");
 	snprintf(ep->addr, sizeof ep->addr, "%s", addr);
 	snprintf(ep->port, sizeof ep->port, "%ld", p);
 	snprintf(ep->where, sizeof ep->where, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", ep->addr, ep->port);
@@ -242,7 +232,7 @@ static int resolve(const struct endpoint *ep, struct addrinfo **res, char *err, 
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	int r = getaddrinfo(ep->addr, ep->port, &hints, res);
 	if (r != 0)
-		return fail(err, errlen, "rendezvous: MASTER_ADDR %s: %s", ep->addr,
+		return errorf(err, errlen, "rendezvous: MASTER_ADDR %s: %s", ep->addr,
 		            r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 	return 0;
 }
@@ -317,13 +307,13 @@ static int listen_on(const struct endpoint *ep, int world, char *err, size_t err
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(err, errlen, "rendezvous: socket: %s", strerror(errno));
+		return errorf(err, errlen, "rendezvous: socket: %s", strerror(errno));
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, world < 4096 ? world : 4096) != 0) {
 		int e = errno;
 		close(fd);
-		return fail(err, errlen, "rendezvous: rank 0 cannot listen on %s: %s", ep->where, strerror(e));
+		return errorf(err, errlen, "rendezvous: rank 0 cannot listen on %s: %s", ep->where, strerror(e));
 	}
 	return fd;
 }
@@ -338,7 +328,7 @@ static int rendezvous_root(const struct ddp_info *d, const struct endpoint *ep, 
 	int *fds = malloc((size_t)d->world * sizeof *fds);
 	if (!fds) {
 		close(lfd);
-		return fail(err, errlen, "rendezvous: out of memory");
+		return errorf(err, errlen, "rendezvous: out of memory");
 	}
 	for (int r = 0; r < d->world; r++)
 		fds[r] = -1;
@@ -422,7 +412,7 @@ static int rendezvous_root(const struct ddp_info *d, const struct endpoint *ep, 
 	 * this listener, which would drop its connection. */
 	close(lfd);
 	const char *told = failure[0] ? failure : fatal[0] ? fatal : NULL;
-	int rc = told ? fail(err, errlen, "rendezvous: %s", told) : 0;
+	int rc = told ? errorf(err, errlen, "rendezvous: %s", told) : 0;
 	unsigned char rep[REPLY_SIZE];
 	memcpy(rep, magic, 8);
 	le_put32(rep + 8, told ? 0 : 1);
@@ -434,7 +424,7 @@ static int rendezvous_root(const struct ddp_info *d, const struct endpoint *ep, 
 		if ((send_all(fds[r], rep, sizeof rep, send_deadline) != 0 ||
 		     (!told && send_all(fds[r], blob, len, send_deadline) != 0)) &&
 		    rc == 0)
-			rc = fail(err, errlen, "rendezvous: sending to rank %d: %s", r, strerror(errno));
+			rc = errorf(err, errlen, "rendezvous: sending to rank %d: %s", r, strerror(errno));
 		close(fds[r]);
 	}
 	free(fds);
@@ -505,7 +495,7 @@ static int rendezvous_peer(const struct ddp_info *d, const struct endpoint *ep, 
 		if (fd == -2)
 			return -1;
 		if (fd < 0)
-			return fail(err, errlen, "rendezvous: rank 0 at %s not reached within %d s: %s", ep->where,
+			return errorf(err, errlen, "rendezvous: rank 0 at %s not reached within %d s: %s", ep->where,
 			            timeout_s, strerror(why));
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -517,31 +507,31 @@ static int rendezvous_peer(const struct ddp_info *d, const struct endpoint *ep, 
 		if (got == (ssize_t)sizeof rep) {
 			if (memcmp(rep, magic, 8) != 0) {
 				close(fd);
-				return fail(err, errlen, "rendezvous: %s answers, but not as rank 0 of this run does",
+				return errorf(err, errlen, "rendezvous: %s answers, but not as rank 0 of this run does",
 				            ep->where);
 			}
 			if (le_get32(rep + 8) == 0) {
 				char m[MSG_MAX + 1];
 				get_msg(rep + 12, m, sizeof m);
 				close(fd);
-				return fail(err, errlen, "rendezvous: %s", m);
+				return errorf(err, errlen, "rendezvous: %s", m);
 			}
 			ssize_t b = recv_all(fd, blob, len, answer_deadline);
 			e = errno;
 			close(fd);
 			if (b == (ssize_t)len)
 				return 0;
-			return fail(err, errlen, "rendezvous: rank 0 at %s: %s", ep->where,
+			return errorf(err, errlen, "rendezvous: rank 0 at %s: %s", ep->where,
 			            b < 0 ? strerror(e) : "connection closed early");
 		}
 		close(fd);
 		if (got < 0 && e == ETIMEDOUT)
-			return fail(err, errlen, "rendezvous: rank 0 at %s did not answer within %d s", ep->where,
+			return errorf(err, errlen, "rendezvous: rank 0 at %s did not answer within %d s", ep->where,
 			            timeout_s);
 		/* Closed before a word: a listener of rank 0's that was going
 		 * away (the end of an earlier rendezvous); connect again. */
 		if (ms_left(deadline) == 0)
-			return fail(err, errlen, "rendezvous: rank 0 at %s closed the connection: %s", ep->where,
+			return errorf(err, errlen, "rendezvous: rank 0 at %s closed the connection: %s", ep->where,
 			            got < 0 ? strerror(e) : "no answer");
 		poll(NULL, 0, 20);
 	}
@@ -551,11 +541,11 @@ static int rendezvous(const struct ddp_info *d, void *blob, size_t len, int time
                       const char *own_failure, char *err, size_t errlen)
 {
 	if (d->world <= 1)
-		return own_failure ? fail(err, errlen, "rendezvous: rank %d: %s", d->rank, own_failure) : 0;
+		return own_failure ? errorf(err, errlen, "rendezvous: rank %d: %s", d->rank, own_failure) : 0;
 	if (timeout_s < 1)
-		return fail(err, errlen, "rendezvous: the timeout must be at least 1 s");
+		return errorf(err, errlen, "rendezvous: the timeout must be at least 1 s");
 	if (d->rank < 0 || d->rank >= d->world)
-		return fail(err, errlen, "rendezvous: rank %d is not below the world size %d", d->rank, d->world);
+		return errorf(err, errlen, "rendezvous: rank %d is not below the world size %d", d->rank, d->world);
 	struct endpoint ep;
 	if (endpoint_from_env(&ep, err, errlen))
 		return -1;
@@ -574,7 +564,7 @@ int ddp_rendezvous_abort(const struct ddp_info *d, size_t len, int timeout_s, co
 {
 	/* No blob: with a failure, none is sent or read. */
 	if (rendezvous(d, NULL, len, timeout_s, why && *why ? why : "gave up", err, errlen) == 0)
-		return fail(err, errlen, "rendezvous: %s", why);
+		return errorf(err, errlen, "rendezvous: %s", why);
 	return -1;
 }
 
@@ -630,8 +620,8 @@ static int nccl_load(struct ddp_nccl *c, char *err, size_t errlen)
 	if (!c->lib) {
 		const char *e = dlerror();
 		if (given)
-			return fail(err, errlen, "NCCL_LIBRARY=%s: cannot load it: %s", path, e ? e : "unknown error");
-		return fail(err, errlen,
+			return errorf(err, errlen, "NCCL_LIBRARY=%s: cannot load it: %s", path, e ? e : "unknown error");
+		return errorf(err, errlen,
 		            "several GPU processes need NCCL, and %s cannot be loaded (%s): install it "
 		            "(Debian: libnccl2) or set NCCL_LIBRARY to its path",
 		            path, e ? e : "unknown error");
@@ -652,18 +642,18 @@ static int nccl_load(struct ddp_nccl *c, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
 		void *p = dlsym(c->lib, syms[i].name);
 		if (!p && !syms[i].optional)
-			return fail(err, errlen, "%s: no %s in it: not NCCL?", path, syms[i].name);
+			return errorf(err, errlen, "%s: no %s in it: not NCCL?", path, syms[i].name);
 		set_fn(syms[i].slot, p);
 	}
 	int v = 0, res = c->get_version(&v);
 	if (res != NCCL_SUCCESS)
-		return fail(err, errlen, "%s: ncclGetVersion failed (NCCL error %d)", path, res);
+		return errorf(err, errlen, "%s: ncclGetVersion failed (NCCL error %d)", path, res);
 	/* Codes below 2.9 were major*1000 + minor*100 + patch. */
 	if (v < 10000)
 		v = v / 1000 * 10000 + v / 100 % 10 * 100 + v % 100;
 	c->version = v;
 	if (v < 21000)
-		return fail(err, errlen, "%s is NCCL %d.%d.%d: 2.10 or later is needed (for ncclAvg)", path,
+		return errorf(err, errlen, "%s is NCCL %d.%d.%d: 2.10 or later is needed (for ncclAvg)", path,
 		            v / 10000, v / 100 % 100, v % 100);
 	return 0;
 }
@@ -681,11 +671,11 @@ static int cuda_use_device(int cuda_device, char *err, size_t errlen)
 		dlclose(self);
 	}
 	if (!set_device)
-		return fail(err, errlen, "NCCL needs the CUDA runtime, and this program has none (built without CUDA)");
+		return errorf(err, errlen, "NCCL needs the CUDA runtime, and this program has none (built without CUDA)");
 	int r = set_device(cuda_device);
 	if (r != 0) {
 		const char *s = error_string ? error_string(r) : NULL;
-		return fail(err, errlen, "CUDA device %d: %s (CUDA error %d)", cuda_device, s ? s : "cannot be used", r);
+		return errorf(err, errlen, "CUDA device %d: %s (CUDA error %d)", cuda_device, s ? s : "cannot be used", r);
 	}
 	return 0;
 }
@@ -694,7 +684,7 @@ struct ddp_nccl *ddp_nccl_open(const struct ddp_info *d, int cuda_device, char *
 {
 	struct ddp_nccl *c = calloc(1, sizeof *c);
 	if (!c) {
-		fail(err, errlen, "out of memory");
+		errorf(err, errlen, "out of memory");
 		return NULL;
 	}
 	struct nccl_unique_id id;
@@ -723,7 +713,7 @@ struct ddp_nccl *ddp_nccl_open(const struct ddp_info *d, int cuda_device, char *
 		char why[400];
 		c->comm = NULL;
 		nccl_why(c, res, why, sizeof why);
-		fail(err, errlen, "ncclCommInitRank (rank %d of %d, CUDA device %d): %s", d->rank, d->world,
+		errorf(err, errlen, "ncclCommInitRank (rank %d of %d, CUDA device %d): %s", d->rank, d->world,
 		     cuda_device, why);
 		goto failed;
 	}
@@ -743,7 +733,7 @@ int ddp_nccl_allreduce_avg_f32(struct ddp_nccl *c, void *dev, size_t n, void *st
 	if (res != NCCL_SUCCESS) {
 		char why[400];
 		nccl_why(c, res, why, sizeof why);
-		return fail(err, errlen, "ncclAllReduce of %zu floats: %s", n, why);
+		return errorf(err, errlen, "ncclAllReduce of %zu floats: %s", n, why);
 	}
 	return 0;
 }

@@ -52,6 +52,17 @@ void warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static void *checked(void *p, size_t n)
 {
 	if (!p && n)

@@ -25,6 +25,9 @@ SLUICE_NORETURN void die(int status, const char *fmt, ...) SLUICE_PRINTF(2, 3);
 SLUICE_NORETURN void die_at(int status, const char *input, uint64_t offset,
                             const char *fmt, ...) SLUICE_PRINTF(4, 5);
 void warn(const char *fmt, ...) SLUICE_PRINTF(1, 2);
+/* For functions that report instead of dying: formats the one-line
+ * message into err (errlen bytes; none when err is NULL) and returns -1. */
+int errorf(char *err, size_t errlen, const char *fmt, ...) SLUICE_PRINTF(3, 4);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -91,18 +91,6 @@ struct hfcache_blob {
 
 /* ---- errors ---- */
 
-static int fail(char *err, size_t errn, const char *fmt, ...) SLUICE_PRINTF(3, 4);
-static int fail(char *err, size_t errn, const char *fmt, ...)
-{
-	if (!err || !errn)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errn, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* A name as it may be shown: printable ASCII kept, anything else as \xNN,
  * cut at about 80 bytes, so a hostile name cannot break the one-line error. */
 static const char *shown(const char *s, char *out, size_t n)
@@ -305,7 +293,7 @@ static int open_dirs(int dirfd, const char *shown_base, const char *rel, size_t 
 {
 	int fd = dup(dirfd);
 	if (fd < 0)
-		return fail(err, errn, "%s: %s", shown_base, strerror(errno));
+		return errorf(err, errn, "%s: %s", shown_base, strerror(errno));
 	size_t i = 0;
 	char comp[COMP_MAX + 1];
 	while (i < rel_len) {
@@ -315,7 +303,7 @@ static int open_dirs(int dirfd, const char *shown_base, const char *rel, size_t 
 		size_t len = j - i;
 		if (len == 0 || len > COMP_MAX) {
 			close(fd);
-			return fail(err, errn, "%s: bad path component", shown_base);
+			return errorf(err, errn, "%s: bad path component", shown_base);
 		}
 		memcpy(comp, rel + i, len);
 		comp[len] = '\0';
@@ -323,7 +311,7 @@ static int open_dirs(int dirfd, const char *shown_base, const char *rel, size_t 
 			int e = errno;
 			close(fd);
 			char sb[128];
-			return fail(err, errn, "%s/%s: %s", shown_base, shown(rel, sb, sizeof sb), strerror(e));
+			return errorf(err, errn, "%s/%s: %s", shown_base, shown(rel, sb, sizeof sb), strerror(e));
 		}
 		int nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0) {
@@ -336,9 +324,9 @@ static int open_dirs(int dirfd, const char *shown_base, const char *rel, size_t 
 			char sb[128], pb[128];
 			snprintf(pb, sizeof pb, "%.*s", (int)(j < sizeof pb - 1 ? j : sizeof pb - 1), rel);
 			if (link)
-				return fail(err, errn, "%s/%s: is a symlink, refusing to follow it", shown_base,
+				return errorf(err, errn, "%s/%s: is a symlink, refusing to follow it", shown_base,
 				            shown(pb, sb, sizeof sb));
-			return fail(err, errn, "%s/%s: %s", shown_base, shown(pb, sb, sizeof sb), strerror(e));
+			return errorf(err, errn, "%s/%s: %s", shown_base, shown(pb, sb, sizeof sb), strerror(e));
 		}
 		close(fd);
 		fd = nfd;
@@ -377,12 +365,12 @@ static int root_fd(struct hfcache *c, bool create, char *err, size_t errn)
 	if (c->rootfd >= 0)
 		return c->rootfd;
 	if (create && mkdir_p(c->root) != 0)
-		return fail(err, errn, "%s: %s", c->root, strerror(errno));
+		return errorf(err, errn, "%s: %s", c->root, strerror(errno));
 	int fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && !create)
 			return -2;
-		return fail(err, errn, "%s: %s", c->root, strerror(errno));
+		return errorf(err, errn, "%s: %s", c->root, strerror(errno));
 	}
 	if (create) {
 		/* As huggingface_hub does on a download: best effort. */
@@ -406,13 +394,13 @@ static int repo_fd(struct hfcache *c, bool create, char *err, size_t errn)
 	if (r < 0)
 		return r;
 	if (create && mkdirat(r, c->folder, 0777) != 0 && errno != EEXIST)
-		return fail(err, errn, "%s: %s", c->dir, strerror(errno));
+		return errorf(err, errn, "%s: %s", c->dir, strerror(errno));
 	/* The repo folder itself may be a symlink the user made (see the top). */
 	int fd = openat(r, c->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && !create)
 			return -2;
-		return fail(err, errn, "%s: %s", c->dir, strerror(errno));
+		return errorf(err, errn, "%s: %s", c->dir, strerror(errno));
 	}
 	c->fd = fd;
 	return fd;
@@ -430,11 +418,11 @@ struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, s
 {
 	char sb[128];
 	if (!hfcache_valid_repo(repo_id)) {
-		fail(err, errn, "invalid repo id '%s' (ORG/NAME expected)", shown(repo_id ? repo_id : "", sb, sizeof sb));
+		errorf(err, errn, "invalid repo id '%s' (ORG/NAME expected)", shown(repo_id ? repo_id : "", sb, sizeof sb));
 		return NULL;
 	}
 	if (!root || !*root) {
-		fail(err, errn, "no cache directory");
+		errorf(err, errn, "no cache directory");
 		return NULL;
 	}
 	struct hfcache *c = xcalloc(1, sizeof *c);
@@ -562,7 +550,7 @@ int hfcache_read_ref(struct hfcache *c, const char *revision, char *out, size_t 
 {
 	char sb[128];
 	if (!hfcache_valid_revision(revision))
-		return fail(err, errn, "invalid revision '%s'", shown(revision ? revision : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid revision '%s'", shown(revision ? revision : "", sb, sizeof sb));
 	size_t dl;
 	const char *name = last_name(revision, &dl);
 	int dfd = open_under(c, "refs", revision, dl, false, err, errn);
@@ -577,16 +565,16 @@ int hfcache_read_ref(struct hfcache *c, const char *revision, char *out, size_t 
 	if (k == -2)
 		return 1;
 	if (k < 0)
-		return fail(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
+		return errorf(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
 	/* huggingface_hub writes the bare hash; a hand-edited ref may end
 	 * with a newline, which is forgiven here. */
 	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == '\r' || buf[k - 1] == ' ' || buf[k - 1] == '\t'))
 		k--;
 	buf[k] = '\0';
 	if ((size_t)k != strlen(buf) || !valid_commit(buf))
-		return fail(err, errn, "%s/refs/%s: not a commit", c->dir, shown(revision, sb, sizeof sb));
+		return errorf(err, errn, "%s/refs/%s: not a commit", c->dir, shown(revision, sb, sizeof sb));
 	if ((size_t)k + 1 > n)
-		return fail(err, errn, "%s/refs/%s: commit too long", c->dir, shown(revision, sb, sizeof sb));
+		return errorf(err, errn, "%s/refs/%s: commit too long", c->dir, shown(revision, sb, sizeof sb));
 	memcpy(out, buf, (size_t)k + 1);
 	return 0;
 }
@@ -605,9 +593,9 @@ int hfcache_write_ref(struct hfcache *c, const char *revision, const char *commi
 {
 	char sb[128];
 	if (!hfcache_valid_revision(revision))
-		return fail(err, errn, "invalid revision '%s'", shown(revision ? revision : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid revision '%s'", shown(revision ? revision : "", sb, sizeof sb));
 	if (!valid_commit(commit))
-		return fail(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
 	/* _cache_commit_hash_for_specific_revision: nothing when the revision
 	 * is the commit. */
 	if (strcmp(revision, commit) == 0)
@@ -635,7 +623,7 @@ int hfcache_write_ref(struct hfcache *c, const char *revision, const char *commi
 	if (fd < 0) {
 		int e = errno;
 		close(dfd);
-		return fail(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
+		return errorf(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
 	}
 	size_t off = 0;
 	int rc = 0;
@@ -663,13 +651,13 @@ int hfcache_write_ref(struct hfcache *c, const char *revision, const char *commi
 	if (rc != 0) {
 		unlinkat(dfd, tmp, 0);
 		close(dfd);
-		return fail(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
+		return errorf(err, errn, "%s/refs/%s: %s", c->dir, shown(revision, sb, sizeof sb), strerror(e));
 	}
 	rc = fsync_fd_dir(dfd);
 	e = errno;
 	close(dfd);
 	if (rc != 0)
-		return fail(err, errn, "%s/refs: %s", c->dir, strerror(e));
+		return errorf(err, errn, "%s/refs: %s", c->dir, strerror(e));
 	return 0;
 }
 
@@ -733,9 +721,9 @@ int hfcache_snapshot_file(struct hfcache *c, const char *commit, const char *pat
 	char sb[128];
 	*out = NULL;
 	if (!valid_commit(commit))
-		return fail(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
 	if (!hfcache_valid_path(path))
-		return fail(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
 	const char *name;
 	int dfd = open_snapshot_dir(c, commit, path, false, &name, err, errn);
 	if (dfd == -2)
@@ -750,7 +738,7 @@ int hfcache_snapshot_file(struct hfcache *c, const char *commit, const char *pat
 	if (blobsfd >= 0)
 		close(blobsfd);
 	if (r < 0)
-		return fail(err, errn, "%s/snapshots/%s/%s: %s", c->dir, commit, shown(path, sb, sizeof sb), strerror(e));
+		return errorf(err, errn, "%s/snapshots/%s/%s: %s", c->dir, commit, shown(path, sb, sizeof sb), strerror(e));
 	if (r > 0)
 		return 1;
 	size_t n = strlen(c->dir) + strlen(commit) + strlen(path) + sizeof "/snapshots//";
@@ -785,11 +773,11 @@ static int list_dir(int dfd, const char *prefix, size_t depth, int blobsfd, stru
 	if (!d) {
 		int e = errno;
 		close(dfd);
-		return fail(err, errn, "%s: %s", shown_dir, strerror(e));
+		return errorf(err, errn, "%s: %s", shown_dir, strerror(e));
 	}
 	if (depth > 64) {
 		closedir(d);
-		return fail(err, errn, "%s: directories nested too deep", shown_dir);
+		return errorf(err, errn, "%s: directories nested too deep", shown_dir);
 	}
 	struct dirent *ent;
 	int rc = 0;
@@ -882,7 +870,7 @@ int hfcache_snapshot_list(struct hfcache *c, const char *commit, char ***paths, 
 	*sizes = NULL;
 	*n = 0;
 	if (!valid_commit(commit))
-		return fail(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
 	int dfd = open_under(c, "snapshots", commit, strlen(commit), false, err, errn);
 	if (dfd == -2)
 		return 1;
@@ -972,7 +960,7 @@ done:
 	close(dfd);
 	free(target);
 	if (rc != 0)
-		return fail(err, errn, "%s/snapshots/%s/%s: %s", c->dir, commit, shown(path, sb, sizeof sb), strerror(e));
+		return errorf(err, errn, "%s/snapshots/%s/%s: %s", c->dir, commit, shown(path, sb, sizeof sb), strerror(e));
 	return 0;
 }
 
@@ -995,7 +983,7 @@ static int take_lock(struct hfcache *c, const char *etag, char *err, size_t errn
 	int e = errno;
 	close(dfd);
 	if (fd < 0)
-		return fail(err, errn, "%s/.locks/%s/%s: %s", c->root, c->folder, name, strerror(e));
+		return errorf(err, errn, "%s/.locks/%s/%s: %s", c->root, c->folder, name, strerror(e));
 	/* filelock makes its lock files 0664 whatever the umask, so that the
 	 * users of a shared cache can all wait on them. */
 	struct stat st;
@@ -1006,7 +994,7 @@ static int take_lock(struct hfcache *c, const char *etag, char *err, size_t errn
 			continue;
 		e = errno;
 		close(fd);
-		return fail(err, errn, "%s/.locks/%s/%s: %s", c->root, c->folder, name, strerror(e));
+		return errorf(err, errn, "%s/.locks/%s/%s: %s", c->root, c->folder, name, strerror(e));
 	}
 	return fd;
 }
@@ -1024,11 +1012,11 @@ int hfcache_link(struct hfcache *c, const char *etag, const char *commit, const 
 {
 	char sb[128];
 	if (!hfcache_valid_etag(etag))
-		return fail(err, errn, "invalid etag '%s'", shown(etag ? etag : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid etag '%s'", shown(etag ? etag : "", sb, sizeof sb));
 	if (!valid_commit(commit))
-		return fail(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
 	if (!hfcache_valid_path(path))
-		return fail(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
+		return errorf(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
 	if (repo_fd(c, true, err, errn) < 0)
 		return -1;
 	/* "Blob exists but pointer must be (safely) created -> take the lock". */
@@ -1041,7 +1029,7 @@ int hfcache_link(struct hfcache *c, const char *etag, const char *commit, const 
 	if (bfd >= 0)
 		close(bfd);
 	int rc = ok ? link_locked(c, etag, commit, path, err, errn)
-	            : bfd == -1 ? -1 : fail(err, errn, "%s/blobs/%s: no such blob", c->dir, etag);
+	            : bfd == -1 ? -1 : errorf(err, errn, "%s/blobs/%s: no such blob", c->dir, etag);
 	drop_lock(lk);
 	return rc;
 }
@@ -1065,7 +1053,7 @@ struct hfcache_blob *hfcache_blob_begin(struct hfcache *c, const char *etag, uin
 {
 	char sb[128];
 	if (!hfcache_valid_etag(etag)) {
-		fail(err, errn, "invalid etag '%s'", shown(etag ? etag : "", sb, sizeof sb));
+		errorf(err, errn, "invalid etag '%s'", shown(etag ? etag : "", sb, sizeof sb));
 		return NULL;
 	}
 	int blobsfd = open_under(c, "blobs", "", 0, true, err, errn);
@@ -1088,7 +1076,7 @@ struct hfcache_blob *hfcache_blob_begin(struct hfcache *c, const char *etag, uin
 	struct stat st;
 	if (fstatat(blobsfd, etag, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
-			fail(err, errn, "%s/blobs/%s: not a regular file", c->dir, etag);
+			errorf(err, errn, "%s/blobs/%s: not a regular file", c->dir, etag);
 			blob_free(b);
 			return NULL;
 		}
@@ -1098,12 +1086,12 @@ struct hfcache_blob *hfcache_blob_begin(struct hfcache *c, const char *etag, uin
 	}
 	b->fd = openat(blobsfd, b->incomplete, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (b->fd < 0 || fstat(b->fd, &st) != 0) {
-		fail(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
+		errorf(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
 		blob_free(b);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(err, errn, "%s/blobs/%s: not a regular file", c->dir, b->incomplete);
+		errorf(err, errn, "%s/blobs/%s: not a regular file", c->dir, b->incomplete);
 		blob_free(b);
 		return NULL;
 	}
@@ -1115,7 +1103,7 @@ struct hfcache_blob *hfcache_blob_begin(struct hfcache *c, const char *etag, uin
 int hfcache_blob_write(struct hfcache_blob *b, const void *data, size_t len, char *err, size_t errn)
 {
 	if (b->fd < 0)
-		return fail(err, errn, "%s/blobs/%s: the blob is complete, nothing to write", b->c->dir, b->etag);
+		return errorf(err, errn, "%s/blobs/%s: the blob is complete, nothing to write", b->c->dir, b->etag);
 	const char *p = data;
 	while (len) {
 		ssize_t w = write(b->fd, p, len);
@@ -1123,7 +1111,7 @@ int hfcache_blob_write(struct hfcache_blob *b, const void *data, size_t len, cha
 			continue;
 		if (w < 0) {
 			b->failed = 1;
-			return fail(err, errn, "%s/blobs/%s: %s", b->c->dir, b->incomplete, strerror(errno));
+			return errorf(err, errn, "%s/blobs/%s: %s", b->c->dir, b->incomplete, strerror(errno));
 		}
 		p += w;
 		len -= (size_t)w;
@@ -1139,33 +1127,33 @@ int hfcache_blob_commit(struct hfcache_blob *b, uint64_t expect_size, const char
 	struct hfcache *c = b->c;
 	int rc = 0;
 	if (!valid_commit(commit)) {
-		rc = fail(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
+		rc = errorf(err, errn, "invalid commit '%s'", shown(commit ? commit : "", sb, sizeof sb));
 	} else if (!hfcache_valid_path(path)) {
-		rc = fail(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
+		rc = errorf(err, errn, "invalid file path '%s'", shown(path ? path : "", sb, sizeof sb));
 	} else if (b->fd < 0) {
 		/* Already complete (another process, or an earlier run). */
 		if (expect_size != UINT64_MAX && b->size != expect_size)
-			rc = fail(err, errn, "%s/blobs/%s: %llu bytes, expected %llu", c->dir, b->etag,
+			rc = errorf(err, errn, "%s/blobs/%s: %llu bytes, expected %llu", c->dir, b->etag,
 			          (unsigned long long)b->size, (unsigned long long)expect_size);
 	} else {
 		struct stat st;
 		if (fsync(b->fd) != 0 || fstat(b->fd, &st) != 0) {
-			rc = fail(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
+			rc = errorf(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
 		} else if (b->failed || (expect_size != UINT64_MAX && (uint64_t)st.st_size != expect_size)) {
 			/* Bytes of unknown worth: resuming from them could only
 			 * make a wrong blob, so they go. */
 			unlinkat(b->blobsfd, b->incomplete, 0);
-			rc = fail(err, errn, "%s/blobs/%s: %llu bytes, expected %llu", c->dir, b->etag,
+			rc = errorf(err, errn, "%s/blobs/%s: %llu bytes, expected %llu", c->dir, b->etag,
 			          (unsigned long long)st.st_size, (unsigned long long)expect_size);
 		} else {
 			int fd = b->fd;
 			b->fd = -1;
 			if (close(fd) != 0)
-				rc = fail(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
+				rc = errorf(err, errn, "%s/blobs/%s: %s", c->dir, b->incomplete, strerror(errno));
 			else if (renameat(b->blobsfd, b->incomplete, b->blobsfd, b->etag) != 0)
-				rc = fail(err, errn, "%s/blobs/%s: %s", c->dir, b->etag, strerror(errno));
+				rc = errorf(err, errn, "%s/blobs/%s: %s", c->dir, b->etag, strerror(errno));
 			else if (fsync_fd_dir(b->blobsfd) != 0)
-				rc = fail(err, errn, "%s/blobs: %s", c->dir, strerror(errno));
+				rc = errorf(err, errn, "%s/blobs: %s", c->dir, strerror(errno));
 		}
 	}
 	if (rc == 0)

@@ -80,21 +80,11 @@ const char *tokload_pattern_by_name(const char *name)
 	return name;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) SLUICE_PRINTF(3, 4);
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		errorf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	struct buf b = {0};
@@ -104,7 +94,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "%s: %s", path, strerror(errno));
+			errorf(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			buf_free(&b);
 			return NULL;
@@ -214,11 +204,11 @@ static int load_tiktoken(struct tokenizer *t, const char *path, const char *enco
 		}
 		if (!sp || num_end == sp + 1 || (num_end != eol && !(num_end + 1 == eol && *num_end == '\r')) ||
 		    errno || rank >= BPE_NO_ID || b64_decode(p, (size_t)(sp - p), &tok) < 0) {
-			rc = fail(err, errlen, "%s:%zu: not a tiktoken rank line (base64, a space, a rank)", path, line);
+			rc = errorf(err, errlen, "%s:%zu: not a tiktoken rank line (base64, a space, a rank)", path, line);
 			break;
 		}
 		if (bpe_add_token(t->bpe, tok.data, tok.len, (uint32_t)rank) < 0) {
-			rc = fail(err, errlen, "%s:%zu: rank %llu or its bytes appear twice", path, line, rank);
+			rc = errorf(err, errlen, "%s:%zu: rank %llu or its bytes appear twice", path, line, rank);
 			break;
 		}
 		p = eol + 1;
@@ -233,7 +223,7 @@ static int load_tiktoken(struct tokenizer *t, const char *path, const char *enco
 	if (e) {
 		for (size_t i = 0; i < sizeof e->specials / sizeof *e->specials && e->specials[i].text; i++)
 			if (bpe_add_special(t->bpe, e->specials[i].text, strlen(e->specials[i].text), e->specials[i].id) < 0)
-				return fail(err, errlen, "%s: the special token %s clashes with a rank", path, e->specials[i].text);
+				return errorf(err, errlen, "%s: the special token %s clashes with a rank", path, e->specials[i].text);
 		t->pattern = xstrdup(e->pattern);
 	} else {
 		t->pattern = xstrdup(PRETOK_PATTERN_CL100K);
@@ -248,7 +238,7 @@ static json_t *load_json(const char *path, char *err, size_t errlen)
 	json_error_t je;
 	json_t *j = json_load_file(path, JSON_ALLOW_NUL, &je);
 	if (!j)
-		fail(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		errorf(err, errlen, "%s:%d: %s", path, je.line, je.text);
 	return j;
 }
 
@@ -265,18 +255,18 @@ static int add_bytelevel_vocab(struct tokenizer *t, json_t *vocab, const char *p
 	int rc = 0;
 	json_object_foreach(vocab, key, val) {
 		if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) >= BPE_NO_ID) {
-			rc = fail(err, errlen, "%s: the id of token \"%s\" is not a valid id", path, key);
+			rc = errorf(err, errlen, "%s: the id of token \"%s\" is not a valid id", path, key);
 			break;
 		}
 		uint32_t id = (uint32_t)json_integer_value(val);
 		if (specials && json_object_get(specials, key))
 			continue;
 		if (bytelevel_decode(&bl, key, strlen(key), &bytes) < 0) {
-			rc = fail(err, errlen, "%s: token \"%s\" is not in the byte-level alphabet (not a byte-level BPE)", path, key);
+			rc = errorf(err, errlen, "%s: token \"%s\" is not in the byte-level alphabet (not a byte-level BPE)", path, key);
 			break;
 		}
 		if (bpe_add_token(t->bpe, bytes.data, bytes.len, id) < 0) {
-			rc = fail(err, errlen, "%s: token \"%s\" or its id %u appears twice", path, key, id);
+			rc = errorf(err, errlen, "%s: token \"%s\" or its id %u appears twice", path, key, id);
 			break;
 		}
 	}
@@ -310,7 +300,7 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 		return -1;
 	if (!json_is_object(enc)) {
 		json_decref(enc);
-		return fail(err, errlen, "%s: not a JSON object of tokens", encoder_path);
+		return errorf(err, errlen, "%s: not a JSON object of tokens", encoder_path);
 	}
 	/* GPT-2's one special token sits in encoder.json among the others. */
 	json_t *specials = json_pack("{s:i}", "<|endoftext|>", 0);
@@ -318,7 +308,7 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 	json_t *eot = json_object_get(enc, "<|endoftext|>");
 	if (rc == 0 && json_is_integer(eot) &&
 	    bpe_add_special(t->bpe, "<|endoftext|>", 13, (uint32_t)json_integer_value(eot)) < 0)
-		rc = fail(err, errlen, "%s: <|endoftext|> clashes with another token", encoder_path);
+		rc = errorf(err, errlen, "%s: <|endoftext|> clashes with another token", encoder_path);
 	json_decref(specials);
 	json_decref(enc);
 	if (rc < 0)
@@ -344,7 +334,7 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 			char *sp = memchr(p, ' ', n);
 			uint32_t ids[3];
 			if (!sp || merge_ids(t, &bl, p, (size_t)(sp - p), sp + 1, n - (size_t)(sp - p) - 1, ids) < 0)
-				rc = fail(err, errlen, "%s:%zu: not a merge of two tokens of encoder.json", vocab_path, line);
+				rc = errorf(err, errlen, "%s:%zu: not a merge of two tokens of encoder.json", vocab_path, line);
 		}
 		p = eol + 1;
 	}
@@ -366,7 +356,7 @@ static int hf_pretokenizer(struct tokenizer *t, const json_t *pt, const char *pa
 {
 	const char *type = json_string_value(json_object_get(pt, "type"));
 	if (!type)
-		return fail(err, errlen, "%s: pre_tokenizer: no ByteLevel pre-tokenizer (only byte-level BPE is supported)", path);
+		return errorf(err, errlen, "%s: pre_tokenizer: no ByteLevel pre-tokenizer (only byte-level BPE is supported)", path);
 	if (strcmp(type, "ByteLevel") == 0) {
 		if (json_is_true(json_object_get(pt, "add_prefix_space"))) {
 			t->add_prefix_space = true;
@@ -375,7 +365,7 @@ static int hf_pretokenizer(struct tokenizer *t, const json_t *pt, const char *pa
 		const json_t *use_regex = json_object_get(pt, "use_regex");
 		if (!use_regex || json_is_true(use_regex)) {
 			if (t->pattern)
-				return fail(err, errlen, "%s: pre_tokenizer: two regex splits in a row are not supported", path);
+				return errorf(err, errlen, "%s: pre_tokenizer: two regex splits in a row are not supported", path);
 			t->pattern = xstrdup(PRETOK_PATTERN_GPT2);
 			*isolated = false;
 		}
@@ -386,11 +376,11 @@ static int hf_pretokenizer(struct tokenizer *t, const json_t *pt, const char *pa
 		const json_t *pat = json_object_get(pt, "pattern");
 		const char *regex = json_string_value(json_object_get(pat, "Regex"));
 		if (!behavior || strcmp(behavior, "Isolated") != 0 || !json_false_or_null(json_object_get(pt, "invert")))
-			return fail(err, errlen, "%s: pre_tokenizer: only Split with behavior Isolated is supported", path);
+			return errorf(err, errlen, "%s: pre_tokenizer: only Split with behavior Isolated is supported", path);
 		if (!regex)
-			return fail(err, errlen, "%s: pre_tokenizer: only Split by a Regex pattern is supported", path);
+			return errorf(err, errlen, "%s: pre_tokenizer: only Split by a Regex pattern is supported", path);
 		if (t->pattern)
-			return fail(err, errlen, "%s: pre_tokenizer: two regex splits in a row are not supported", path);
+			return errorf(err, errlen, "%s: pre_tokenizer: two regex splits in a row are not supported", path);
 		t->pattern = xstrdup(regex);
 		*isolated = true;
 		return 0;
@@ -400,11 +390,11 @@ static int hf_pretokenizer(struct tokenizer *t, const json_t *pt, const char *pa
 		size_t i;
 		const json_t *v;
 		if (!json_is_array(list))
-			return fail(err, errlen, "%s: pre_tokenizer: a Sequence without pretokenizers", path);
+			return errorf(err, errlen, "%s: pre_tokenizer: a Sequence without pretokenizers", path);
 		json_array_foreach(list, i, v) if (hf_pretokenizer(t, v, path, isolated, err, errlen) < 0) return -1;
 		return 0;
 	}
-	return fail(err, errlen, "%s: pre_tokenizer %s is not supported (only ByteLevel and Split)", path, type);
+	return errorf(err, errlen, "%s: pre_tokenizer %s is not supported (only ByteLevel and Split)", path, type);
 }
 
 static uint32_t find_eot(const struct bpe *m)
@@ -430,24 +420,24 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 	const json_t *vocab = json_object_get(model, "vocab");
 	const json_t *merges = json_object_get(model, "merges");
 	if (!json_is_object(root) || !json_is_object(model)) {
-		fail(err, errlen, "%s: not a tokenizer.json (no model)", path);
+		errorf(err, errlen, "%s: not a tokenizer.json (no model)", path);
 		goto out;
 	}
 	if (!type || strcmp(type, "BPE") != 0 || !json_is_object(vocab) || !json_is_array(merges)) {
-		fail(err, errlen, "%s: the model is %s, not BPE with vocab and merges", path, type ? type : "untyped");
+		errorf(err, errlen, "%s: the model is %s, not BPE with vocab and merges", path, type ? type : "untyped");
 		goto out;
 	}
 	if (!json_false_or_null(json_object_get(model, "byte_fallback")) ||
 	    (json_string_length(json_object_get(model, "continuing_subword_prefix")) > 0) ||
 	    (json_string_length(json_object_get(model, "end_of_word_suffix")) > 0) ||
 	    !json_false_or_null(json_object_get(model, "dropout"))) {
-		fail(err, errlen, "%s: byte_fallback, dropout and subword prefixes or suffixes are not supported (not a byte-level BPE)", path);
+		errorf(err, errlen, "%s: byte_fallback, dropout and subword prefixes or suffixes are not supported (not a byte-level BPE)", path);
 		goto out;
 	}
 	const json_t *norm = json_object_get(root, "normalizer");
 	if (norm && !json_is_null(norm)) {
 		const char *nt = json_string_value(json_object_get(norm, "type"));
-		fail(err, errlen, "%s: normalizer %s is not supported", path, nt ? nt : "?");
+		errorf(err, errlen, "%s: normalizer %s is not supported", path, nt ? nt : "?");
 		goto out;
 	}
 	size_t i;
@@ -457,12 +447,12 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 		const char *content = json_string_value(json_object_get(at, "content"));
 		const json_t *id = json_object_get(at, "id");
 		if (!content || !json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) >= BPE_NO_ID) {
-			fail(err, errlen, "%s: added_tokens[%zu]: no content or id", path, i);
+			errorf(err, errlen, "%s: added_tokens[%zu]: no content or id", path, i);
 			goto out;
 		}
 		if (json_is_true(json_object_get(at, "lstrip")) || json_is_true(json_object_get(at, "rstrip")) ||
 		    json_is_true(json_object_get(at, "single_word"))) {
-			fail(err, errlen, "%s: added token %s: lstrip, rstrip and single_word are not supported", path, content);
+			errorf(err, errlen, "%s: added token %s: lstrip, rstrip and single_word are not supported", path, content);
 			goto out;
 		}
 		json_object_set(specials, content, (json_t *)id);
@@ -473,7 +463,7 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 	json_t *id;
 	json_object_foreach(specials, content, id) {
 		if (*content && bpe_add_special(t->bpe, content, strlen(content), (uint32_t)json_integer_value(id)) < 0) {
-			fail(err, errlen, "%s: added token %s clashes with another token", path, content);
+			errorf(err, errlen, "%s: added token %s clashes with another token", path, content);
 			goto out;
 		}
 	}
@@ -487,7 +477,7 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 			const char *s = json_string_value(mg);
 			const char *sp = strchr(s, ' ');
 			if (!sp) {
-				fail(err, errlen, "%s: merges[%zu] is not \"a b\"", path, i);
+				errorf(err, errlen, "%s: merges[%zu] is not \"a b\"", path, i);
 				goto out;
 			}
 			a = s, alen = (size_t)(sp - s), b = sp + 1, blen = strlen(sp + 1);
@@ -496,16 +486,16 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 			a = json_string_value(json_array_get(mg, 0)), alen = json_string_length(json_array_get(mg, 0));
 			b = json_string_value(json_array_get(mg, 1)), blen = json_string_length(json_array_get(mg, 1));
 		} else {
-			fail(err, errlen, "%s: merges[%zu] is neither \"a b\" nor [\"a\", \"b\"]", path, i);
+			errorf(err, errlen, "%s: merges[%zu] is neither \"a b\" nor [\"a\", \"b\"]", path, i);
 			goto out;
 		}
 		uint32_t ids[3];
 		if (merge_ids(t, &bl, a, alen, b, blen, ids) < 0) {
-			fail(err, errlen, "%s: merges[%zu]: a token of it, or of the two joined, is not in the vocab", path, i);
+			errorf(err, errlen, "%s: merges[%zu]: a token of it, or of the two joined, is not in the vocab", path, i);
 			goto out;
 		}
 		if (bpe_add_merge(t->bpe, ids[0], ids[1], (uint32_t)i, ids[2]) < 0) {
-			fail(err, errlen, "%s: merges[%zu] appears twice", path, i);
+			errorf(err, errlen, "%s: merges[%zu] appears twice", path, i);
 			goto out;
 		}
 	}
@@ -514,11 +504,11 @@ static int load_hf(struct tokenizer *t, const char *path, char *err, size_t errl
 	const json_t *pt = json_object_get(root, "pre_tokenizer");
 	if (!pt || json_is_null(pt) || hf_pretokenizer(t, pt, path, &isolated, err, errlen) < 0) {
 		if (!pt || json_is_null(pt))
-			fail(err, errlen, "%s: no pre_tokenizer (only byte-level BPE is supported)", path);
+			errorf(err, errlen, "%s: no pre_tokenizer (only byte-level BPE is supported)", path);
 		goto out;
 	}
 	if (!t->pattern) {
-		fail(err, errlen, "%s: pre_tokenizer: no regex split", path);
+		errorf(err, errlen, "%s: pre_tokenizer: no regex split", path);
 		goto out;
 	}
 	t->isolated = isolated;
@@ -728,12 +718,12 @@ int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, c
 	struct found f = {0};
 	if (classify(spec, &f) < 0) {
 		if (strchr(spec, '/') && (spec[0] == '/' || spec[0] == '.' || is_dir(spec) || access(spec, F_OK) == 0)) {
-			return fail(err, errlen, "%s: not a tokenizer file or a directory holding one", spec);
+			return errorf(err, errlen, "%s: not a tokenizer file or a directory holding one", spec);
 		}
 		struct buf looked = {0};
 		if (resolve_name(spec, &f, &looked) < 0) {
 			buf_addc(&looked, '\0');
-			fail(err, errlen, "tokenizer %s not found (no network access is tried); looked in %s", spec,
+			errorf(err, errlen, "tokenizer %s not found (no network access is tried); looked in %s", spec,
 			     looked.data);
 			buf_free(&looked);
 			return -1;
@@ -762,7 +752,7 @@ int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, c
 	if (rc == 0 && bpe_finish(t->bpe, err + 0, errlen) < 0) {
 		char why[200];
 		snprintf(why, sizeof why, "%s", err);
-		rc = fail(err, errlen, "%s: %s", t->path, why);
+		rc = errorf(err, errlen, "%s: %s", t->path, why);
 	}
 	if (rc == 0 && pattern) {
 		free(t->pattern);
@@ -773,7 +763,7 @@ int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, c
 		char why[200];
 		t->pretok = pretok_new(t->pattern, t->isolated ? PRETOK_ISOLATED : 0, why, sizeof why);
 		if (!t->pretok)
-			rc = fail(err, errlen, "%s: the pre-tokenizer pattern: %s", pattern ? "--pattern" : t->path, why);
+			rc = errorf(err, errlen, "%s: the pre-tokenizer pattern: %s", pattern ? "--pattern" : t->path, why);
 	}
 	if (rc == 0)
 		t->eot = find_eot(t->bpe);
