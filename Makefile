@@ -1,6 +1,7 @@
 # sluice - one plain Makefile.  Targets: all (default), check, check-fast,
 # check-san, bench, demo, install, uninstall, clean.
 include config.mk
+comma := ,
 
 O   ?= build
 BIN ?= bin
@@ -29,22 +30,27 @@ ALL_CFLAGS  = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -M
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS        = $(PKG_LIBS) $(LDLIBS_ALL)
 
-# CUDA objects join the library only when nvcc is there (or CUDA=1 demands it).
+# CUDA objects join the library only when nvcc and the CUDA libraries are
+# there (or CUDA=1 demands them).
 CU_SRC := $(wildcard libcommon/*.cu)
 ifeq ($(CUDA),0)
 HAVE_CUDA =
 else ifeq ($(CUDA),1)
 HAVE_CUDA = 1
 else
-HAVE_CUDA = $(if $(NVCC),1,)
+HAVE_CUDA = $(if $(NVCC),$(if $(CUDA_LIBDIR),1,),)
 endif
 ifneq ($(HAVE_CUDA),)
 ifeq ($(NVCC),)
-$(error CUDA=1 but nvcc was not found)
+$(error CUDA=1 but nvcc was not found; set NVCC=/path/to/nvcc)
+endif
+ifeq ($(CUDA_LIBDIR),)
+$(error CUDA=1 but libcudart.so was not found under '$(CUDA_HOME)'; set CUDA_LIBDIR)
 endif
 CU_OBJ = $(CU_SRC:%.cu=$(O)/%.o)
 ALL_CFLAGS += $(if $(CU_SRC),-DSLUICE_CUDA=1,)
-LIBS += $(if $(CU_SRC),-L$(dir $(NVCC))../lib64 -lcudart -lcublas -lcublasLt -lstdc++,)
+LIBS += $(if $(CU_SRC),-L$(CUDA_LIBDIR) -Wl$(comma)-rpath$(comma)$(CUDA_LIBDIR) \
+	-Wl$(comma)--push-state$(comma)--as-needed -lcudart -lcublas -lcublasLt -lstdc++ -Wl$(comma)--pop-state,)
 endif
 
 LIB_SRC  := $(wildcard libcommon/*.c)

@@ -30,9 +30,21 @@ PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbr
            libpcre2-8 libutf8proc libcurl libarchive
 LDLIBS_ALL = -lbz2 -lm -lpthread
 
-# CUDA: auto (build the CUDA objects if nvcc is found), 1 (require it), 0 (CPU only).
+# CUDA: auto (build the CUDA objects if nvcc and the CUDA libraries are
+# found), 1 (require them), 0 (CPU only).
 CUDA    ?= auto
-NVCC    ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+ifeq ($(origin NVCC),undefined)
+NVCC    := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+endif
+# nvcc on PATH may be a wrapper script far from the toolkit, so its own
+# directory says nothing: ask nvcc where its installation is.
+ifeq ($(origin CUDA_HOME),undefined)
+CUDA_HOME := $(if $(NVCC),$(shell $(NVCC) --dryrun -c -x cu /dev/null -o /dev/null 2>&1 | sed -n 's/^\#\$$ TOP=//p'))
+endif
+ifeq ($(origin CUDA_LIBDIR),undefined)
+CUDA_LIBDIR := $(patsubst %/,%,$(dir $(firstword $(wildcard $(addsuffix /libcudart.so,\
+               $(CUDA_HOME)/lib64 $(CUDA_HOME)/targets/x86_64-linux/lib $(CUDA_HOME)/lib)))))
+endif
 NVCCFLAGS ?= -O2 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
 # The host compiler's warnings for the .cu files (not -Werror: CUDA's own
 # headers are not warning-free under every gcc).
