@@ -108,10 +108,8 @@ struct run {
 	struct embedder *emb;
 	struct embed_opts eo;
 	int dim, vocab;
-	struct tokenizer tok;
+	struct model_tokenizer mt;
 	bool have_tok;
-	struct tok_encoder *enc;
-	struct tok_policy policy;
 	const char *text_field, *id_field;
 	bool skip_empty;
 	int64_t keep_text; /* characters; -1: none */
@@ -177,8 +175,8 @@ static void write_header(struct run *r)
 	json_object_set_new(h, "normalized", json_boolean(r->eo.normalize));
 	if (r->have_tok) {
 		char hash[32];
-		snprintf(hash, sizeof hash, "xxh3:%016" PRIx64, bpe_hash(r->tok.bpe));
-		json_object_set_new(h, "tokenizer", json_string(r->tok.name));
+		snprintf(hash, sizeof hash, "xxh3:%016" PRIx64, bpe_hash(r->mt.tok.bpe));
+		json_object_set_new(h, "tokenizer", json_string(r->mt.tok.name));
 		json_object_set_new(h, "tokenizer_hash", json_string(hash));
 	}
 	header_write(r->w, h);
@@ -309,7 +307,7 @@ static void encode(struct run *r, const char *text, size_t len, const char *name
 	size_t bad;
 	char err[256];
 	r->one.len = 0;
-	if (tok_encode(r->enc, &r->policy, text, len, &r->one, &bad, err, sizeof err) < 0)
+	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->one, &bad, err, sizeof err) < 0)
 		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
 }
 
@@ -345,7 +343,7 @@ static void tokens_doc(struct run *r, const struct rec_frame *f, uint64_t ordina
 		buf_clear(&r->scratch);
 		buf_clear(&r->text);
 		size_t bad = n;
-		if (tok_decode_bytes(r->tok.bpe, r->one.v, n, &r->scratch, &bad) < 0)
+		if (tok_decode_bytes(r->mt.tok.bpe, r->one.v, n, &r->scratch, &bad) < 0)
 			r->scratch.len = 0;
 		utf8_append_replacing(&r->text, (const unsigned char *)r->scratch.data, r->scratch.len);
 		text = r->text.data ? r->text.data : "";
@@ -567,17 +565,10 @@ int main(int argc, char **argv)
 	r.dim = embedder_dim(r.emb);
 	char err[1024];
 	if (spec) {
-		if (tokenizer_load(&r.tok, spec, NULL, err, sizeof err) < 0)
-			die(REC_E_IO, "%s", err);
+		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)r.vocab, err, sizeof err);
+		if (status)
+			die(status, "%s", err);
 		r.have_tok = true;
-		r.enc = tok_encoder_new(&r.tok);
-		/* specials in the text are text, as tiktoken's encode_ordinary */
-		size_t nspecial = bpe_special_count(r.tok.bpe);
-		r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
-		r.policy.disallowed = xcalloc(nspecial + 1, sizeof *r.policy.disallowed);
-		if (bpe_vocab_size(r.tok.bpe) > (uint32_t)r.vocab)
-			die(REC_E_USAGE, "%s: the tokenizer's %u ids do not fit the model's vocabulary of %d: not the model's tokenizer",
-			    spec, bpe_vocab_size(r.tok.bpe), r.vocab);
 	}
 
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
@@ -637,10 +628,7 @@ int main(int argc, char **argv)
 
 	embedder_free(r.emb);
 	if (r.have_tok) {
-		tok_encoder_free(r.enc);
-		tokenizer_free(&r.tok);
-		free(r.policy.allowed);
-		free(r.policy.disallowed);
+		model_tokenizer_close(&r.mt);
 	}
 	lm_free(r.m);
 	free(r.docs);

@@ -79,8 +79,8 @@ static const char usage[] =
 	"  -h, --help                   show this help and exit\n"
 	"      --version                show the version and exit\n"
 	"\n"
-	"Exit status: 0 ok, 1 I/O error, 2 usage (also a prompt with a token the\n"
-	"model does not know), 3-7 bad record input as in sluice-rec(5), 8 malformed\n"
+	"Exit status: 0 ok, 1 I/O error or tokenizer not found, 2 usage (also a\n"
+	"tokenizer or a prompt token the model does not know), 3-7 bad record input as in sluice-rec(5), 8 malformed\n"
 	"input: a bad model file, a record of the wrong type, invalid UTF-8.  See\n"
 	"lm-run(1).\n";
 
@@ -106,10 +106,8 @@ enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSONL, FMT_RECORDS };
 struct run {
 	bool generate;
 	struct lm *m;
-	struct tokenizer tok;
+	struct model_tokenizer mt;
 	bool have_tok;
-	struct tok_encoder *enc;
-	struct tok_policy policy;
 	uint32_t eot;
 	struct lmgen_opts gen;
 	struct sample_opts sopts;
@@ -154,7 +152,7 @@ static void encode(struct run *r, const char *text, size_t len, const char *name
 {
 	size_t bad;
 	char err[256];
-	if (tok_encode(r->enc, &r->policy, text, len, &r->ids, &bad, err, sizeof err) < 0)
+	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->ids, &bad, err, sizeof err) < 0)
 		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
 }
 
@@ -163,7 +161,7 @@ static void decode_into(struct run *r, const uint32_t *ids, size_t n, struct buf
 {
 	buf_clear(&r->scratch);
 	size_t bad;
-	tok_decode_bytes(r->tok.bpe, ids, n, &r->scratch, &bad);
+	tok_decode_bytes(r->mt.tok.bpe, ids, n, &r->scratch, &bad);
 	utf8_append_replacing(out, (const unsigned char *)r->scratch.data, r->scratch.len);
 }
 
@@ -564,19 +562,12 @@ int main(int argc, char **argv)
 	if (device >= 0 && lm_to_device(r.m, device, prec, err, sizeof err) != 0)
 		die(REC_E_IO, "--device: %s", err);
 	if (spec) {
-		if (tokenizer_load(&r.tok, spec, NULL, err, sizeof err) < 0)
-			die(REC_E_USAGE, "%s", err);
+		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)lm_vocab(r.m), err, sizeof err);
+		if (status)
+			die(status, "%s", err);
 		r.have_tok = true;
-		r.enc = tok_encoder_new(&r.tok);
-		size_t nspecial = bpe_special_count(r.tok.bpe);
-		/* specials in prompts are text, as tiktoken's encode_ordinary */
-		r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
-		r.policy.disallowed = xcalloc(nspecial + 1, sizeof *r.policy.disallowed);
-		r.eot = r.tok.eot;
-		r.gen.bpe = r.tok.bpe;
-		if (bpe_vocab_size(r.tok.bpe) > (uint32_t)lm_vocab(r.m))
-			die(REC_E_USAGE, "%s: the tokenizer's %u ids do not fit the model's vocabulary of %d", spec,
-			    bpe_vocab_size(r.tok.bpe), lm_vocab(r.m));
+		r.eot = r.mt.tok.eot;
+		r.gen.bpe = r.mt.tok.bpe;
 	}
 	if (eot_opt >= 0)
 		r.eot = (uint32_t)eot_opt;
@@ -643,10 +634,7 @@ int main(int argc, char **argv)
 		lm_decoder_free(r.dec);
 	}
 	if (r.have_tok) {
-		tok_encoder_free(r.enc);
-		tokenizer_free(&r.tok);
-		free(r.policy.allowed);
-		free(r.policy.disallowed);
+		model_tokenizer_close(&r.mt);
 	}
 	ids_free(&r.ids);
 	ids_free(&r.gen_ids);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "die.h"
 #include "pretok.h"
+#include "rec.h"
 #include "utf8.h"
 
 struct tok_encoder {
@@ -142,4 +143,35 @@ int tok_decode_bytes(const struct bpe *m, const uint32_t *ids, size_t n, struct 
 		buf_add(out, b, len);
 	}
 	return 0;
+}
+
+int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, char *err, size_t errlen)
+{
+	memset(mt, 0, sizeof *mt);
+	if (tokenizer_load(&mt->tok, spec, NULL, err, errlen) < 0)
+		return REC_E_IO;
+	uint32_t nids = bpe_vocab_size(mt->tok.bpe);
+	if (nids > vocab) {
+		snprintf(err, errlen, "%s: the tokenizer's %u ids do not fit the model's vocabulary of %u: "
+		         "not the model's tokenizer", spec, nids, vocab);
+		tokenizer_free(&mt->tok);
+		return REC_E_USAGE;
+	}
+	mt->enc = tok_encoder_new(&mt->tok);
+	/* all false: no special is allowed, none is an error, all are text */
+	size_t nspecial = bpe_special_count(mt->tok.bpe);
+	mt->ordinary.allowed = xcalloc(nspecial + 1, sizeof *mt->ordinary.allowed);
+	mt->ordinary.disallowed = xcalloc(nspecial + 1, sizeof *mt->ordinary.disallowed);
+	return 0;
+}
+
+void model_tokenizer_close(struct model_tokenizer *mt)
+{
+	if (!mt->enc)
+		return;
+	tok_encoder_free(mt->enc);
+	tokenizer_free(&mt->tok);
+	free(mt->ordinary.allowed);
+	free(mt->ordinary.disallowed);
+	memset(mt, 0, sizeof *mt);
 }

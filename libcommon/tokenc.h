@@ -37,4 +37,19 @@ int tok_encode(struct tok_encoder *e, const struct tok_policy *policy, const cha
  * index in *bad_at). */
 int tok_decode_bytes(const struct bpe *m, const uint32_t *ids, size_t n, struct buf *out, size_t *bad_at);
 
+/* A model's tokenizer, as lm-run and lm-embed encode prompts and documents
+ * with it: a special token's text is plain text (tiktoken's
+ * encode_ordinary), and every id is below the model's vocabulary size. */
+struct model_tokenizer {
+	struct tokenizer tok;
+	struct tok_encoder *enc;
+	struct tok_policy ordinary;
+};
+
+/* Loads spec for a model of vocab ids.  0; or, with a one-line message in
+ * err, the exit status sluice-rec(5) gives it: REC_E_IO when spec cannot
+ * be found or read, REC_E_USAGE when its ids do not fit the model. */
+int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, char *err, size_t errlen);
+void model_tokenizer_close(struct model_tokenizer *mt);
+
 #endif

@@ -252,6 +252,12 @@ same_vectors() {
 	mkframes 'header:{"kind":"tokens"}' tokens16:1,2,3 tokens16@big:5,300,7 end > big.rec
 	run --separate-stderr lm-embed -m m.bin big.rec
 	assert_error 2 "lm-embed: big.rec:$(frame_offset big.rec 2): token id 300 is outside the model's vocabulary of 257"
+	# a tokenizer found nowhere
+	run --separate-stderr env TIKTOKEN_CACHE_DIR="$PWD/none" SLUICE_DATA_DIR="$PWD/none" HF_HUB_CACHE="$PWD/none" \
+		lm-embed -m m.bin -t no-such-tokenizer one.txt
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == "lm-embed: tokenizer no-such-tokenizer not found "* ]]
 	# a tokenizer larger than the model's vocabulary
 	tok-bpe train -q --vocab-size 300 --min-frequency 1 -o wide.json big.txt
 	run --separate-stderr lm-embed -m m.bin -t wide.json one.txt

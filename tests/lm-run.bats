@@ -153,6 +153,18 @@ ids2rec() {
 	run --separate-stderr lm-run generate -m m.bin -p hello
 	assert_equal "$status" 2
 	assert_equal "${stderr_lines[0]}" "lm-run: --prompt and --stop are text: give -t TOKENIZER"
+	# a tokenizer found nowhere is an I/O error, as in tok-bpe and lm-embed
+	run --separate-stderr env TIKTOKEN_CACHE_DIR="$PWD/none" SLUICE_DATA_DIR="$PWD/none" HF_HUB_CACHE="$PWD/none" \
+		lm-run generate -m m.bin -t no-such-tokenizer -p hello
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == "lm-run: tokenizer no-such-tokenizer not found "* ]]
+	# one with more ids than the model has (256 bytes and an end-of-text > 101) is not its tokenizer
+	printf 'the cat\n' > c.txt
+	tok-bpe train -q --bytes-only -o bytes.json c.txt
+	run --separate-stderr lm-run generate -m m.bin -t bytes.json -p hello
+	assert_equal "$status" 2
+	assert_equal "$stderr" "lm-run: bytes.json: the tokenizer's 257 ids do not fit the model's vocabulary of 101: not the model's tokenizer"
 	run --separate-stderr lm-run speak -m m.bin
 	assert_equal "$status" 2
 	assert_equal "${stderr_lines[0]}" "lm-run: unknown command 'speak' (generate or score)"
