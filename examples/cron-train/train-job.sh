@@ -23,7 +23,8 @@
 #           also when it did not stop within GRACE seconds of RUN_SECONDS
 # A run that is killed loses the steps after its newest checkpoint (at most
 # CKPT_EVERY); the next run takes them again from that checkpoint, and
-# first cuts them out of log.jsonl, so the log reads as one run.
+# train-step --resume first cuts them out of log.jsonl, so the log reads
+# as one run.
 
 EX_FINISHED=10
 EX_USAGE=64
@@ -69,15 +70,6 @@ from=$(newest)
 if [ "$from" -ge "$steps" ]; then
 	echo "$me: finished: step $from of $steps; nothing to do" >&2
 	exit $EX_FINISHED
-fi
-
-# The steps a killed run logged after its newest checkpoint are taken again.
-if [ -f log.jsonl ] && ! awk -v n="$from" '
-	match($0, /^\{"step":[0-9]+[,}]/) { if (substr($0, 9, RLENGTH - 9) + 0 > n) exit 1; next }
-	{ exit 1 }' log.jsonl; then
-	awk -v n="$from" 'match($0, /^\{"step":[0-9]+[,}]/) && /}$/ && substr($0, 9, RLENGTH - 9) + 0 <= n' \
-		log.jsonl > log.jsonl.tmp && mv log.jsonl.tmp log.jsonl || exit 1
-	echo "$me: log.jsonl cut back to step $from, the newest checkpoint" >&2
 fi
 
 # train-step's --steps is where the schedule ends; with run_steps it is
