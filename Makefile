@@ -1,7 +1,6 @@
 # sluice - one plain Makefile.  Targets: all (default), check, check-fast,
 # check-san, bench, demo, install, uninstall, clean.
 include config.mk
-comma := ,
 
 O   ?= build
 BIN ?= bin
@@ -30,8 +29,11 @@ ALL_CFLAGS  = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -M
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS        = $(PKG_LIBS) $(LDLIBS_ALL)
 
-# CUDA objects join the library only when nvcc and the CUDA libraries are
-# there (or CUDA=1 demands them).
+# With nvcc and the CUDA libraries there (or CUDA=1 demanding them), the
+# CUDA code becomes a plugin, sluice-cuda.so, that the programs open with
+# dlopen only when they look for a GPU (libcommon/cudaplug.h): nothing
+# CUDA is linked into a program.  It lies at ../lib/sluice/ from the
+# programs, in the build tree as in an installed prefix.
 CU_SRC := $(wildcard libcommon/*.cu)
 ifeq ($(CUDA),0)
 HAVE_CUDA =
@@ -48,18 +50,19 @@ ifeq ($(CUDA_LIBDIR),)
 $(error CUDA=1 but libcudart.so was not found under '$(CUDA_HOME)'; set CUDA_LIBDIR)
 endif
 CU_OBJ = $(CU_SRC:%.cu=$(O)/%.o)
-ALL_CFLAGS += $(if $(CU_SRC),-DSLUICE_CUDA=1,)
-LIBS += $(if $(CU_SRC),-L$(CUDA_LIBDIR) -Wl$(comma)-rpath$(comma)$(CUDA_LIBDIR) \
-	-Wl$(comma)--push-state$(comma)--as-needed -lcudart -lcublas -lcublasLt -lstdc++ -Wl$(comma)--pop-state,)
+CUDA_PLUGIN = $(dir $(BIN))lib/sluice/sluice-cuda.so
+# ddp-tool drives NCCL with device memory of its own.
+HELPER_CUDA_LIBS = -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcudart
+ALL_CFLAGS += -DSLUICE_CUDA=1
 endif
 
 LIB_SRC  := $(wildcard libcommon/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o) $(CU_OBJ)
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 LIB      := $(O)/libsluice.a
 PROGS    := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 PROG_BIN := $(PROGS:%=$(BIN)/%)
 
-all: $(PROG_BIN)
+all: $(PROG_BIN) $(CUDA_PLUGIN)
 
 # Test-only programs (tests/helpers/*.c) linked against the library; the
 # suites find them through $$SLUICE_TEST_BIN.
@@ -78,15 +81,26 @@ test-deps: $(NODE_DEPS)
 
 $(O)/tests/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(HELPER_CUDA_LIBS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The plugin shows one symbol (GPT2CUDA_ENTRY); everything else in it,
+# its own copy of die.c included, is hidden, so nothing in it binds to a
+# program's symbols or theirs to its.
 $(O)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) $(NVCCWARN) -Ilibcommon -MMD -MP -c -o $@ $<
+	$(NVCC) $(NVCCFLAGS) $(NVCCWARN) -Xcompiler -fPIC,-fvisibility=hidden -Ilibcommon -MMD -MP -c -o $@ $<
+
+$(O)/plugin/die.o: libcommon/die.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) -O2 -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(CUDA_PLUGIN): $(CU_OBJ) $(O)/plugin/die.o
+	@mkdir -p $(dir $@)
+	$(NVCC) -shared -cudart shared -o $@ $^ -L$(CUDA_LIBDIR) -Xlinker -rpath=$(CUDA_LIBDIR) -lcublas -lcublasLt
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -96,7 +110,7 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
--include $(LIB_OBJ:.o=.d) $(PROGS:%=$(O)/cmd/%.d)
+-include $(LIB_OBJ:.o=.d) $(CU_OBJ:.o=.d) $(O)/plugin/die.d $(PROGS:%=$(O)/cmd/%.d)
 
 # The test suite runs twice: on the normal build, and on a clang build with
 # AddressSanitizer and UBSan (which also proves the code is clang -Werror clean);
@@ -132,16 +146,19 @@ install: all
 	cp -f completions/bash/* $(DESTDIR)$(BASHCOMPDIR)/
 	cp -f completions/zsh/_* $(DESTDIR)$(ZSHCOMPDIR)/
 	cp -f completions/fish/*.fish $(DESTDIR)$(FISHCOMPDIR)/
+	$(if $(CUDA_PLUGIN),mkdir -p $(DESTDIR)$(LIBDIR)/sluice && cp -f $(CUDA_PLUGIN) $(DESTDIR)$(LIBDIR)/sluice/,)
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
 	for p in $(PROGS); do \
 		rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(BASHCOMPDIR)/$$p \
 			$(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
-	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5
+	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5 $(DESTDIR)$(LIBDIR)/sluice/sluice-cuda.so
+	-rmdir $(DESTDIR)$(LIBDIR)/sluice 2>/dev/null
 
 clean:
-	rm -rf $(O) build $(BIN)
+	rm -rf $(O) build $(BIN) $(CUDA_PLUGIN)
+	-rmdir $(dir $(BIN))lib/sluice $(dir $(BIN))lib 2>/dev/null
 
 .PHONY: all check check-fast check-san bench demo install uninstall clean
 .SECONDARY:

@@ -9,6 +9,8 @@ MANDIR    = $(PREFIX)/share/man
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+# Where the CUDA plugin goes (LIBDIR/sluice/sluice-cuda.so).
+LIBDIR    = $(PREFIX)/lib
 # Where tok-bpe looks for tokenizers by name (after the tiktoken and Hub caches).
 DATADIR   = $(PREFIX)/share/sluice
 
@@ -25,7 +27,7 @@ OPT     ?= -O2
 VECTORISE := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-fvect-cost-model=dynamic)
 CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math $(VECTORISE)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -Ilibcommon
+CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -DSLUICE_LIBDIR=\"$(LIBDIR)\" -Ilibcommon
 PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy \
            libpcre2-8 libutf8proc libcurl libarchive
 LDLIBS_ALL = -lbz2 -lm -lpthread

@@ -658,8 +658,9 @@ static int nccl_load(struct ddp_nccl *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Makes cuda_device current through the CUDA runtime the program is linked
- * with; NCCL binds a communicator to the current device. */
+/* Makes cuda_device current through the CUDA runtime the program has
+ * loaded (the CUDA plugin brings it: cudaplug.h); NCCL binds a
+ * communicator to the current device. */
 static int cuda_use_device(int cuda_device, char *err, size_t errlen)
 {
 	void *self = dlopen(NULL, RTLD_NOW);
@@ -671,7 +672,7 @@ static int cuda_use_device(int cuda_device, char *err, size_t errlen)
 		dlclose(self);
 	}
 	if (!set_device)
-		return errorf(err, errlen, "NCCL needs the CUDA runtime, and this program has none (built without CUDA)");
+		return errorf(err, errlen, "NCCL needs the CUDA runtime, and this program has not loaded it (built without CUDA?)");
 	int r = set_device(cuda_device);
 	if (r != 0) {
 		const char *s = error_string ? error_string(r) : NULL;

@@ -185,6 +185,11 @@ void gpt2_tensor_info(const struct gpt2 *m, enum gpt2_tensor t, struct gpt2_tens
 	out->decay = tensor_decayed(t);
 }
 
+void gpt2_offsets(const struct gpt2 *m, size_t off[GPT2_NTENSORS + 1])
+{
+	memcpy(off, m->off, (GPT2_NTENSORS + 1) * sizeof *off);
+}
+
 /* Layer l's slice of a stacked tensor in array base (params or grads). */
 static float *layer_ptr(const struct gpt2 *m, float *base, int t, int l)
 {

@@ -87,6 +87,9 @@ void gpt2_free(struct gpt2 *m);
 void gpt2_set_threads(struct gpt2 *m, int threads);
 
 void gpt2_tensor_info(const struct gpt2 *m, enum gpt2_tensor t, struct gpt2_tensor_info *out);
+/* Where each tensor starts in the parameter array, in floats, and (at
+ * GPT2_NTENSORS) the array's length. */
+void gpt2_offsets(const struct gpt2 *m, size_t off[GPT2_NTENSORS + 1]);
 
 /* GPT-2's initialisation from a seed (xoshiro256**, Box-Muller normals):
  * weights N(0, 0.02), residual projections (attprojw, fcprojw)

@@ -757,20 +757,11 @@ template <typename X> struct model final : impl {
 		B = T = have_targets = have_logits = 0;
 	}
 
-	model(const struct gpt2_config *c, enum gpt2cuda_precision p) : cfg(*c), prec(p)
+	model(const struct gpt2_config *c, const size_t *offsets, enum gpt2cuda_precision p) : cfg(*c), prec(p)
 	{
-		size_t at = 0;
-		struct gpt2 *host = gpt2_new(c); /* for the layout only */
-		for (int t = 0; t < GPT2_NTENSORS; t++) {
-			struct gpt2_tensor_info ti;
-			gpt2_tensor_info(host, (enum gpt2_tensor)t, &ti);
-			off[t] = ti.offset;
-			at = ti.offset + ti.size;
-		}
-		off[GPT2_NTENSORS] = at;
-		cfg = *gpt2_cfg(host);
-		gpt2_free(host);
-		n = at;
+		for (int t = 0; t <= GPT2_NTENSORS; t++)
+			off[t] = offsets[t];
+		n = off[GPT2_NTENSORS];
 	}
 
 	/* 0, or -1 with a message (out of memory, mostly) */
@@ -1294,7 +1285,7 @@ struct gpt2cuda {
 	impl *m;
 };
 
-extern "C" int gpt2cuda_device_count(void)
+static int gpt2cuda_device_count(void)
 {
 	int n = 0;
 	if (cudaGetDeviceCount(&n) != cudaSuccess) {
@@ -1304,7 +1295,7 @@ extern "C" int gpt2cuda_device_count(void)
 	return n;
 }
 
-extern "C" int gpt2cuda_device_name(int device, char *out, size_t len)
+static int gpt2cuda_device_name(int device, char *out, size_t len)
 {
 	cudaDeviceProp p;
 	if (len)
@@ -1317,7 +1308,7 @@ extern "C" int gpt2cuda_device_name(int device, char *out, size_t len)
 	return 0;
 }
 
-extern "C" int gpt2cuda_bf16_supported(int device)
+static int gpt2cuda_bf16_supported(int device)
 {
 	int major = 0;
 	if (device < 0 || device >= gpt2cuda_device_count() ||
@@ -1328,8 +1319,8 @@ extern "C" int gpt2cuda_bf16_supported(int device)
 	return major >= 8;
 }
 
-extern "C" struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, int device, enum gpt2cuda_precision p,
-                                         char *err, size_t errlen)
+static struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, const size_t *offsets, int device,
+                                     enum gpt2cuda_precision p, char *err, size_t errlen)
 {
 	int count = gpt2cuda_device_count();
 	if (device < 0 || device >= count) {
@@ -1350,17 +1341,17 @@ extern "C" struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, int devi
 	int rc = -1;
 	switch (p) {
 	case GPT2CUDA_FP32: {
-		auto *x = new model<float>(cfg, p);
+		auto *x = new model<float>(cfg, offsets, p);
 		m = x, rc = x->init(err, errlen);
 		break;
 	}
 	case GPT2CUDA_BF16: {
-		auto *x = new model<__nv_bfloat16>(cfg, p);
+		auto *x = new model<__nv_bfloat16>(cfg, offsets, p);
 		m = x, rc = x->init(err, errlen);
 		break;
 	}
 	case GPT2CUDA_FP16: {
-		auto *x = new model<__half>(cfg, p);
+		auto *x = new model<__half>(cfg, offsets, p);
 		m = x, rc = x->init(err, errlen);
 		break;
 	}
@@ -1374,7 +1365,7 @@ extern "C" struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, int devi
 	return g;
 }
 
-extern "C" void gpt2cuda_free(struct gpt2cuda *g)
+static void gpt2cuda_free(struct gpt2cuda *g)
 {
 	if (!g)
 		return;
@@ -1382,50 +1373,75 @@ extern "C" void gpt2cuda_free(struct gpt2cuda *g)
 	free(g);
 }
 
-extern "C" size_t gpt2cuda_nparams(const struct gpt2cuda *g) { return g->m->n; }
+static size_t gpt2cuda_nparams(const struct gpt2cuda *g) { return g->m->n; }
 
-extern "C" void gpt2cuda_upload(struct gpt2cuda *g, const float *params, const float *mom, const float *vel)
+static void gpt2cuda_upload(struct gpt2cuda *g, const float *params, const float *mom, const float *vel)
 {
 	g->m->upload(params, mom, vel);
 }
 
-extern "C" void gpt2cuda_download(struct gpt2cuda *g, float *params, float *mom, float *vel)
+static void gpt2cuda_download(struct gpt2cuda *g, float *params, float *mom, float *vel)
 {
 	g->m->download(params, mom, vel);
 }
 
-extern "C" float gpt2cuda_forward(struct gpt2cuda *g, const uint32_t *inputs, const uint32_t *targets, int B, int T,
-                                  int train, int want_loss)
+static float gpt2cuda_forward(struct gpt2cuda *g, const uint32_t *inputs, const uint32_t *targets, int B, int T,
+                              int train, int want_loss)
 {
 	return g->m->forward(inputs, targets, B, T, train, want_loss);
 }
 
-extern "C" void gpt2cuda_logits(struct gpt2cuda *g, int b, int t0, int t1, float *out) { g->m->logits(b, t0, t1, out); }
+static void gpt2cuda_logits(struct gpt2cuda *g, int b, int t0, int t1, float *out) { g->m->logits(b, t0, t1, out); }
 
-extern "C" void gpt2cuda_zero_grad(struct gpt2cuda *g) { g->m->zero_grad(); }
+static void gpt2cuda_zero_grad(struct gpt2cuda *g) { g->m->zero_grad(); }
 
-extern "C" void gpt2cuda_backward(struct gpt2cuda *g) { g->m->backward(); }
+static void gpt2cuda_backward(struct gpt2cuda *g) { g->m->backward(); }
 
-extern "C" float *gpt2cuda_grads(struct gpt2cuda *g, size_t *n)
+static float *gpt2cuda_grads(struct gpt2cuda *g, size_t *n)
 {
 	if (n)
 		*n = g->m->n + 1;
 	return g->m->grads;
 }
 
-extern "C" void gpt2cuda_download_grads(struct gpt2cuda *g, float *grads)
+static void gpt2cuda_download_grads(struct gpt2cuda *g, float *grads)
 {
 	CU(cudaMemcpyAsync(grads, g->m->grads, g->m->n * sizeof(float), cudaMemcpyDeviceToHost, g->m->stream));
 	CU(cudaStreamSynchronize(g->m->stream));
 }
 
-extern "C" void *gpt2cuda_stream(struct gpt2cuda *g) { return (void *)g->m->stream; }
+static void *gpt2cuda_stream(struct gpt2cuda *g) { return (void *)g->m->stream; }
 
-extern "C" void gpt2cuda_step(struct gpt2cuda *g, const struct gpt2cuda_step_args *s) { g->m->step(s); }
+static void gpt2cuda_step(struct gpt2cuda *g, const struct gpt2cuda_step_args *s) { g->m->step(s); }
 
-extern "C" void gpt2cuda_stats(struct gpt2cuda *g, struct gpt2cuda_step_stats *out) { g->m->stats(out); }
+static void gpt2cuda_stats(struct gpt2cuda *g, struct gpt2cuda_step_stats *out) { g->m->stats(out); }
 
-extern "C" void gpt2cuda_set_scaler(struct gpt2cuda *g, uint64_t skipped, float loss_scale)
+static void gpt2cuda_set_scaler(struct gpt2cuda *g, uint64_t skipped, float loss_scale)
 {
 	g->m->set_scaler(skipped, loss_scale);
 }
+
+static const struct gpt2cuda_ops ops = {
+	GPT2CUDA_ABI,
+	gpt2cuda_device_count,
+	gpt2cuda_device_name,
+	gpt2cuda_bf16_supported,
+	gpt2cuda_new,
+	gpt2cuda_free,
+	gpt2cuda_nparams,
+	gpt2cuda_upload,
+	gpt2cuda_download,
+	gpt2cuda_forward,
+	gpt2cuda_logits,
+	gpt2cuda_zero_grad,
+	gpt2cuda_backward,
+	gpt2cuda_download_grads,
+	gpt2cuda_grads,
+	gpt2cuda_stream,
+	gpt2cuda_step,
+	gpt2cuda_stats,
+	gpt2cuda_set_scaler,
+};
+
+/* The plugin's one visible symbol (it is built with hidden visibility). */
+extern "C" __attribute__((visibility("default"))) const struct gpt2cuda_ops *sluice_gpt2cuda_ops(void) { return &ops; }

@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "ckpt.h"
 #include "die.h"
-#include "gpt2cuda.h"
+#include "cudaplug.h"
 #include "gpt2gen.h"
 #include "parfor.h"
 #include "io.h"
@@ -31,6 +31,7 @@ struct lm {
 	double loss_sum;            /* the CPU's micro-batch losses of the step */
 	struct lm_step_stats stats; /* the CPU's last step */
 	struct gpt2cuda *cu;        /* the GPU model, or NULL */
+	const struct gpt2cuda_ops *cu_ops; /* the plugin's functions, with cu */
 	int device;                 /* LM_DEVICE_CPU or the GPU */
 	enum lm_precision prec;
 	int B, T;                   /* the last forward's shape (for lm_logits from a GPU) */
@@ -69,7 +70,8 @@ void lm_free(struct lm *m)
 {
 	if (!m)
 		return;
-	gpt2cuda_free(m->cu);
+	if (m->cu)
+		m->cu_ops->destroy(m->cu);
 	free(m->host_logits);
 	gpt2_free(m->gpt2);
 	if (m->lstm)
@@ -124,7 +126,7 @@ void lm_init(struct lm *m, uint64_t seed)
 		memset(m->adam_v, 0, n * sizeof(float));
 	}
 	if (m->cu)
-		gpt2cuda_upload(m->cu, lm_params(m, NULL), NULL, NULL);
+		m->cu_ops->upload(m->cu, lm_params(m, NULL), NULL, NULL);
 }
 
 float *lm_params(struct lm *m, size_t *n)
@@ -142,7 +144,7 @@ float lm_forward(struct lm *m, const uint32_t *inputs, const uint32_t *targets, 
 	m->B = B, m->T = T;
 	/* with targets, a training forward (lm_backward may follow), waiting for its loss */
 	if (m->cu)
-		return gpt2cuda_forward(m->cu, inputs, targets, B, T, 1, targets != NULL);
+		return m->cu_ops->forward(m->cu, inputs, targets, B, T, 1, targets != NULL);
 	return m->gpt2 ? gpt2_forward(m->gpt2, inputs, targets, B, T) : lstm_forward(m->lstm, inputs, targets, B, T);
 }
 
@@ -159,7 +161,7 @@ const float *lm_logits(const struct lm *m, size_t *stride)
 				w->host_logits_n = cnt;
 			}
 			for (int b = 0; b < m->B; b++)
-				gpt2cuda_logits(m->cu, b, 0, m->T, w->host_logits + (size_t)b * (size_t)m->T * *stride);
+				m->cu_ops->logits(m->cu, b, 0, m->T, w->host_logits + (size_t)b * (size_t)m->T * *stride);
 			return w->host_logits;
 		}
 		return gpt2_logits(m->gpt2);
@@ -172,7 +174,7 @@ void lm_zero_grad(struct lm *m)
 {
 	m->loss_sum = 0;
 	if (m->cu)
-		gpt2cuda_zero_grad(m->cu);
+		m->cu_ops->zero_grad(m->cu);
 	else if (m->gpt2)
 		gpt2_zero_grad(m->gpt2);
 	else
@@ -182,7 +184,7 @@ void lm_zero_grad(struct lm *m)
 void lm_backward(struct lm *m)
 {
 	if (m->cu)
-		gpt2cuda_backward(m->cu);
+		m->cu_ops->backward(m->cu);
 	else if (m->gpt2)
 		gpt2_backward(m->gpt2);
 	else
@@ -194,10 +196,10 @@ double lm_grad_norm(struct lm *m)
 	if (m->cu) {
 		/* not the training path (lm_train_step is): a download */
 		size_t n;
-		float *g = gpt2cuda_grads(m->cu, &n);
+		float *g = m->cu_ops->grads(m->cu, &n);
 		(void)g;
 		float *host = xmalloc(n * sizeof(float));
-		gpt2cuda_download_grads(m->cu, host);
+		m->cu_ops->download_grads(m->cu, host);
 		double norm = train_grad_norm(host, n - 1);
 		free(host);
 		return norm;
@@ -218,7 +220,7 @@ void lm_adamw_state(struct lm *m, float **mom, float **vel)
 		m->adam_v = xcalloc(n, sizeof(float));
 	}
 	if (m->cu)
-		gpt2cuda_download(m->cu, NULL, m->adam_m, m->adam_v);
+		m->cu_ops->download(m->cu, NULL, m->adam_m, m->adam_v);
 	*mom = m->adam_m;
 	*vel = m->adam_v;
 }
@@ -503,8 +505,8 @@ void lm_decoder_feed(struct lm_decoder *d, const uint32_t *tokens, int n, float 
 		memcpy(d->hist + d->len, tokens, (size_t)n * sizeof *tokens);
 		int len = d->len + n;
 		d->m->B = 1, d->m->T = len;
-		gpt2cuda_forward(d->m->cu, d->hist, NULL, 1, len, 0, 0);
-		gpt2cuda_logits(d->m->cu, 0, len - 1, len, d->scratch);
+		d->m->cu_ops->forward(d->m->cu, d->hist, NULL, 1, len, 0, 0);
+		d->m->cu_ops->logits(d->m->cu, 0, len - 1, len, d->scratch);
 		memcpy(logits, d->scratch, (size_t)d->m->cfg.gpt2.vocab * sizeof *logits);
 	} else if (d->kv) {
 		gpt2_kv_feed(d->m->gpt2, d->kv, tokens, n, logits);
@@ -556,17 +558,14 @@ const char *lm_precision_name(enum lm_precision p)
 	}
 }
 
-#ifdef SLUICE_CUDA
-int lm_cuda_built(void) { return 1; }
-#else
-int lm_cuda_built(void) { return 0; }
-#endif
+int lm_cuda_built(void) { return cudaplug_built(); }
 
-int lm_cuda_devices(void) { return gpt2cuda_device_count(); }
+int lm_cuda_devices(void) { return cudaplug_device_count(NULL, 0); }
 
 int lm_resolve_device(int *device, enum lm_precision *p, char *err, size_t errlen)
 {
-	int count = lm_cuda_devices();
+	char why[512];
+	int count = cudaplug_device_count(why, sizeof why);
 	if (*device == LM_DEVICE_AUTO)
 		*device = count > 0 ? 0 : LM_DEVICE_CPU;
 	if (*device == LM_DEVICE_CPU) {
@@ -577,19 +576,17 @@ int lm_resolve_device(int *device, enum lm_precision *p, char *err, size_t errle
 		*p = LM_FP32;
 		return 0;
 	}
-	if (!lm_cuda_built()) {
-		snprintf(err, errlen, "cuda:%d: this build has no CUDA (rebuild with nvcc installed, or make CUDA=1)",
-		         *device);
-		return -1;
-	}
 	if (*device >= count) {
 		if (count)
 			snprintf(err, errlen, "cuda:%d: only %d GPU%s visible", *device, count, count == 1 ? " is" : "s are");
 		else
-			snprintf(err, errlen, "cuda:%d: no CUDA GPU is visible (or the driver is not loaded)", *device);
+			snprintf(err, errlen, "cuda:%d: %s", *device, why);
 		return -1;
 	}
-	int bf16 = gpt2cuda_bf16_supported(*device);
+	const struct gpt2cuda_ops *ops = cudaplug_load(err, errlen);
+	if (!ops)
+		return -1;
+	int bf16 = ops->bf16_supported(*device);
 	if (*p == LM_PREC_AUTO)
 		*p = bf16 ? LM_BF16 : LM_FP32;
 	if (*p == LM_BF16 && !bf16) {
@@ -611,11 +608,17 @@ int lm_to_device(struct lm *m, int device, enum lm_precision p, char *err, size_
 		snprintf(err, errlen, "the model is on a GPU already");
 		return -1;
 	}
+	const struct gpt2cuda_ops *ops = cudaplug_load(err, errlen);
+	if (!ops)
+		return -1;
 	enum gpt2cuda_precision gp = p == LM_BF16 ? GPT2CUDA_BF16 : p == LM_FP16 ? GPT2CUDA_FP16 : GPT2CUDA_FP32;
-	m->cu = gpt2cuda_new(&m->cfg.gpt2, device, gp, err, errlen);
+	size_t offsets[GPT2_NTENSORS + 1];
+	gpt2_offsets(m->gpt2, offsets);
+	m->cu = ops->create(gpt2_cfg(m->gpt2), offsets, device, gp, err, errlen);
 	if (!m->cu)
 		return -1;
-	gpt2cuda_upload(m->cu, lm_params(m, NULL), m->adam_m, m->adam_v);
+	m->cu_ops = ops;
+	m->cu_ops->upload(m->cu, lm_params(m, NULL), m->adam_m, m->adam_v);
 	m->device = device;
 	m->prec = p == LM_PREC_AUTO ? LM_FP32 : p;
 	return 0;
@@ -632,7 +635,7 @@ void lm_device_describe(const struct lm *m, char *out, size_t len)
 		return;
 	}
 	char name[256];
-	gpt2cuda_device_name(m->device, name, sizeof name);
+	m->cu_ops->device_name(m->device, name, sizeof name);
 	snprintf(out, len, "cuda:%d (%s)", m->device, name[0] ? name : "unknown GPU");
 }
 
@@ -646,15 +649,15 @@ void lm_sync_host(struct lm *m)
 		m->adam_m = xcalloc(n, sizeof(float));
 		m->adam_v = xcalloc(n, sizeof(float));
 	}
-	gpt2cuda_download(m->cu, p, m->adam_m, m->adam_v);
+	m->cu_ops->download(m->cu, p, m->adam_m, m->adam_v);
 }
 
 void lm_train_micro(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T)
 {
 	if (m->cu) {
 		m->B = B, m->T = T;
-		gpt2cuda_forward(m->cu, inputs, targets, B, T, 1, 0);
-		gpt2cuda_backward(m->cu);
+		m->cu_ops->forward(m->cu, inputs, targets, B, T, 1, 0);
+		m->cu_ops->backward(m->cu);
 		return;
 	}
 	m->loss_sum += lm_forward(m, inputs, targets, B, T);
@@ -669,7 +672,7 @@ void lm_train_step(struct lm *m, const struct adamw_hparams *h, uint64_t step, d
 		struct gpt2cuda_step_args s = {.lr = h->lr, .beta1 = h->beta1, .beta2 = h->beta2, .eps = h->eps,
 		                          .weight_decay = h->weight_decay, .clip = (float)clip,
 		                          .micro = micro > INT32_MAX ? INT32_MAX : (int)micro, .t = step};
-		gpt2cuda_step(m->cu, &s);
+		m->cu_ops->step(m->cu, &s);
 		return;
 	}
 	/* train-step's arithmetic before the GPU came, operation for operation */
@@ -692,7 +695,7 @@ void lm_train_stats(struct lm *m, struct lm_step_stats *out)
 		return;
 	}
 	struct gpt2cuda_step_stats s;
-	gpt2cuda_stats(m->cu, &s);
+	m->cu_ops->stats(m->cu, &s);
 	*out = (struct lm_step_stats){.loss = s.loss, .grad_norm = s.grad_norm, .skipped = s.skipped,
 	                              .loss_scale = s.loss_scale, .last_skipped = s.last_skipped};
 }
@@ -701,50 +704,12 @@ float *lm_device_grads(struct lm *m, size_t *n, void **stream)
 {
 	if (!m->cu)
 		return NULL;
-	*stream = gpt2cuda_stream(m->cu);
-	return gpt2cuda_grads(m->cu, n);
+	*stream = m->cu_ops->stream(m->cu);
+	return m->cu_ops->grads(m->cu, n);
 }
 
 void lm_set_scaler(struct lm *m, uint64_t skipped, float loss_scale)
 {
 	if (m->cu)
-		gpt2cuda_set_scaler(m->cu, skipped, loss_scale);
+		m->cu_ops->set_scaler(m->cu, skipped, loss_scale);
 }
-
-#ifndef SLUICE_CUDA
-/* A CPU-only build: no GPU is ever visible, so lm_to_device never makes a
- * GPU model and the rest is never reached. */
-int gpt2cuda_device_count(void) { return 0; }
-int gpt2cuda_device_name(int device, char *out, size_t len)
-{
-	if (len)
-		out[0] = 0;
-	return -1;
-}
-int gpt2cuda_bf16_supported(int device) { return 0; }
-struct gpt2cuda *gpt2cuda_new(const struct gpt2_config *cfg, int device, enum gpt2cuda_precision p, char *err,
-                              size_t errlen)
-{
-	snprintf(err, errlen, "this build has no CUDA");
-	return NULL;
-}
-void gpt2cuda_free(struct gpt2cuda *g) {}
-#define NO_CUDA die(1, "%s: this build has no CUDA", __func__)
-size_t gpt2cuda_nparams(const struct gpt2cuda *g) { NO_CUDA; }
-void gpt2cuda_upload(struct gpt2cuda *g, const float *params, const float *mom, const float *vel) { NO_CUDA; }
-void gpt2cuda_download(struct gpt2cuda *g, float *params, float *mom, float *vel) { NO_CUDA; }
-void gpt2cuda_download_grads(struct gpt2cuda *g, float *grads) { NO_CUDA; }
-float gpt2cuda_forward(struct gpt2cuda *g, const uint32_t *inputs, const uint32_t *targets, int B, int T, int train,
-                       int want_loss)
-{
-	NO_CUDA;
-}
-void gpt2cuda_logits(struct gpt2cuda *g, int b, int t0, int t1, float *out) { NO_CUDA; }
-void gpt2cuda_zero_grad(struct gpt2cuda *g) { NO_CUDA; }
-void gpt2cuda_backward(struct gpt2cuda *g) { NO_CUDA; }
-float *gpt2cuda_grads(struct gpt2cuda *g, size_t *n) { NO_CUDA; }
-void *gpt2cuda_stream(struct gpt2cuda *g) { NO_CUDA; }
-void gpt2cuda_step(struct gpt2cuda *g, const struct gpt2cuda_step_args *s) { NO_CUDA; }
-void gpt2cuda_stats(struct gpt2cuda *g, struct gpt2cuda_step_stats *out) { NO_CUDA; }
-void gpt2cuda_set_scaler(struct gpt2cuda *g, uint64_t skipped, float loss_scale) { NO_CUDA; }
-#endif

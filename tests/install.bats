@@ -24,6 +24,12 @@ setup() {
 		[ -f "$ROOT/opt/sl/share/fish/vendor_completions.d/$p.fish" ] || fail "no fish completion for $p"
 	done
 	[ -f "$ROOT/opt/sl/share/man/man5/sluice-rec.5" ]
+	# a CUDA build's plugin, where the installed programs look for it
+	if [ -f "$TOP/lib/sluice/sluice-cuda.so" ]; then
+		[ -f "$ROOT/opt/sl/lib/sluice/sluice-cuda.so" ] || fail "no lib/sluice/sluice-cuda.so"
+	else
+		[ ! -e "$ROOT/opt/sl/lib" ] || fail "a CPU-only build installed lib/"
+	fi
 	run "$ROOT/opt/sl/bin/rec-cat" --version
 	assert_output --regexp '^rec-cat \(sluice\) '
 	run mandoc -T utf8 "$ROOT/opt/sl/share/man/man5/sluice-rec.5"

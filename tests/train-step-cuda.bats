@@ -27,11 +27,24 @@ jl() { "$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
     j = json.loads(l); v = eval(sys.argv[2]); print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"; }
 
+# The programs find the CUDA plugin beside them (../lib/sluice); the test
+# helpers live elsewhere and are told where it is.
+PLUGIN=$SLUICE_BIN/../lib/sluice/sluice-cuda.so
+
 # gpu_info : gpu-check's line ("cuda=1 devices=1 bf16=1 name=...").
 gpu_info() {
 	local tool=${SLUICE_TEST_BIN:-$TOP/build/tests}/gpu-check
 	[ -x "$tool" ] || fail "no gpu-check in SLUICE_TEST_BIN=$SLUICE_TEST_BIN (run make test-helpers)"
-	"$tool"
+	SLUICE_CUDA_PLUGIN=$PLUGIN "$tool"
+}
+
+# fake_driver DIR : an empty libcuda.so.1 in DIR, for LD_LIBRARY_PATH: the
+# programs then take the machine for one with a CUDA driver and load the
+# plugin, whose CUDA runtime finds no GPU through it.
+fake_driver() {
+	mkdir -p "$1"
+	echo 'int sluice_fake_driver;' > "$1/fake.c"
+	cc -shared -fPIC -o "$1/libcuda.so.1" "$1/fake.c"
 }
 
 # need_gpu : skips the test, with the reason, unless this build has CUDA
@@ -133,7 +146,7 @@ close() {
 		assert_output ""
 		case $(gpu_info) in
 		cuda=0*) assert_equal "$stderr" "train-step: --device: $d: this build has no CUDA (rebuild with nvcc installed, or make CUDA=1)" ;;
-		*) assert_equal "$stderr" "train-step: --device: $d: no CUDA GPU is visible (or the driver is not loaded)" ;;
+		*) assert_regex "$stderr" "^train-step: --device: $d: no CUDA GPU is visible \((CUDA_VISIBLE_DEVICES is empty|no CUDA driver: libcuda.so.1 is not installed|or the driver is not loaded)\)\$" ;;
 		esac
 		[ ! -e log.jsonl ] && [ ! -e m.bin ]
 	done
@@ -144,6 +157,39 @@ close() {
 	run --separate-stderr lm-run generate -m m.bin --device cuda -n 2 p.rec
 	assert_failure 2
 	assert_regex "$stderr" "^lm-run: --device: cuda:0: "
+}
+
+@test "the CUDA plugin: no program links CUDA; it is loaded from beside the program only when a driver is there" {
+	case $(gpu_info) in cuda=0*) skip "this build has no CUDA: no plugin to load" ;; esac
+	[ "${SLUICE_SANITIZED:-}" != 1 ] || skip "the CUDA runtime is not loaded under the sanitizers"
+	for p in "$SLUICE_BIN"/*; do
+		! ldd "$p" | grep -E 'libcudart|libcublas' || fail "$p links CUDA"
+	done
+	ldd "$PLUGIN" | grep -q libcublasLt || fail "the plugin does not bring cuBLASLt"
+	batches 2 16 101 1 1 > d.rec
+	fake_driver drv
+	# an installed layout: PREFIX/bin/train-step and PREFIX/lib/sluice/sluice-cuda.so
+	mkdir -p pfx/bin pfx/lib/sluice bare/bin
+	cp "$SLUICE_BIN/train-step" pfx/bin/ && cp "$PLUGIN" pfx/lib/sluice/ && cp "$SLUICE_BIN/train-step" bare/bin/
+	unset CUDA_VISIBLE_DEVICES
+	# the plugin's runtime ran and found no GPU through the empty driver
+	run --separate-stderr env LD_LIBRARY_PATH="$PWD/drv" pfx/bin/train-step -q $TINY --data d.rec --steps 1 --device cuda
+	assert_failure 2
+	assert_equal "$stderr" "train-step: --device: cuda:0: no CUDA GPU is visible (or the driver is not loaded)"
+	run --separate-stderr env LD_LIBRARY_PATH="$PWD/drv" bare/bin/train-step -q $TINY --data d.rec --steps 1 --device cuda
+	assert_failure 2
+	assert_regex "$stderr" "^train-step: --device: cuda:0: the CUDA plugin is missing: not at $PWD/bare/bin/../lib/sluice/sluice-cuda.so nor at .*\(or set SLUICE_CUDA_PLUGIN\)\$"
+	run --separate-stderr env LD_LIBRARY_PATH="$PWD/drv" SLUICE_CUDA_PLUGIN="$PWD/none.so" pfx/bin/train-step -q $TINY --data d.rec --steps 1 --device cuda
+	assert_failure 2
+	assert_equal "$stderr" "train-step: --device: cuda:0: the CUDA plugin cannot be loaded: $PWD/none.so: cannot open shared object file: No such file or directory"
+	run --separate-stderr env SLUICE_CUDA_PLUGIN="$PWD/none.so" pfx/bin/train-step -q $TINY --data d.rec --steps 1 --device cuda
+	assert_failure 2
+	assert_regex "$stderr" "^train-step: --device: cuda:0: no CUDA GPU is visible \(no CUDA driver: libcuda.so.1 is not installed\)\$"
+	# --device auto trains on the CPU whatever is missing
+	for e in "LD_LIBRARY_PATH=$PWD/drv" "SLUICE_CUDA_PLUGIN=$PWD/none.so"; do
+		env "$e" bare/bin/train-step -q $TINY --data d.rec --steps 1 --log log.jsonl
+		[ "$(jl log.jsonl 'j["device"]')" = cpu ]
+	done
 }
 
 @test "the character LSTM: --device cuda is a usage error; auto trains it on the CPU" {
@@ -171,7 +217,7 @@ close() {
 	tool=${SLUICE_TEST_BIN:-$TOP/build/tests}/gpu-check
 	for p in fp32 bf16 fp16; do
 		[ $p != bf16 ] || case $(gpu_info) in *bf16=0*) continue ;; esac
-		run "$tool" parity $p
+		run env SLUICE_CUDA_PLUGIN="$PLUGIN" "$tool" parity $p
 		echo "== $p"
 		echo "$output"
 		assert_success

@@ -5,7 +5,8 @@
  *     one line, "cuda=1 devices=1 bf16=1 name=NVIDIA H100 80GB HBM3";
  *     never fails for want of a driver or a GPU (devices=0 then).
  *   gpu-check parity fp32|bf16|fp16
- *     a tiny GPT-2 (gpt2.h) and the same parameters on GPU 0 (gpt2cuda.h):
+ *     a tiny GPT-2 (gpt2.h) and the same parameters on GPU 0 (gpt2cuda.h,
+ *     through the plugin that cudaplug.h loads):
  *     the logits, the loss, each tensor's gradient and three AdamW steps
  *     (one of two micro-batches, one clipped), each compared and printed;
  *     exit 1 when one is off by more than the precision allows, so a
@@ -17,7 +18,7 @@
 
 #include "adamw.h"
 #include "die.h"
-#include "gpt2cuda.h"
+#include "cudaplug.h"
 #include "lm.h"
 #include "parfor.h"
 
@@ -50,7 +51,7 @@ static int cmp_float(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int parity(enum gpt2cuda_precision prec)
+static int parity(const struct gpt2cuda_ops *cu, enum gpt2cuda_precision prec)
 {
 	/* fp32: cuBLAS and OpenBLAS sum in other orders, nothing more;
 	 * bf16 and fp16: 8 and 11 bits of mantissa in the activations */
@@ -67,10 +68,12 @@ static int parity(enum gpt2cuda_precision prec)
 	size_t n, Vp = (size_t)c->padded_vocab;
 	float *p = gpt2_params(cpu, &n);
 	char err[512];
-	struct gpt2cuda *g = gpt2cuda_new(c, 0, prec, err, sizeof err);
+	size_t offsets[GPT2_NTENSORS + 1];
+	gpt2_offsets(cpu, offsets);
+	struct gpt2cuda *g = cu->create(c, offsets, 0, prec, err, sizeof err);
 	if (!g)
 		die(1, "%s", err);
-	gpt2cuda_upload(g, p, NULL, NULL);
+	cu->upload(g, p, NULL, NULL);
 
 	uint32_t *in = xmalloc(2 * (size_t)N * sizeof *in), *tg = xmalloc(2 * (size_t)N * sizeof *tg);
 	uint64_t s = 7;
@@ -85,9 +88,9 @@ static int parity(enum gpt2cuda_precision prec)
 	/* logits */
 	float *gl = xmalloc((size_t)N * Vp * sizeof *gl);
 	gpt2_forward(cpu, in, NULL, B, T);
-	gpt2cuda_forward(g, in, NULL, B, T, 0, 0);
+	cu->forward(g, in, NULL, B, T, 0, 0);
 	for (int b = 0; b < B; b++)
-		gpt2cuda_logits(g, b, 0, T, gl + (size_t)b * T * Vp);
+		cu->logits(g, b, 0, T, gl + (size_t)b * T * Vp);
 	const float *cl = gpt2_logits(cpu);
 	double dl = 0, ml = 0;
 	for (int r = 0; r < N; r++)
@@ -113,16 +116,16 @@ static int parity(enum gpt2cuda_precision prec)
 		int micro = step == 2 ? 2 : 1;
 		float clip = step == 3 ? 0.05f : 1.0f;
 		gpt2_zero_grad(cpu);
-		gpt2cuda_zero_grad(g);
+		cu->zero_grad(g);
 		double lsum = 0;
 		for (int k = 0; k < micro; k++) {
 			lsum += gpt2_forward(cpu, in + k * N, tg + k * N, B, T);
 			gpt2_backward(cpu);
-			gpt2cuda_forward(g, in + k * N, tg + k * N, B, T, 1, 0);
-			gpt2cuda_backward(g);
+			cu->forward(g, in + k * N, tg + k * N, B, T, 1, 0);
+			cu->backward(g);
 		}
 		float *cg = gpt2_grads(cpu, NULL);
-		gpt2cuda_download_grads(g, gg);
+		cu->download_grads(g, gg);
 		char what[64];
 		if (prec == GPT2CUDA_FP16) /* fp16's gradients carry the loss scale */
 			for (size_t i = 0; i < n; i++)
@@ -148,9 +151,9 @@ static int parity(enum gpt2cuda_precision prec)
 		adamw_step(pool, p, cg, mom, vel, n, spans, GPT2_NTENSORS, &h, (uint64_t)step);
 		struct gpt2cuda_step_args a = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
 		                               .weight_decay = 0.1f, .clip = clip, .micro = micro, .t = (uint64_t)step};
-		gpt2cuda_step(g, &a);
+		cu->step(g, &a);
 		struct gpt2cuda_step_stats st;
-		gpt2cuda_stats(g, &st);
+		cu->stats(g, &st);
 		float closs = (float)(lsum / micro);
 		printf("step %d: loss cpu %.9g gpu %.9g, norm cpu %.9g gpu %.9g\n", step, closs, st.loss, norm,
 		       st.grad_norm);
@@ -158,7 +161,7 @@ static int parity(enum gpt2cuda_precision prec)
 		report(what, fabs((double)st.loss - closs) / closs, tol_loss);
 		snprintf(what, sizeof what, "step %d: norm (relative)", step);
 		report(what, fabs(st.grad_norm - norm) / norm, tol_grad);
-		gpt2cuda_download(g, gp, gm, gv);
+		cu->download(g, gp, gm, gv);
 		/* An update moves a parameter by about lr: compare on that scale,
 		 * at the 99.9th percentile, since a gradient that is rounding noise
 		 * on both sides may flip an update's sign (a systematic error, a
@@ -174,7 +177,7 @@ static int parity(enum gpt2cuda_precision prec)
 		snprintf(what, sizeof what, "step %d: AdamW m", step);
 		report(what, scaled_diff(gm, mom, n), tol_grad);
 	}
-	gpt2cuda_free(g);
+	cu->destroy(g);
 	gpt2_free(cpu);
 	parfor_free(pool);
 	free(in);
@@ -192,21 +195,23 @@ static int parity(enum gpt2cuda_precision prec)
 
 int main(int argc, char **argv)
 {
+	char why[512];
+	int n = cudaplug_device_count(why, sizeof why);
+	const struct gpt2cuda_ops *cu = n > 0 ? cudaplug_load(why, sizeof why) : NULL;
 	if (argc == 3 && strcmp(argv[1], "parity") == 0) {
 		enum lm_precision p;
 		if (lm_parse_precision(argv[2], &p) != 0 || p == LM_PREC_AUTO)
 			die(2, "parity: '%s' is not fp32, bf16 or fp16", argv[2]);
-		if (lm_cuda_devices() < 1)
-			die(2, "parity: no GPU");
-		return parity(p == LM_FP32 ? GPT2CUDA_FP32 : p == LM_BF16 ? GPT2CUDA_BF16 : GPT2CUDA_FP16);
+		if (!cu)
+			die(2, "parity: %s", why);
+		return parity(cu, p == LM_FP32 ? GPT2CUDA_FP32 : p == LM_BF16 ? GPT2CUDA_BF16 : GPT2CUDA_FP16);
 	}
 	if (argc != 1)
 		die(2, "usage: gpu-check [parity fp32|bf16|fp16]");
-	int n = lm_cuda_devices();
 	char name[256] = "";
-	if (n > 0)
-		gpt2cuda_device_name(0, name, sizeof name);
-	printf("cuda=%d devices=%d bf16=%d name=%s\n", lm_cuda_built(), n, n > 0 ? gpt2cuda_bf16_supported(0) : 0,
+	if (cu)
+		cu->device_name(0, name, sizeof name);
+	printf("cuda=%d devices=%d bf16=%d name=%s\n", cudaplug_built(), cu ? n : 0, cu ? cu->bf16_supported(0) : 0,
 	       name[0] ? name : "-");
 	return 0;
 }
