@@ -99,7 +99,8 @@ GPU_DIR=$WORK/gpu
 PACK=$WORK/gpu-pack.tar.xz
 
 build_sluice() { # the log of make CUDA=1 for train-step goes to $1
-	make -C "$TOP" CUDA=1 O="$GPU_DIR/build" BIN="$GPU_DIR/bin" -j"$NPROC" "$GPU_DIR/bin/train-step" >"$1" 2>&1
+	make -C "$TOP" CUDA=1 O="$GPU_DIR/build" BIN="$GPU_DIR/bin" -j"$NPROC" "$GPU_DIR/bin/train-step" \
+		"$GPU_DIR/lib/sluice/sluice-cuda.so" >"$1" 2>&1
 }
 
 if [ "${1:-}" = --pack ]; then
@@ -110,8 +111,10 @@ if [ "${1:-}" = --pack ]; then
 		die "make CUDA=1 failed (the whole log: $WORK/gpu-build.log)"
 	}
 	rm -rf "$WORK/gpu-pack"
-	mkdir -p "$WORK/gpu-pack/bin" "$WORK/gpu-pack/lib"
+	mkdir -p "$WORK/gpu-pack/bin" "$WORK/gpu-pack/lib/sluice"
 	cp "$GPU_DIR/bin/train-step" "$WORK/gpu-pack/bin/"
+	# where train-step looks for its CUDA plugin: ../lib/sluice
+	cp "$GPU_DIR/lib/sluice/sluice-cuda.so" "$WORK/gpu-pack/lib/sluice/"
 	# What a CUDA machine has anyway stays out: glibc, the C++ runtime (the
 	# target's is as new or newer), the driver's and the toolkit's libraries.
 	ldd "$GPU_DIR/bin/train-step" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
