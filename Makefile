@@ -117,14 +117,20 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 # then the reader is fuzzed for FUZZ_SECONDS.
 check: check-fast check-san fuzz
 
+# Tests at once.  Many wait (on loopback servers, timeouts, child processes
+# killed and restarted), so with 2 on 2 cores one core sat idle half the
+# time; with 4 the plain pass took 4.7 min instead of 7.5, the sanitized
+# 5.7 instead of 8.0.
+TEST_JOBS ?= 4
+
 check-fast: all test-helpers test-deps
-	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats --jobs 2 tests
+	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats --jobs $(TEST_JOBS) tests
 
 check-san: test-deps
 	$(MAKE) SAN=1 CC=clang O=build/san BIN=build/san/bin all test-helpers
 	SLUICE_BIN=$(abspath build/san/bin) SLUICE_TEST_BIN=$(abspath build/san/tests) SLUICE_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	bats --jobs 2 tests
+	bats --jobs $(TEST_JOBS) tests
 
 bench: all
 	bash bench/run
@@ -181,7 +187,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) $(LDLIBS_ALL)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
+# Two at a time (FUZZ_JOBS): each fuzzer keeps one core busy.
+FUZZ_JOBS ?= 2
 fuzz: $(FUZZ_BIN) all
-	for f in $(FUZZ_BIN); do bash tests/fuzz/run $$f $(FUZZ_SECONDS) || exit 1; done
+	printf '%s\n' $(FUZZ_BIN) | xargs -P $(FUZZ_JOBS) -I{} bash tests/fuzz/run {} $(FUZZ_SECONDS)
 
 .PHONY: fuzz test-helpers test-deps
