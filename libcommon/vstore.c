@@ -1410,6 +1410,17 @@ static void topk_push(struct topk *t, float good, uint32_t slot)
 static float goodness(enum vmetric m, float kernel) { return m == VMETRIC_L2 ? -kernel : kernel; }
 static float score_of(enum vmetric m, float good) { return m == VMETRIC_L2 ? sqrtf(-good > 0 ? -good : 0) : good; }
 
+#define SCAN_CHUNK 32
+
+/* Whether any of a chunk's SCAN_CHUNK goodnesses reaches floor. */
+static int chunk_reaches(const float *row, const float *bias, float scale, float base, float floor)
+{
+	int hit = 0;
+	for (int j = 0; j < SCAN_CHUNK; j++)
+		hit |= scale * row[j] + bias[j] + base >= floor;
+	return hit;
+}
+
 /* Exact search of nq queries over slots [lo, hi), a contiguous run of
  * vectors, with sgemm in blocks: a block of scores for all queries, then
  * each query's row scanned in order (rows, not columns: the scores of one
@@ -1435,19 +1446,29 @@ static void exact_run(struct vstore *s, const float *q, size_t nq, const float *
 			else
 				bias[j] = 0;
 		}
-		int l2 = s->metric == VMETRIC_L2;
+		/* goodness = scale * dot + bias + base: 2 dot - |v|^2 - |q|^2 for
+		 * l2, the dot itself otherwise */
+		float scale = s->metric == VMETRIC_L2 ? 2 : 1;
 		for (size_t i = 0; i < nq; i++) {
 			const float *row = scores + i * nb;
 			struct topk *t = &tops[i];
-			float base = l2 ? -qsq[i] : 0;
+			float base = s->metric == VMETRIC_L2 ? -qsq[i] : 0;
 			float floor = t->n == t->k ? t->good[0] : -INFINITY;
-			for (uint32_t j = 0; j < nb; j++) {
-				float good = l2 ? 2 * row[j] + bias[j] + base : row[j] + bias[j];
-				if (good < floor || bias[j] == -INFINITY)
+			for (uint32_t c = 0; c < nb; c += SCAN_CHUNK) {
+				uint32_t end = nb - c < SCAN_CHUNK ? nb : c + SCAN_CHUNK;
+				/* Once the k best are in, few chunks hold a point better
+				 * than the k-th: a branch-free test of the whole chunk
+				 * (vectorised) skips the rest. */
+				if (end - c == SCAN_CHUNK && !chunk_reaches(row + c, bias + c, scale, base, floor))
 					continue;
-				topk_push(t, good, b0 + j);
-				if (t->n == t->k)
-					floor = t->good[0];
+				for (uint32_t j = c; j < end; j++) {
+					float good = scale * row[j] + bias[j] + base;
+					if (good < floor || bias[j] == -INFINITY)
+						continue;
+					topk_push(t, good, b0 + j);
+					if (t->n == t->k)
+						floor = t->good[0];
+				}
 			}
 		}
 	}
@@ -1456,8 +1477,12 @@ static void exact_run(struct vstore *s, const float *q, size_t nq, const float *
 static void exact_all(struct vstore *s, const float *q, size_t nq, const float *qsq, struct topk *tops,
                       uint32_t from)
 {
-	/* A block of scores for all queries stays in cache (nq x block floats). */
-	size_t block = nq >= 256 ? 1024 : 4096;
+	/* A block of scores for all queries, nq x block floats, about 1 MiB so
+	 * that it stays in L2 between sgemm writing it and the scan reading it
+	 * (1000 queries over 200k points: block 256 ran in 0.59 s, 1024 in
+	 * 0.65 s, 2048 in 0.66 s). */
+	size_t block = (1u << 18) / (nq ? nq : 1);
+	block = block < 256 ? 256 : block > 4096 ? 4096 : block / SCAN_CHUNK * SCAN_CHUNK;
 	float *scores = xmalloc(nq * block * sizeof *scores), *bias = xmalloc(block * sizeof *bias);
 	for (size_t g = 0; g < s->nsegs; g++) {
 		const struct seg_ref *r = &s->segs[g];
