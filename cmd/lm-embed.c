@@ -539,11 +539,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'o': output = optarg; break;
-		case 'j':
-			threads = (int)cli_parse_u64(optarg, "--threads", 0);
-			if (threads < 1 || threads > 1024)
-				cli_usage_error("--threads must be from 1 to 1024");
-			break;
+		case 'j': threads = cli_parse_threads(optarg); break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
@@ -553,10 +549,8 @@ int main(int argc, char **argv)
 		cli_usage_error("documents come from --text or from files, not both");
 	if (ntexts && !spec)
 		cli_usage_error("--text needs the model's tokenizer: give -t TOKENIZER");
-	if (!threads) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = nc > 0 ? (int)nc : 1;
-	}
+	if (!threads)
+		threads = cli_cpu_count();
 
 	r.m = load_model(r.model_path);
 	lm_set_threads(r.m, threads);

@@ -506,11 +506,7 @@ int main(int argc, char **argv)
 				cli_usage_error("--format: '%s' is not text, jsonl or records", optarg);
 			break;
 		case 'o': output = optarg; break;
-		case 'j':
-			threads = (int)cli_parse_u64(optarg, "--threads", 0);
-			if (threads < 1 || threads > 1024)
-				cli_usage_error("--threads must be from 1 to 1024");
-			break;
+		case 'j': threads = cli_parse_threads(optarg); break;
 		case OPT_DEVICE:
 			if (lm_parse_device(optarg, &device) != 0)
 				cli_usage_error("--device: '%s' is not auto, cpu, cuda or cuda:N", optarg);
@@ -538,10 +534,8 @@ int main(int argc, char **argv)
 		cli_usage_error("score writes --format jsonl or records");
 	if (!spec && (nprompts || r.gen.nstops))
 		cli_usage_error("--prompt and --stop are text: give -t TOKENIZER");
-	if (!threads) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = nc > 0 ? (int)nc : 1;
-	}
+	if (!threads)
+		threads = cli_cpu_count();
 
 	/* the device before the model: a GPU that is not there is a usage error */
 	char err[1024];

@@ -798,7 +798,7 @@ int main(int argc, char **argv)
 	int train_opts = 0;
 	double holdout = 0;
 	const char *format = NULL;
-	long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = cli_cpu_count();
 	int opt;
 	/* The command comes first, before any option; options are parsed
 	 * from a copy without it, and the lineage keeps the whole line. */
@@ -823,7 +823,7 @@ int main(int argc, char **argv)
 		case OPT_DISALLOWED: disallowed = optarg; specials_given = true; break;
 		case OPT_EOT: r.eot = true; break;
 		case OPT_IDS: r.ids = true; break;
-		case 'j': threads = (long)cli_parse_u64(optarg, "--threads", 0); break;
+		case 'j': threads = cli_parse_threads(optarg); break;
 		case OPT_BYTES: r.raw_bytes = true; break;
 		case OPT_TEXT: r.plain_text = true; break;
 		case 'o': r.output = optarg; break;
@@ -843,9 +843,7 @@ int main(int argc, char **argv)
 	}
 	if (!have_mode)
 		cli_usage_error("no command (encode, decode, stats, info or train)");
-	if (threads < 1 || threads > 1024)
-		cli_usage_error("--threads must be between 1 and 1024");
-	r.threads = (int)threads;
+	r.threads = threads;
 	if (r.mode != MODE_TRAIN && train_opts)
 		cli_usage_error("--vocab-size, --min-frequency, --special, --max-token-length, --holdout, "
 		                "--bytes-only and --format are for train");

@@ -521,11 +521,7 @@ int main(int argc, char **argv)
 		case OPT_GRAD_CLIP: r.clip = parse_real(optarg, "--grad-clip"); break;
 		case OPT_TOTAL_BATCH: r.total_batch = cli_parse_u64(optarg, "--total-batch", 1); break;
 		case OPT_SEED: r.seed = cli_parse_u64(optarg, "--seed", 0); break;
-		case 'j':
-			r.threads = parse_int(optarg, "--threads", 1);
-			if (r.threads > 1024)
-				cli_usage_error("--threads must be from 1 to 1024");
-			break;
+		case 'j': r.threads = cli_parse_threads(optarg); break;
 		case OPT_VAL: add_input(&r.val_paths, optarg); break;
 		case OPT_EVAL_EVERY: r.eval_every = cli_parse_u64(optarg, "--eval-every", 1); break;
 		case OPT_EVAL_BATCHES: r.eval_batches = cli_parse_u64(optarg, "--eval-batches", 1); break;
@@ -622,10 +618,8 @@ int main(int argc, char **argv)
 	enum lm_precision asked_prec = r.prec;
 	if (lm_resolve_device(&r.device, &r.prec, err, sizeof err) != 0)
 		device_fail(&r, REC_E_USAGE, err);
-	if (!r.threads) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		r.threads = nc > 0 ? (int)nc : 1;
-	}
+	if (!r.threads)
+		r.threads = cli_cpu_count();
 	static char *stdin_name[] = {"-"};
 	if (!r.data_paths.n)
 		r.data_paths.paths = stdin_name, r.data_paths.n = 1;

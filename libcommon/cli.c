@@ -138,3 +138,11 @@ int cli_cpu_count(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }
+
+int cli_parse_threads(const char *arg)
+{
+	uint64_t n = cli_parse_u64(arg, "--threads", 0);
+	if (n < 1 || n > 1024)
+		cli_usage_error("--threads must be from 1 to 1024");
+	return (int)n;
+}

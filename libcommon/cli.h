@@ -55,8 +55,11 @@ void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint3
 double cli_parse_seconds(const char *arg, const char *option);
 int cli_parse_retries(const char *arg, const char *option);
 
-/* The default of -j/--threads everywhere: the cores online (1 if unknown). */
+/* The default of -j/--threads everywhere: the cores online (1 if unknown,
+ * 1024 at most). */
 int cli_cpu_count(void);
+/* -j/--threads N: from 1 to 1024; a usage error otherwise. */
+int cli_parse_threads(const char *arg);
 
 /* Parses a fraction from 0 up to (not including) 1; a usage error names the
  * option on failure. */
