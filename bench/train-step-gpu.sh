@@ -234,6 +234,18 @@ oom() { grep -qiE 'out of (gpu )?memory|ALLOC_FAILED|cudaErrorMemoryAllocation' 
 # cudaMalloc failed and it fell back to managed memory.
 LLMC_FALLBACK='Fell back to cudaMallocManaged'
 
+# run_status RC LOG: a run's exit status RC as the runs below return it.
+run_status() {
+	case $1 in
+	0) return 0 ;;
+	124 | 137) return 3 ;;
+	*)
+		oom "$2" && return 2
+		return 1
+		;;
+	esac
+}
+
 # run_ours B ROUND / run_llmc B ROUND: one run; the step times in
 # $LOGS/NAME-B-ROUND.ms; status 0 ok, 2 out of GPU memory (llm.c: or its
 # fall-back to managed memory), 3 timed out (RUN_TIMEOUT), 1 another failure.
@@ -243,14 +255,7 @@ run_ours() {
 	# shellcheck disable=SC2086 # TRAIN_STEP_FLAGS is a list of flags
 	timeout -k 10 "$RUN_TIMEOUT" "$ts" -q --model gpt2:124M --data "$shard" -B "$1" -T $T --steps "$STEPS" --lr 3e-4 \
 		--weight-decay 0.1 --log "$log.jsonl" $TRAIN_STEP_FLAGS >"$log.out" 2>&1 || rc=$?
-	case $rc in
-	0) ;;
-	124 | 137) return 3 ;;
-	*)
-		oom "$log.out" && return 2
-		return 1
-		;;
-	esac
+	run_status "$rc" "$log.out" || return $?
 	sed -n 's/.*"ms":\([0-9.eE+-]*\).*/\1/p' "$log.jsonl" >"$log.ms"
 	[ "$(wc -l <"$log.ms")" -gt "$WARMUP" ] || return 1
 }
@@ -274,14 +279,7 @@ run_llmc() {
 	done
 	wait "$pid" || rc=$?
 	grep -q "$LLMC_FALLBACK" "$log.out" && return 2
-	case $rc in
-	0) ;;
-	124 | 137) return 3 ;;
-	*)
-		oom "$log.out" && return 2
-		return 1
-		;;
-	esac
+	run_status "$rc" "$log.out" || return $?
 	sed -n 's/^step *[0-9]*\/[0-9]* |.*| \([0-9.]*\) ms |.*/\1/p' "$log.out" >"$log.ms"
 	[ "$(wc -l <"$log.ms")" -gt "$WARMUP" ] || return 1
 }
