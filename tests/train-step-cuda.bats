@@ -68,6 +68,21 @@ need_bf16() {
 	esac
 }
 
+# cpu_vs_gpu PRECISION TOL ARG... : train-step ARG... on the CPU and on the
+# GPU in PRECISION (logs cpu.jsonl and gpu.jsonl), then each step's loss
+# within TOL relative of the CPU's.
+cpu_vs_gpu() {
+	local prec=$1 tol=$2
+	shift 2
+	train-step "$@" --device cpu --log cpu.jsonl
+	train-step "$@" --device cuda --precision "$prec" --log gpu.jsonl
+	losses cpu.jsonl > cpu.txt
+	losses gpu.jsonl > gpu.txt
+	run close gpu.txt cpu.txt "$tol"
+	echo "$output"
+	assert_success
+}
+
 # close A B TOL : |A - B| <= TOL |B| for two loss columns ("step loss" lines).
 close() {
 	"$PY" - "$1" "$2" "$3" <<-'EOF'
@@ -228,14 +243,7 @@ close() {
 @test "GPU fp32: the losses of 10 steps within 1e-5 relative of the CPU's" {
 	need_gpu
 	batches 4 16 101 5 3 > d.rec
-	args="-q $TINY --seed 7 --data d.rec --steps 10 --warmup 2 --lr 1e-3"
-	train-step $args --device cpu --log cpu.jsonl
-	train-step $args --device cuda --precision fp32 --log gpu.jsonl
-	losses cpu.jsonl > cpu.txt
-	losses gpu.jsonl > gpu.txt
-	run close gpu.txt cpu.txt 1e-5
-	echo "$output"
-	assert_success
+	cpu_vs_gpu fp32 1e-5 -q $TINY --seed 7 --data d.rec --steps 10 --warmup 2 --lr 1e-3
 	[ "$(jl gpu.jsonl 'j["precision"]' | sort -u)" = fp32 ]
 }
 
@@ -243,14 +251,7 @@ close() {
 	need_gpu
 	mask="$(printf '1,%.0s' {1..17})$(printf '1,%.0s' {1..11})0,0,0,0,0,0"
 	batches 2 16 101 4 5 "batch16:2:16:$(seq -s, 1 34):$mask" > d.rec
-	args="-q $TINY --seed 3 --data d.rec --steps 4 --total-batch 64 --grad-clip 0.5"
-	train-step $args --device cpu --log cpu.jsonl
-	train-step $args --device cuda --precision fp32 --log gpu.jsonl
-	losses cpu.jsonl > cpu.txt
-	losses gpu.jsonl > gpu.txt
-	run close gpu.txt cpu.txt 1e-5
-	echo "$output"
-	assert_success
+	cpu_vs_gpu fp32 1e-5 -q $TINY --seed 3 --data d.rec --steps 4 --total-batch 64 --grad-clip 0.5
 	# the norms agree too (before clipping)
 	paste <(jl cpu.jsonl 'j["grad_norm"]') <(jl gpu.jsonl 'j["grad_norm"]') |
 		"$PY" -c 'import sys
@@ -261,14 +262,7 @@ for l in sys.stdin:
 @test "GPU bf16: the losses of 10 steps within 2e-2 relative of the CPU's" {
 	need_bf16
 	batches 4 16 101 5 3 > d.rec
-	args="-q $TINY --seed 7 --data d.rec --steps 10 --warmup 2 --lr 1e-3"
-	train-step $args --device cpu --log cpu.jsonl
-	train-step $args --device cuda --precision bf16 --log gpu.jsonl
-	losses cpu.jsonl > cpu.txt
-	losses gpu.jsonl > gpu.txt
-	run close gpu.txt cpu.txt 2e-2
-	echo "$output"
-	assert_success
+	cpu_vs_gpu bf16 2e-2 -q $TINY --seed 7 --data d.rec --steps 10 --warmup 2 --lr 1e-3
 }
 
 @test "GPU fp16: dynamic loss scaling, the metrics carry the scale and the skipped steps, the loss falls" {
