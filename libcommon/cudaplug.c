@@ -74,7 +74,9 @@ const struct gpt2cuda_ops *cudaplug_load(char *err, size_t errlen)
 	if (env && *env)
 		return open_plugin(env, err, errlen);
 	char near[PATH_MAX + 32];
-	if (beside_program(near, sizeof near) == 0 && access(near, F_OK) == 0)
+	if (beside_program(near, sizeof near) != 0)
+		snprintf(near, sizeof near, "../lib/sluice/" PLUGIN_NAME " beside the program (whose path could not be read)");
+	else if (access(near, F_OK) == 0)
 		return open_plugin(near, err, errlen);
 	const char *installed = SLUICE_LIBDIR "/sluice/" PLUGIN_NAME;
 	if (access(installed, F_OK) == 0)
