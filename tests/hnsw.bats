@@ -22,11 +22,13 @@ setup_file() {
 }
 
 # build_l2 INDEX: the l2 index of the shared data, built on 2 threads
-# (made once, copied for each test that needs it).
+# (made once, copied for each test that needs it).  Tests running at the
+# same time (bats --jobs) may both build it: each into a name of its own,
+# then renamed into place whole.
 build_l2() {
 	if [ ! -s "$D/l2.hnsw" ]; then
-		ht build --dim 32 --metric l2 --efc 100 --threads 2 "$D/data.f32" "$D/l2.hnsw.tmp" > /dev/null
-		mv "$D/l2.hnsw.tmp" "$D/l2.hnsw"
+		ht build --dim 32 --metric l2 --efc 100 --threads 2 "$D/data.f32" "$D/l2.hnsw.$BATS_TEST_NUMBER" > /dev/null
+		mv "$D/l2.hnsw.$BATS_TEST_NUMBER" "$D/l2.hnsw"
 	fi
 	cp "$D/l2.hnsw" "$1"
 }
