@@ -142,10 +142,10 @@ struct run {
 static struct lm *load_model(const char *path)
 {
 	char err[1024];
-	bool unreadable;
-	struct lm *m = lm_load_path(path, &unreadable, err, sizeof err);
+	int status;
+	struct lm *m = lm_load_path(path, &status, err, sizeof err);
 	if (!m)
-		die(unreadable ? REC_E_IO : REC_E_MALFORMED, "%s", err);
+		die(status, "%s", err);
 	if (!lm_gpt2(m))
 		die(REC_E_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
 	return m;

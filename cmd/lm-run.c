@@ -133,10 +133,10 @@ struct run {
 static struct lm *load_model(const char *path)
 {
 	char err[1024];
-	bool unreadable;
-	struct lm *m = lm_load_path(path, &unreadable, err, sizeof err);
+	int status;
+	struct lm *m = lm_load_path(path, &status, err, sizeof err);
 	if (!m)
-		die(unreadable ? REC_E_IO : REC_E_MALFORMED, "%s", err);
+		die(status, "%s", err);
 	return m;
 }
 

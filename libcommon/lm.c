@@ -16,6 +16,7 @@
 #include "cudaplug.h"
 #include "gpt2gen.h"
 #include "parfor.h"
+#include "rec.h"
 #include "io.h"
 #include "trainloop.h"
 
@@ -395,10 +396,10 @@ struct lm *lm_load_file(const char *path, char *err, size_t errlen)
 	return m;
 }
 
-struct lm *lm_load_path(const char *path, bool *unreadable, char *err, size_t errlen)
+struct lm *lm_load_path(const char *path, int *status, char *err, size_t errlen)
 {
 	struct stat st;
-	*unreadable = true;
+	*status = REC_E_IO;
 	if (stat(path, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
@@ -432,7 +433,7 @@ struct lm *lm_load_path(const char *path, bool *unreadable, char *err, size_t er
 	if (!data) {
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 	} else {
-		*unreadable = false;
+		*status = REC_E_MALFORMED;
 		char why[512];
 		m = lm_load(data, len, why, sizeof why);
 		free(data);

@@ -150,10 +150,11 @@ struct lm *lm_load(const void *buf, size_t len, char *err, size_t errlen);
 struct lm *lm_load_file(const char *path, char *err, size_t errlen);
 /* What -m takes in lm-run and lm-embed: a model file, a checkpoint
  * directory (its model.bin), or a directory of checkpoints (the newest
- * one's).  NULL with a message; *unreadable set when nothing could be read
- * (no such path, no checkpoint), clear when a file was read but is not a
+ * one's).  NULL with a message and, in *status, the exit status
+ * sluice-rec(5) gives it: REC_E_IO when nothing could be read (no such
+ * path, no checkpoint), REC_E_MALFORMED when a file was read but is not a
  * model. */
-struct lm *lm_load_path(const char *path, bool *unreadable, char *err, size_t errlen);
+struct lm *lm_load_path(const char *path, int *status, char *err, size_t errlen);
 
 /* Sampling: one sequence.  cap is the longest prefix it holds
  * (<= lm_max_seq when that is not 0). */
