@@ -8,9 +8,9 @@ BIN ?= bin
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The libraries are checked before anything is built, except for goals that
-# need none: make demo installs them first (scripts/install-deps) and then
-# builds in a sub-make, where the checks run.
-NO_LIB_GOALS = demo clean uninstall
+# need none: make demo and make check install them first
+# (scripts/install-deps) and then build in a sub-make, where the checks run.
+NO_LIB_GOALS = demo check clean uninstall
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_LIB_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(shell pkg-config --exists openblas && echo yes),)
 $(error OpenBLAS not found by pkg-config: install libopenblas-dev (scripts/install-deps installs every package))
@@ -112,10 +112,20 @@ $(BIN)/%: $(O)/cmd/%.o $(LIB)
 
 -include $(LIB_OBJ:.o=.d) $(CU_OBJ:.o=.d) $(O)/plugin/die.d $(PROGS:%=$(O)/cmd/%.d)
 
+# The README's two commands install what they lack (DEPS=0 skips it):
+# scripts/install-deps is the one list of Debian packages, --tests adds what
+# the suites need (bats, clang, the Python oracles, GNU parallel for
+# bats --jobs, Node.js for the npm writers of test-deps).  It does nothing
+# when all is there and goes through sudo when not root.
+DEPS ?= 1
+
 # The test suite runs twice: on the normal build, and on a clang build with
 # AddressSanitizer and UBSan (which also proves the code is clang -Werror clean);
-# then the reader is fuzzed for FUZZ_SECONDS.
-check: check-fast check-san fuzz
+# then the reader is fuzzed for FUZZ_SECONDS.  The packages come first, so
+# the sub-make's library checks see them.
+check:
+	@if [ "$(DEPS)" != 0 ]; then sh scripts/install-deps --tests; fi
+	$(MAKE) check-fast check-san fuzz
 
 # Tests at once.  Many wait (on loopback servers, timeouts, child processes
 # killed and restarted), so with 2 on 2 cores one core sat idle half the
@@ -135,9 +145,10 @@ check-san: test-deps
 bench: all
 	bash bench/run
 
-# The README's first command: the packages (unless DEMO_DEPS=0), the build,
-# then the main job (examples/demo.sh; DEMO_OUT, DEMO_SMALL=1).
-DEMO_DEPS ?= 1
+# The README's first command: the packages (unless DEPS=0; DEMO_DEPS=0, its
+# older name, still works), the build, then the main job (examples/demo.sh;
+# DEMO_OUT, DEMO_SMALL=1).
+DEMO_DEPS ?= $(DEPS)
 demo:
 	@if [ "$(DEMO_DEPS)" != 0 ]; then sh scripts/install-deps; fi
 	$(MAKE) all

@@ -172,6 +172,24 @@ demo_ran() {
 	assert_failure
 }
 
+@test "make check: installs the test packages first (DEPS=0 skips it), then checks the libraries in the sub-make" {
+	cd "$TOP"
+	run make -n check PKGS=sluice-no-such-library MAKE=true
+	assert_success
+	assert_line --index 0 --partial 'scripts/install-deps --tests'
+	assert_line --index 1 --partial 'check-fast check-san fuzz'
+	run make -n check DEPS=0 PKGS=sluice-no-such-library MAKE=true
+	assert_success
+	assert_line --index 0 --partial '[ "0" != 0 ]'
+	# the sub-make, which runs the suites, stops at once without the libraries
+	run make -n check-fast PKGS=sluice-no-such-library
+	assert_failure
+	assert_output --partial 'not found by pkg-config: scripts/install-deps installs the Debian packages'
+	# DEPS=0 reaches make demo too, and DEMO_DEPS=0 still works
+	run make -n demo DEPS=0 PKGS=sluice-no-such-library MAKE=true
+	assert_line --index 0 --partial '[ "0" != 0 ]'
+}
+
 @test "install-deps: lists the packages; with all of them installed, does nothing" {
 	run "$TOP/scripts/install-deps" --list
 	assert_success
