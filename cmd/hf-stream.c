@@ -294,7 +294,9 @@ static struct ds_layout *resolve_split(struct stream *s, const char *dir, const 
 }
 
 /* A directory is a dataset repository: resolve configs and splits like
- * `datasets` and take the files of the chosen split. */
+ * `datasets` and take the files of the chosen split; unless it is a
+ * script dataset, which `datasets` decides by the directory's name as
+ * given, as for a Hub repository, and which has no parquet export here. */
 static void add_directory(struct stream *s, const char *dir)
 {
 	char err[1024];
@@ -302,6 +304,10 @@ static void add_directory(struct stream *s, const char *dir)
 	size_t nfiles = 0;
 	if (ds_list_local(dir, &files, &nfiles, err, sizeof err) != 0)
 		die(REC_E_IO, "%s", err);
+	const char *script = ds_script_path(dir, files, nfiles);
+	if (script)
+		die(REC_E_IO, "%s: a script dataset (%s loads it, and sluice does not run loading scripts); read its data "
+		    "files instead: give them, or a glob of them, as the sources", dir, script);
 	struct buf readme = {0}, path = {0};
 	buf_printf(&path, "%s/README.md", dir);
 	buf_addc(&path, '\0');
@@ -324,10 +330,135 @@ static void add_directory(struct stream *s, const char *dir)
 	buf_free(&path);
 }
 
+/* A script dataset that sluice cannot read another way: why, and what to
+ * read instead (its data files, at the revision asked for), status 1 as
+ * for any dataset without data files sluice reads. */
+SLUICE_NORETURN static void die_script(const char *src, const char *repo, const char *rev, const char *script,
+                                       const char *why)
+{
+	die(REC_E_IO, "%s: a script dataset (%s loads it, and sluice does not run loading scripts) and %s; read its "
+	    "data files instead: hf://datasets/%s%s%s/PATH-OR-GLOB", src, script, why, repo, rev ? "@" : "",
+	    rev ? rev : "");
+}
+
+static int has_pair(char **configs, char **splits, size_t n, const char *config, const char *split)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(configs[i], config) == 0 && (!split || strcmp(splits[i], split) == 0))
+			return 1;
+	return 0;
+}
+
+/* The configs (or a config's splits) of the export's index, ", "-joined. */
+static void pair_names(struct buf *b, char **configs, char **splits, size_t n, const char *config)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (config ? strcmp(configs[i], config) != 0 : i && strcmp(configs[i], configs[i - 1]) == 0)
+			continue;
+		buf_adds(b, b->len ? ", " : "");
+		buf_adds(b, config ? splits[i] : configs[i]);
+	}
+	buf_addc(b, 0);
+}
+
+/* The Hub's parquet export (refs/convert/parquet) of the chosen config and
+ * split, read in place of the repository's files: with --parquet-export,
+ * for a repository without a data file sluice reads, and for a script
+ * dataset (script: its loading script, text: its bytes).  That is what
+ * `datasets` 3 did with a script dataset (load.py dataset_module_factory):
+ * the export when there is one, asked for on main, and when no config is
+ * asked for only if the script does not set DEFAULT_CONFIG_NAME (the
+ * export does not say which config that is); else it ran the script, which
+ * `datasets` 4 and later refuse to do, and sluice too.  Without -c the
+ * config is the export's only one or the one named "default"
+ * (utils/metadata.py get_default_config_name). */
+static void add_hub_export(struct stream *s, const char *src, struct hfhub *hub, const char *rev, const char *script,
+                           const char *text, size_t text_len, int has_data)
+{
+	char err[1024];
+	const char *repo = hfhub_repo(hub);
+	int implicit = script && !s->parquet_export;
+	if (implicit && rev && strcmp(rev, "main") != 0) {
+		char why[512];
+		snprintf(why, sizeof why, "the Hub's parquet export is of main, not of revision '%s'", rev);
+		die_script(src, repo, rev, script, why);
+	}
+	char **configs, **splits;
+	size_t npairs;
+	int rc = hfhub_parquet_index(hub, &configs, &splits, &npairs, err, sizeof err);
+	if (rc < 0)
+		die(REC_E_IO, "%s", err);
+	if (rc > 0) {
+		const char *why = s->hub_opts.offline ? "offline, the cache holds no parquet export of it"
+		                                      : "the Hub has no parquet export of it";
+		if (script)
+			die_script(src, repo, rev, script, why);
+		die(REC_E_IO, "%s: %s%s", src, has_data ? "" : "no data file sluice reads, and ", why);
+	}
+	const char *config = s->config;
+	size_t nconfigs = 0;
+	for (size_t i = 0; i < npairs; i++)
+		if (!i || strcmp(configs[i], configs[i - 1]) != 0)
+			nconfigs++;
+	for (size_t i = 0; i < npairs && !config; i++)
+		if (nconfigs == 1 || strcmp(configs[i], "default") == 0)
+			config = configs[i];
+	int script_default = !s->config && nconfigs > 1 && script && text &&
+	                     memmem(text, text_len, "DEFAULT_CONFIG_NAME", 19);
+	if (script_default)
+		config = NULL;
+	struct buf names = {0};
+	if (s->action == ACT_LIST_CONFIGS) {
+		for (size_t i = 0; i < npairs; i++)
+			if (!i || strcmp(configs[i], configs[i - 1]) != 0)
+				printf("%s%s\n", configs[i], config && strcmp(configs[i], config) == 0 ? " (default)" : "");
+		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+	}
+	if (!config) {
+		pair_names(&names, configs, splits, npairs, NULL);
+		die(REC_E_USAGE, "%s: no default config%s: pick one of %s", src,
+		    script_default ? " (its loading script names it, the parquet export does not)" : "", names.data);
+	}
+	if (!has_pair(configs, splits, npairs, config, NULL)) {
+		pair_names(&names, configs, splits, npairs, NULL);
+		die(REC_E_USAGE, "%s: no config '%s' in the Hub's parquet export (configs: %s)", src, config, names.data);
+	}
+	if (s->action == ACT_LIST_SPLITS) {
+		for (size_t i = 0; i < npairs; i++)
+			if (strcmp(configs[i], config) == 0)
+				printf("%s\n", splits[i]);
+		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+	}
+	if (!has_pair(configs, splits, npairs, config, s->split)) {
+		pair_names(&names, configs, splits, npairs, config);
+		die(REC_E_USAGE, "%s: no split '%s' in config '%s' of the Hub's parquet export (splits: %s)", src, s->split,
+		    config, names.data);
+	}
+	free(s->config_owned);
+	free(s->split_owned);
+	s->config_used = s->config_owned = xstrdup(config);
+	s->split_used = s->split_owned = xstrdup(s->split);
+	hfhub_pairs_free(configs, splits, npairs);
+	buf_free(&names);
+	if (implicit && !s->quiet)
+		warn("%s: a script dataset (%s loads it, and sluice does not run loading scripts): reading the Hub's "
+		     "parquet export of config '%s', split '%s' instead", src, script, s->config_used, s->split_used);
+	struct hfhub *x;
+	struct ds_file *pq;
+	size_t npq;
+	if (hfhub_parquet_export(hub, s->config_used, s->split_used, &x, &pq, &npq, err, sizeof err) != 0)
+		die(REC_E_IO, "%s", err);
+	s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
+	s->hubs[s->nhubs++] = x;
+	for (size_t i = 0; i < npq; i++)
+		add_hub_input(s, x, &pq[i], FMT_PARQUET);
+	ds_files_free(pq, npq);
+}
+
 /* A Hub dataset: the revision pinned to a commit, the tree listed once,
- * then the files of a path or glob, or of the chosen config and split
- * (those of the Hub's parquet export with --parquet-export, or when the
- * repository has no data file sluice reads). */
+ * then the files of a path or glob, exactly those; or those of a script
+ * dataset's parquet export (add_hub_export); or those of the chosen config
+ * and split, resolved like a directory. */
 static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 {
 	char err[1024];
@@ -340,8 +471,8 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 		s->config = ref->config;
 	if (ref->split)
 		s->split = ref->split;
-	struct hfhub *hub = hfhub_open(&s->hub_opts, ref->repo, ref->revision ? ref->revision : s->revision, err,
-	                               sizeof err);
+	const char *rev = ref->revision ? ref->revision : s->revision;
+	struct hfhub *hub = hfhub_open(&s->hub_opts, ref->repo, rev, err, sizeof err);
 	if (!hub)
 		die(REC_E_IO, "%s", err);
 	s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
@@ -363,40 +494,20 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 			die(REC_E_IO, "%s: no file of %s at %s matches '%s'", src, ref->repo, hfhub_commit(hub), ref->path);
 		return;
 	}
+	/* A script dataset is one before README.md has a say, as in `datasets`;
+	 * the script is fetched as `datasets` fetches it to find it, which also
+	 * puts it in the cache, where offline runs find it again. */
+	const char *script = ds_script_path(ref->repo, files, n);
 	int has_data = 0;
 	for (size_t i = 0; i < n && !has_data; i++)
 		has_data = ds_path_format(files[i].path) != DS_FMT_NONE;
-	if (s->parquet_export || !has_data) {
-		const char *config = s->config ? s->config : "default";
-		struct hfhub *x;
-		struct ds_file *pq;
-		size_t npq;
-		if (s->action == ACT_LIST_CONFIGS || s->action == ACT_LIST_SPLITS) {
-			char **configs, **splits;
-			size_t npairs;
-			if (hfhub_parquet_index(hub, &configs, &splits, &npairs, err, sizeof err) != 0)
-				die(REC_E_IO, "%s", err);
-			for (size_t i = 0; i < npairs; i++) {
-				bool first = !i || strcmp(configs[i], configs[i - 1]) != 0;
-				if (s->action == ACT_LIST_CONFIGS && first)
-					printf("%s%s\n", configs[i], strcmp(configs[i], "default") == 0 ? " (default)" : "");
-				if (s->action == ACT_LIST_SPLITS && strcmp(configs[i], config) == 0)
-					printf("%s\n", splits[i]);
-			}
-			hfhub_pairs_free(configs, splits, npairs);
-			exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
-		}
-		if (hfhub_parquet_export(hub, config, s->split, &x, &pq, &npq, err, sizeof err) != 0)
-			die(REC_E_IO, "%s%s", has_data ? "" : "no data files sluice reads, and ", err);
-		s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
-		s->hubs[s->nhubs++] = x;
-		free(s->config_owned);
-		free(s->split_owned);
-		s->config_used = s->config_owned = xstrdup(config);
-		s->split_used = s->split_owned = xstrdup(s->split);
-		for (size_t i = 0; i < npq; i++)
-			add_hub_input(s, x, &pq[i], FMT_PARQUET);
-		ds_files_free(pq, npq);
+	if (script || s->parquet_export || !has_data) {
+		char *text = NULL;
+		size_t text_len = 0;
+		if (script && hfhub_read_file(hub, script, &text, &text_len, err, sizeof err) < 0)
+			die(REC_E_IO, "%s", err);
+		add_hub_export(s, src, hub, rev, script, text, text_len, has_data);
+		free(text);
 		return;
 	}
 	char *readme = NULL;
@@ -1129,6 +1240,7 @@ int main(int argc, char **argv)
 	if (s.token_env && !token && !s.hub_opts.offline)
 		cli_usage_error("--token-env: $%s is not set", s.token_env);
 	s.hub_opts.token = token;
+	s.quiet = progress == CLI_PROGRESS_OFF; /* before the sources: resolving one may have a word to say */
 	for (int i = optind; i < argc; i++)
 		add_source(&s, argv[i]);
 	/* Plain files and globs: one config, one split, as datasets sees them. */
@@ -1162,7 +1274,6 @@ int main(int argc, char **argv)
 	}
 	s.w = rec_writer_fdopen(fd, s.output ? s.output : "<stdout>");
 	progress_init(&s.progress, progress, 0);
-	s.quiet = progress == CLI_PROGRESS_OFF;
 	stream(&s);
 	rec_write_end(s.w);
 	rec_writer_free(s.w);

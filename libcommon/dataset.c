@@ -1660,6 +1660,29 @@ const struct ds_split *ds_find_split(const struct ds_config *c, const char *name
 	return NULL;
 }
 
+/* ---- loading scripts ------------------------------------------------------- */
+
+const char *ds_script_path(const char *name, const struct ds_file *files, size_t nfiles)
+{
+	/* the last non-empty part: "org/NAME", "dir/NAME/" and "NAME" all give NAME */
+	const char *e = name + strlen(name);
+	while (e > name && e[-1] == '/')
+		e--;
+	const char *b = e;
+	while (b > name && b[-1] != '/')
+		b--;
+	size_t n = (size_t)(e - b);
+	if (!n)
+		return NULL;
+	int has_py = n >= 3 && memcmp(e - 3, ".py", 3) == 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *p = files[i].path;
+		if (p && strncmp(p, b, n) == 0 && strcmp(p + n, has_py ? "" : ".py") == 0)
+			return p;
+	}
+	return NULL;
+}
+
 /* ---- local files ----------------------------------------------------------- */
 
 /* Appends the regular files under root/rel to out, depth-first; maxdepth

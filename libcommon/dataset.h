@@ -111,6 +111,16 @@ const struct ds_config *ds_find_config(const struct ds_layout *l, const char *na
 const struct ds_split *ds_find_split(const struct ds_config *c, const char *name,
                                      char *err, size_t errn);
 
+/* The loading script that makes a repository a script dataset, as
+ * `datasets` decides it (load.py dataset_module_factory): the file at the
+ * top of the listing named after the repository, the last non-empty
+ * '/'-separated part of name (a Hub id "ORG/NAME" or a directory path)
+ * with ".py" added unless it ends so already; case-sensitive.  Its path in
+ * files, or NULL.  A script dataset is never resolved by data-file rules,
+ * README `configs:` or not: `datasets` 3 read the Hub's parquet export of
+ * it or ran the script, and 4 and later refuse it. */
+const char *ds_script_path(const char *name, const struct ds_file *files, size_t nfiles);
+
 /* A path's format and compression by its extensions: "a.jsonl.gz" is
  * DS_FMT_JSONL with DS_COMP_GZIP; parquet is never compressed outside. */
 enum ds_format ds_path_format(const char *path);

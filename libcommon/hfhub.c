@@ -625,19 +625,55 @@ void hfhub_pairs_free(char **configs, char **splits, size_t n)
 	free(splits);
 }
 
+static void add_pair(char ***configs, char ***splits, size_t *n, const char *config, size_t clen, const char *split,
+                     size_t slen)
+{
+	*configs = xrealloc(*configs, (*n + 1) * sizeof **configs);
+	*splits = xrealloc(*splits, (*n + 1) * sizeof **splits);
+	(*configs)[*n] = xstrndup(config, clen);
+	(*splits)[(*n)++] = xstrndup(split, slen);
+}
+
+/* Offline, the index is what the cached snapshot of refs/convert/parquet
+ * holds: each CONFIG/SPLIT/ folder of parquet files, in path order. */
+static int cached_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t *n, char *err,
+                                size_t errn)
+{
+	char why[512];
+	struct hfhub *x = hfhub_open(&h->o, h->repo, "refs/convert/parquet", why, sizeof why);
+	const struct ds_file *all = NULL;
+	size_t nall = 0;
+	if (x && hfhub_files(x, &all, &nall, why, sizeof why) != 0)
+		nall = 0;
+	for (size_t i = 0; i < nall; i++) {
+		const char *p = all[i].path, *a = strchr(p, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+		if (!b || a == p || b == a + 1 || strchr(b + 1, '/') || ds_path_format(p) != DS_FMT_PARQUET)
+			continue;
+		size_t cl = (size_t)(a - p), sl = (size_t)(b - a - 1);
+		if (*n && strlen((*configs)[*n - 1]) == cl && strncmp((*configs)[*n - 1], p, cl) == 0 &&
+		    strlen((*splits)[*n - 1]) == sl && strncmp((*splits)[*n - 1], a + 1, sl) == 0)
+			continue;
+		add_pair(configs, splits, n, p, cl, a + 1, sl);
+	}
+	hfhub_close(x);
+	if (*n)
+		return 0;
+	snprintf(err, errn, "%s: offline, and the cache holds no parquet export of it", h->repo);
+	return 1;
+}
+
 int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t *n, char *err, size_t errn)
 {
 	*configs = NULL, *splits = NULL, *n = 0;
-	if (!h->http) {
-		snprintf(err, errn, "%s: offline: the parquet export's configs are not in the cache", h->repo);
-		return -1;
-	}
+	if (!h->http)
+		return cached_parquet_index(h, configs, splits, n, err, errn);
 	char *url = api_url(h, "/parquet");
 	struct buf body = {0};
 	struct http_response resp = {0};
 	int rc = http_get(h->http, url, &body, &resp, err, errn);
 	free(url);
-	if (rc == 1 && resp.status == 404)
+	bool none = rc == 1 && resp.status == 404;
+	if (none)
 		snprintf(err, errn, "%s: the Hub has no parquet export of this dataset", h->repo);
 	else if (rc == 1)
 		status_error(h, resp.status, resp.error_code, &body, err, errn);
@@ -645,7 +681,7 @@ int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t
 	json_t *j = rc == 0 ? json_loadb(body.data, body.len, 0, NULL) : NULL;
 	buf_free(&body);
 	if (rc != 0)
-		return -1;
+		return none ? 1 : -1;
 	if (!json_is_object(j)) {
 		snprintf(err, errn, "%s: the Hub's parquet export index is not a JSON object", h->repo);
 		json_decref(j);
@@ -656,12 +692,8 @@ int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t
 	json_object_foreach(j, config, per) {
 		const char *split;
 		json_t *urls;
-		json_object_foreach(per, split, urls) {
-			*configs = xrealloc(*configs, (*n + 1) * sizeof **configs);
-			*splits = xrealloc(*splits, (*n + 1) * sizeof **splits);
-			(*configs)[*n] = xstrdup(config);
-			(*splits)[(*n)++] = xstrdup(split);
-		}
+		json_object_foreach(per, split, urls)
+			add_pair(configs, splits, n, config, strlen(config), split, strlen(split));
 	}
 	json_decref(j);
 	return 0;

@@ -78,7 +78,9 @@ int hfhub_parquet_export(struct hfhub *h, const char *config, const char *split,
 
 /* The parquet export's configs and splits (/api/datasets/ID/parquet), as
  * n pairs (config[i], split[i]) in the Hub's order; to free with
- * hfhub_pairs_free.  Online only. */
+ * hfhub_pairs_free.  Offline, those the cached snapshot of
+ * refs/convert/parquet holds, in path order.  0; 1 with a message when
+ * there is no export (404), or none in the cache offline; -1 on error. */
 int hfhub_parquet_index(struct hfhub *h, char ***configs, char ***splits, size_t *n, char *err, size_t errn);
 void hfhub_pairs_free(char **configs, char **splits, size_t n);
 

@@ -496,6 +496,37 @@ stderr_has() {
 	assert_output "default validation csv validation.csv"
 }
 
+# ---- loading scripts (load.py dataset_module_factory) ----------------------
+
+# script NAME: the loading script ds-resolve finds for repository NAME in
+# the listing on stdin, or "none".
+script() { "$DS" --script "$1" || echo none; }
+
+@test "a script dataset: the top-level .py named after the repository's last part" {
+	listing=$(printf 'RedPajama-Data-1T.py\nREADME.md\nurls/arxiv.txt\nurls/book.txt\n')
+	assert_equal "$(script togethercomputer/RedPajama-Data-1T <<< "$listing")" RedPajama-Data-1T.py
+	assert_equal "$(script RedPajama-Data-1T <<< "$listing")" RedPajama-Data-1T.py
+	assert_equal "$(script some/dir/RedPajama-Data-1T// <<< "$listing")" RedPajama-Data-1T.py
+	# a name that ends in .py already gets no second one
+	assert_equal "$(script org/gen.py <<< "$(printf 'gen.py\ngen.py.py\n')")" gen.py
+	# a local directory, by its name as given
+	mk proof-pile-2/proof-pile-2.py proof-pile-2/arxiv/train/a.jsonl.zst
+	assert_equal "$("$DS" --script proof-pile-2 proof-pile-2)" proof-pile-2.py
+	assert_equal "$("$DS" --script ./proof-pile-2/ proof-pile-2)" proof-pile-2.py
+}
+
+@test "not a script dataset: another .py, one deeper down, another case, another suffix" {
+	assert_equal "$(script org/lic <<< "$(printf 'build.py\ndata/train.jsonl\n')")" none
+	assert_equal "$(script org/lic <<< "$(printf 'scripts/lic.py\ndata/lic.py\n')")" none
+	assert_equal "$(script org/lic <<< "$(printf 'Lic.py\nLIC.PY\nlic.PY\n')")" none
+	assert_equal "$(script org/lic <<< "$(printf 'lic.pyc\nlic.py.bak\nlic\nlic.json\nxlic.py\n')")" none
+	# no name to go by
+	assert_equal "$(script '' <<< "$(printf '.py\n')")" none
+	assert_equal "$(script / <<< "$(printf '.py\n')")" none
+	assert_equal "$(script org/ <<< "$(printf 'org.py\n')")" org.py
+	assert_equal "$(script org/lic <<< '')" none
+}
+
 # ---- the listing -------------------------------------------------------------
 
 @test "a listing on stdin: sizes kept, paths normalized, README from a file" {

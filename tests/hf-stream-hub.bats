@@ -207,8 +207,10 @@ make_repo() { # DIR
 }
 
 @test "no data files sluice reads, or --parquet-export: the Hub's auto-converted parquet" {
+	# a .py not named after the repository: no script dataset, so the
+	# export is read for want of data files, and said nothing about
 	mkdir -p hub/datasets/org/script
-	printf 'import datasets\n' > hub/datasets/org/script/script.py
+	printf 'import datasets\n' > hub/datasets/org/script/build.py
 	make_repo conv
 	mkdir -p hub/datasets/org/script.parquet-export/default/train
 	cp conv/data/train-00000-of-00002.parquet hub/datasets/org/script.parquet-export/default/train/0000.parquet
@@ -216,12 +218,22 @@ make_repo() { # DIR
 	echo '{"parquet_export": {"default": {"train": ["default/train/0000.parquet", "default/train/0001.parquet"]}}}' \
 		> hub/datasets/org/script.json
 	serve
-	hf-stream org/script -o export.rec
+	hf-stream org/script -o export.rec 2> export.err
 	hf-stream conv --split train -o local.rec
 	cmp <(texts local.rec) <(texts export.rec)
+	[ ! -s export.err ]
 	run --separate-stderr hf-stream org/script --split validation -o none.rec
+	assert_equal "$status" 2
+	assert_equal "$stderr" "hf-stream: org/script: no split 'validation' in config 'default' of the Hub's parquet export (splits: train)"
+	run --separate-stderr hf-stream org/script -c en -o none.rec
+	assert_equal "$status" 2
+	assert_equal "$stderr" "hf-stream: org/script: no config 'en' in the Hub's parquet export (configs: default)"
+	# no export either: one line, status 1
+	mkdir -p hub/datasets/org/bare && printf 'x' > hub/datasets/org/bare/bare.bin
+	run --separate-stderr hf-stream org/bare -o none.rec
 	assert_equal "$status" 1
-	[[ ${stderr_lines[0]} == *"no parquet export of config 'default', split 'validation'"* ]]
+	assert_equal "$stderr" "hf-stream: org/bare: no data file sluice reads, and the Hub has no parquet export of it"
+	[ ! -e none.rec ]
 	# the export's configs and splits, from the Hub's index of it
 	assert_equal "$(hf-stream org/script --list-configs)" "default (default)"
 	assert_equal "$(hf-stream org/script --list-splits)" "train"
@@ -327,4 +339,194 @@ make_repo() { # DIR
 	EOF2
 	hf-stream org/lic --split train -o stream.rec
 	cmp <(texts dl.rec) <(texts stream.rec)
+}
+
+# A loading script and the helper files it reads, as in
+# togethercomputer/RedPajama-Data-1T: lists of URLs, not data.
+make_redpajama() { # DIR
+	mkdir -p "$1/urls"
+	printf 'import datasets\n_URL_LISTS = {"arxiv": "urls/arxiv.txt", "book": "urls/book.txt"}\n' > "$1/RedPajama-Data-1T.py"
+	for s in arxiv book; do
+		for i in 0 1 2; do echo "https://data.together.xyz/redpajama-data-1T/v1.0.0/$s/${s}_000$i.jsonl"; done > "$1/urls/$s.txt"
+	done
+	printf -- '---\ntask_categories:\n- text-generation\n---\n# RedPajama\n' > "$1/README.md"
+}
+
+# reads_no_data: the request log shows no file of the repository was read
+# but its README.md and loading script.
+reads_no_data() {
+	"$PY" - <<-'EOF'
+		import json
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		got = [r["path"] for r in log if "/resolve/" in r["path"] and not r["path"].endswith((".py", "README.md"))]
+		assert not got, got
+	EOF
+}
+
+@test "a script dataset (RedPajama's layout) with no parquet export: one line, status 1, nothing read" {
+	make_redpajama hub/datasets/togethercomputer/RedPajama-Data-1T
+	serve
+	want="hf-stream: togethercomputer/RedPajama-Data-1T: a script dataset (RedPajama-Data-1T.py loads it, and sluice does not run loading scripts) and the Hub has no parquet export of it; read its data files instead: hf://datasets/togethercomputer/RedPajama-Data-1T/PATH-OR-GLOB"
+	run --separate-stderr hf-stream togethercomputer/RedPajama-Data-1T -o out.rec
+	assert_equal "$status" 1
+	assert_equal "$stderr" "$want"
+	assert_equal "$output" ""
+	[ ! -e out.rec ]
+	# the same for the hf:// name, -q, a split, and the listings
+	for args in hf://datasets/togethercomputer/RedPajama-Data-1T "-q togethercomputer/RedPajama-Data-1T" \
+		"togethercomputer/RedPajama-Data-1T:default:train" "--list-configs togethercomputer/RedPajama-Data-1T" \
+		"--list-splits togethercomputer/RedPajama-Data-1T" "--list-files togethercomputer/RedPajama-Data-1T"; do
+		run --separate-stderr hf-stream $args -o out.rec
+		assert_equal "$status" 1
+		assert_equal "$output" ""
+		[[ $stderr == *": a script dataset (RedPajama-Data-1T.py loads it, "*"PATH-OR-GLOB" ]] || fail "$args: $stderr"
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	done
+	# a revision asked for is kept in the way out
+	echo '{"revisions": {"v1.0": "RedPajama-Data-1T"}}' > hub/datasets/togethercomputer/RedPajama-Data-1T.json
+	run --separate-stderr hf-stream -r v1.0 togethercomputer/RedPajama-Data-1T -o out.rec
+	assert_equal "$status" 1
+	[[ $stderr == *"hf://datasets/togethercomputer/RedPajama-Data-1T@v1.0/PATH-OR-GLOB" ]]
+	reads_no_data
+	# a directory laid out the same, named after its script, is one too
+	run --separate-stderr hf-stream hub/datasets/togethercomputer/RedPajama-Data-1T -o out.rec
+	assert_equal "$status" 1
+	assert_equal "$stderr" "hf-stream: hub/datasets/togethercomputer/RedPajama-Data-1T: a script dataset (RedPajama-Data-1T.py loads it, and sluice does not run loading scripts); read its data files instead: give them, or a glob of them, as the sources"
+	# the files it names are still read when named: the URL lists, as text
+	hf-stream 'hf://datasets/togethercomputer/RedPajama-Data-1T/urls/*.txt' -o urls.rec
+	assert_equal "$(rec-cat --text urls.rec)" "$(cat hub/datasets/togethercomputer/RedPajama-Data-1T/urls/{arxiv,book}.txt)"
+}
+
+@test "a script dataset (proof-pile-2's layout) fails even with README configs; an hf:// glob reads exactly its files" {
+	d=hub/datasets/EleutherAI/proof-pile-2
+	for part in arxiv/train/arxiv_000 arxiv/train/arxiv_001 arxiv/validation/arxiv_000 \
+		open-web-math/train/owm_000 algebraic-stack/train/as_000; do
+		mkdir -p "$d/$(dirname $part)"
+		for i in 1 2 3; do echo "{\"text\": \"$part row $i\", \"meta\": {}}"; done | zstd -q -o "$d/$part.jsonl.zst"
+	done
+	printf 'import datasets\n' > $d/proof-pile-2.py
+	# README configs with data_files: `datasets` still takes the script (load.py
+	# looks for it first), so sluice does too
+	cat > $d/README.md <<-'EOF2'
+		---
+		configs:
+		- config_name: arxiv
+		  data_files:
+		  - split: train
+		    path: arxiv/train/*.jsonl.zst
+		---
+		# Proof-Pile-2
+	EOF2
+	serve
+	for src in EleutherAI/proof-pile-2 EleutherAI/proof-pile-2:arxiv "-c arxiv --split validation EleutherAI/proof-pile-2"; do
+		run --separate-stderr hf-stream $src -o out.rec
+		assert_equal "$status" 1
+		assert_equal "$stderr" "hf-stream: ${src##* }: a script dataset (proof-pile-2.py loads it, and sluice does not run loading scripts) and the Hub has no parquet export of it; read its data files instead: hf://datasets/EleutherAI/proof-pile-2/PATH-OR-GLOB"
+		[ ! -e out.rec ]
+	done
+	reads_no_data
+	# the way out: exactly the two files of arxiv/train, in name order
+	hf-stream 'hf://datasets/EleutherAI/proof-pile-2/arxiv/train/*.jsonl.zst' -o arxiv.rec
+	assert_equal "$(rec-cat --text arxiv.rec)" "$(zstdcat $d/arxiv/train/arxiv_000.jsonl.zst $d/arxiv/train/arxiv_001.jsonl.zst | "$PY" -c '
+import json, sys
+for l in sys.stdin: print(json.loads(l)["text"])')"
+	rec-cat --header arxiv.rec > h.json
+	assert_equal "$(json_get h.json '[f["path"].split("/", 5)[5] for f in j["files"]]')" \
+		'["arxiv/train/arxiv_000.jsonl.zst", "arxiv/train/arxiv_001.jsonl.zst"]'
+	hf-stream --list-files 'hf://datasets/EleutherAI/proof-pile-2/**/train/*.jsonl.zst' > files
+	assert_equal "$(cut -f1 files | sed 's|.*/proof-pile-2@[0-9a-f]*/||')" \
+		"$(printf 'algebraic-stack/train/as_000.jsonl.zst\narxiv/train/arxiv_000.jsonl.zst\narxiv/train/arxiv_001.jsonl.zst\nopen-web-math/train/owm_000.jsonl.zst')"
+}
+
+@test "a script dataset with a parquet export reads the export, says so once unless -q, offline too" {
+	d=hub/datasets/org/wiki
+	mkdir -p $d/urls
+	printf 'import datasets\n' > $d/wiki.py
+	echo 'https://example.org/wiki.jsonl' > $d/urls/en.txt
+	make_repo conv
+	mkdir -p hub/datasets/org/wiki.parquet-export/default/train
+	cp conv/data/train-0000{0,1}-of-00002.parquet hub/datasets/org/wiki.parquet-export/default/train/
+	serve
+	hf-stream org/wiki -o export.rec 2> export.err
+	hf-stream conv --split train -o local.rec
+	cmp <(texts local.rec) <(texts export.rec)
+	assert_equal "$(cat export.err)" "hf-stream: org/wiki: a script dataset (wiki.py loads it, and sluice does not run loading scripts): reading the Hub's parquet export of config 'default', split 'train' instead"
+	hf-stream -q org/wiki -o quiet.rec 2> quiet.err
+	[ ! -s quiet.err ]
+	cmp <(texts export.rec) <(texts quiet.rec)
+	# --parquet-export asked for it: nothing to say
+	hf-stream --parquet-export org/wiki -o asked.rec 2> asked.err
+	[ ! -s asked.err ]
+	# no file of the repository itself was read, only the export's
+	"$PY" - <<-'EOF'
+		import json
+		log = [json.loads(l) for l in open("requests.jsonl")]
+		got = [r["path"] for r in log if "/resolve/main/" in r["path"] and not r["path"].endswith("/wiki.py")]
+		assert not got, got
+	EOF
+	assert_equal "$(hf-stream org/wiki --list-configs 2>/dev/null)" "default (default)"
+	assert_equal "$(hf-stream -q org/wiki --list-splits)" "train"
+	# the export is of main: another revision is the script's to load
+	echo '{"revisions": {"v1.0": "wiki"}}' > hub/datasets/org/wiki.json
+	run --separate-stderr hf-stream -r v1.0 org/wiki -o rev.rec
+	assert_equal "$status" 1
+	assert_equal "$stderr" "hf-stream: org/wiki: a script dataset (wiki.py loads it, and sluice does not run loading scripts) and the Hub's parquet export is of main, not of revision 'v1.0'; read its data files instead: hf://datasets/org/wiki@v1.0/PATH-OR-GLOB"
+	# offline: the script and the export come from the cache
+	hf-stream -q --download org/wiki -o online.rec
+	[ -f cache/datasets--org--wiki/snapshots/$(cat cache/datasets--org--wiki/refs/main)/wiki.py ]
+	kill "$(json_get ports.json 'j["pid"]')"
+	rm ports.json
+	HF_HUB_OFFLINE=1 hf-stream org/wiki -o offline.rec 2> offline.err
+	cmp <(texts online.rec) <(texts offline.rec)
+	grep -q "reading the Hub's parquet export of config 'default', split 'train' instead" offline.err
+	assert_equal "$(HF_HUB_OFFLINE=1 hf-stream org/wiki --list-splits 2>/dev/null)" "train"
+	# offline without the export in the cache: the script's line
+	rm cache/datasets--org--wiki/refs/refs/convert/parquet
+	run --separate-stderr hf-stream --offline org/wiki -o none.rec
+	assert_equal "$status" 1
+	[[ $stderr == *"a script dataset (wiki.py loads it, and sluice does not run loading scripts) and offline, the cache holds no parquet export of it; "* ]]
+}
+
+@test "a script dataset's export with several configs: -c picks one; without it the default as datasets picks it" {
+	d=hub/datasets/org/multi
+	mkdir -p $d
+	printf 'import datasets\n' > $d/multi.py
+	make_repo conv
+	for c in en fr; do
+		mkdir -p hub/datasets/org/multi.parquet-export/$c/train
+		cp conv/data/train-00000-of-00002.parquet hub/datasets/org/multi.parquet-export/$c/train/0000.parquet
+	done
+	cp conv/data/train-00001-of-00002.parquet hub/datasets/org/multi.parquet-export/fr/train/0000.parquet
+	serve
+	run --separate-stderr hf-stream org/multi -o none.rec
+	assert_equal "$status" 2
+	assert_equal "$stderr" "hf-stream: org/multi: no default config: pick one of en, fr"
+	hf-stream -q org/multi:fr -o fr.rec
+	cmp <(texts fr.rec) <(hf-stream -q conv/data/train-00001-of-00002.parquet | texts /dev/stdin)
+	assert_equal "$(hf-stream -q org/multi --list-configs)" "$(printf 'en\nfr')"
+	# a config named default is the default, unless the script names its own
+	mkdir -p hub/datasets/org/multi.parquet-export/default/train
+	cp conv/data/train-00000-of-00002.parquet hub/datasets/org/multi.parquet-export/default/train/0000.parquet
+	hf-stream -q org/multi -o def.rec
+	cmp <(texts def.rec) <(hf-stream -q conv/data/train-00000-of-00002.parquet | texts /dev/stdin)
+	assert_equal "$(hf-stream -q org/multi --list-configs)" "$(printf 'default (default)\nen\nfr')"
+	printf 'import datasets\nDEFAULT_CONFIG_NAME = "fr"\n' > $d/multi.py
+	run --separate-stderr hf-stream -q org/multi -o none.rec
+	assert_equal "$status" 2
+	assert_equal "$stderr" "hf-stream: org/multi: no default config (its loading script names it, the parquet export does not): pick one of default, en, fr"
+	hf-stream -q -c fr org/multi -o fr2.rec
+	cmp fr.rec fr2.rec || cmp <(texts fr.rec) <(texts fr2.rec)
+}
+
+@test "a .py not named after the repository, or below its top, makes no script dataset: the data files are read" {
+	make_repo hub/datasets/org/lic
+	printf 'print(1)\n' > hub/datasets/org/lic/make_data.py
+	mkdir -p hub/datasets/org/lic/tools && printf 'print(1)\n' > hub/datasets/org/lic/tools/lic.py
+	printf 'print(1)\n' > hub/datasets/org/lic/Lic.py
+	serve
+	hf-stream org/lic --split train -o remote.rec 2> remote.err
+	hf-stream hub/datasets/org/lic --split train -o local.rec
+	cmp <(texts local.rec) <(texts remote.rec)
+	[ ! -s remote.err ]
+	assert_equal "$(hf-stream org/lic --list-splits)" "$(printf 'train\ntest')"
 }

@@ -9,6 +9,9 @@
  *                                       files, or the error
  *   ds-resolve --glob PATTERN           expand a local glob
  *   ds-resolve --match PATTERN PATH     print 1, 0 or -1 (invalid pattern)
+ *   ds-resolve --script NAME [DIR]      print the loading script of the
+ *                                       repository NAME whose listing is DIR
+ *                                       or stdin; status 1 when it has none
  *
  * The layout is printed as JSON ({"yaml", "default", "configs": [{"name",
  * "default", "data_dir", "error", "splits": [{"name", "format", "files",
@@ -139,6 +142,9 @@ static struct ds_file *read_listing(size_t *n)
 	return files;
 }
 
+static const char usage[] =
+	"usage: ds-resolve [--lines] [--find CONFIG SPLIT] (DIR | --readme FILE < LISTING), or --script NAME [DIR]";
+
 int main(int argc, char **argv)
 {
 	char err[1024];
@@ -156,6 +162,18 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--match") == 0 && i + 2 < argc) {
 			printf("%d\n", ds_glob_match(argv[i + 1], argv[i + 2]));
 			return 0;
+		} else if (strcmp(argv[i], "--script") == 0 && i + 1 < argc && i + 3 >= argc) {
+			struct ds_file *files;
+			size_t n;
+			if (i + 2 == argc)
+				files = read_listing(&n);
+			else if (ds_list_local(argv[i + 2], &files, &n, err, sizeof err) < 0)
+				die(1, "%s", err);
+			const char *script = ds_script_path(argv[i + 1], files, n);
+			if (script)
+				puts(script);
+			ds_files_free(files, n);
+			return script ? 0 : 1;
 		} else if (strcmp(argv[i], "--glob") == 0 && i + 1 < argc) {
 			struct ds_file *files;
 			size_t n;
@@ -166,7 +184,7 @@ int main(int argc, char **argv)
 			ds_files_free(files, n);
 			return 0;
 		} else {
-			die(2, "usage: ds-resolve [--lines] [--find CONFIG SPLIT] (DIR | --readme FILE < LISTING)");
+			die(2, "%s", usage);
 		}
 	}
 	struct ds_file *files;
@@ -180,7 +198,7 @@ int main(int argc, char **argv)
 			die(1, "%s:", readme_path);
 	} else {
 		if (i + 1 != argc)
-			die(2, "usage: ds-resolve [--lines] [--find CONFIG SPLIT] (DIR | --readme FILE < LISTING)");
+			die(2, "%s", usage);
 		if (ds_list_local(argv[i], &files, &nfiles, err, sizeof err) < 0)
 			die(1, "%s", err);
 		struct buf p = {0};
