@@ -586,3 +586,36 @@ int tokfetch_hub(const char *repo, const char *revision, const struct tokfetch_o
 	hfcache_close(h.cache);
 	return rc;
 }
+
+int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2], char *err, size_t errn)
+{
+	paths[0] = paths[1] = NULL;
+	const struct tokreg_encoding *e = tokreg_find(name);
+	if (e) {
+		char *dir = tokfetch_tiktoken_dir();
+		bool off = !*dir;
+		free(dir);
+		if (off)
+			return errorf(err, errn, "%s: TIKTOKEN_CACHE_DIR is set empty, which turns tiktoken's cache off: "
+			              "nothing to fill", name);
+		bool temporary;
+		return tokfetch_tiktoken(e, o, paths, &temporary, err, errn) == 0 ? 0 : -1;
+	}
+	char *repo, *revision;
+	if (!strchr(name, '/') || tokfetch_parse_model(name, &repo, &revision) != 0) {
+		struct buf names = {0};
+		for (size_t i = 0; i < tokreg_count(); i++)
+			buf_printf(&names, "%s%s", i ? ", " : "", tokreg_at(i)->name);
+		buf_addc(&names, '\0');
+		errorf(err, errn, "%s: neither a tiktoken encoding (%s) nor a Hub model id (ORG/NAME[@REVISION])", name,
+		       names.data);
+		buf_free(&names);
+		return -1;
+	}
+	struct tokfetch_opts ho = *o;
+	ho.refresh = true;
+	int rc = tokfetch_hub(repo, revision, &ho, paths, err, errn);
+	free(repo);
+	free(revision);
+	return rc;
+}

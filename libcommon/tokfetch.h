@@ -63,4 +63,11 @@ int tokfetch_parse_model(const char *spec, char **repo, char **revision);
 int tokfetch_hub(const char *repo, const char *revision, const struct tokfetch_opts *o, char *paths[2],
                  char *err, size_t errn);
 
+/* Fills the caches for a name, as tok-bpe fetch does ahead of a run
+ * without network: a tiktoken encoding's files, or a Hub model's tokenizer
+ * at its revision's current commit (offline: only checks they are cached).
+ * The cached paths into paths[0] and paths[1] (either may be NULL).  0, or
+ * -1 with a message (a name that is neither is one too). */
+int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2], char *err, size_t errn);
+
 #endif

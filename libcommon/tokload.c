@@ -659,6 +659,8 @@ static int resolve_encoding(const struct tokreg_encoding *e, const struct tokfet
 		f->path = paths[0], f->path2 = paths[1], f->encoding = e->name;
 		return 0;
 	}
+	char stale[512]; /* a cached file that is not the one tiktoken pins */
+	snprintf(stale, sizeof stale, "%s", err);
 	struct buf looked = {0};
 	char *dir = tokfetch_tiktoken_dir();
 	if (*dir) {
@@ -683,6 +685,10 @@ static int resolve_encoding(const struct tokreg_encoding *e, const struct tokfet
 	}
 	if (rc == 1 && data_dir_file(e->name, f, &looked) == 0)
 		rc = 0;
+	if (rc == 1 && o->offline && stale[0]) {
+		buf_free(&looked);
+		return errorf(err, errlen, "%s", stale);
+	}
 	if (rc == 1 && o->offline) {
 		buf_addc(&looked, '\0');
 		errorf(err, errlen, "tokenizer %s not found, and offline (--offline or HF_HUB_OFFLINE): looked in %s; "
