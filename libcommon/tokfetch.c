@@ -212,7 +212,8 @@ static int mkdir_p(const char *dir, char *err, size_t errn)
 
 /* One file of e: the cached copy if intact, else a download checked
  * against the pinned hash, renamed into place (or, with the cache off,
- * left in a temporary file).  1 when offline and not cached. */
+ * left in a temporary file).  Offline: 1 when not cached, 2 (with a
+ * message) when the cached file is not the pinned one. */
 static int tiktoken_file(const struct tokreg_encoding *e, const struct tokreg_file *f, const char *dir,
                          const struct tokfetch_opts *o, struct http **h, char **out, char *err, size_t errn)
 {
@@ -233,7 +234,7 @@ static int tiktoken_file(const struct tokreg_encoding *e, const struct tokreg_fi
 			       "run tok-bpe fetch %s where there is network", e->name, f->path, path, hash, f->sha256,
 			       e->name);
 			free(path);
-			return 1;
+			return 2;
 		}
 		if (rc == 0) /* as tiktoken does: a cached file that does not match is fetched again */
 			unlink(path);
@@ -316,7 +317,7 @@ int tokfetch_tiktoken(const struct tokreg_encoding *e, const struct tokfetch_opt
 	*temporary = !*dir;
 	for (size_t i = 0; i < e->n_files && rc == 0; i++)
 		rc = tiktoken_file(e, &e->files[i], dir, o, &h, &paths[i], err, errn);
-	if (rc == 1 && !err[0]) {
+	if (rc == 1) {
 		struct buf want = {0};
 		for (size_t i = 0; i < e->n_files; i++) {
 			char *p = *dir ? tokfetch_tiktoken_path(dir, &e->files[i]) : xstrdup("(the cache is off)");

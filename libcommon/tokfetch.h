@@ -48,7 +48,9 @@ char *tokfetch_tiktoken_path(const char *dir, const struct tokreg_file *f);
 /* e's files into paths[0..e->n_files), malloc'd: from the cache when there
  * and intact, else downloaded (unless offline).  With the cache turned off
  * the files are downloaded into temporary files, and *temporary says the
- * caller removes them once read.  0, or -1 with a message. */
+ * caller removes them once read.  0; offline, 1 when a file is not in
+ * the cache, 2 when the cached one is not the one tiktoken pins (with a
+ * message either way); -1 with a message. */
 int tokfetch_tiktoken(const struct tokreg_encoding *e, const struct tokfetch_opts *o, char *paths[2],
                       bool *temporary, char *err, size_t errn);
 

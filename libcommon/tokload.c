@@ -659,8 +659,10 @@ static int resolve_encoding(const struct tokreg_encoding *e, const struct tokfet
 		f->path = paths[0], f->path2 = paths[1], f->encoding = e->name;
 		return 0;
 	}
-	char stale[512]; /* a cached file that is not the one tiktoken pins */
-	snprintf(stale, sizeof stale, "%s", err);
+	/* a cached file that is not the one tiktoken pins, rather than none */
+	char stale[512] = "";
+	if (rc == 2)
+		snprintf(stale, sizeof stale, "%s", err), rc = 1;
 	struct buf looked = {0};
 	char *dir = tokfetch_tiktoken_dir();
 	if (*dir) {
