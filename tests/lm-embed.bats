@@ -260,7 +260,7 @@ same_vectors() {
 		lm-embed -m m.bin -t no-such-tokenizer one.txt
 	assert_equal "$status" 1
 	assert_equal "${#stderr_lines[@]}" 1
-	[[ ${stderr_lines[0]} == "lm-embed: tokenizer no-such-tokenizer not found "* ]]
+	[[ ${stderr_lines[0]} == "lm-embed: tokenizer no-such-tokenizer not found: "* ]]
 	# a tokenizer larger than the model's vocabulary
 	tok-bpe train -q --vocab-size 300 --min-frequency 1 -o wide.json big.txt
 	run --separate-stderr lm-embed -m m.bin -t wide.json one.txt

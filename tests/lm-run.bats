@@ -161,7 +161,7 @@ ids2rec() {
 		lm-run generate -m m.bin -t no-such-tokenizer -p hello
 	assert_equal "$status" 1
 	assert_equal "${#stderr_lines[@]}" 1
-	[[ ${stderr_lines[0]} == "lm-run: tokenizer no-such-tokenizer not found "* ]]
+	[[ ${stderr_lines[0]} == "lm-run: tokenizer no-such-tokenizer not found: "* ]]
 	# one with more ids than the model has (256 bytes and an end-of-text > 101) is not its tokenizer
 	printf 'the cat\n' > c.txt
 	tok-bpe train -q --bytes-only -o bytes.json c.txt

@@ -665,3 +665,24 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 	assert_equal "$status" 2
 	assert_equal "${stderr_lines[0]}" "tok-bpe: fetch takes only names (and --offline)"
 }
+
+@test "the README's tok-bpe fetch line fills the caches, and its offline line then runs as written" {
+	blob_serve
+	hub_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	mkdir -p hub/models/openai-community/gpt2
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/openai-community/gpt2/
+	fetch=$(grep -m1 '^    tok-bpe fetch ' "$TOP/README.md")
+	offline=$(grep -m1 '^    HF_HUB_OFFLINE=1 tok-bpe encode ' "$TOP/README.md")
+	run --separate-stderr bash -c "$fetch"
+	assert_success
+	assert_equal "${#lines[@]}" 4 # gpt2's two files, cl100k_base's, the Hub model's tokenizer.json
+	run --separate-stderr bash -c "$offline"
+	assert_success
+	assert_output "15496 995"
+	n=$(wc -l < blob.log)
+	rec-pack -J "$(DOCS)" | HF_HUB_OFFLINE=1 tok-bpe encode -t cl100k_base --eot > /dev/null
+	rec-pack -J "$(DOCS)" | HF_HUB_OFFLINE=1 tok-bpe encode -t openai-community/gpt2 --ids > hub.ids
+	node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp - hub.ids
+	assert_equal "$(wc -l < blob.log)" "$n"
+}
