@@ -561,7 +561,7 @@ int tokfetch_hub(const char *repo, const char *revision, const struct tokfetch_o
 		errorf(err, errn, "HF_ENDPOINT '%s' is not an http(s) URL", h.endpoint);
 	} else {
 		/* the token goes to the Hub's host only, never where it redirects */
-		struct http_opts ho = {.auth_host = host, .token = token};
+		struct http_opts ho = {.auth_host = host, .token = token, .retries = -1};
 		h.http = http_new(&ho);
 		for (int s = 0; s < 2; s++) {
 			rc = hub_file(&h, file_sets[s][0], commit, sizeof commit, &paths[0], err, errn);

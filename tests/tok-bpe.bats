@@ -686,3 +686,23 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 	node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp - hub.ids
 	assert_equal "$(wc -l < blob.log)" "$n"
 }
+
+@test "a Hub download that breaks off is resumed where it broke, and a 503 from the Hub is retried" {
+	hub_serve
+	mkdir -p hub/models/acme/gpt2
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gpt2/
+	echo '[{"match": "/repos/acme/gpt2/", "port": "cdn", "kind": "drop", "after": 200000},
+	       {"match": "/acme/gpt2/resolve/main/tokenizer.json", "port": "hub", "kind": "status", "code": 503}]' > hub-faults.json
+	run --separate-stderr tok-bpe fetch acme/gpt2
+	assert_success
+	cmp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" "$output"
+	"$PY" - hub.log <<-'EOF2'
+		import json, sys
+		reqs = [json.loads(l) for l in open(sys.argv[1])]
+		head = [r["status"] for r in reqs if r["port"] == "hub" and r["method"] == "HEAD"]
+		assert head == [503, 302], head
+		gets = [r for r in reqs if r["port"] == "cdn" and r["method"] == "GET"]
+		assert [r["fault"] for r in gets] == ["drop", None], gets
+		assert gets[1]["range"] == "bytes=200000-", gets
+	EOF2
+}
