@@ -613,6 +613,13 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 	# a commit is a revision too
 	run tok-bpe encode -t "acme/gpt2@$commit" --ids <<<"Hello"
 	assert_output "15496"
+	# @huggingface/hub's own cache scanner (the JS port of huggingface_hub's) sees the same
+	node "$TOP/tests/node/hfcache-oracle.mjs" scan "$PWD/cache" > scan.json
+	assert_equal "$(json_get scan.json '[(r["id"], r["type"], [(v["commit"], v["refs"], v["files"]) for v in r["revisions"]]) for r in j["repos"] if r["id"] == "acme/gpt2"]')" \
+		"[[\"acme/gpt2\", \"model\", [[\"$commit\", [\"main\"], {\"tokenizer.json\": \"$sha\"}]]]]"
+	assert_equal "$(json_get scan.json 'sorted(ref for r in j["repos"] if r["id"] == "acme/pair" for v in r["revisions"] for ref in v["refs"])')" \
+		'["main", "v1"]'
+	assert_equal "$(json_get scan.json 'j["warnings"]')" "[]"
 }
 
 @test "a gated tokenizer repo: without a token one line says what to do; with HF_TOKEN it comes, and the token never leaves the Hub's host" {
