@@ -285,8 +285,14 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 	json_decref(enc);
 	if (rc < 0)
 		return rc;
-	/* vocab.bpe is only checked: tiktoken's gpt2 encoding merges by the
-	 * rank of the concatenation, and the ranks are encoder.json's ids. */
+	/* GPT-2's vocab.bpe is only checked: tiktoken's gpt2 encoding merges by
+	 * the rank of the concatenation, and the ranks are encoder.json's ids.
+	 * A model's vocab.json + merges.txt is read as HF tokenizers reads it:
+	 * the merges in the order of the file, whatever the ids, which is the
+	 * same for GPT-2's own files and right for a vocabulary whose ids do
+	 * not follow its merges. */
+	bool hf_merges = strcmp(base_name(encoder_path), "vocab.json") == 0;
+	uint32_t rank = 0;
 	size_t len;
 	char *text = slurp(vocab_path, &len, err, errlen);
 	if (!text)
@@ -306,15 +312,19 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 			char *sp = memchr(p, ' ', n);
 			uint32_t ids[3];
 			if (!sp || merge_ids(t, &bl, p, (size_t)(sp - p), sp + 1, n - (size_t)(sp - p) - 1, ids) < 0)
-				rc = errorf(err, errlen, "%s:%zu: not a merge of two tokens of encoder.json", vocab_path, line);
+				rc = errorf(err, errlen, "%s:%zu: not a merge of two tokens of %s", vocab_path, line,
+				            base_name(encoder_path));
+			else if (hf_merges && bpe_add_merge(t->bpe, ids[0], ids[1], rank++, ids[2]) < 0)
+				rc = errorf(err, errlen, "%s:%zu: the merge appears twice", vocab_path, line);
 		}
 		p = eol + 1;
 	}
 	free(text);
 	if (rc < 0)
 		return rc;
-	bpe_derive_merges(t->bpe);
-	bpe_set_whole_piece(t->bpe, true);
+	if (!hf_merges)
+		bpe_derive_merges(t->bpe);
+	bpe_set_whole_piece(t->bpe, !hf_merges);
 	t->pattern = xstrdup(PRETOK_PATTERN_GPT2);
 	return 0;
 }

@@ -713,3 +713,27 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 		assert gets[1]["range"] == "bytes=200000-", gets
 	EOF2
 }
+
+@test "a model's vocab.json and merges.txt merge in the file's order, as HF tokenizers does, whatever the ids" {
+	hub_serve
+	mkdir -p hub/models/acme/perm perm-json
+	# GPT-2's vocabulary with the ids of the merged tokens reversed, so that
+	# they no longer follow the merges (tiktoken's reading would go wrong)
+	"$PY" - "$GPT2_FILES" "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" <<-'EOF2'
+		import json, shutil, sys
+		enc = json.load(open(sys.argv[1] + "/encoder.json"))
+		perm = {k: (v if v < 256 or v == 50256 else 256 + 50255 - v) for k, v in enc.items()}
+		json.dump(perm, open("hub/models/acme/perm/vocab.json", "w"))
+		shutil.copy(sys.argv[1] + "/vocab.bpe", "hub/models/acme/perm/merges.txt")
+		tj = json.load(open(sys.argv[2]))
+		tj["model"]["vocab"] = perm
+		for t in tj["added_tokens"]:
+		    t["id"] = perm[t["content"]]
+		json.dump(tj, open("perm-json/tokenizer.json", "w"))
+	EOF2
+	node "$TOP/tests/helpers/hf-tok.mjs" encode perm-json/tokenizer.json < "$(DOCS)" > want
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t acme/perm --ids > got
+	cmp want got
+	# and they are not GPT-2's ids
+	! node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp -s - got
+}
