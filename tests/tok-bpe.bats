@@ -642,6 +642,12 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 		assert any(r["port"] == "cdn" for r in ok), reqs
 		assert all(r["auth"] == (r["port"] == "hub") for r in ok), ok
 	EOF
+	# a token whose account has not accepted the conditions: 403
+	mkdir -p hub/models/acme/denied
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/denied/
+	echo '{"gated": "manual", "denied": true}' > hub/models/acme/denied.json
+	HF_TOKEN=sekrit run --separate-stderr tok-bpe encode -t acme/denied --ids <<<"Hello world"
+	assert_error 1 "tok-bpe: acme/denied: 403 Forbidden: the token has no access to it: accept its conditions on $HF_ENDPOINT/acme/denied, or use a token with read access"
 }
 
 @test "bad names are one line each" {

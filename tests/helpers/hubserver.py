@@ -22,6 +22,8 @@ Repositories (--root DIR):
                                          file; only its resolve URLs are served)
   DIR/datasets/ORG/NAME.json             optional settings, every key optional:
     {"gated": "auto" | "manual" | false,  # gated: needs the --token (default false)
+     "denied": false,                     # gated and denied: the --token gets 403
+                                          #   GatedRepo (its terms not accepted)
      "private": false,                    # private: needs the --token; without it
                                           #   the repo looks absent (401 RepoNotFound)
      "revisions": {"v1.0": "SUBDIR"},     # extra revisions; SUBDIR relative to
@@ -524,6 +526,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return False
         if repo.private and not ok:
             self.error(401, "Repository not found", "RepoNotFound")
+            return False
+        if repo.gated and ok and repo.settings.get("denied"):
+            self.error(403, "Access to %s %s is restricted and you are not in the authorized list."
+                       % ("model" if repo.kind == "models" else "dataset", repo.id), "GatedRepo")
             return False
         if repo.gated and not ok:
             self.error(401, "Access to %s %s is restricted. You must have access "
