@@ -718,6 +718,16 @@ $PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
 		assert [r["fault"] for r in gets] == ["drop", None], gets
 		assert gets[1]["range"] == "bytes=200000-", gets
 	EOF2
+	# what an interrupted run left in blobs/ETAG.incomplete is kept, the rest appended
+	mkdir -p hub/models/acme/split
+	cp "$BATS_FILE_TMPDIR/hf-split/tokenizer.json" hub/models/acme/split/
+	sha=$(sha256sum hub/models/acme/split/tokenizer.json | cut -d' ' -f1)
+	mkdir -p cache/models--acme--split/blobs
+	head -c 300000 hub/models/acme/split/tokenizer.json > "cache/models--acme--split/blobs/$sha.incomplete"
+	run --separate-stderr tok-bpe fetch acme/split
+	assert_success
+	cmp "$BATS_FILE_TMPDIR/hf-split/tokenizer.json" "$output"
+	[ ! -e "cache/models--acme--split/blobs/$sha.incomplete" ]
 }
 
 @test "a model's vocab.json and merges.txt merge in the file's order, as HF tokenizers does, whatever the ids" {
