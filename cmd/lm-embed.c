@@ -40,6 +40,7 @@ static const char usage[] =
 	"                           a checkpoint, or train-step's checkpoint directory\n"
 	"                           (its newest checkpoint)\n"
 	"  -t, --tokenizer SPEC     the model's tokenizer, as tok-bpe's: needed for text\n"
+	"      --offline            download no tokenizer (also HF_HUB_OFFLINE=1)\n"
 	"\n"
 	"Input:\n"
 	"      --text TEXT          embed TEXT instead of reading input (repeatable;\n"
@@ -87,6 +88,7 @@ enum {
 	OPT_NO_NORMALIZE,
 	OPT_FORMAT,
 	OPT_KEEP_TEXT,
+	OPT_OFFLINE,
 };
 
 /* Documents gathered per embedder_run: enough for the embedder to sort
@@ -457,6 +459,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"tokenizer", required_argument, 0, 't'},
+		{"offline", no_argument, 0, OPT_OFFLINE},
 		{"text", required_argument, 0, OPT_TEXT},
 		{"text-field", required_argument, 0, OPT_TEXT_FIELD},
 		{"id-field", required_argument, 0, OPT_ID_FIELD},
@@ -477,6 +480,7 @@ int main(int argc, char **argv)
 	                .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *spec = NULL, *output = NULL;
+	bool offline = false;
 	char **texts = NULL;
 	int ntexts = 0, threads = 0, opt;
 	while ((opt = getopt_long(argc, argv, "m:t:n:b:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -485,6 +489,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'm': r.model_path = optarg; break;
 		case 't': spec = optarg; break;
+		case OPT_OFFLINE: offline = true; break;
 		case OPT_TEXT:
 			texts = xrealloc(texts, (size_t)(ntexts + 1) * sizeof *texts);
 			texts[ntexts++] = optarg;
@@ -559,7 +564,7 @@ int main(int argc, char **argv)
 	r.dim = embedder_dim(r.emb);
 	char err[1024];
 	if (spec) {
-		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)r.vocab, err, sizeof err);
+		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)r.vocab, offline, err, sizeof err);
 		if (status)
 			die(status, "%s", err);
 		r.have_tok = true;

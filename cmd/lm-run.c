@@ -40,6 +40,7 @@ static const char usage[] =
 	"                               a checkpoint, or train-step's checkpoint directory\n"
 	"                               (its newest checkpoint)\n"
 	"  -t, --tokenizer SPEC         as tok-bpe's: text in and out; without it, ids\n"
+	"      --offline                download no tokenizer (also HF_HUB_OFFLINE=1)\n"
 	"      --eot ID                 end-of-text id (default: the tokenizer's)\n"
 	"\n"
 	"generate:\n"
@@ -99,6 +100,7 @@ enum {
 	OPT_FORMAT,
 	OPT_DEVICE,
 	OPT_PRECISION,
+	OPT_OFFLINE,
 };
 
 enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSONL, FMT_RECORDS };
@@ -403,6 +405,7 @@ int main(int argc, char **argv)
 		{"model", required_argument, 0, 'm'},
 		{"tokenizer", required_argument, 0, 't'},
 		{"eot", required_argument, 0, OPT_EOT},
+		{"offline", no_argument, 0, OPT_OFFLINE},
 		{"prompt", required_argument, 0, 'p'},
 		{"max-new-tokens", required_argument, 0, 'n'},
 		{"temperature", required_argument, 0, OPT_TEMPERATURE},
@@ -443,6 +446,7 @@ int main(int argc, char **argv)
 
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *model_path = NULL, *spec = NULL, *output = NULL;
+	bool offline = false;
 	char **prompts = NULL;
 	int nprompts = 0, threads = 0;
 	int64_t eot_opt = -1;
@@ -456,6 +460,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'm': model_path = optarg; break;
 		case 't': spec = optarg; break;
+		case OPT_OFFLINE: offline = true; break;
 		case OPT_EOT: eot_opt = (int64_t)cli_parse_u64(optarg, "--eot", 0); break;
 		case 'p':
 			prompts = xrealloc(prompts, (size_t)(nprompts + 1) * sizeof *prompts);
@@ -556,7 +561,7 @@ int main(int argc, char **argv)
 	if (device >= 0 && lm_to_device(r.m, device, prec, err, sizeof err) != 0)
 		die(REC_E_IO, "--device: %s", err);
 	if (spec) {
-		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)lm_vocab(r.m), err, sizeof err);
+		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)lm_vocab(r.m), offline, err, sizeof err);
 		if (status)
 			die(status, "%s", err);
 		r.have_tok = true;

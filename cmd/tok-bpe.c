@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "rec.h"
 #include "tokenc.h"
+#include "tokfetch.h"
 #include "tokload.h"
 #include "utf8.h"
 
@@ -33,19 +34,24 @@ static const char usage[] =
 	"       tok-bpe stats  -t TOKENIZER [OPTION]... [FILE]...\n"
 	"       tok-bpe info   -t TOKENIZER\n"
 	"       tok-bpe train  [OPTION]... -o OUT [FILE]...\n"
+	"       tok-bpe fetch  [--offline] NAME...\n"
 	"Byte-level BPE as tiktoken and HF tokenizers do it.  encode turns text\n"
 	"records (or plain lines) into token records; decode turns token records\n"
 	"(or lines of ids) into text records; stats reports how text tokenizes;\n"
-	"info describes the tokenizer; train learns one from text.  With no FILE, or\n"
-	"when FILE is -, read stdin.\n"
+	"info describes the tokenizer; train learns one from text; fetch fills the\n"
+	"caches with named tokenizers ahead of a run without network and prints\n"
+	"where each file went.  With no FILE, or when FILE is -, read stdin.\n"
 	"\n"
 	"Tokenizer:\n"
 	"  -t, --tokenizer SPEC         a tokenizer.json, encoder.json (with vocab.bpe\n"
 	"                               beside it), a *.tiktoken rank file, a directory\n"
 	"                               holding tokenizer.json or encoder.json, or a\n"
-	"                               name (gpt2, r50k_base, p50k_base, cl100k_base,\n"
-	"                               o200k_base, ORG/NAME) found in the tiktoken\n"
-	"                               cache, the Hub cache or the data directory\n"
+	"                               name: a tiktoken encoding (gpt2, r50k_base,\n"
+	"                               p50k_base, p50k_edit, cl100k_base, o200k_base,\n"
+	"                               o200k_harmony) or a Hub model ORG/NAME[@REV],\n"
+	"                               from the tiktoken or Hub cache, the data\n"
+	"                               directory, else downloaded into the cache\n"
+	"      --offline                download nothing (also HF_HUB_OFFLINE=1)\n"
 	"      --pattern gpt2|cl100k|o200k|REGEX\n"
 	"                               pre-tokenizer pattern instead of the file's\n"
 	"\n"
@@ -87,7 +93,8 @@ static const char usage[] =
 	"  -h, --help                   show this help and exit\n"
 	"      --version                show the version and exit\n"
 	"\n"
-	"Exit status: 0 ok, 1 I/O error or tokenizer not found or unreadable, 2 usage,\n"
+	"Exit status: 0 ok, 1 I/O error or tokenizer not found, unreadable or not\n"
+	"fetched, 2 usage,\n"
 	"3-7 bad record input as in sluice-rec(5), 8 malformed input: a malformed\n"
 	"stream, invalid UTF-8, a special token the text may not contain, an id outside\n"
 	"the vocabulary, a record of the wrong type.  See tok-bpe(1).\n";
@@ -107,9 +114,10 @@ enum {
 	OPT_HOLDOUT,
 	OPT_BYTES_ONLY,
 	OPT_FORMAT,
+	OPT_OFFLINE,
 };
 
-enum mode { MODE_ENCODE, MODE_DECODE, MODE_STATS, MODE_INFO, MODE_TRAIN };
+enum mode { MODE_ENCODE, MODE_DECODE, MODE_STATS, MODE_INFO, MODE_TRAIN, MODE_FETCH };
 
 /* Records are batched into chunks of about this much text for the threads. */
 #define CHUNK_BYTES (1u << 20)
@@ -749,6 +757,32 @@ static int train_main(struct run *r, const struct bpe_train_opts *opts, const ch
 	return 0;
 }
 
+/* tok-bpe fetch: each name's files into the caches, their paths on
+ * stdout, one a line; a name that fails does not stop the others. */
+static int fetch_names(const struct tokfetch_opts *o, int n, char **names)
+{
+	int status = 0;
+	struct outbuf out;
+	outbuf_init(&out, 1, "<stdout>", 4096);
+	for (int i = 0; i < n; i++) {
+		char *paths[2], err[1024];
+		if (tokfetch_name(names[i], o, paths, err, sizeof err) != 0) {
+			warn("%s", err);
+			status = REC_E_IO;
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!paths[k])
+				continue;
+			outbuf_write(&out, paths[k], strlen(paths[k]));
+			outbuf_putc(&out, '\n');
+			free(paths[k]);
+		}
+	}
+	outbuf_free(&out);
+	return status;
+}
+
 static enum mode parse_mode(const char *s)
 {
 	if (strcmp(s, "encode") == 0)
@@ -761,7 +795,9 @@ static enum mode parse_mode(const char *s)
 		return MODE_INFO;
 	if (strcmp(s, "train") == 0)
 		return MODE_TRAIN;
-	cli_usage_error("unknown command '%s' (encode, decode, stats, info or train)", s);
+	if (strcmp(s, "fetch") == 0)
+		return MODE_FETCH;
+	cli_usage_error("unknown command '%s' (encode, decode, stats, info, train or fetch)", s);
 }
 
 int main(int argc, char **argv)
@@ -783,6 +819,7 @@ int main(int argc, char **argv)
 		{"holdout", required_argument, 0, OPT_HOLDOUT},
 		{"bytes-only", no_argument, 0, OPT_BYTES_ONLY},
 		{"format", required_argument, 0, OPT_FORMAT},
+		{"offline", no_argument, 0, OPT_OFFLINE},
 		{"output", required_argument, 0, 'o'},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
@@ -799,6 +836,7 @@ int main(int argc, char **argv)
 	double holdout = 0;
 	const char *format = NULL;
 	int threads = cli_cpu_count();
+	struct tokfetch_opts fetch = {.offline = tokfetch_env_offline()};
 	int opt;
 	/* The command comes first, before any option; options are parsed
 	 * from a copy without it, and the lineage keeps the whole line. */
@@ -838,11 +876,12 @@ int main(int argc, char **argv)
 		case OPT_HOLDOUT: holdout = cli_parse_fraction(optarg, "--holdout"); train_opts++; break;
 		case OPT_BYTES_ONLY: train.bytes_only = true; train_opts++; break;
 		case OPT_FORMAT: format = optarg; train_opts++; break;
+		case OPT_OFFLINE: fetch.offline = true; break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
 	if (!have_mode)
-		cli_usage_error("no command (encode, decode, stats, info or train)");
+		cli_usage_error("no command (encode, decode, stats, info, train or fetch)");
 	r.threads = threads;
 	if (r.mode != MODE_TRAIN && train_opts)
 		cli_usage_error("--vocab-size, --min-frequency, --special, --max-token-length, --holdout, "
@@ -878,6 +917,16 @@ int main(int argc, char **argv)
 			free(opts);
 		return status;
 	}
+	if (r.mode == MODE_FETCH) {
+		if (spec || pattern || specials_given || r.eot || r.ids || r.raw_bytes || r.plain_text || r.output)
+			cli_usage_error("fetch takes only names (and --offline)");
+		if (optind == argc)
+			cli_usage_error("fetch: no NAME (a tiktoken encoding or ORG/NAME[@REVISION])");
+		int status = fetch_names(&fetch, argc - optind, argv + optind);
+		if (opts != r.argv)
+			free(opts);
+		return status;
+	}
 	if (!spec)
 		cli_usage_error("no tokenizer (-t)");
 	if (r.mode != MODE_ENCODE && (r.eot || r.ids))
@@ -890,7 +939,7 @@ int main(int argc, char **argv)
 		cli_usage_error("info takes no FILE");
 
 	char err[512];
-	if (tokenizer_load(&r.tok, spec, pattern, err, sizeof err) < 0)
+	if (tokenizer_open(&r.tok, spec, pattern, &fetch, err, sizeof err) < 0)
 		die(REC_E_IO, "%s", err);
 	size_t nspecial = bpe_special_count(r.tok.bpe);
 	r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
@@ -927,6 +976,7 @@ int main(int argc, char **argv)
 
 	switch (r.mode) {
 	case MODE_TRAIN: /* handled above */
+	case MODE_FETCH:
 	case MODE_INFO:
 		print_info(&r);
 		break;

@@ -414,7 +414,8 @@ static int fsync_fd_dir(int dfd)
 
 /* ---- open / close ---- */
 
-struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, size_t errn)
+/* kind is the folder's prefix: "datasets" or "models". */
+static struct hfcache *open_kind(const char *root, const char *kind, const char *repo_id, char *err, size_t errn)
 {
 	char sb[128];
 	if (!hfcache_valid_repo(repo_id)) {
@@ -428,8 +429,9 @@ struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, s
 	struct hfcache *c = xcalloc(1, sizeof *c);
 	c->root = xstrdup(root);
 	size_t n = strlen(repo_id);
-	c->folder = xmalloc(n + sizeof "datasets--" + 1);
-	char *o = c->folder + snprintf(c->folder, n + sizeof "datasets--" + 1, "datasets--");
+	size_t cap = strlen(kind) + n + 3;
+	c->folder = xmalloc(cap + 1);
+	char *o = c->folder + snprintf(c->folder, cap + 1, "%s--", kind);
 	for (const char *p = repo_id; *p; p++) {
 		if (*p == '/') {
 			*o++ = '-';
@@ -442,6 +444,16 @@ struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, s
 	c->dir = join2(c->root, c->folder);
 	c->rootfd = c->fd = -1;
 	return c;
+}
+
+struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, size_t errn)
+{
+	return open_kind(root, "datasets", repo_id, err, errn);
+}
+
+struct hfcache *hfcache_open_model(const char *root, const char *repo_id, char *err, size_t errn)
+{
+	return open_kind(root, "models", repo_id, err, errn);
 }
 
 void hfcache_close(struct hfcache *c)

@@ -48,6 +48,9 @@ struct hfcache;
 /* The cache of one dataset repo under root (created on first write).
  * NULL with a message for an invalid repo id. */
 struct hfcache *hfcache_open(const char *root, const char *repo_id, char *err, size_t errn);
+/* The same for a model repo (models--ORG--NAME), where huggingface_hub
+ * keeps the tokenizer files that tok-bpe reads by model id. */
+struct hfcache *hfcache_open_model(const char *root, const char *repo_id, char *err, size_t errn);
 void hfcache_close(struct hfcache *c);
 const char *hfcache_dir(const struct hfcache *c); /* .../datasets--ORG--NAME */
 

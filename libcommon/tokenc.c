@@ -145,10 +145,12 @@ int tok_decode_bytes(const struct bpe *m, const uint32_t *ids, size_t n, struct 
 	return 0;
 }
 
-int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, char *err, size_t errlen)
+int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, bool offline, char *err,
+                         size_t errlen)
 {
 	memset(mt, 0, sizeof *mt);
-	if (tokenizer_load(&mt->tok, spec, NULL, err, errlen) < 0)
+	struct tokfetch_opts o = {.offline = offline || tokfetch_env_offline()};
+	if (tokenizer_open(&mt->tok, spec, NULL, &o, err, errlen) < 0)
 		return REC_E_IO;
 	uint32_t nids = bpe_vocab_size(mt->tok.bpe);
 	if (nids > vocab) {

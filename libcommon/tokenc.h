@@ -46,10 +46,13 @@ struct model_tokenizer {
 	struct tok_policy ordinary;
 };
 
-/* Loads spec for a model of vocab ids.  0; or, with a one-line message in
- * err, the exit status sluice-rec(5) gives it: REC_E_IO when spec cannot
- * be found or read, REC_E_USAGE when its ids do not fit the model. */
-int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, char *err, size_t errlen);
+/* Loads spec for a model of vocab ids, a name fetched as tok-bpe fetches
+ * it unless offline (or HF_HUB_OFFLINE says so).  0; or, with a one-line
+ * message in err, the exit status sluice-rec(5) gives it: REC_E_IO when
+ * spec cannot be found, fetched or read, REC_E_USAGE when its ids do not
+ * fit the model. */
+int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t vocab, bool offline, char *err,
+                         size_t errlen);
 void model_tokenizer_close(struct model_tokenizer *mt);
 
 #endif

@@ -14,60 +14,14 @@
 #include "buf.h"
 #include "bytelevel.h"
 #include "die.h"
+#include "hfcache.h"
 #include "pretok.h"
+#include "tokfetch.h"
+#include "tokreg.h"
 
 #ifndef SLUICE_DATADIR
 #define SLUICE_DATADIR "/usr/local/share/sluice"
 #endif
-
-/* The special tokens of tiktoken's encodings (tiktoken_ext/openai_public). */
-struct special_def {
-	const char *text;
-	uint32_t id;
-};
-struct encoding_def {
-	const char *name;
-	const char *pattern;
-	/* tiktoken's cache file name: the SHA-1 of the rank file's URL,
-	 * https://openaipublic.blob.core.windows.net/encodings/NAME.tiktoken */
-	const char *cache_key;
-	struct special_def specials[6];
-};
-static const struct encoding_def encodings[] = {
-	{"r50k_base", PRETOK_PATTERN_GPT2, "0ea1e91bbb3a60f729a8dc8f777fd2fc07cd8df4",
-	 {{"<|endoftext|>", 50256}}},
-	{"p50k_base", PRETOK_PATTERN_GPT2, "ec7223a39ce59f226a68acc30dc1af2788490e15",
-	 {{"<|endoftext|>", 50256}}},
-	{"cl100k_base", PRETOK_PATTERN_CL100K, "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
-	 {{"<|endoftext|>", 100257},
-	  {"<|fim_prefix|>", 100258},
-	  {"<|fim_middle|>", 100259},
-	  {"<|fim_suffix|>", 100260},
-	  {"<|endofprompt|>", 100276}}},
-	{"o200k_base", PRETOK_PATTERN_O200K, "fb374d419588a4632f3f557e76b4b70aebbca790",
-	 {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}}},
-};
-/* tiktoken's "gpt2" encoding comes from GPT-2's own files; their cache
- * names are the SHA-1s of .../gpt-2/encodings/main/{encoder.json,vocab.bpe}. */
-#define GPT2_ENCODER_KEY "6c7ea1a7e38e3a7f062df639a5b80947f075ffe6"
-#define GPT2_VOCAB_KEY "6d1cbeee0f20b3d9449abfede4726ed8212e3aee"
-
-static const struct encoding_def *find_encoding(const char *name)
-{
-	for (size_t i = 0; i < sizeof encodings / sizeof *encodings; i++)
-		if (strcmp(encodings[i].name, name) == 0)
-			return &encodings[i];
-	return NULL;
-}
-
-int tokload_known_encoding(const char *name, const char **pattern)
-{
-	const struct encoding_def *e = find_encoding(name);
-	if (!e)
-		return -1;
-	*pattern = e->pattern;
-	return 0;
-}
 
 const char *tokload_pattern_by_name(const char *name)
 {
@@ -177,6 +131,25 @@ static int b64_decode(const char *s, size_t n, struct buf *out)
 	return out->len ? 0 : -1;
 }
 
+/* A named encoding's special tokens, its reserved ones included. */
+static int add_specials(struct tokenizer *t, const struct tokreg_encoding *e, const char *path, char *err,
+                        size_t errlen)
+{
+	for (size_t i = 0; i < e->n_specials; i++)
+		if (bpe_add_special(t->bpe, e->specials[i].text, strlen(e->specials[i].text), e->specials[i].id) < 0)
+			return errorf(err, errlen, "%s: the special token %s clashes with a rank", path, e->specials[i].text);
+	for (uint32_t id = e->reserved_from; id < e->reserved_to; id++) {
+		bool named = false;
+		for (size_t i = 0; i < e->n_specials && !named; i++)
+			named = e->specials[i].id == id;
+		char text[32];
+		int n = snprintf(text, sizeof text, "<|reserved_%u|>", (unsigned)id);
+		if (!named && bpe_add_special(t->bpe, text, (size_t)n, id) < 0)
+			return errorf(err, errlen, "%s: the special token %s clashes with a rank", path, text);
+	}
+	return 0;
+}
+
 static int load_tiktoken(struct tokenizer *t, const char *path, const char *encoding,
                          char *err, size_t errlen)
 {
@@ -219,11 +192,10 @@ static int load_tiktoken(struct tokenizer *t, const char *path, const char *enco
 		return rc;
 	bpe_derive_merges(t->bpe);
 	bpe_set_whole_piece(t->bpe, true);
-	const struct encoding_def *e = encoding ? find_encoding(encoding) : NULL;
+	const struct tokreg_encoding *e = encoding ? tokreg_find(encoding) : NULL;
 	if (e) {
-		for (size_t i = 0; i < sizeof e->specials / sizeof *e->specials && e->specials[i].text; i++)
-			if (bpe_add_special(t->bpe, e->specials[i].text, strlen(e->specials[i].text), e->specials[i].id) < 0)
-				return errorf(err, errlen, "%s: the special token %s clashes with a rank", path, e->specials[i].text);
+		if (add_specials(t, e, path, err, errlen) < 0)
+			return -1;
 		t->pattern = xstrdup(e->pattern);
 	} else {
 		t->pattern = xstrdup(PRETOK_PATTERN_CL100K);
@@ -313,8 +285,14 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 	json_decref(enc);
 	if (rc < 0)
 		return rc;
-	/* vocab.bpe is only checked: tiktoken's gpt2 encoding merges by the
-	 * rank of the concatenation, and the ranks are encoder.json's ids. */
+	/* GPT-2's vocab.bpe is only checked: tiktoken's gpt2 encoding merges by
+	 * the rank of the concatenation, and the ranks are encoder.json's ids.
+	 * A model's vocab.json + merges.txt is read as HF tokenizers reads it:
+	 * the merges in the order of the file, whatever the ids, which is the
+	 * same for GPT-2's own files and right for a vocabulary whose ids do
+	 * not follow its merges. */
+	bool hf_merges = strcmp(base_name(encoder_path), "vocab.json") == 0;
+	uint32_t rank = 0;
 	size_t len;
 	char *text = slurp(vocab_path, &len, err, errlen);
 	if (!text)
@@ -334,15 +312,19 @@ static int load_gpt2(struct tokenizer *t, const char *encoder_path, const char *
 			char *sp = memchr(p, ' ', n);
 			uint32_t ids[3];
 			if (!sp || merge_ids(t, &bl, p, (size_t)(sp - p), sp + 1, n - (size_t)(sp - p) - 1, ids) < 0)
-				rc = errorf(err, errlen, "%s:%zu: not a merge of two tokens of encoder.json", vocab_path, line);
+				rc = errorf(err, errlen, "%s:%zu: not a merge of two tokens of %s", vocab_path, line,
+				            base_name(encoder_path));
+			else if (hf_merges && bpe_add_merge(t->bpe, ids[0], ids[1], rank++, ids[2]) < 0)
+				rc = errorf(err, errlen, "%s:%zu: the merge appears twice", vocab_path, line);
 		}
 		p = eol + 1;
 	}
 	free(text);
 	if (rc < 0)
 		return rc;
-	bpe_derive_merges(t->bpe);
-	bpe_set_whole_piece(t->bpe, true);
+	if (!hf_merges)
+		bpe_derive_merges(t->bpe);
+	bpe_set_whole_piece(t->bpe, !hf_merges);
 	t->pattern = xstrdup(PRETOK_PATTERN_GPT2);
 	return 0;
 }
@@ -527,6 +509,7 @@ struct found {
 	enum kind kind;
 	char *path, *path2; /* path2: vocab.bpe beside encoder.json */
 	const char *encoding; /* known tiktoken encoding name */
+	bool temporary;       /* files to remove once read */
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -556,7 +539,7 @@ static int classify(const char *path, struct found *f)
 	const char *base = base_name(path);
 	if (ends_with(base, ".tiktoken")) {
 		char *enc = xstrndup(base, strlen(base) - strlen(".tiktoken"));
-		const struct encoding_def *e = find_encoding(enc);
+		const struct tokreg_encoding *e = tokreg_find(enc);
 		free(enc);
 		f->kind = K_TIKTOKEN, f->path = xstrdup(path), f->encoding = e ? e->name : NULL;
 		return 0;
@@ -635,43 +618,132 @@ static char *hub_snapshot(const char *cache, const char *repo)
 	return snap;
 }
 
-static int resolve_name(const char *name, struct found *f, struct buf *looked)
+/* The data directory's NAME.tiktoken, NAME.json or NAME/. */
+static int data_dir_file(const char *name, struct found *f, struct buf *looked)
 {
-	const char *alias = strcmp(name, "gpt2") == 0 ? "openai-community/gpt2" : NULL;
-	/* tiktoken's cache */
-	const char *tk = getenv("TIKTOKEN_CACHE_DIR");
-	if (!tk || !*tk)
-		tk = getenv("DATA_GYM_CACHE_DIR");
-	const struct encoding_def *e = find_encoding(name);
-	if (tk && *tk) {
-		if (e) {
-			char *p = path_join(tk, e->cache_key);
-			buf_printf(looked, "%s%s", looked->len ? ", " : "", p);
-			if (is_file(p))
-				return f->kind = K_TIKTOKEN, f->path = p, f->encoding = e->name, 0;
+	const char *data = getenv("SLUICE_DATA_DIR");
+	struct buf db = {0};
+	if (!data || !*data) {
+		buf_printf(&db, "%s/tokenizers", SLUICE_DATADIR);
+		buf_addc(&db, '\0');
+		data = db.data;
+	}
+	buf_printf(looked, "%s%s/%s.{tiktoken,json}", looked->len ? ", " : "", data, name);
+	static const char *const suffixes[] = {".tiktoken", ".json", ""};
+	int rc = -1;
+	for (size_t i = 0; i < 3 && rc < 0 && !strchr(name, '/'); i++) {
+		struct buf p = {0};
+		buf_printf(&p, "%s/%s%s", data, name, suffixes[i]);
+		buf_addc(&p, '\0');
+		if (classify(p.data, f) == 0)
+			rc = 0;
+		buf_free(&p);
+	}
+	buf_free(&db);
+	return rc;
+}
+
+/* A Hub model's files (tokfetch_hub) as what they hold. */
+static void hub_found(char *paths[2], struct found *f)
+{
+	if (paths[1])
+		f->kind = K_GPT2, f->path = paths[0], f->path2 = paths[1];
+	else
+		f->kind = K_HF, f->path = paths[0];
+}
+
+/* A tiktoken encoding: its cache, then (gpt2) the Hub cache's GPT-2, then
+ * the data directory, then a download. */
+static int resolve_encoding(const struct tokreg_encoding *e, const struct tokfetch_opts *o, struct found *f,
+                            char *err, size_t errlen)
+{
+	struct tokfetch_opts cached = *o;
+	cached.offline = true;
+	char *paths[2];
+	bool temporary = false;
+	int rc = tokfetch_tiktoken(e, &cached, paths, &temporary, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		f->kind = e->n_files == 2 ? K_GPT2 : K_TIKTOKEN;
+		f->path = paths[0], f->path2 = paths[1], f->encoding = e->name;
+		return 0;
+	}
+	/* a cached file that is not the one tiktoken pins, rather than none */
+	char stale[512] = "";
+	if (rc == 2)
+		snprintf(stale, sizeof stale, "%s", err), rc = 1;
+	struct buf looked = {0};
+	char *dir = tokfetch_tiktoken_dir();
+	if (*dir) {
+		for (size_t i = 0; i < e->n_files; i++) {
+			char *p = tokfetch_tiktoken_path(dir, &e->files[i]);
+			buf_printf(&looked, "%s%s", i ? " and " : "", p);
 			free(p);
-		} else if (strcmp(name, "gpt2") == 0) {
-			char *p = path_join(tk, GPT2_ENCODER_KEY), *q = path_join(tk, GPT2_VOCAB_KEY);
-			buf_printf(looked, "%s%s", looked->len ? ", " : "", p);
-			if (is_file(p) && is_file(q))
-				return f->kind = K_GPT2, f->path = p, f->path2 = q, 0;
-			free(p);
-			free(q);
 		}
 	} else {
-		buf_printf(looked, "%s$TIKTOKEN_CACHE_DIR (unset)", looked->len ? ", " : "");
+		buf_adds(&looked, "no tiktoken cache (TIKTOKEN_CACHE_DIR is empty)");
 	}
-	/* the Hub cache */
+	free(dir);
+	if (strcmp(e->name, "gpt2") == 0) {
+		/* the same vocabulary as the Hub's GPT-2, if that is cached */
+		struct tokfetch_opts hub = {.offline = true};
+		char herr[512];
+		if (tokfetch_hub("openai-community/gpt2", NULL, &hub, paths, herr, sizeof herr) == 0)
+			hub_found(paths, f), rc = 0;
+		char *root = hfcache_root();
+		buf_printf(&looked, ", %s/models--openai-community--gpt2", root);
+		free(root);
+	}
+	if (rc == 1 && data_dir_file(e->name, f, &looked) == 0)
+		rc = 0;
+	if (rc == 1 && o->offline && stale[0]) {
+		buf_free(&looked);
+		return errorf(err, errlen, "%s", stale);
+	}
+	if (rc == 1 && o->offline) {
+		buf_addc(&looked, '\0');
+		errorf(err, errlen, "tokenizer %s not found, and offline (--offline or HF_HUB_OFFLINE): looked in %s; "
+		       "run tok-bpe fetch %s where there is network (it fills these caches), or go online",
+		       e->name, looked.data, e->name);
+		buf_free(&looked);
+		return -1;
+	}
+	buf_free(&looked);
+	if (rc == 0) {
+		f->encoding = e->name;
+		return 0;
+	}
+	if (tokfetch_tiktoken(e, o, paths, &temporary, err, errlen) != 0)
+		return -1;
+	f->kind = e->n_files == 2 ? K_GPT2 : K_TIKTOKEN;
+	f->path = paths[0], f->path2 = paths[1], f->encoding = e->name, f->temporary = temporary;
+	return 0;
+}
+
+static int resolve_name(const char *name, const struct tokfetch_opts *o, struct found *f, char *err,
+                        size_t errlen)
+{
+	const struct tokreg_encoding *e = tokreg_find(name);
+	if (e)
+		return resolve_encoding(e, o, f, err, errlen);
+	char *repo, *revision, *paths[2];
+	if (strchr(name, '/') && tokfetch_parse_model(name, &repo, &revision) == 0) {
+		int rc = tokfetch_hub(repo, revision, o, paths, err, errlen);
+		free(repo);
+		free(revision);
+		if (rc == 0)
+			hub_found(paths, f);
+		return rc;
+	}
+	/* Anything else: a model of the Hub cache without an organisation
+	 * (old ids), or a file in the data directory. */
+	struct buf looked = {0};
 	struct buf cb = {0};
 	const char *cache = hub_cache_dir(&cb);
-	const char *repos[2] = {name, alias};
-	for (int i = 0; i < 2; i++) {
-		if (!repos[i] || find_encoding(repos[i]))
-			continue;
-		char *snap = hub_snapshot(cache, repos[i]);
-		if (looked->len)
-			buf_adds(looked, ", ");
-		add_repo_dir(looked, cache, repos[i]);
+	if (!strchr(name, '/') && hfcache_valid_revision(name)) {
+		char *snap = hub_snapshot(cache, name);
+		add_repo_dir(&looked, cache, name);
 		if (snap) {
 			int rc = classify(snap, f);
 			if (rc < 0) {
@@ -682,53 +754,47 @@ static int resolve_name(const char *name, struct found *f, struct buf *looked)
 			free(snap);
 			if (rc == 0) {
 				buf_free(&cb);
+				buf_free(&looked);
 				return 0;
 			}
 		}
 	}
 	buf_free(&cb);
-	/* the data directory */
-	const char *data = getenv("SLUICE_DATA_DIR");
-	struct buf db = {0};
-	if (!data || !*data) {
-		buf_printf(&db, "%s/tokenizers", SLUICE_DATADIR);
-		buf_addc(&db, '\0');
-		data = db.data;
+	int rc = data_dir_file(name, f, &looked);
+	if (rc < 0) {
+		struct buf names = {0};
+		for (size_t i = 0; i < tokreg_count(); i++)
+			buf_printf(&names, "%s%s", i ? ", " : "", tokreg_at(i)->name);
+		buf_addc(&names, '\0');
+		buf_addc(&looked, '\0');
+		errorf(err, errlen, "tokenizer %s not found: not a file, a tiktoken encoding (%s) or a Hub model id "
+		       "(ORG/NAME[@REVISION]); looked in %s", name, names.data, looked.data);
+		buf_free(&names);
 	}
-	static const char *const suffixes[] = {".tiktoken", ".json", ""};
-	int rc = -1;
-	for (size_t i = 0; i < 3 && rc < 0; i++) {
-		struct buf p = {0};
-		buf_printf(&p, "%s/%s%s", data, name, suffixes[i]);
-		buf_addc(&p, '\0');
-		if (i == 0)
-			buf_printf(looked, ", %s/%s.{tiktoken,json}", data, name);
-		if (!strchr(name, '/') && classify(p.data, f) == 0)
-			rc = 0;
-		buf_free(&p);
-	}
-	buf_free(&db);
+	buf_free(&looked);
 	return rc;
 }
 
 int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, char *err, size_t errlen)
 {
+	struct tokfetch_opts o = {.offline = tokfetch_env_offline()};
+	return tokenizer_open(t, spec, pattern, &o, err, errlen);
+}
+
+int tokenizer_open(struct tokenizer *t, const char *spec, const char *pattern, const struct tokfetch_opts *o,
+                   char *err, size_t errlen)
+{
 	memset(t, 0, sizeof *t);
 	t->eot = BPE_NO_ID;
 	struct found f = {0};
+	bool by_name = false;
 	if (classify(spec, &f) < 0) {
 		if (strchr(spec, '/') && (spec[0] == '/' || spec[0] == '.' || is_dir(spec) || access(spec, F_OK) == 0)) {
 			return errorf(err, errlen, "%s: not a tokenizer file or a directory holding one", spec);
 		}
-		struct buf looked = {0};
-		if (resolve_name(spec, &f, &looked) < 0) {
-			buf_addc(&looked, '\0');
-			errorf(err, errlen, "tokenizer %s not found (no network access is tried); looked in %s", spec,
-			     looked.data);
-			buf_free(&looked);
+		if (resolve_name(spec, o, &f, err, errlen) < 0)
 			return -1;
-		}
-		buf_free(&looked);
+		by_name = true;
 	}
 	t->bpe = bpe_new();
 	t->path = xstrdup(f.path);
@@ -740,12 +806,17 @@ int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, c
 		break;
 	case K_GPT2:
 		rc = load_gpt2(t, f.path, f.path2, err, errlen);
-		t->name = xstrdup("gpt2");
+		t->name = xstrdup(by_name && !f.encoding ? spec : "gpt2");
 		break;
 	default:
 		rc = load_hf(t, f.path, err, errlen);
-		t->name = xstrdup(strchr(spec, '/') || is_file(spec) ? base_name(f.path) : spec);
+		t->name = xstrdup(by_name ? (f.encoding ? f.encoding : spec) : base_name(f.path));
 		break;
+	}
+	if (f.temporary) { /* downloaded with tiktoken's cache turned off */
+		unlink(f.path);
+		if (f.path2)
+			unlink(f.path2);
 	}
 	free(f.path);
 	free(f.path2);

@@ -1,17 +1,17 @@
 /* tokload.h - tokenizer files into a ready tokenizer: tiktoken rank files,
- * GPT-2's encoder.json + vocab.bpe, and HF tokenizer.json (BPE, byte level),
- * found by path or by name through the caches that tiktoken and
- * huggingface_hub fill.
+ * GPT-2's encoder.json + vocab.bpe (or a model's vocab.json + merges.txt),
+ * and HF tokenizer.json (BPE, byte level), found by path or by name.
  *
- * A name resolves, in order, through
- *   $TIKTOKEN_CACHE_DIR (else $DATA_GYM_CACHE_DIR), under tiktoken's own
- *     file names (the SHA-1 of the file's download URL);
- *   the Hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, else
- *     ~/.cache/huggingface/hub): models--ORG--NAME/snapshots/<refs/main>/;
- *   the data directory ($SLUICE_DATA_DIR, else the install prefix's
- *     share/sluice/tokenizers): NAME.tiktoken, NAME.json, NAME/.
- * Nothing is fetched: a name found nowhere is an error that lists where it
- * was looked for.
+ * A name resolves as the peers resolve it (tokfetch.h has the caches):
+ *   a tiktoken encoding (tokreg.h: gpt2, r50k_base, p50k_base, p50k_edit,
+ *     cl100k_base, o200k_base, o200k_harmony): tiktoken's cache; for gpt2
+ *     also the Hub cache's openai-community/gpt2; then the data directory
+ *     ($SLUICE_DATA_DIR, else the install prefix's share/sluice/tokenizers:
+ *     NAME.tiktoken, NAME.json, NAME/); else downloaded as tiktoken does;
+ *   a Hub model id ORG/NAME[@REVISION]: the Hub cache, else the Hub;
+ *   any other name: the Hub cache's models--NAME, then the data directory.
+ * Offline nothing is downloaded, and a name found nowhere is an error that
+ * lists where it was looked for and how to fetch it.
  */
 #ifndef SLUICE_TOKLOAD_H
 #define SLUICE_TOKLOAD_H
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "bpe.h"
+#include "tokfetch.h"
 
 struct pretok;
 
@@ -37,16 +38,15 @@ struct tokenizer {
 	uint32_t eot;  /* end-of-text id, or BPE_NO_ID */
 };
 
-/* Loads spec (a path or a name); pattern, when not NULL, replaces the
- * file's pre-tokenizer pattern.  On failure returns -1 with a one-line
- * message in err. */
+/* Loads spec (a path or a name), fetching what o allows; pattern, when
+ * not NULL, replaces the file's pre-tokenizer pattern.  On failure returns
+ * -1 with a one-line message in err. */
+int tokenizer_open(struct tokenizer *t, const char *spec, const char *pattern, const struct tokfetch_opts *o,
+                   char *err, size_t errlen);
+/* The same, offline when HF_HUB_OFFLINE says so. */
 int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern,
                    char *err, size_t errlen);
 void tokenizer_free(struct tokenizer *t);
-
-/* The tiktoken pattern and specials of a known encoding name, for a rank
- * file of that base name: 0, or -1 if the name is not one of them. */
-int tokload_known_encoding(const char *name, const char **pattern);
 
 /* "gpt2", "cl100k" and "o200k" as their patterns; anything else as is. */
 const char *tokload_pattern_by_name(const char *name);

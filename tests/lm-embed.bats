@@ -6,6 +6,9 @@
 # vs-query; bad input.
 
 load test_helper
+load helpers/tokservers
+
+teardown() { servers_stop; }
 
 oracle() { "$PY" "$HELPERS/embed_oracle.py" "$@"; }
 
@@ -257,7 +260,7 @@ same_vectors() {
 		lm-embed -m m.bin -t no-such-tokenizer one.txt
 	assert_equal "$status" 1
 	assert_equal "${#stderr_lines[@]}" 1
-	[[ ${stderr_lines[0]} == "lm-embed: tokenizer no-such-tokenizer not found "* ]]
+	[[ ${stderr_lines[0]} == "lm-embed: tokenizer no-such-tokenizer not found: "* ]]
 	# a tokenizer larger than the model's vocabulary
 	tok-bpe train -q --vocab-size 300 --min-frequency 1 -o wide.json big.txt
 	run --separate-stderr lm-embed -m m.bin -t wide.json one.txt
@@ -308,4 +311,24 @@ same_vectors() {
 	assert_equal "$status" 2
 	run --separate-stderr lm-embed -m m.bin -t bytes.json --text a one.txt
 	assert_equal "$status" 2
+}
+
+@test "a tokenizer named by Hub model id is fetched as tok-bpe fetches it; offline, the message says how to fetch it" {
+	model
+	docs
+	hub_serve
+	mkdir -p hub/models/acme/bytes
+	cp bytes.json hub/models/acme/bytes/tokenizer.json
+	lm-embed -q -m m.bin -t bytes.json --format jsonl docs.txt > want.jsonl
+	run --separate-stderr lm-embed -q -m m.bin -t acme/bytes --format jsonl docs.txt
+	assert_success
+	assert_equal "$output" "$(cat want.jsonl)"
+	[ -L "cache/models--acme--bytes/snapshots/$(cat cache/models--acme--bytes/refs/main)/tokenizer.json" ]
+	# a model id not cached, offline: nothing is asked of the Hub
+	n=$(wc -l < hub.log)
+	run --separate-stderr lm-embed -q -m m.bin -t acme/other --offline docs.txt
+	assert_error 1 "lm-embed: acme/other: offline, and the Hub cache ($PWD/cache/models--acme--other) has no tokenizer.json, nor vocab.json and merges.txt, of it at main: run tok-bpe fetch acme/other where there is network (with the same HF_HUB_CACHE), or drop --offline and HF_HUB_OFFLINE"
+	HF_HUB_OFFLINE=1 run --separate-stderr lm-embed -q -m m.bin -t acme/other docs.txt
+	assert_equal "$status" 1
+	assert_equal "$(wc -l < hub.log)" "$n"
 }

@@ -6,6 +6,9 @@
 # the char LSTM; bad input.
 
 load test_helper
+load helpers/tokservers
+
+teardown() { servers_stop; }
 
 TINY="--layers 2 --heads 2 --dim 32"
 oracle() { "$PY" "$HELPERS/lm_oracle.py" "$@"; }
@@ -158,7 +161,7 @@ ids2rec() {
 		lm-run generate -m m.bin -t no-such-tokenizer -p hello
 	assert_equal "$status" 1
 	assert_equal "${#stderr_lines[@]}" 1
-	[[ ${stderr_lines[0]} == "lm-run: tokenizer no-such-tokenizer not found "* ]]
+	[[ ${stderr_lines[0]} == "lm-run: tokenizer no-such-tokenizer not found: "* ]]
 	# one with more ids than the model has (256 bytes and an end-of-text > 101) is not its tokenizer
 	printf 'the cat\n' > c.txt
 	tok-bpe train -q --bytes-only -o bytes.json c.txt
@@ -175,4 +178,29 @@ ids2rec() {
 	head -c 100 t.rec > cut.rec
 	run --separate-stderr lm-run score -m m.bin cut.rec
 	assert_equal "$status" 4
+}
+
+@test "a tokenizer named by Hub model id or tiktoken name is fetched as tok-bpe fetches it; offline, the message says how" {
+	printf 'the cat sat on the mat\nthe dog sat on the log\n' > corpus.txt
+	tok-bpe train -q --bytes-only -o bytes.json corpus.txt
+	for i in 1 2 3 4 5 6; do cat corpus.txt; done > big.txt
+	tok-bpe encode -q -t bytes.json --eot big.txt | batchify -q -B 4 -T 16 -o b.rec
+	train-step -q --layers 2 --heads 2 --dim 32 --seed 4 --data b.rec --steps 4 --lr 1e-2 --export m.bin
+	hub_serve
+	mkdir -p hub/models/acme/bytes
+	cp bytes.json hub/models/acme/bytes/tokenizer.json
+	want=$(lm-run generate -q -m m.bin -t bytes.json -p 'the ' -n 8 --temperature 0)
+	run --separate-stderr lm-run generate -q -m m.bin -t acme/bytes -p 'the ' -n 8 --temperature 0
+	assert_success
+	assert_equal "$output" "$want"
+	# a tiktoken name, offline and not cached: one line, naming tok-bpe fetch; nothing fetched
+	blob_serve
+	run --separate-stderr env TIKTOKEN_CACHE_DIR="$PWD/tk" SLUICE_DATA_DIR="$PWD/none" \
+		lm-run generate --offline -m m.bin -t r50k_base -p hello
+	assert_error 1 "lm-run: tokenizer r50k_base not found, and offline (--offline or HF_HUB_OFFLINE): looked in $PWD/tk/$(tk_name /encodings/r50k_base.tiktoken), $PWD/none/r50k_base.{tiktoken,json}; run tok-bpe fetch r50k_base where there is network (it fills these caches), or go online"
+	[ ! -s blob.log ]
+	# online it is fetched, and then does not fit this model's 257 ids
+	run --separate-stderr env TIKTOKEN_CACHE_DIR="$PWD/tk" lm-run generate -m m.bin -t r50k_base -p hello
+	assert_error 2 "lm-run: r50k_base: the tokenizer's 50257 ids do not fit the model's vocabulary of 257: not the model's tokenizer"
+	[ -f "tk/$(tk_name /encodings/r50k_base.tiktoken)" ]
 }

@@ -5,6 +5,7 @@
 # names resolve through; bad input.
 
 load test_helper
+load helpers/tokservers
 
 NODE_MODULES=$TOP/tests/node/node_modules
 RANKS=$NODE_MODULES/gpt-tokenizer/data
@@ -20,6 +21,8 @@ setup_file() {
 }
 
 DOCS() { echo "$BATS_FILE_TMPDIR/docs.jsonl"; }
+
+teardown() { servers_stop; }
 
 # same_as_tiktoken SPEC ENCODING: tok-bpe's ids equal tiktoken's, document by document.
 same_as_tiktoken() {
@@ -253,7 +256,7 @@ for n in (65, 70, 130, 700, 3000, 9000):
 	assert_output "15496 995"
 	HF_HUB_CACHE=$hub run tok-bpe encode -t gpt2 --ids <<<"Hello world"
 	assert_output "15496 995"
-	HF_HOME=$PWD/hfhome run tok-bpe info -t gpt2
+	HF_HOME=$PWD/hfhome HF_HUB_OFFLINE=1 run tok-bpe info -t gpt2
 	assert_equal "$status" 1
 	mkdir -p hfhome && mv "$hub" hfhome/hub
 	HF_HOME=$PWD/hfhome run tok-bpe encode -t gpt2 --ids <<<"Hello world"
@@ -264,14 +267,22 @@ for n in (65, 70, 130, 700, 3000, 9000):
 	assert_output "13225 2375"
 }
 
-@test "a name found nowhere is an error that says where it looked, and fetches nothing" {
-	TIKTOKEN_CACHE_DIR=$PWD/none HF_HUB_CACHE=$PWD/nohub SLUICE_DATA_DIR=$PWD/nodata \
-		run --separate-stderr tok-bpe encode -t cl100k_base --ids <<<"x"
-	assert_equal "$status" 1
-	assert_equal "$stderr" "tok-bpe: tokenizer cl100k_base not found (no network access is tried); looked in $PWD/none/9b5ad71b2ce5302211f9c61530b329a4922fc6a4, $PWD/nodata/cl100k_base.{tiktoken,json}"
-	HF_HUB_CACHE=$PWD/nohub SLUICE_DATA_DIR=$PWD/nodata run --separate-stderr tok-bpe info -t someorg/model
-	assert_equal "$status" 1
-	[[ $stderr == *"$PWD/nohub/models--someorg--model"* ]]
+@test "offline, a name found nowhere is an error that says where it looked and how to fetch it, and fetches nothing" {
+	blob_serve
+	hub_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/none HF_HUB_CACHE=$PWD/nohub SLUICE_DATA_DIR=$PWD/nodata
+	run --separate-stderr tok-bpe encode --offline -t cl100k_base --ids <<<"x"
+	assert_error 1 "tok-bpe: tokenizer cl100k_base not found, and offline (--offline or HF_HUB_OFFLINE): looked in $PWD/none/9b5ad71b2ce5302211f9c61530b329a4922fc6a4, $PWD/nodata/cl100k_base.{tiktoken,json}; run tok-bpe fetch cl100k_base where there is network (it fills these caches), or go online"
+	HF_HUB_OFFLINE=1 run --separate-stderr tok-bpe encode -t gpt2 --ids <<<"x"
+	assert_error 1 "tok-bpe: tokenizer gpt2 not found, and offline (--offline or HF_HUB_OFFLINE): looked in $PWD/none/$(tk_name /gpt-2/encodings/main/encoder.json) and $PWD/none/$(tk_name /gpt-2/encodings/main/vocab.bpe), $PWD/nohub/models--openai-community--gpt2, $PWD/nodata/gpt2.{tiktoken,json}; run tok-bpe fetch gpt2 where there is network (it fills these caches), or go online"
+	HF_HUB_OFFLINE=1 run --separate-stderr tok-bpe info -t someorg/model@v2
+	assert_error 1 "tok-bpe: someorg/model: offline, and the Hub cache ($PWD/nohub/models--someorg--model) has no tokenizer.json, nor vocab.json and merges.txt, of it at v2: run tok-bpe fetch someorg/model@v2 where there is network (with the same HF_HUB_CACHE), or drop --offline and HF_HUB_OFFLINE"
+	# nothing was asked of either server, nothing written
+	[ ! -s blob.log ] && [ ! -s hub.log ]
+	[ ! -e none ] && [ ! -e nohub/models--someorg--model/refs ]
+	# HF_HUB_OFFLINE=0 is online
+	HF_HUB_OFFLINE=0 run tok-bpe encode -t cl100k_base --ids <<<"Hello world"
+	assert_output "9906 1917"
 }
 
 # ---- bad input ------------------------------------------------------------------
@@ -442,4 +453,303 @@ assert len(a) == len(b), (len(a), len(b))'
 	run tok-bpe train --holdout 1.5 -o x.json /dev/null
 	assert_equal "$status" 2
 	[ ! -e x.json ]
+}
+
+# ---- names fetched as tiktoken and the Hub fetch them -------------------------
+
+@test "a tiktoken encoding is downloaded into tiktoken's cache under the SHA-1 of its URL, and encodes as tiktoken does" {
+	blob_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	run --separate-stderr tok-bpe encode -t cl100k_base --ids <<<"Hello world"
+	assert_success
+	assert_output "9906 1917"
+	assert_no_stderr
+	# the one file, where tiktoken reads it, byte for byte the pinned one; no temporary file left
+	key=$(tk_name /encodings/cl100k_base.tiktoken)
+	assert_equal "$(ls -A tk)" "$key"
+	cmp "$RANKS/cl100k_base.tiktoken" "tk/$key"
+	# gpt2 is encoder.json and vocab.bpe, as tiktoken builds it; its ids are tiktoken's
+	same_as_tiktoken gpt2 gpt2
+	cmp "$GPT2_FILES/encoder.json" "tk/$(tk_name /gpt-2/encodings/main/encoder.json)"
+	cmp "$GPT2_FILES/vocab.bpe" "tk/$(tk_name /gpt-2/encodings/main/vocab.bpe)"
+	same_as_tiktoken o200k_base o200k_base
+	# cached files are read without a request
+	n=$(wc -l < blob.log)
+	same_as_tiktoken cl100k_base cl100k_base
+	assert_equal "$(wc -l < blob.log)" "$n"
+	assert_equal "$(grep -c '"GET"' blob.log)" 4
+	# p50k_edit is p50k_base's file with the FIM specials; o200k_harmony is o200k_base's with harmony's
+	run tok-bpe encode -t p50k_edit --ids --allowed-special all <<<"<|fim_prefix|>Hello world<|endoftext|>"
+	assert_output "50281 15496 995 50256"
+	tok-bpe info -t o200k_harmony > h.json
+	assert_equal "$(json_get h.json 'j["vocab_size"], j["specials"]["<|call|>"], j["specials"]["<|reserved_201087|>"], len(j["specials"])')" \
+		"[201088, 200012, 201087, 1090]"
+	assert_equal "$(json_get h.json 'j["path"]')" "$PWD/tk/$(tk_name /encodings/o200k_base.tiktoken)"
+}
+
+@test "tiktoken's cache: DATA_GYM_CACHE_DIR, else data-gym-cache in the temporary directory; set empty, no cache" {
+	blob_serve
+	unset TIKTOKEN_CACHE_DIR DATA_GYM_CACHE_DIR
+	mkdir tmp
+	TMPDIR=$PWD/tmp run tok-bpe encode -t r50k_base --ids <<<"Hello world"
+	assert_output "15496 995"
+	[ -f "tmp/data-gym-cache/$(tk_name /encodings/r50k_base.tiktoken)" ]
+	DATA_GYM_CACHE_DIR=$PWD/dg run tok-bpe encode -t r50k_base --ids <<<"Hello world"
+	assert_output "15496 995"
+	[ -f "dg/$(tk_name /encodings/r50k_base.tiktoken)" ]
+	# TIKTOKEN_CACHE_DIR wins over DATA_GYM_CACHE_DIR
+	TIKTOKEN_CACHE_DIR=$PWD/tk DATA_GYM_CACHE_DIR=$PWD/dg2 run tok-bpe encode -t r50k_base --ids <<<"Hello world"
+	[ -f "tk/$(tk_name /encodings/r50k_base.tiktoken)" ] && [ ! -e dg2 ]
+	# empty: downloaded each time into a temporary file, removed once read
+	mkdir tmp2
+	TMPDIR=$PWD/tmp2 TIKTOKEN_CACHE_DIR= run tok-bpe encode -t r50k_base --ids <<<"Hello world"
+	assert_output "15496 995"
+	[ -z "$(ls -A tmp2)" ]
+	TIKTOKEN_CACHE_DIR= run --separate-stderr tok-bpe fetch r50k_base
+	assert_error 1 "tok-bpe: r50k_base: TIKTOKEN_CACHE_DIR is set empty, which turns tiktoken's cache off: nothing to fill"
+}
+
+@test "a download whose sha256 is not the one tiktoken pins is refused in one line, and nothing is cached" {
+	blob_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	printf 'IQ== 99999\n' >> blobs/encodings/cl100k_base.tiktoken
+	got=$(sha256sum blobs/encodings/cl100k_base.tiktoken | cut -d' ' -f1)
+	run --separate-stderr tok-bpe encode -t cl100k_base --ids <<<"x"
+	assert_error 1 "tok-bpe: cl100k_base: GET $SLUICE_TIKTOKEN_BASE_URL/encodings/cl100k_base.tiktoken: sha256 $got, not the 223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7 tiktoken pins (a corrupt download, or the file changed): refused, nothing cached"
+	[ -z "$(ls -A tk)" ]
+	# a cached file that does not match: offline it is refused, online fetched again (as tiktoken does)
+	cp "$RANKS/cl100k_base.tiktoken" blobs/encodings/
+	key=$(tk_name /encodings/cl100k_base.tiktoken)
+	echo 'IQ== 0' > "tk/$key"
+	bad=$(sha256sum "tk/$key" | cut -d' ' -f1)
+	run --separate-stderr tok-bpe encode --offline -t cl100k_base --ids <<<"x"
+	assert_error 1 "tok-bpe: cl100k_base: offline, and the cached /encodings/cl100k_base.tiktoken ($PWD/tk/$key) has sha256 $bad, not the 223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7 tiktoken pins: run tok-bpe fetch cl100k_base where there is network"
+	run tok-bpe encode -t cl100k_base --ids <<<"Hello world"
+	assert_output "9906 1917"
+	cmp "$RANKS/cl100k_base.tiktoken" "tk/$key"
+}
+
+@test "a download that breaks off is resumed where it broke, and a 503 is retried" {
+	blob_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	echo '[{"match": "cl100k_base", "kind": "drop", "after": 100000},
+	       {"match": "r50k_base", "kind": "status", "code": 503, "times": 2}]' > blob-faults.json
+	run --separate-stderr tok-bpe fetch cl100k_base r50k_base
+	assert_success
+	assert_equal "${lines[0]}" "$PWD/tk/$(tk_name /encodings/cl100k_base.tiktoken)"
+	assert_equal "${lines[1]}" "$PWD/tk/$(tk_name /encodings/r50k_base.tiktoken)"
+	cmp "$RANKS/cl100k_base.tiktoken" "${lines[0]}"
+	cmp "$RANKS/r50k_base.tiktoken" "${lines[1]}"
+	# the second request for cl100k asked for the rest only
+	"$PY" - blob.log <<-'EOF'
+		import json, sys
+		reqs = [json.loads(l) for l in open(sys.argv[1])]
+		cl = [r for r in reqs if "cl100k" in r["path"]]
+		assert [r["fault"] for r in cl] == ["drop", None], cl
+		assert cl[1]["range"] == "bytes=100000-", cl
+		r50 = [r["status"] for r in reqs if "r50k" in r["path"]]
+		assert r50 == [503, 503, 200], r50
+	EOF
+}
+
+@test "tok-bpe fetch fills both caches and prints where; a run without network then needs nothing more" {
+	blob_serve
+	hub_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	mkdir -p hub/models/acme/gpt2
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gpt2/
+	run --separate-stderr tok-bpe fetch gpt2 acme/gpt2
+	assert_success
+	assert_no_stderr
+	commit=$(cat cache/models--acme--gpt2/refs/main)
+	assert_equal "$output" "$PWD/tk/$(tk_name /gpt-2/encodings/main/encoder.json)
+$PWD/tk/$(tk_name /gpt-2/encodings/main/vocab.bpe)
+$PWD/cache/models--acme--gpt2/snapshots/$commit/tokenizer.json"
+	nb=$(wc -l < blob.log) nh=$(wc -l < hub.log)
+	export HF_HUB_OFFLINE=1
+	run tok-bpe encode -t gpt2 --ids <<<"Hello world"
+	assert_output "15496 995"
+	run tok-bpe encode -t acme/gpt2 --ids <<<"Hello world"
+	assert_output "15496 995"
+	run tok-bpe fetch gpt2 acme/gpt2
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	[ "$(wc -l < blob.log)" = "$nb" ] && [ "$(wc -l < hub.log)" = "$nh" ]
+	run --separate-stderr tok-bpe fetch cl100k_base
+	assert_equal "$status" 1
+	[[ $stderr == "tok-bpe: cl100k_base: offline, and tiktoken's cache lacks $PWD/tk/$(tk_name /encodings/cl100k_base.tiktoken): run tok-bpe fetch cl100k_base where there is network"* ]]
+	# online, fetch asks the Hub for the revision's commit again even when cached
+	unset HF_HUB_OFFLINE
+	tok-bpe fetch acme/gpt2 > /dev/null
+	[ "$(wc -l < hub.log)" -gt "$nh" ]
+}
+
+@test "Hub model ids: tokenizer.json, or vocab.json and merges.txt, at a revision, in huggingface_hub's cache layout" {
+	hub_serve
+	mkdir -p hub/models/acme/gpt2 hub/models/acme/pair hub/models/acme/pair@v1
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gpt2/
+	cp "$GPT2_FILES/encoder.json" hub/models/acme/pair/vocab.json
+	cp "$GPT2_FILES/vocab.bpe" hub/models/acme/pair/merges.txt
+	cp "$BATS_FILE_TMPDIR/hf-split/tokenizer.json" hub/models/acme/pair@v1/
+	echo '{"revisions": {"v1": "pair@v1"}}' > hub/models/acme/pair.json
+	# ids equal HF tokenizers' on the corpus
+	node "$TOP/tests/helpers/hf-tok.mjs" encode "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" < "$(DOCS)" > want
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t acme/gpt2 --ids > got
+	cmp want got
+	# the layout: refs/main holds the commit, the snapshot links to the blob named by its sha256 (an LFS file)
+	r=cache/models--acme--gpt2
+	commit=$(cat $r/refs/main)
+	sha=$(sha256sum "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" | cut -d' ' -f1)
+	assert_equal "$(readlink $r/snapshots/$commit/tokenizer.json)" "../../blobs/$sha"
+	cmp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" "$r/blobs/$sha"
+	# GPT-2's pair of files, and the same ids
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t acme/pair --ids | cmp - got
+	assert_equal "$(tok-bpe info -t acme/pair | json_get /dev/stdin 'j["name"]')" "acme/pair"
+	[ -f "cache/models--acme--pair/snapshots/$(cat cache/models--acme--pair/refs/main)/merges.txt" ]
+	# a revision: the Split tokenizer of v1 puts a space before "Hello"
+	run tok-bpe encode -t acme/pair@v1 --ids <<<"Hello"
+	assert_output "18435"
+	[ -s cache/models--acme--pair/refs/v1 ]
+	# a commit is a revision too
+	run tok-bpe encode -t "acme/gpt2@$commit" --ids <<<"Hello"
+	assert_output "15496"
+	# @huggingface/hub's own cache scanner (the JS port of huggingface_hub's) sees the same
+	node "$TOP/tests/node/hfcache-oracle.mjs" scan "$PWD/cache" > scan.json
+	assert_equal "$(json_get scan.json '[(r["id"], r["type"], [(v["commit"], v["refs"], v["files"]) for v in r["revisions"]]) for r in j["repos"] if r["id"] == "acme/gpt2"]')" \
+		"[[\"acme/gpt2\", \"model\", [[\"$commit\", [\"main\"], {\"tokenizer.json\": \"$sha\"}]]]]"
+	assert_equal "$(json_get scan.json 'sorted(ref for r in j["repos"] if r["id"] == "acme/pair" for v in r["revisions"] for ref in v["refs"])')" \
+		'["main", "v1"]'
+	assert_equal "$(json_get scan.json 'j["warnings"]')" "[]"
+}
+
+@test "a gated tokenizer repo: without a token one line says what to do; with HF_TOKEN it comes, and the token never leaves the Hub's host" {
+	hub_serve --token sekrit
+	mkdir -p hub/models/acme/gated
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gated/
+	echo '{"gated": "auto"}' > hub/models/acme/gated.json
+	run --separate-stderr tok-bpe encode -t acme/gated --ids <<<"Hello world"
+	assert_error 1 "tok-bpe: acme/gated: 401 Unauthorized (gated): accept its conditions on $HF_ENDPOINT/acme/gated, then set HF_TOKEN to a token of that account (or run huggingface-cli login)"
+	[ ! -e cache/models--acme--gated/snapshots ]
+	HF_TOKEN=wrong run --separate-stderr tok-bpe encode -t acme/gated --ids <<<"Hello world"
+	assert_error 1 "tok-bpe: acme/gated: 401 Unauthorized: the token was refused: check HF_TOKEN (or \$HF_HOME/token), or log in again with huggingface-cli login"
+	HF_TOKEN=sekrit run --separate-stderr tok-bpe encode -t acme/gated --ids <<<"Hello world"
+	assert_success
+	assert_output "15496 995"
+	"$PY" - hub.log <<-'EOF'
+		import json, sys
+		reqs = [json.loads(l) for l in open(sys.argv[1])]
+		ok = [r for r in reqs if r["status"] in (200, 302)]
+		assert any(r["port"] == "cdn" for r in ok), reqs
+		assert all(r["auth"] == (r["port"] == "hub") for r in ok), ok
+	EOF
+	# a token whose account has not accepted the conditions: 403
+	mkdir -p hub/models/acme/denied
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/denied/
+	echo '{"gated": "manual", "denied": true}' > hub/models/acme/denied.json
+	HF_TOKEN=sekrit run --separate-stderr tok-bpe encode -t acme/denied --ids <<<"Hello world"
+	assert_error 1 "tok-bpe: acme/denied: 403 Forbidden: the token has no access to it: accept its conditions on $HF_ENDPOINT/acme/denied, or use a token with read access"
+}
+
+@test "bad names are one line each" {
+	hub_serve
+	mkdir -p hub/models/acme/gpt2 hub/models/acme/empty
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gpt2/
+	echo '# nothing here' > hub/models/acme/empty/README.md
+	export SLUICE_DATA_DIR=$PWD/nodata
+	names="gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, o200k_harmony"
+	run --separate-stderr tok-bpe encode -t cl100k --ids <<<"x"
+	assert_error 1 "tok-bpe: tokenizer cl100k not found: not a file, a tiktoken encoding ($names) or a Hub model id (ORG/NAME[@REVISION]); looked in $PWD/cache/models--cl100k, $PWD/nodata/cl100k.{tiktoken,json}"
+	run --separate-stderr tok-bpe encode -t acme/none --ids <<<"x"
+	assert_error 1 "tok-bpe: acme/none: 404 Not Found: no such model on $HF_ENDPOINT (check the name; a private one needs HF_TOKEN)"
+	run --separate-stderr tok-bpe encode -t acme/gpt2@nope --ids <<<"x"
+	assert_error 1 "tok-bpe: acme/gpt2: 404 Not Found: no revision 'nope' (a branch, tag or commit of the model)"
+	run --separate-stderr tok-bpe encode -t acme/empty --ids <<<"x"
+	assert_error 1 "tok-bpe: acme/empty: neither tokenizer.json nor vocab.json and merges.txt at main: not a byte-level BPE model"
+	run --separate-stderr tok-bpe encode -t 'acme/gpt2@' --ids <<<"x"
+	assert_equal "$status" 1
+	[[ $stderr == "tok-bpe: tokenizer acme/gpt2@ not found: not a file, a tiktoken encoding"* ]]
+	run --separate-stderr tok-bpe fetch gpt2x acme/gpt2
+	assert_equal "$status" 1
+	assert_equal "$stderr" "tok-bpe: gpt2x: neither a tiktoken encoding ($names) nor a Hub model id (ORG/NAME[@REVISION])"
+	assert_equal "$output" "$PWD/cache/models--acme--gpt2/snapshots/$(cat cache/models--acme--gpt2/refs/main)/tokenizer.json"
+	run --separate-stderr tok-bpe fetch
+	assert_equal "$status" 2
+	run --separate-stderr tok-bpe fetch -t gpt2 gpt2
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "tok-bpe: fetch takes only names (and --offline)"
+}
+
+@test "the README's tok-bpe fetch line fills the caches, and its offline line then runs as written" {
+	blob_serve
+	hub_serve
+	export TIKTOKEN_CACHE_DIR=$PWD/tk
+	mkdir -p hub/models/openai-community/gpt2
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/openai-community/gpt2/
+	fetch=$(grep -m1 '^    tok-bpe fetch ' "$TOP/README.md")
+	offline=$(grep -m1 '^    HF_HUB_OFFLINE=1 tok-bpe encode ' "$TOP/README.md")
+	run --separate-stderr bash -c "$fetch"
+	assert_success
+	assert_equal "${#lines[@]}" 4 # gpt2's two files, cl100k_base's, the Hub model's tokenizer.json
+	run --separate-stderr bash -c "$offline"
+	assert_success
+	assert_output "15496 995"
+	n=$(wc -l < blob.log)
+	rec-pack -J "$(DOCS)" | HF_HUB_OFFLINE=1 tok-bpe encode -t cl100k_base --eot > /dev/null
+	rec-pack -J "$(DOCS)" | HF_HUB_OFFLINE=1 tok-bpe encode -t openai-community/gpt2 --ids > hub.ids
+	node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp - hub.ids
+	assert_equal "$(wc -l < blob.log)" "$n"
+}
+
+@test "a Hub download that breaks off is resumed where it broke, and a 503 from the Hub is retried" {
+	hub_serve
+	mkdir -p hub/models/acme/gpt2
+	cp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" hub/models/acme/gpt2/
+	echo '[{"match": "/repos/acme/gpt2/", "port": "cdn", "kind": "drop", "after": 200000},
+	       {"match": "/acme/gpt2/resolve/main/tokenizer.json", "port": "hub", "kind": "status", "code": 503}]' > hub-faults.json
+	run --separate-stderr tok-bpe fetch acme/gpt2
+	assert_success
+	cmp "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" "$output"
+	"$PY" - hub.log <<-'EOF2'
+		import json, sys
+		reqs = [json.loads(l) for l in open(sys.argv[1])]
+		head = [r["status"] for r in reqs if r["port"] == "hub" and r["method"] == "HEAD"]
+		assert head == [503, 302], head
+		gets = [r for r in reqs if r["port"] == "cdn" and r["method"] == "GET"]
+		assert [r["fault"] for r in gets] == ["drop", None], gets
+		assert gets[1]["range"] == "bytes=200000-", gets
+	EOF2
+	# what an interrupted run left in blobs/ETAG.incomplete is kept, the rest appended
+	mkdir -p hub/models/acme/split
+	cp "$BATS_FILE_TMPDIR/hf-split/tokenizer.json" hub/models/acme/split/
+	sha=$(sha256sum hub/models/acme/split/tokenizer.json | cut -d' ' -f1)
+	mkdir -p cache/models--acme--split/blobs
+	head -c 300000 hub/models/acme/split/tokenizer.json > "cache/models--acme--split/blobs/$sha.incomplete"
+	run --separate-stderr tok-bpe fetch acme/split
+	assert_success
+	cmp "$BATS_FILE_TMPDIR/hf-split/tokenizer.json" "$output"
+	[ ! -e "cache/models--acme--split/blobs/$sha.incomplete" ]
+}
+
+@test "a model's vocab.json and merges.txt merge in the file's order, as HF tokenizers does, whatever the ids" {
+	hub_serve
+	mkdir -p hub/models/acme/perm perm-json
+	# GPT-2's vocabulary with the ids of the merged tokens reversed, so that
+	# they no longer follow the merges (tiktoken's reading would go wrong)
+	"$PY" - "$GPT2_FILES" "$BATS_FILE_TMPDIR/hf-plain/tokenizer.json" <<-'EOF2'
+		import json, shutil, sys
+		enc = json.load(open(sys.argv[1] + "/encoder.json"))
+		perm = {k: (v if v < 256 or v == 50256 else 256 + 50255 - v) for k, v in enc.items()}
+		json.dump(perm, open("hub/models/acme/perm/vocab.json", "w"))
+		shutil.copy(sys.argv[1] + "/vocab.bpe", "hub/models/acme/perm/merges.txt")
+		tj = json.load(open(sys.argv[2]))
+		tj["model"]["vocab"] = perm
+		for t in tj["added_tokens"]:
+		    t["id"] = perm[t["content"]]
+		json.dump(tj, open("perm-json/tokenizer.json", "w"))
+	EOF2
+	node "$TOP/tests/helpers/hf-tok.mjs" encode perm-json/tokenizer.json < "$(DOCS)" > want
+	rec-pack -J "$(DOCS)" | tok-bpe encode -t acme/perm --ids > got
+	cmp want got
+	# and they are not GPT-2's ids
+	! node "$TOP/tests/helpers/tiktoken-ids.mjs" gpt2 < "$(DOCS)" | cmp -s - got
 }

@@ -3,6 +3,7 @@
 # Model and tokenizer
 complete -c lm-embed -s m -l model -r -F -d 'GPT-2 model file, checkpoint or checkpoint directory'
 complete -c lm-embed -s t -l tokenizer -r -F -d 'The model\'s tokenizer: file or name'
+complete -c lm-embed -l offline -d 'Download no tokenizer (also HF_HUB_OFFLINE=1)'
 
 # Input
 complete -c lm-embed -l text -x -d 'Embed TEXT instead of reading input'

@@ -7,6 +7,7 @@ complete -c lm-run -n "not __fish_seen_subcommand_from $cmds" -f -a score -d 'Lo
 # Model and tokenizer
 complete -c lm-run -s m -l model -r -F -d 'Model file, checkpoint or checkpoint directory'
 complete -c lm-run -s t -l tokenizer -r -F -d 'Tokenizer file or name'
+complete -c lm-run -l offline -d 'Download no tokenizer (also HF_HUB_OFFLINE=1)'
 complete -c lm-run -l eot -x -d 'End-of-text id'
 
 # generate

@@ -1,18 +1,21 @@
 # fish completion for tok-bpe(1), part of sluice
-# The command (encode, decode, stats, info, train) comes first; FILE
+# The command (encode, decode, stats, info, train, fetch) comes first; FILE
 # arguments complete as paths, fish's default; so do -t and -o.
 
-set -l cmds encode decode stats info train
+set -l cmds encode decode stats info train fetch
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -f
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a encode -d 'Text records into token records'
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a decode -d 'Token records into text records'
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a stats -d 'How text tokenizes, as JSON'
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a info -d 'Describe the tokenizer, as JSON'
 complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a train -d 'Train a byte-level BPE'
+complete -c tok-bpe -n "not __fish_seen_subcommand_from $cmds" -a fetch -d 'Fill the caches with named tokenizers'
 complete -c tok-bpe -n '__fish_seen_subcommand_from info' -f
+complete -c tok-bpe -n '__fish_seen_subcommand_from fetch' -f -a 'gpt2 r50k_base p50k_base p50k_edit cl100k_base o200k_base o200k_harmony' -d 'tiktoken encoding'
 
 # Tokenizer
-complete -c tok-bpe -n '__fish_seen_subcommand_from encode decode stats info' -s t -l tokenizer -r -F -a 'gpt2 r50k_base p50k_base cl100k_base o200k_base' -d 'tokenizer.json, encoder.json, *.tiktoken, a directory or a name'
+complete -c tok-bpe -n '__fish_seen_subcommand_from encode decode stats info' -s t -l tokenizer -r -F -a 'gpt2 r50k_base p50k_base p50k_edit cl100k_base o200k_base o200k_harmony' -d 'tokenizer.json, encoder.json, *.tiktoken, a directory or a name'
+complete -c tok-bpe -n '__fish_seen_subcommand_from encode decode stats info fetch' -l offline -d 'Download nothing (also HF_HUB_OFFLINE=1)'
 complete -c tok-bpe -n '__fish_seen_subcommand_from encode stats info train' -l pattern -x -a 'gpt2 cl100k o200k' -d 'The pre-tokenizer pattern (gpt2, cl100k, o200k or a regex)'
 
 # encode

@@ -18,8 +18,12 @@ Repositories (--root DIR):
   DIR/datasets/ORG/NAME.parquet-export/  tree of revision "refs/convert/parquet"
                                          (optional; real layout is
                                          CONFIG/SPLIT/0000.parquet)
+  DIR/models/ORG/NAME/                   a model repo (the same layout and settings
+                                         file; only its resolve URLs are served)
   DIR/datasets/ORG/NAME.json             optional settings, every key optional:
     {"gated": "auto" | "manual" | false,  # gated: needs the --token (default false)
+     "denied": false,                     # gated and denied: the --token gets 403
+                                          #   GatedRepo (its terms not accepted)
      "private": false,                    # private: needs the --token; without it
                                           #   the repo looks absent (401 RepoNotFound)
      "revisions": {"v1.0": "SUBDIR"},     # extra revisions; SUBDIR relative to
@@ -61,6 +65,7 @@ Hub endpoints (JSON field names and headers as huggingface.co):
   GET /api/datasets/ORG/NAME/parquet/CONFIG/SPLIT   -> [URL..]
       URL = http://HOST/api/datasets/ORG/NAME/parquet/CONFIG/SPLIT/N.parquet,
       which 302s to http://HOST/datasets/ORG/NAME/resolve/refs%2Fconvert%2Fparquet/PATH
+  GET|HEAD /ORG/NAME/resolve/REV/PATH    a model's file, as below
   GET|HEAD /datasets/ORG/NAME/resolve/REV/PATH
       plain file: 200 (206 with Range; 416 bad range), ETag "GIT-SHA1",
                   X-Repo-Commit, Content-Length, Accept-Ranges: bytes
@@ -232,10 +237,10 @@ class Tree:
 # ---------------------------------------------------------------- repos
 
 class Repo:
-    def __init__(self, org, name):
-        self.org, self.name = org, name
+    def __init__(self, org, name, kind="datasets"):
+        self.org, self.name, self.kind = org, name, kind
         self.id = org + "/" + name
-        self.base = os.path.join(ARGS.root, "datasets", org)
+        self.base = os.path.join(ARGS.root, kind, org)
         self.work = os.path.join(self.base, name)
         self.settings = {}
         sp = os.path.join(self.base, name + ".json")
@@ -284,14 +289,14 @@ class Repo:
         return t, out
 
 
-def find_repo(org, name):
+def find_repo(org, name, kind="datasets"):
     if not (NAME_RE.match(org) and NAME_RE.match(name)) or ".." in org + name:
         return None
     if name.endswith(".parquet-export") or name.endswith(".json"):
         return None
-    if not os.path.isdir(os.path.join(ARGS.root, "datasets", org, name)):
+    if not os.path.isdir(os.path.join(ARGS.root, kind, org, name)):
         return None
-    return Repo(org, name)
+    return Repo(org, name, kind)
 
 
 def iso(ts):
@@ -522,9 +527,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if repo.private and not ok:
             self.error(401, "Repository not found", "RepoNotFound")
             return False
+        if repo.gated and ok and repo.settings.get("denied"):
+            self.error(403, "Access to %s %s is restricted and you are not in the authorized list."
+                       % ("model" if repo.kind == "models" else "dataset", repo.id), "GatedRepo")
+            return False
         if repo.gated and not ok:
-            self.error(401, "Access to dataset %s is restricted. You must have access "
-                       "to it and be authenticated to access it. Please log in." % repo.id,
+            self.error(401, "Access to %s %s is restricted. You must have access "
+                       "to it and be authenticated to access it. Please log in."
+                       % ("model" if repo.kind == "models" else "dataset", repo.id),
                        "GatedRepo")
             return False
         return True
@@ -560,6 +570,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not self.check_auth(repo):
                 return
             return self.resolve(repo, segs[4], "/".join(segs[5:]))
+        if len(segs) >= 5 and segs[2] == "resolve" and segs[0] not in ("api", "datasets"):
+            repo = find_repo(segs[0], segs[1], "models")
+            if repo is None:
+                return self.error(404, "Repository not found", "RepoNotFound")
+            if not self.check_auth(repo):
+                return
+            return self.resolve(repo, segs[3], "/".join(segs[4:]))
         self.error(404, "Not found")
 
     def get_tree(self, repo, rev):
@@ -705,9 +722,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         exp = q.get("Expires", [""])[0]
         if q.get("Signature", [""])[0] != sign(path, exp):
             return self.reply(403, b"<Error><Code>AccessDenied</Code></Error>", (), "application/xml")
-        repo = find_repo(m.group(1), m.group(2))
         s256 = m.group(3)
-        if repo is not None:
+        for repo in (find_repo(m.group(1), m.group(2)), find_repo(m.group(1), m.group(2), "models")):
+            if repo is None:
+                continue
             for _, d in repo.revision_dirs():
                 if not os.path.isdir(d):
                     continue
