@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pqcompare.py EXPECTED ACTUAL - compares two files of JSON lines, the
+"""pqcompare.py [--duckdb-forms] EXPECTED ACTUAL - compares two files of JSON lines, the
 rows DuckDB reads from a parquet file (EXPECTED) and the rows pq-dump
 prints (ACTUAL), value by value after parsing both.  The only
 normalisations, each for a documented difference of representation:
@@ -13,8 +13,18 @@ normalisations, each for a documented difference of representation:
     keys turned into strings, we print [{"key":k,"value":v},...]; ours is
     turned into DuckDB's form before comparing.
 
+With --duckdb-forms, two more, for values past the ranges DuckDB's own
+tests cover (tests/parquet.bats, the edge values), applied to EXPECTED:
+
+  * DuckDB's years: a date or timestamp string "0001-12-31 (BC)..." is 1 BC
+    and one past 9999 has no sign; ours are ISO 8601's ("0000-12-31...",
+    "+10000-...", "-0001-..." for 2 BC), so DuckDB's are rewritten so;
+  * DuckDB prints a FLOAT or DOUBLE infinity or NaN as such; we print null.
+
 Prints the first difference and exits 1, or exits 0 when equal."""
 import json
+import math
+import re
 import struct
 import sys
 from decimal import Decimal
@@ -60,13 +70,43 @@ def same(e, a, path):
     return None if e == a else path
 
 
+DUCK_DATE = re.compile(r'^(\d{4,})-(\d\d)-(\d\d)( \(BC\))?(.*)$')
+
+
+def duckdb_forms(v):
+    if isinstance(v, dict):
+        return {k: duckdb_forms(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [duckdb_forms(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, Decimal) and not v.is_finite():
+        return None
+    if isinstance(v, str):
+        m = DUCK_DATE.match(v)
+        if m:
+            y = int(m.group(1))
+            if m.group(4):
+                y = 1 - y  # 1 BC is year 0
+            ys = '%04d' % y if 0 <= y <= 9999 else ('+' if y > 0 else '-') + '%04d' % abs(y)
+            # DuckDB writes " (BC)" after the date and before the time
+            return '%s-%s-%s%s' % (ys, m.group(2), m.group(3), m.group(5))
+    return v
+
+
 def load(path):
     with open(path, encoding='utf-8') as fp:
         return [json.loads(line, parse_float=Decimal, parse_int=Decimal) for line in fp]
 
 
 def main():
-    exp, act = load(sys.argv[1]), load(sys.argv[2])
+    args = sys.argv[1:]
+    forms = args[0] == '--duckdb-forms'
+    if forms:
+        args = args[1:]
+    exp, act = load(args[0]), load(args[1])
+    if forms:
+        exp = [duckdb_forms(e) for e in exp]
     if len(exp) != len(act):
         print('row counts differ: expected %d, got %d' % (len(exp), len(act)))
         return 1
