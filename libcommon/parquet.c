@@ -2199,20 +2199,22 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 	}
 	case V_TS: put_timestamp(b, (int64_t)le64(v), n->unit, n->utc); break;
 	case V_INT96: {
-		/* nanoseconds within the day, then the Julian day number */
-		/* (no product in int64 nanoseconds: the day and the time are
-		 * printed apart, so every Julian day reads as its true date) */
-		uint64_t nanos = le64(v);
-		int64_t jd = (int32_t)le32(v + 8);
-		int64_t days = jd - 2440588;
-		if (nanos >= 86400000000000ull) {
-			snprintf(why, whyn, "INT96 time of day of %" PRIu64 " ns is not within a day", nanos);
-			return -1;
-		}
+		/* Nanoseconds of the day (a signed int64), then the Julian day.
+		 * The value is day * 86400e9 + nanoseconds, as DuckDB and arrow-rs
+		 * define it, so a time of day outside 0..1 day (no writer of ours
+		 * makes one) is carried into the day; but no product is formed in
+		 * int64 nanoseconds (it overflows past 2262): the day and the time
+		 * are kept apart, so every Julian day reads as its true date. */
+		const int64_t day_ns = INT64_C(86400000000000);
+		int64_t nanos = (int64_t)le64(v);
+		int64_t carry = floordiv(nanos, day_ns), tod = nanos % day_ns;
+		if (tod < 0)
+			tod += day_ns;
+		int64_t days = (int64_t)(int32_t)le32(v + 8) - 2440588 + carry;
 		buf_addc(b, '"');
 		put_date(b, days);
 		buf_addc(b, ' ');
-		put_clock(b, (int64_t)(nanos / 1000000000u), (int64_t)(nanos % 1000000000u), 9);
+		put_clock(b, tod / 1000000000, tod % 1000000000, 9);
 		buf_addc(b, '"');
 		break;
 	}

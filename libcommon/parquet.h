@@ -25,7 +25,8 @@
  *     a fraction of as many digits as the unit has, trailing zeros dropped
  *     (DuckDB's style), the same years; a UTC-adjusted one ends in "+00";
  *     INT96 is read as nanoseconds, its Julian day and time of day apart, so
- *     no day overflows (DuckDB cuts it to microseconds: the two agree
+ *     no day overflows; a time of day outside one day is carried into the
+ *     day, as DuckDB and arrow-rs read it (DuckDB cuts it to microseconds: the two agree
  *     whenever the writer, like Spark, stored whole microseconds);
  *   TIME as "HH:MM:SS" with the same fraction rule (24:00:00 included), and
  *     "+00" when UTC-adjusted;
@@ -39,8 +40,8 @@
  * A null top-level cell has is_null set and an empty text.
  *
  * Never a plausible wrong value: a stored value its type cannot hold (an
- * INT_8 of 300, a TIME past the end of a day, an INT96 time of day of more
- * than a day, a value in a column of the null type) is an error naming the
+ * INT_8 of 300, a TIME past the end of a day, a value in a column of the
+ * null type) is an error naming the
  * column's path and the row, counted from 0 in the file: "data.parquet:
  * column ts, row 12: ..."; a column whose annotation we cannot honour (a
  * logical or converted type we do not know, a TIMESTAMP on INT32, a DATE on
