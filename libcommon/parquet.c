@@ -1727,7 +1727,7 @@ static void parse_page_header(struct thr *t, struct page_header *h)
 {
 	memset(h, 0, sizeof *h);
 	h->type = h->encoding = -1;
-	h->uncompressed = h->compressed = h->num_values = -1;
+	h->uncompressed = h->compressed = h->num_values = h->num_nulls = -1;
 	h->def_encoding = h->rep_encoding = E_RLE;
 	h->is_compressed = 1;
 	if (thr_enter(t))
@@ -1858,6 +1858,12 @@ static int data_page(struct ctx *x, int codec, const struct page_header *h, cons
 		end = q + (h->uncompressed - (int64_t)lev);
 	}
 	size_t present = nd->def ? count_present(def, count, nd->def) : count;
+	/* A v2 header counts the page's nulls; for a flat column that is what
+	 * the levels say, or one of the two is damaged and the values would
+	 * land in the wrong rows.  (Writers count a nested column's nulls
+	 * differently, empty lists or not, so only flat ones are checked.) */
+	if (h->type == P_DATA_V2 && nd->rep == 0 && h->num_nulls >= 0 && (uint64_t)h->num_nulls != count - present)
+		return bad(x, "page header says %" PRId64 " nulls, its definition levels %zu", h->num_nulls, count - present);
 	if (decode_values(x, h->encoding, q, end, present))
 		return -1;
 	c->nlev += count;
@@ -2326,6 +2332,27 @@ static int skip_entry(struct asm_ctx *a, const struct node *n)
 	return 0;
 }
 
+/* After an element of the list at repeated node r: every leaf under r must
+ * agree with the first on whether another element follows (its next
+ * repetition level is r's), or the list ends (a lower one).  Only the first
+ * leaf's levels drive the assembly, so a leaf that disagrees would have its
+ * values handed to the wrong element or row without this check.  1 when
+ * another element follows, 0 when the list ends, -1 on disagreement. */
+static int next_element(struct asm_ctx *a, const struct node *r)
+{
+	int more = -1;
+	for (int l = r->leaf_lo; l < r->leaf_hi; l++) {
+		const struct col *c = &a->cols[l - a->leaf_lo];
+		int rl = c->li < c->nlev ? c->rep[c->li] : 0;
+		if (rl > r->rep)
+			return fail_asm(a, r, "repetition level deeper than the list it continues");
+		if (more >= 0 && (rl == r->rep) != more)
+			return fail_asm(a, r, "repetition levels disagree between columns");
+		more = rl == r->rep;
+	}
+	return more;
+}
+
 static int emit(struct asm_ctx *a, int ni);
 static int emit_opt(struct asm_ctx *a, int ni);
 static int emit_body(struct asm_ctx *a, int ni);
@@ -2345,7 +2372,6 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		return skip_entry(a, r);
 	}
 	buf_addc(b, string_keys ? '{' : '[');
-	struct col *fc = first_col(a, r);
 	for (int first = 1;; first = 0) {
 		if (!first)
 			buf_addc(b, ',');
@@ -2379,7 +2405,10 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		} else if (emit(a, ei)) {
 			return -1;
 		}
-		if (fc->li >= fc->nlev || fc->rep[fc->li] != r->rep)
+		int more = next_element(a, r);
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
 	}
 	buf_addc(b, string_keys ? '}' : ']');

@@ -153,7 +153,7 @@ class Col:
         self.pages, self.nvalues = [], 0
 
     def data_page(self, vals, codec, v2=False, is_compressed=True, encoding=PLAIN, body=None,
-                  num_values=None):
+                  num_values=None, num_nulls=None):
         """A data page of vals (None for a null), PLAIN unless body is the
         encoded values; a v2 page's data section is left empty when no
         value is present, as writers do for all-null pages."""
@@ -170,7 +170,8 @@ class Col:
         else:
             sect = compress(codec, data) if is_compressed and data else data
             comp = lev + sect
-            dh = [[1, T_I32, n], [2, T_I32, len(vals) - len(present)], [3, T_I32, n], [4, T_I32, encoding],
+            nulls = len(vals) - len(present) if num_nulls is None else num_nulls
+            dh = [[1, T_I32, n], [2, T_I32, nulls], [3, T_I32, n], [4, T_I32, encoding],
                   [5, T_I32, len(lev)], [6, T_I32, 0]]
             if not is_compressed:
                 dh.append([7, T_TRUE, False])
@@ -187,17 +188,25 @@ class Col:
 
 
 def write(path, cols, nrows, codec=0):
+    write_raw(path, [c.element for c in cols], [(c.ptype, [c.name], c.pages, c.nvalues) for c in cols], len(cols),
+              nrows, codec)
+
+
+def write_raw(path, elements, leaves, nchildren, nrows, codec=0):
+    """A file of one row group: the schema elements below the root (which
+    has nchildren), and each leaf column chunk as (physical type, path,
+    pages, number of values)."""
     out = bytearray(b'PAR1')
     chunks = []
-    for c in cols:
+    for ptype, cpath, pages, nvalues in leaves:
         at = len(out)
-        body = b''.join(c.pages)
+        body = b''.join(pages)
         out += body
-        meta = [[1, T_I32, c.ptype], [2, T_LIST, [T_I32, [PLAIN, 3]]], [3, T_LIST, [T_BINARY, [c.name.encode()]]],
-                [4, T_I32, codec], [5, T_I64, c.nvalues], [6, T_I64, len(body)], [7, T_I64, len(body)],
+        meta = [[1, T_I32, ptype], [2, T_LIST, [T_I32, [PLAIN, 3]]], [3, T_LIST, [T_BINARY, [p.encode() for p in cpath]]],
+                [4, T_I32, codec], [5, T_I64, nvalues], [6, T_I64, len(body)], [7, T_I64, len(body)],
                 [9, T_I64, at]]
         chunks.append([[2, T_I64, at], [3, T_STRUCT, meta]])
-    schema = [[[4, T_BINARY, b'schema'], [5, T_I32, len(cols)]]] + [c.element for c in cols]
+    schema = [[[4, T_BINARY, b'schema'], [5, T_I32, nchildren]]] + elements
     footer = enc_struct([[1, T_I32, 1], [2, T_LIST, [T_STRUCT, schema]], [3, T_I64, nrows],
                          [4, T_LIST, [T_STRUCT, [[[1, T_LIST, [T_STRUCT, chunks]], [2, T_I64, len(out)],
                                                   [3, T_I64, nrows]]]]],
@@ -225,6 +234,28 @@ def legacy_of(logical, scale, precision):
         if unit in (1, 2):
             return (7 if kind == 7 else 9) + unit - 1, scale, precision
     return None, scale, precision
+
+
+def levels_page(ptype, reps, defs, maxrep, maxdef, vals):
+    """An uncompressed v1 data page with the given levels, PLAIN values."""
+    raw = b''
+    for lv, mx in ((reps, maxrep), (defs, maxdef)):
+        if mx:
+            enc = rle(lv, mx.bit_length())
+            raw += struct.pack('<I', len(enc)) + enc
+    raw += plain(ptype, vals)
+    hdr = [[1, T_I32, 0], [2, T_I32, len(raw)], [3, T_I32, len(raw)],
+           [5, T_STRUCT, [[1, T_I32, len(defs)], [2, T_I32, PLAIN], [3, T_I32, 3], [4, T_I32, 3]]]]
+    return enc_struct(hdr) + raw
+
+
+def group(name, rep, nchildren, converted=None):
+    el = [[3, T_I32, rep], [4, T_BINARY, name.encode()], [5, T_I32, nchildren]]
+    return el + ([[6, T_I32, converted]] if converted is not None else [])
+
+
+def leaf(name, ptype, rep):
+    return [[1, T_I32, ptype], [3, T_I32, rep], [4, T_BINARY, name.encode()]]
 
 
 # logical types (the LogicalType union): field id, then the struct's fields
@@ -495,6 +526,25 @@ def bad(d):
     c.data_page([1, 1], 0, encoding=RLE_DICTIONARY, body=bytes([2]) + rle([1, 2], 2))
     write(os.path.join(d, 'bad-dict-index.parquet'), [c], 2)
     cases.append(('dict-index', 'dictionary index 2, the dictionary has 2 entries'))
+    # a list of structs {a, b} whose two leaves disagree on where elements
+    # and rows start: a says [{1}, {3}], [{5}]; b says [{2}], [{4}, {6}].
+    # Read by a's levels alone, b's values would land in other rows.
+    schema = [group('l', OPTIONAL, 1, converted=3), group('list', REPEATED, 1), group('element', OPTIONAL, 2),
+              leaf('a', INT32, OPTIONAL), leaf('b', INT32, OPTIONAL)]
+    pa = levels_page(INT32, [0, 1, 0], [4, 4, 4], 1, 4, [1, 3, 5])
+    pb = levels_page(INT32, [0, 0, 1], [4, 4, 4], 1, 4, [2, 4, 6])
+    write_raw(os.path.join(d, 'bad-rep-disagree.parquet'), schema,
+              [(INT32, ['l', 'list', 'element', 'a'], [pa], 3), (INT32, ['l', 'list', 'element', 'b'], [pb], 3)], 1, 2)
+    cases.append(('rep-disagree', 'column a: row group 0, row 0: repetition levels disagree between columns'))
+    # the same file read right, so the check does not refuse good levels
+    pb = levels_page(INT32, [0, 1, 0], [4, 3, 4], 1, 4, [2, 6])
+    write_raw(os.path.join(d, 'good-rep.parquet'), schema,
+              [(INT32, ['l', 'list', 'element', 'a'], [pa], 3), (INT32, ['l', 'list', 'element', 'b'], [pb], 3)], 1, 2)
+    # a v2 page whose header counts other nulls than its levels
+    c = Col('c', INT64)
+    c.data_page([1, None, 2], 0, v2=True, num_nulls=2)
+    write(os.path.join(d, 'bad-v2-nulls.parquet'), [c], 3)
+    cases.append(('v2-nulls', 'page header says 2 nulls, its definition levels 1'))
     with open(os.path.join(d, 'bad.list'), 'w') as fp:
         for name, why in cases:
             fp.write('%s\t%s\n' % (name, why))
