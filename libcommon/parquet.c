@@ -2286,6 +2286,11 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 
 /* ---- assembly: levels back into nested values ---------------------------- */
 
+struct key_span {
+	size_t off, len; /* in the output buffer */
+	const char *p;   /* set once the map is written and the buffer stays put */
+};
+
 struct asm_ctx {
 	struct pq_file *f;
 	struct col *cols; /* the field's leaves, from leaf_lo */
@@ -2295,7 +2300,12 @@ struct asm_ctx {
 	const char *col;  /* the column it was found in */
 	int value_leaf;   /* >= 0: why is about a value of this leaf node, not the levels */
 	char vwhy[200];
+	/* the JSON texts of the keys of the maps being written (a stack: a
+	 * map's own start at the index it began with), to refuse a key twice */
+	struct key_span *keys;
+	size_t nkeys, keycap;
 };
+
 
 static struct col *first_col(struct asm_ctx *a, const struct node *n)
 {
@@ -2309,6 +2319,30 @@ static int fail_asm(struct asm_ctx *a, const struct node *n, const char *why)
 		a->col = a->f->nodes[a->f->leaf_node[n->leaf_lo]].name;
 	}
 	return -1;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	const struct key_span *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->p, b->p, n);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* A JSON object with a key twice reads back as one entry (most parsers keep
+ * the last): the map's keys from index base on must all differ. */
+static int keys_unique(struct asm_ctx *a, const struct node *kn, size_t base)
+{
+	struct key_span *k = a->keys + base;
+	size_t n = a->nkeys - base;
+	for (size_t i = 0; i < n; i++)
+		k[i].p = a->out->data + k[i].off;
+	qsort(k, n, sizeof *k, key_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!key_cmp(&k[i - 1], &k[i]))
+			return fail_asm(a, kn, "a map holds the same key twice");
+	a->nkeys = base;
+	return 0;
 }
 
 /* Definition level of the next entry of n's first leaf, or -1 at the end. */
@@ -2372,6 +2406,7 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		return skip_entry(a, r);
 	}
 	buf_addc(b, string_keys ? '{' : '[');
+	size_t key_base = a->nkeys;
 	for (int first = 1;; first = 0) {
 		if (!first)
 			buf_addc(b, ',');
@@ -2379,13 +2414,17 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 			int k = r->children[0], v = r->nchildren > 1 ? r->children[1] : -1;
 			if (string_keys) {
 				const struct node *kn = &a->f->nodes[k];
-				if (kn->repetition == R_OPTIONAL && peek_def(a, kn) < kn->def) {
-					buf_adds(b, "\"\"");
-					if (skip_entry(a, kn))
-						return -1;
-				} else if (emit_body(a, k)) {
+				/* keys are required by the format; a null one is no "" */
+				if (kn->repetition == R_OPTIONAL && peek_def(a, kn) < kn->def)
+					return fail_asm(a, kn, "a map key is null");
+				size_t at = b->len;
+				if (emit_body(a, k))
 					return -1;
+				if (a->nkeys == a->keycap) {
+					a->keycap = a->keycap ? a->keycap * 2 : 64;
+					a->keys = xrealloc(a->keys, a->keycap * sizeof *a->keys);
 				}
+				a->keys[a->nkeys++] = (struct key_span){at, b->len - at, NULL};
 				buf_addc(b, ':');
 			} else {
 				buf_adds(b, "{\"key\":");
@@ -2411,6 +2450,8 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		if (!more)
 			break;
 	}
+	if (string_keys && keys_unique(a, &a->f->nodes[r->children[0]], key_base))
+		return -1;
 	buf_addc(b, string_keys ? '}' : ']');
 	return 0;
 }
@@ -2510,6 +2551,56 @@ static void cells_reserve(struct field_state *s, size_t rows)
 	}
 }
 
+/* Writes the JSON cell of each of the nrows rows of a (nested or
+ * non-string) field from its decoded columns: 0, or -1 with a message. */
+static int assemble_rows(struct asm_ctx *a, int rg, int field, size_t nrows, char *err, size_t errn)
+{
+	struct pq_file *f = a->f;
+	int ni = f->fields[field];
+	const struct node *n = &f->nodes[ni];
+	struct field_state *s = &f->fs[field];
+	struct buf *b = a->out;
+	struct col *fc = &s->cols[0];
+	for (size_t i = 0; i < nrows; i++) {
+		s->offsets[i] = b->len;
+		if (fc->li >= fc->nlev) {
+			snprintf(err, errn, "%s: column %s: row group %d: levels end at row %zu of %zu", f->name,
+			         f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i, nrows);
+			return -1;
+		}
+		if (fc->rep[fc->li] != 0) {
+			snprintf(err, errn, "%s: column %s: row group %d: row %zu does not start at repetition level 0",
+			         f->name, f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i);
+			return -1;
+		}
+		int rc;
+		if (n->repetition == R_OPTIONAL && fc->def[fc->li] < n->def) {
+			s->is_null[i] = 1;
+			rc = skip_entry(a, n);
+		} else {
+			s->is_null[i] = 0;
+			rc = emit(a, ni);
+		}
+		if (rc && a->value_leaf >= 0) {
+			/* a value: named by its row in the file, as a user counts rows */
+			int64_t first = 0;
+			for (int g = 0; g < rg; g++)
+				first += f->rg_rows[g];
+			struct buf path = {0};
+			node_path(f, a->value_leaf, &path);
+			snprintf(err, errn, "%s: column %s, row %" PRId64 ": %s", f->name, path.data, first + (int64_t)i,
+			         a->why);
+			buf_free(&path);
+			return -1;
+		}
+		if (rc) {
+			snprintf(err, errn, "%s: column %s: row group %d, row %zu: %s", f->name, a->col, rg, i, a->why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, char *err, size_t errn)
 {
 	if (rg < 0 || rg >= f->nrg || field < 0 || field >= f->nfields) {
@@ -2591,45 +2682,11 @@ int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, ch
 	}
 	struct buf *b = &s->text;
 	buf_clear(b);
-	struct asm_ctx a = {f, s->cols, n->leaf_lo, b, NULL, NULL, -1, ""};
-	struct col *fc = &s->cols[0];
-	for (size_t i = 0; i < nrows; i++) {
-		s->offsets[i] = b->len;
-		if (fc->li >= fc->nlev) {
-			snprintf(err, errn, "%s: column %s: row group %d: levels end at row %zu of %zu", f->name,
-			         f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i, nrows);
-			return -1;
-		}
-		if (fc->rep[fc->li] != 0) {
-			snprintf(err, errn, "%s: column %s: row group %d: row %zu does not start at repetition level 0",
-			         f->name, f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i);
-			return -1;
-		}
-		int rc;
-		if (n->repetition == R_OPTIONAL && fc->def[fc->li] < n->def) {
-			s->is_null[i] = 1;
-			rc = skip_entry(&a, n);
-		} else {
-			s->is_null[i] = 0;
-			rc = emit(&a, ni);
-		}
-		if (rc && a.value_leaf >= 0) {
-			/* a value: named by its row in the file, as a user counts rows */
-			int64_t first = 0;
-			for (int g = 0; g < rg; g++)
-				first += f->rg_rows[g];
-			struct buf path = {0};
-			node_path(f, a.value_leaf, &path);
-			snprintf(err, errn, "%s: column %s, row %" PRId64 ": %s", f->name, path.data, first + (int64_t)i,
-			         a.why);
-			buf_free(&path);
-			return -1;
-		}
-		if (rc) {
-			snprintf(err, errn, "%s: column %s: row group %d, row %zu: %s", f->name, a.col, rg, i, a.why);
-			return -1;
-		}
-	}
+	struct asm_ctx a = {f, s->cols, n->leaf_lo, b, NULL, NULL, -1, "", NULL, 0, 0};
+	int rc = assemble_rows(&a, rg, field, nrows, err, errn);
+	free(a.keys);
+	if (rc)
+		return -1;
 	s->offsets[nrows] = b->len;
 	for (int l = 0; l < s->ncols; l++) {
 		struct col *c = &s->cols[l];

@@ -254,8 +254,9 @@ def group(name, rep, nchildren, converted=None):
     return el + ([[6, T_I32, converted]] if converted is not None else [])
 
 
-def leaf(name, ptype, rep):
-    return [[1, T_I32, ptype], [3, T_I32, rep], [4, T_BINARY, name.encode()]]
+def leaf(name, ptype, rep, converted=None):
+    el = [[1, T_I32, ptype], [3, T_I32, rep], [4, T_BINARY, name.encode()]]
+    return el + ([[6, T_I32, converted]] if converted is not None else [])
 
 
 # logical types (the LogicalType union): field id, then the struct's fields
@@ -540,6 +541,18 @@ def bad(d):
     pb = levels_page(INT32, [0, 1, 0], [4, 3, 4], 1, 4, [2, 6])
     write_raw(os.path.join(d, 'good-rep.parquet'), schema,
               [(INT32, ['l', 'list', 'element', 'a'], [pa], 3), (INT32, ['l', 'list', 'element', 'b'], [pb], 3)], 1, 2)
+    # maps keyed by strings, which are JSON objects: a key twice would read
+    # back as one entry, a null key as "" (the format makes keys required)
+    for name, krep, kdefs, why in (('map-dup-key', REQUIRED, [2, 2], 'a map holds the same key twice'),
+                                   ('map-null-key', OPTIONAL, [3, 2], 'a map key is null')):
+        schema = [group('m', OPTIONAL, 1, converted=1), group('key_value', REPEATED, 2),
+                  leaf('key', BYTE_ARRAY, krep, converted=0), leaf('value', INT32, OPTIONAL)]
+        keys = [b'a'] if krep == OPTIONAL else [b'a', b'a']
+        pk = levels_page(BYTE_ARRAY, [0, 1], kdefs, 1, max(kdefs) if krep == OPTIONAL else 2, keys)
+        pv = levels_page(INT32, [0, 1], [3, 3], 1, 3, [1, 2])
+        write_raw(os.path.join(d, 'bad-%s.parquet' % name), schema,
+                  [(BYTE_ARRAY, ['m', 'key_value', 'key'], [pk], 2), (INT32, ['m', 'key_value', 'value'], [pv], 2)], 1, 1)
+        cases.append((name, 'column key: row group 0, row 0: ' + why))
     # a v2 page whose header counts other nulls than its levels
     c = Col('c', INT64)
     c.data_page([1, None, 2], 0, v2=True, num_nulls=2)
