@@ -572,7 +572,8 @@ static void classify_leaf(struct node *n)
 	int lt = n->logical, ct = n->converted;
 	int t = n->type;
 	n->vk = V_BINARY;
-	/* Unknown annotations first: a newer writer's type is not a number. */
+	/* Unknown annotations first: a newer writer's type is not a number.
+	 * (9 is unused, once meant for INTERVAL; VARIANT annotates groups.) */
 	if (lt != L_NONE && (lt > L_GEOGRAPHY || lt == 9 || lt == L_VARIANT)) {
 		n->vk = V_BAD;
 		n->bad = "unsupported logical type";
@@ -687,6 +688,11 @@ static int classify(struct pq_file *f, char *why, size_t whyn)
 		struct node *n = &f->nodes[i];
 		if (n->type == T_GROUP) {
 			n->gk = G_STRUCT;
+			/* A group annotated with a type we do not read (VARIANT's
+			 * encoded metadata and value, or a newer one) would print as a
+			 * struct of its encoding, not as its value. */
+			if (n->logical != L_NONE && n->logical != L_LIST && n->logical != L_MAP)
+				n->bad = "unsupported logical type of a group";
 			int is_list = n->logical == L_LIST || n->converted == C_LIST;
 			int is_map = n->logical == L_MAP || n->converted == C_MAP || n->converted == C_MAP_KEY_VALUE;
 			if ((is_list || is_map) && n->nchildren == 1 &&
@@ -770,6 +776,10 @@ static void body_type_name(const struct pq_file *f, int i, struct buf *b)
 	const struct node *n = &f->nodes[i];
 	if (n->type != T_GROUP) {
 		leaf_type_name(n, b);
+		return;
+	}
+	if (n->bad) {
+		buf_adds(b, "unsupported");
 		return;
 	}
 	if (n->gk == G_LIST) {
@@ -2618,16 +2628,15 @@ int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, ch
 	memset(out, 0, sizeof *out);
 	/* A column whose annotation we cannot honour is refused before any
 	 * byte of it is read, whatever its values. */
-	for (int l = n->leaf_lo; l < n->leaf_hi; l++) {
-		const struct node *ln = &f->nodes[f->leaf_node[l]];
-		if (ln->vk == V_BAD) {
-			struct buf path = {0};
-			node_path(f, f->leaf_node[l], &path);
-			snprintf(err, errn, "%s: column %s: %s", f->name, path.data, ln->bad);
-			buf_free(&path);
-			return -1;
-		}
-	}
+	for (int l = n->leaf_lo; l < n->leaf_hi; l++)
+		for (int k = f->leaf_node[l]; k > 0; k = f->nodes[k].parent) /* the leaf and the groups above it */
+			if (f->nodes[k].bad) {
+				struct buf path = {0};
+				node_path(f, k, &path);
+				snprintf(err, errn, "%s: column %s: %s", f->name, path.data, f->nodes[k].bad);
+				buf_free(&path);
+				return -1;
+			}
 	if (rows < 0 || (uint64_t)rows > PQ_MAX_VALUES) {
 		snprintf(err, errn, "%s: row group %d claims %" PRId64 " rows", f->name, rg, rows);
 		return -1;

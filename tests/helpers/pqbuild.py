@@ -553,6 +553,14 @@ def bad(d):
         write_raw(os.path.join(d, 'bad-%s.parquet' % name), schema,
                   [(BYTE_ARRAY, ['m', 'key_value', 'key'], [pk], 2), (INT32, ['m', 'key_value', 'value'], [pv], 2)], 1, 1)
         cases.append((name, 'column key: row group 0, row 0: ' + why))
+    # a VARIANT group: its two binary leaves are an encoding, not the value
+    schema = [group('v', OPTIONAL, 2) + [[10, T_STRUCT, simple_lt(16)]], leaf('metadata', BYTE_ARRAY, REQUIRED),
+              leaf('value', BYTE_ARRAY, REQUIRED)]
+    pm = levels_page(BYTE_ARRAY, [0], [1], 0, 1, [b'\x01\x00\x00'])
+    pv = levels_page(BYTE_ARRAY, [0], [1], 0, 1, [b'\x0c\x01'])
+    write_raw(os.path.join(d, 'bad-variant.parquet'), schema,
+              [(BYTE_ARRAY, ['v', 'metadata'], [pm], 1), (BYTE_ARRAY, ['v', 'value'], [pv], 1)], 1, 1)
+    cases.append(('variant', 'column v: unsupported logical type of a group'))
     # a v2 page whose header counts other nulls than its levels
     c = Col('c', INT64)
     c.data_page([1, None, 2], 0, v2=True, num_nulls=2)
