@@ -45,8 +45,12 @@
  * column's path and the row, counted from 0 in the file: "data.parquet:
  * column ts, row 12: ..."; a column whose annotation we cannot honour (a
  * logical or converted type we do not know, a TIMESTAMP on INT32, a DATE on
- * INT64, an unknown time unit) is an error when it is read ("column c:
- * TIMESTAMP on INT32") and "unsupported" in pq_field_type.
+ * INT64, an unknown time unit, a group of a logical type we do not read
+ * such as VARIANT) is an error when it is read ("column c: TIMESTAMP on
+ * INT32") and "unsupported" in pq_field_type.  So is damage that would put
+ * values in other rows or lose them: leaves of one list that disagree on
+ * its repetition levels, a v2 page whose null count is not its levels', a
+ * string-keyed map (a JSON object) with a null key or a key twice.
  *
  * Pages that carry the optional CRC-32 are checked against it.
  *
