@@ -682,7 +682,7 @@ static void classify_leaf(struct node *n)
 
 /* Decides how each node is written, following the spec's rules for LIST
  * and MAP, including the legacy two-level forms. */
-static int classify(struct pq_file *f, char *why, size_t whyn)
+static void classify(struct pq_file *f)
 {
 	for (int i = 0; i < f->nnodes; i++) {
 		struct node *n = &f->nodes[i];
@@ -719,18 +719,18 @@ static int classify(struct pq_file *f, char *why, size_t whyn)
 			continue;
 		}
 		classify_leaf(n);
-		if (n->vk == V_DEC_I32 || n->vk == V_DEC_I64 || n->vk == V_DEC_BYTES) {
-			if (n->scale < 0 || n->scale > 1000 || n->precision < 0) {
-				snprintf(why, whyn, "column %s has decimal scale %d", n->name, (int)n->scale);
-				return -1;
-			}
+		/* (refused when read, as the other annotations we cannot honour,
+		 * so that the file's other columns stay readable) */
+		if ((n->vk == V_DEC_I32 || n->vk == V_DEC_I64 || n->vk == V_DEC_BYTES) &&
+		    (n->scale < 0 || n->scale > 1000 || n->precision < 0)) {
+			n->vk = V_BAD;
+			n->bad = "DECIMAL of a negative precision, or a scale outside 0..1000";
 		}
 		if (n->vk == V_DEC_BYTES && n->type == T_FLBA && n->type_length > 64) {
-			snprintf(why, whyn, "column %s: decimal of %d bytes", n->name, (int)n->type_length);
-			return -1;
+			n->vk = V_BAD;
+			n->bad = "DECIMAL wider than the 64 bytes this reader reads";
 		}
 	}
-	return 0;
 }
 
 static void type_name(const struct pq_file *f, int i, struct buf *b);
@@ -956,7 +956,7 @@ struct pq_file *pq_open(const struct pq_source *src, char *err, size_t errn)
 	int rc = parse_footer(f, meta, mlen, why, sizeof why);
 	free(meta);
 	if (!rc)
-		rc = classify(f, why, sizeof why);
+		classify(f);
 	if (rc) {
 		snprintf(err, errn, "%s: %s", name, why);
 		pq_close(f);

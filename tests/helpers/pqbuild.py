@@ -520,6 +520,17 @@ def bad(d):
          'column c: INTERVAL not on a 12-byte FIXED_LEN_BYTE_ARRAY')
     case('decimal-65-bytes', Col('c', BYTE_ARRAY, logical=decimal_lt(200, 0)), [b'\1', b'\1' * 65],
          'column c, row 1: DECIMAL of 65 bytes is wider than the 64 this reader reads')
+    # a column the reader refuses beside one it reads: the file stays
+    # readable but for that column
+    ok, c = Col('ok', INT32), Col('c', INT32, logical=timestamp('ms', False))
+    ok.data_page([1], 0)
+    c.data_page([1], 0)
+    write(os.path.join(d, 'beside-bad.parquet'), [ok, c], 1)
+    # DECIMALs this reader cannot read: refused when read
+    case('decimal-flba-65', Col('c', FLBA, logical=decimal_lt(150, 2), type_length=65), [b'\0' * 65],
+         'column c: DECIMAL wider than the 64 bytes this reader reads')
+    case('decimal-scale', Col('c', INT32, converted=5, scale=-1, precision=5), [1],
+         'column c: DECIMAL of a negative precision, or a scale outside 0..1000')
     # dictionary index past the dictionary: a value must never come from
     # outside it
     c = Col('c', INT64)
