@@ -1872,8 +1872,10 @@ static int data_page(struct ctx *x, int codec, const struct page_header *h, cons
 	 * the levels say, or one of the two is damaged and the values would
 	 * land in the wrong rows.  (Writers count a nested column's nulls
 	 * differently, empty lists or not, so only flat ones are checked.) */
-	if (h->type == P_DATA_V2 && nd->rep == 0 && h->num_nulls >= 0 && (uint64_t)h->num_nulls != count - present)
-		return bad(x, "page header says %" PRId64 " nulls, its definition levels %zu", h->num_nulls, count - present);
+	if (h->type == P_DATA_V2 && nd->rep == 0 && h->num_nulls >= 0 &&
+	    (uint64_t)h->num_nulls != count - present)
+		return bad(x, "page header says %" PRId64 " nulls, its definition levels %zu", h->num_nulls,
+		           count - present);
 	if (decode_values(x, h->encoding, q, end, present))
 		return -1;
 	c->nlev += count;
