@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,18 +62,20 @@ enum {
 	C_DATE = 6, C_TIME_MILLIS = 7, C_TIME_MICROS = 8, C_TIMESTAMP_MILLIS = 9,
 	C_TIMESTAMP_MICROS = 10, C_UINT_8 = 11, C_UINT_16 = 12, C_UINT_32 = 13, C_UINT_64 = 14,
 	C_INT_8 = 15, C_INT_16 = 16, C_INT_32 = 17, C_INT_64 = 18, C_JSON = 19, C_BSON = 20,
+	C_INTERVAL = 21,
 };
 /* Logical types: the union's field ids. */
 enum {
 	L_NONE = 0, L_STRING = 1, L_MAP = 2, L_LIST = 3, L_ENUM = 4, L_DECIMAL = 5, L_DATE = 6,
 	L_TIME = 7, L_TIMESTAMP = 8, L_INTEGER = 10, L_UNKNOWN = 11, L_JSON = 12, L_BSON = 13,
-	L_UUID = 14, L_FLOAT16 = 15,
+	L_UUID = 14, L_FLOAT16 = 15, L_VARIANT = 16, L_GEOMETRY = 17, L_GEOGRAPHY = 18,
 };
 
 /* How a leaf's values are written as JSON (decided once, at open). */
 enum vkind {
 	V_BOOL, V_I32, V_U32, V_I64, V_U64, V_FLOAT, V_DOUBLE, V_FLOAT16, V_DATE, V_TIME, V_TS,
-	V_INT96, V_DEC_I32, V_DEC_I64, V_DEC_BYTES, V_STRING, V_BINARY, V_UUID, V_NULL,
+	V_INT96, V_DEC_I32, V_DEC_I64, V_DEC_BYTES, V_STRING, V_BINARY, V_UUID, V_NULL, V_INTERVAL,
+	V_BAD, /* an annotation we cannot honour: reading the column is an error (node.bad says why) */
 };
 /* How a group is assembled. */
 enum gkind { G_STRUCT, G_LIST, G_MAP };
@@ -85,10 +88,12 @@ struct node {
 	int nchildren;
 	int *children; /* node indices */
 	int converted, logical;
-	int unit;        /* time units: 0 ms, 1 us, 2 ns */
+	int unit;        /* time units: 0 ms, 1 us, 2 ns; -1 when a TIME/TIMESTAMP names none we know */
 	int utc;         /* TIMESTAMP/TIME isAdjustedToUTC */
-	int bits, is_signed;
+	int bits, is_signed; /* INTEGER's; for V_I32/V_U32 after classify, the range values must fit */
 	int32_t scale, precision;
+	const char *bad;       /* V_BAD: why the column cannot be read */
+	int parent;            /* node index, -1 for the root */
 	/* derived */
 	int def, rep;          /* max levels at this node */
 	int leaf;              /* leaf column index, -1 for groups */
@@ -297,10 +302,11 @@ static char *thr_string_field(struct thr *t, int type)
 	return xstrndup((const char *)s, n);
 }
 
-/* TimeUnit is a union of empty structs: 1 MILLIS, 2 MICROS, 3 NANOS. */
+/* TimeUnit is a union of empty structs: 1 MILLIS, 2 MICROS, 3 NANOS;
+ * -1 for one we do not know (a newer unit must not read as microseconds). */
 static int parse_time_unit(struct thr *t)
 {
-	int unit = 1;
+	int unit = -1;
 	if (thr_enter(t))
 		return unit;
 	int16_t last = 0;
@@ -330,6 +336,8 @@ static void parse_logical(struct thr *t, struct node *n)
 			thr_skip(t, type);
 			continue;
 		}
+		if (id == L_TIME || id == L_TIMESTAMP)
+			n->unit = -1; /* until the struct names one */
 		if (thr_enter(t))
 			break;
 		int16_t l2 = 0;
@@ -531,6 +539,8 @@ static int build_tree(struct pq_file *f, int *next, int parent_def, int parent_r
 	n->children = xmalloc((size_t)(n->nchildren ? n->nchildren : 1) * sizeof(int));
 	for (int i = 0; i < n->nchildren; i++) {
 		n->children[i] = *next;
+		if (*next < f->nnodes)
+			f->nodes[*next].parent = me;
 		if (build_tree(f, next, n->def, n->rep, depth + 1, why, whyn))
 			return -1;
 	}
@@ -550,14 +560,139 @@ static int is_string_leaf(const struct node *n)
 	        n->converted == C_UTF8 || n->converted == C_ENUM || n->converted == C_JSON);
 }
 
+/* Decides how leaf n's values are written.  An annotation that does not
+ * fit the physical type (a DATE on INT64, a TIMESTAMP on INT32), or one we
+ * do not know, makes the column V_BAD: reading it is an error, because
+ * reading the bare physical value instead would print a plausible wrong
+ * one.  Where the format leaves no doubt about the stored value (a UUID on
+ * a 12-byte array, a string annotation on FIXED_LEN_BYTE_ARRAY, geometry
+ * as WKB) the bytes themselves are printed. */
+static void classify_leaf(struct node *n)
+{
+	int lt = n->logical, ct = n->converted;
+	int t = n->type;
+	n->vk = V_BINARY;
+	/* Unknown annotations first: a newer writer's type is not a number.
+	 * (9 is unused, once meant for INTERVAL; VARIANT annotates groups.) */
+	if (lt != L_NONE && (lt > L_GEOGRAPHY || lt == 9 || lt == L_VARIANT)) {
+		n->vk = V_BAD;
+		n->bad = "unsupported logical type";
+		return;
+	}
+	if (lt == L_NONE && ct > C_INTERVAL) {
+		n->vk = V_BAD;
+		n->bad = "unsupported converted type";
+		return;
+	}
+	if (lt == L_MAP || lt == L_LIST)
+		lt = L_NONE; /* a nested annotation on a leaf says nothing of its values */
+	if (lt == L_NONE && (ct == C_MAP || ct == C_MAP_KEY_VALUE || ct == C_LIST))
+		ct = -1;
+	int annotated = lt != L_NONE || ct >= 0;
+	switch (t) {
+	case T_BOOLEAN:
+	case T_FLOAT:
+	case T_DOUBLE:
+	case T_INT96:
+		n->vk = t == T_BOOLEAN ? V_BOOL : t == T_FLOAT ? V_FLOAT : t == T_DOUBLE ? V_DOUBLE : V_INT96;
+		if (lt == L_UNKNOWN)
+			n->vk = V_NULL;
+		else if (annotated)
+			n->bad = "annotation does not apply to its physical type";
+		break;
+	case T_INT32:
+	case T_INT64: {
+		int wide = t == T_INT64;
+		n->vk = wide ? V_I64 : V_I32;
+		if (lt == L_DATE || (lt == L_NONE && ct == C_DATE)) {
+			n->vk = V_DATE;
+			if (wide)
+				n->bad = "DATE on INT64";
+		} else if (lt == L_DECIMAL || (lt == L_NONE && ct == C_DECIMAL)) {
+			n->vk = wide ? V_DEC_I64 : V_DEC_I32;
+		} else if (lt == L_TIMESTAMP) {
+			n->vk = V_TS;
+			if (!wide)
+				n->bad = "TIMESTAMP on INT32";
+		} else if (lt == L_NONE && (ct == C_TIMESTAMP_MILLIS || ct == C_TIMESTAMP_MICROS)) {
+			n->vk = V_TS;
+			n->unit = ct == C_TIMESTAMP_MILLIS ? 0 : 1;
+			n->utc = 1;
+			if (!wide)
+				n->bad = "TIMESTAMP on INT32";
+		} else if (lt == L_TIME) {
+			n->vk = V_TIME;
+			if (n->unit >= 0 && wide != (n->unit > 0))
+				n->bad = n->unit ? "TIME in micro- or nanoseconds on INT32" : "TIME in milliseconds on INT64";
+		} else if (lt == L_NONE && (ct == C_TIME_MILLIS || ct == C_TIME_MICROS)) {
+			n->vk = V_TIME;
+			n->unit = ct == C_TIME_MILLIS ? 0 : 1;
+			if (wide != (n->unit > 0))
+				n->bad = n->unit ? "TIME_MICROS on INT32" : "TIME_MILLIS on INT64";
+		} else if (lt == L_INTEGER) {
+			if (n->bits != 8 && n->bits != 16 && n->bits != 32 && n->bits != 64)
+				n->bad = "INTEGER of a bit width other than 8, 16, 32 or 64";
+			else if ((n->bits == 64) != wide)
+				n->bad = wide ? "INTEGER narrower than 64 bits on INT64" : "INTEGER(64) on INT32";
+			if (!n->is_signed)
+				n->vk = wide ? V_U64 : V_U32;
+		} else if (lt == L_UNKNOWN) {
+			n->vk = V_NULL;
+		} else if (lt == L_NONE && ct >= C_UINT_8 && ct <= C_INT_64) {
+			static const int bits[] = {8, 16, 32, 64, 8, 16, 32, 64};
+			n->bits = bits[ct - C_UINT_8];
+			n->is_signed = ct >= C_INT_8;
+			if ((n->bits == 64) != wide)
+				n->bad = "integer annotation of another width than its physical type";
+			if (!n->is_signed)
+				n->vk = wide ? V_U64 : V_U32;
+		} else if (annotated) {
+			n->bad = "annotation does not apply to its physical type";
+		}
+		if (!n->bits)
+			n->bits = wide ? 64 : 32;
+		if ((n->vk == V_TS || n->vk == V_TIME) && n->unit < 0)
+			n->bad = "unsupported time unit";
+		break;
+	}
+	case T_BYTE_ARRAY:
+	case T_FLBA:
+		if (lt == L_DECIMAL || (lt == L_NONE && ct == C_DECIMAL))
+			n->vk = V_DEC_BYTES;
+		else if (t == T_BYTE_ARRAY && is_string_leaf(n))
+			n->vk = V_STRING;
+		else if (lt == L_UUID && t == T_FLBA && n->type_length == 16)
+			n->vk = V_UUID;
+		else if (lt == L_FLOAT16 && t == T_FLBA && n->type_length == 2)
+			n->vk = V_FLOAT16;
+		else if (lt == L_NONE && ct == C_INTERVAL && t == T_FLBA && n->type_length == 12)
+			n->vk = V_INTERVAL;
+		else if (lt == L_UNKNOWN)
+			n->vk = V_NULL;
+		else if (lt == L_NONE && ct == C_INTERVAL)
+			n->bad = "INTERVAL not on a 12-byte FIXED_LEN_BYTE_ARRAY";
+		else if (lt == L_DATE || lt == L_TIME || lt == L_TIMESTAMP || lt == L_INTEGER ||
+		         (lt == L_NONE && ct >= C_DATE && ct <= C_INT_64 && ct != C_DECIMAL))
+			n->bad = "annotation does not apply to its physical type";
+		break;
+	}
+	if (n->bad)
+		n->vk = V_BAD;
+}
+
 /* Decides how each node is written, following the spec's rules for LIST
  * and MAP, including the legacy two-level forms. */
-static int classify(struct pq_file *f, char *why, size_t whyn)
+static void classify(struct pq_file *f)
 {
 	for (int i = 0; i < f->nnodes; i++) {
 		struct node *n = &f->nodes[i];
 		if (n->type == T_GROUP) {
 			n->gk = G_STRUCT;
+			/* A group annotated with a type we do not read (VARIANT's
+			 * encoded metadata and value, or a newer one) would print as a
+			 * struct of its encoding, not as its value. */
+			if (n->logical != L_NONE && n->logical != L_LIST && n->logical != L_MAP)
+				n->bad = "unsupported logical type of a group";
 			int is_list = n->logical == L_LIST || n->converted == C_LIST;
 			int is_map = n->logical == L_MAP || n->converted == C_MAP || n->converted == C_MAP_KEY_VALUE;
 			if ((is_list || is_map) && n->nchildren == 1 &&
@@ -583,67 +718,19 @@ static int classify(struct pq_file *f, char *why, size_t whyn)
 			}
 			continue;
 		}
-		int lt = n->logical, ct = n->converted;
-		switch (n->type) {
-		case T_BOOLEAN: n->vk = V_BOOL; break;
-		case T_INT32:
-		case T_INT64: {
-			int wide = n->type == T_INT64;
-			n->vk = wide ? V_I64 : V_I32;
-			if (lt == L_DATE || ct == C_DATE)
-				n->vk = V_DATE;
-			else if (lt == L_DECIMAL || ct == C_DECIMAL)
-				n->vk = wide ? V_DEC_I64 : V_DEC_I32;
-			else if (lt == L_TIMESTAMP)
-				n->vk = V_TS;
-			else if (ct == C_TIMESTAMP_MILLIS || ct == C_TIMESTAMP_MICROS) {
-				n->vk = V_TS;
-				n->unit = ct == C_TIMESTAMP_MILLIS ? 0 : 1;
-				n->utc = 1;
-			} else if (lt == L_TIME)
-				n->vk = V_TIME;
-			else if (ct == C_TIME_MILLIS || ct == C_TIME_MICROS) {
-				n->vk = V_TIME;
-				n->unit = ct == C_TIME_MILLIS ? 0 : 1;
-			} else if ((lt == L_INTEGER && !n->is_signed) || ct == C_UINT_8 || ct == C_UINT_16 ||
-			           ct == C_UINT_32 || ct == C_UINT_64)
-				n->vk = wide ? V_U64 : V_U32;
-			else if (lt == L_UNKNOWN)
-				n->vk = V_NULL;
-			break;
-		}
-		case T_INT96: n->vk = V_INT96; break;
-		case T_FLOAT: n->vk = V_FLOAT; break;
-		case T_DOUBLE: n->vk = V_DOUBLE; break;
-		case T_BYTE_ARRAY:
-		case T_FLBA:
-			n->vk = V_BINARY;
-			if (lt == L_DECIMAL || ct == C_DECIMAL)
-				n->vk = V_DEC_BYTES;
-			else if (n->type == T_BYTE_ARRAY && is_string_leaf(n))
-				n->vk = V_STRING;
-			else if (lt == L_UUID && n->type == T_FLBA && n->type_length == 16)
-				n->vk = V_UUID;
-			else if (lt == L_FLOAT16 && n->type == T_FLBA && n->type_length == 2)
-				n->vk = V_FLOAT16;
-			else if (lt == L_UNKNOWN)
-				n->vk = V_NULL;
-			break;
-		}
-		if (n->vk == V_DEC_I32 || n->vk == V_DEC_I64 || n->vk == V_DEC_BYTES) {
-			if (n->scale < 0 || n->scale > 1000 || n->precision < 0) {
-				snprintf(why, whyn, "column %s has decimal scale %d", n->name, (int)n->scale);
-				return -1;
-			}
+		classify_leaf(n);
+		/* (refused when read, as the other annotations we cannot honour,
+		 * so that the file's other columns stay readable) */
+		if ((n->vk == V_DEC_I32 || n->vk == V_DEC_I64 || n->vk == V_DEC_BYTES) &&
+		    (n->scale < 0 || n->scale > 1000 || n->precision < 0)) {
+			n->vk = V_BAD;
+			n->bad = "DECIMAL of a negative precision, or a scale outside 0..1000";
 		}
 		if (n->vk == V_DEC_BYTES && n->type == T_FLBA && n->type_length > 64) {
-			snprintf(why, whyn, "column %s: decimal of %d bytes", n->name, (int)n->type_length);
-			return -1;
+			n->vk = V_BAD;
+			n->bad = "DECIMAL wider than the 64 bytes this reader reads";
 		}
-		if ((n->vk == V_TS || n->vk == V_TIME) && (n->unit < 0 || n->unit > 2))
-			n->unit = 1;
 	}
-	return 0;
 }
 
 static void type_name(const struct pq_file *f, int i, struct buf *b);
@@ -656,22 +743,12 @@ static void leaf_type_name(const struct node *n, struct buf *b)
 	case V_I32:
 	case V_I64:
 	case V_U32:
-	case V_U64: {
-		int bits = n->type == T_INT64 ? 64 : 32;
-		if (n->logical == L_INTEGER && (n->bits == 8 || n->bits == 16 || n->bits == 32 || n->bits == 64))
-			bits = n->bits;
-		else if (n->converted == C_INT_8 || n->converted == C_UINT_8)
-			bits = 8;
-		else if (n->converted == C_INT_16 || n->converted == C_UINT_16)
-			bits = 16;
-		buf_printf(b, "%sint%d", n->vk == V_U32 || n->vk == V_U64 ? "u" : "", bits);
-		return;
-	}
+	case V_U64: buf_printf(b, "%sint%d", n->vk == V_U32 || n->vk == V_U64 ? "u" : "", n->bits); return;
 	case V_FLOAT: buf_adds(b, "float"); return;
 	case V_DOUBLE: buf_adds(b, "double"); return;
 	case V_FLOAT16: buf_adds(b, "float16"); return;
 	case V_DATE: buf_adds(b, "date"); return;
-	case V_TIME: buf_printf(b, "time[%s]", units[n->unit]); return;
+	case V_TIME: buf_printf(b, "time[%s%s]", units[n->unit], n->utc ? ", UTC" : ""); return;
 	case V_TS: buf_printf(b, "timestamp[%s%s]", units[n->unit], n->utc ? ", UTC" : ""); return;
 	case V_INT96: buf_adds(b, "timestamp[ns]"); return;
 	case V_DEC_I32:
@@ -682,6 +759,8 @@ static void leaf_type_name(const struct node *n, struct buf *b)
 		return;
 	case V_UUID: buf_adds(b, "uuid"); return;
 	case V_NULL: buf_adds(b, "null"); return;
+	case V_INTERVAL: buf_adds(b, "interval"); return;
+	case V_BAD: buf_adds(b, "unsupported"); return;
 	case V_BINARY:
 		if (n->type == T_FLBA)
 			buf_printf(b, "fixed_size_binary[%d]", (int)n->type_length);
@@ -697,6 +776,10 @@ static void body_type_name(const struct pq_file *f, int i, struct buf *b)
 	const struct node *n = &f->nodes[i];
 	if (n->type != T_GROUP) {
 		leaf_type_name(n, b);
+		return;
+	}
+	if (n->bad) {
+		buf_adds(b, "unsupported");
 		return;
 	}
 	if (n->gk == G_LIST) {
@@ -775,6 +858,7 @@ static int parse_footer(struct pq_file *f, const uint8_t *meta, size_t len, char
 			int next = 0;
 			f->nodes[0].repetition = R_REQUIRED;
 			f->nodes[0].type = T_GROUP;
+			f->nodes[0].parent = -1;
 			if (build_tree(f, &next, 0, 0, 0, why, whyn))
 				return -1;
 			if (next != f->nnodes) {
@@ -872,7 +956,7 @@ struct pq_file *pq_open(const struct pq_source *src, char *err, size_t errn)
 	int rc = parse_footer(f, meta, mlen, why, sizeof why);
 	free(meta);
 	if (!rc)
-		rc = classify(f, why, sizeof why);
+		classify(f);
 	if (rc) {
 		snprintf(err, errn, "%s: %s", name, why);
 		pq_close(f);
@@ -1653,7 +1737,7 @@ static void parse_page_header(struct thr *t, struct page_header *h)
 {
 	memset(h, 0, sizeof *h);
 	h->type = h->encoding = -1;
-	h->uncompressed = h->compressed = h->num_values = -1;
+	h->uncompressed = h->compressed = h->num_values = h->num_nulls = -1;
 	h->def_encoding = h->rep_encoding = E_RLE;
 	h->is_compressed = 1;
 	if (thr_enter(t))
@@ -1776,12 +1860,22 @@ static int data_page(struct ctx *x, int codec, const struct page_header *h, cons
 		if (decode_levels(x, p, p + h->rep_len, nd->rep, rep, count, "repetition") ||
 		    decode_levels(x, p + h->rep_len, p + lev, nd->def, def, count, "definition"))
 			return -1;
-		if (inflate_page(x, h->is_compressed ? codec : PQ_UNCOMPRESSED, p + lev, n - lev,
-		                 h->uncompressed - (int64_t)lev, &q))
+		/* The format: a data section of no bytes is not decompressed (an
+		 * all-null page has none), whatever the codec and is_compressed say. */
+		int sect_codec = h->is_compressed && n > lev ? codec : PQ_UNCOMPRESSED;
+		if (inflate_page(x, sect_codec, p + lev, n - lev, h->uncompressed - (int64_t)lev, &q))
 			return -1;
 		end = q + (h->uncompressed - (int64_t)lev);
 	}
 	size_t present = nd->def ? count_present(def, count, nd->def) : count;
+	/* A v2 header counts the page's nulls; for a flat column that is what
+	 * the levels say, or one of the two is damaged and the values would
+	 * land in the wrong rows.  (Writers count a nested column's nulls
+	 * differently, empty lists or not, so only flat ones are checked.) */
+	if (h->type == P_DATA_V2 && nd->rep == 0 && h->num_nulls >= 0 &&
+	    (uint64_t)h->num_nulls != count - present)
+		return bad(x, "page header says %" PRId64 " nulls, its definition levels %zu", h->num_nulls,
+		           count - present);
 	if (decode_values(x, h->encoding, q, end, present))
 		return -1;
 	c->nlev += count;
@@ -1902,12 +1996,19 @@ static void civil(int64_t days, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* ISO 8601's years: four digits from 0000 (1 BC) to 9999, a sign and at
+ * least four digits beyond them ("+290000", "-0001"), as arrow-rs prints
+ * them; every day of an int64 count of days has its true year. */
 static void put_date(struct buf *b, int64_t days)
 {
 	int64_t y;
 	int m, d;
 	civil(days, &y, &m, &d);
-	buf_printf(b, "%04" PRId64 "-%02d-%02d", y, m, d);
+	if (y >= 0 && y <= 9999)
+		buf_printf(b, "%04" PRId64, y);
+	else
+		buf_printf(b, "%c%04" PRIu64, y < 0 ? '-' : '+', y < 0 ? 0 - (uint64_t)y : (uint64_t)y);
+	buf_printf(b, "-%02d-%02d", m, d);
 }
 
 /* HH:MM:SS and a fraction of `digits` digits with trailing zeros dropped. */
@@ -2039,23 +2140,51 @@ static float half_to_float(uint16_t h)
 	return f;
 }
 
-/* The value at index i of column c (which must exist) as JSON. */
-static int put_value(struct buf *b, const struct node *n, const struct col *c, size_t i)
+/* A FLOAT or FLOAT16 in float32's shortest form, kept recognisably real as
+ * a DOUBLE is (jsonw_double): a bare "-0" would read back as the integer 0
+ * and lose its sign. */
+static void put_float(struct buf *b, float v)
+{
+	size_t at = b->len;
+	jsonw_float(b, v);
+	if (isfinite(v) && !memchr(b->data + at, '.', b->len - at) && !memchr(b->data + at, 'e', b->len - at))
+		buf_adds(b, ".0");
+}
+
+/* The value at index i of column c (which must exist) as JSON: 0, or -1
+ * with why when the stored value is not one of its type (a TIME past the
+ * end of a day, an INT_8 of 300): printing anything would be wrong. */
+static int put_value(struct buf *b, const struct node *n, const struct col *c, size_t i, char *why,
+                     size_t whyn)
 {
 	const uint8_t *v = (const uint8_t *)c->vals.data + (c->width ? i * (size_t)c->width : 0);
 	switch (n->vk) {
 	case V_BOOL: buf_adds(b, *v ? "true" : "false"); break;
-	case V_I32: buf_printf(b, "%" PRId32, (int32_t)le32(v)); break;
-	case V_U32:
-		/* narrow unsigned annotations on INT32 are zero-extended from their width */
-		buf_printf(b, "%" PRIu32, le32(v));
+	case V_I32: {
+		int32_t x = (int32_t)le32(v);
+		if (n->bits < 32 && (x < -(INT32_C(1) << (n->bits - 1)) || x >= INT32_C(1) << (n->bits - 1))) {
+			snprintf(why, whyn, "%" PRId32 " is out of the range of int%d", x, n->bits);
+			return -1;
+		}
+		buf_printf(b, "%" PRId32, x);
 		break;
+	}
+	case V_U32: {
+		/* UINT_32 is the INT32's bits read unsigned; a narrower one must fit */
+		uint32_t x = le32(v);
+		if (n->bits < 32 && x >> n->bits) {
+			snprintf(why, whyn, "%" PRId32 " is out of the range of uint%d", (int32_t)x, n->bits);
+			return -1;
+		}
+		buf_printf(b, "%" PRIu32, x);
+		break;
+	}
 	case V_I64: buf_printf(b, "%" PRId64, (int64_t)le64(v)); break;
 	case V_U64: buf_printf(b, "%" PRIu64, le64(v)); break;
 	case V_FLOAT: {
 		float fv;
 		memcpy(&fv, v, 4);
-		jsonw_float(b, fv);
+		put_float(b, fv);
 		break;
 	}
 	case V_DOUBLE: {
@@ -2064,7 +2193,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		jsonw_double(b, dv);
 		break;
 	}
-	case V_FLOAT16: jsonw_float(b, half_to_float((uint16_t)(v[0] | v[1] << 8))); break;
+	case V_FLOAT16: put_float(b, half_to_float((uint16_t)(v[0] | v[1] << 8))); break;
 	case V_DATE:
 		buf_addc(b, '"');
 		put_date(b, (int32_t)le32(v));
@@ -2073,25 +2202,37 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 	case V_TIME: {
 		int64_t t = n->type == T_INT32 ? (int32_t)le32(v) : (int64_t)le64(v);
 		int64_t per = unit_per_sec[n->unit];
-		if (t < 0 || t > 86400 * per)
-			t = 0; /* out of a day: not a time; print midnight rather than garbage */
+		/* 24:00:00 is the end of a day, as DuckDB and the format allow */
+		if (t < 0 || t > 86400 * per) {
+			snprintf(why, whyn, "TIME of %" PRId64 " %s is not within a day", t,
+			         n->unit == 0 ? "ms" : n->unit == 1 ? "us" : "ns");
+			return -1;
+		}
 		buf_addc(b, '"');
 		put_clock(b, t / per, t % per, unit_digits[n->unit]);
+		if (n->utc)
+			buf_adds(b, "+00"); /* as a UTC-adjusted TIMESTAMP, and DuckDB's TIMETZ */
 		buf_addc(b, '"');
 		break;
 	}
 	case V_TS: put_timestamp(b, (int64_t)le64(v), n->unit, n->utc); break;
 	case V_INT96: {
-		/* nanoseconds within the day, then the Julian day number */
-		uint64_t nanos = le64(v);
-		int64_t jd = (int32_t)le32(v + 8);
-		int64_t days = jd - 2440588;
-		if (nanos >= 86400000000000ull)
-			nanos = 0;
+		/* Nanoseconds of the day (a signed int64), then the Julian day.
+		 * The value is day * 86400e9 + nanoseconds, as DuckDB and arrow-rs
+		 * define it, so a time of day outside 0..1 day (no writer of ours
+		 * makes one) is carried into the day; but no product is formed in
+		 * int64 nanoseconds (it overflows past 2262): the day and the time
+		 * are kept apart, so every Julian day reads as its true date. */
+		const int64_t day_ns = INT64_C(86400000000000);
+		int64_t nanos = (int64_t)le64(v);
+		int64_t carry = floordiv(nanos, day_ns), tod = nanos % day_ns;
+		if (tod < 0)
+			tod += day_ns;
+		int64_t days = (int64_t)(int32_t)le32(v + 8) - 2440588 + carry;
 		buf_addc(b, '"');
 		put_date(b, days);
 		buf_addc(b, ' ');
-		put_clock(b, (int64_t)(nanos / 1000000000u), (int64_t)(nanos % 1000000000u), 9);
+		put_clock(b, tod / 1000000000, tod % 1000000000, 9);
 		buf_addc(b, '"');
 		break;
 	}
@@ -2102,8 +2243,10 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		if (n->type == T_BYTE_ARRAY) {
 			v = (const uint8_t *)c->vals.data + c->voff[i];
 			len = (size_t)(c->voff[i + 1] - c->voff[i]);
-			if (len > 64)
+			if (len > 64) {
+				snprintf(why, whyn, "DECIMAL of %zu bytes is wider than the 64 this reader reads", len);
 				return -1;
+			}
 		}
 		put_decimal_bytes(b, v, len, (int)n->scale);
 		break;
@@ -2136,12 +2279,29 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		buf_addc(b, '"');
 		break;
 	}
-	case V_NULL: buf_adds(b, "null"); break;
+	case V_INTERVAL:
+		/* three unsigned little-endian 32-bit counts, kept apart as the
+		 * format does: a month is no fixed number of days */
+		buf_printf(b, "{\"months\":%" PRIu32 ",\"days\":%" PRIu32 ",\"milliseconds\":%" PRIu32 "}",
+		           le32(v), le32(v + 4), le32(v + 8));
+		break;
+	case V_NULL:
+		/* UNKNOWN (the null type) holds nulls only; a value is damage */
+		snprintf(why, whyn, "a value in a column of the null type");
+		return -1;
+	case V_BAD:
+		snprintf(why, whyn, "%s", n->bad);
+		return -1;
 	}
 	return 0;
 }
 
 /* ---- assembly: levels back into nested values ---------------------------- */
+
+struct key_span {
+	size_t off, len; /* in the output buffer */
+	const char *p;   /* set once the map is written and the buffer stays put */
+};
 
 struct asm_ctx {
 	struct pq_file *f;
@@ -2150,7 +2310,14 @@ struct asm_ctx {
 	struct buf *out;
 	const char *why;  /* set on the first inconsistency */
 	const char *col;  /* the column it was found in */
+	int value_leaf;   /* >= 0: why is about a value of this leaf node, not the levels */
+	char vwhy[200];
+	/* the JSON texts of the keys of the maps being written (a stack: a
+	 * map's own start at the index it began with), to refuse a key twice */
+	struct key_span *keys;
+	size_t nkeys, keycap;
 };
+
 
 static struct col *first_col(struct asm_ctx *a, const struct node *n)
 {
@@ -2164,6 +2331,30 @@ static int fail_asm(struct asm_ctx *a, const struct node *n, const char *why)
 		a->col = a->f->nodes[a->f->leaf_node[n->leaf_lo]].name;
 	}
 	return -1;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	const struct key_span *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->p, b->p, n);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* A JSON object with a key twice reads back as one entry (most parsers keep
+ * the last): the map's keys from index base on must all differ. */
+static int keys_unique(struct asm_ctx *a, const struct node *kn, size_t base)
+{
+	struct key_span *k = a->keys + base;
+	size_t n = a->nkeys - base;
+	for (size_t i = 0; i < n; i++)
+		k[i].p = a->out->data + k[i].off;
+	qsort(k, n, sizeof *k, key_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!key_cmp(&k[i - 1], &k[i]))
+			return fail_asm(a, kn, "a map holds the same key twice");
+	a->nkeys = base;
+	return 0;
 }
 
 /* Definition level of the next entry of n's first leaf, or -1 at the end. */
@@ -2187,6 +2378,27 @@ static int skip_entry(struct asm_ctx *a, const struct node *n)
 	return 0;
 }
 
+/* After an element of the list at repeated node r: every leaf under r must
+ * agree with the first on whether another element follows (its next
+ * repetition level is r's), or the list ends (a lower one).  Only the first
+ * leaf's levels drive the assembly, so a leaf that disagrees would have its
+ * values handed to the wrong element or row without this check.  1 when
+ * another element follows, 0 when the list ends, -1 on disagreement. */
+static int next_element(struct asm_ctx *a, const struct node *r)
+{
+	int more = -1;
+	for (int l = r->leaf_lo; l < r->leaf_hi; l++) {
+		const struct col *c = &a->cols[l - a->leaf_lo];
+		int rl = c->li < c->nlev ? c->rep[c->li] : 0;
+		if (rl > r->rep)
+			return fail_asm(a, r, "repetition level deeper than the list it continues");
+		if (more >= 0 && (rl == r->rep) != more)
+			return fail_asm(a, r, "repetition levels disagree between columns");
+		more = rl == r->rep;
+	}
+	return more;
+}
+
 static int emit(struct asm_ctx *a, int ni);
 static int emit_opt(struct asm_ctx *a, int ni);
 static int emit_body(struct asm_ctx *a, int ni);
@@ -2206,7 +2418,7 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		return skip_entry(a, r);
 	}
 	buf_addc(b, string_keys ? '{' : '[');
-	struct col *fc = first_col(a, r);
+	size_t key_base = a->nkeys;
 	for (int first = 1;; first = 0) {
 		if (!first)
 			buf_addc(b, ',');
@@ -2214,13 +2426,17 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 			int k = r->children[0], v = r->nchildren > 1 ? r->children[1] : -1;
 			if (string_keys) {
 				const struct node *kn = &a->f->nodes[k];
-				if (kn->repetition == R_OPTIONAL && peek_def(a, kn) < kn->def) {
-					buf_adds(b, "\"\"");
-					if (skip_entry(a, kn))
-						return -1;
-				} else if (emit_body(a, k)) {
+				/* keys are required by the format; a null one is no "" */
+				if (kn->repetition == R_OPTIONAL && peek_def(a, kn) < kn->def)
+					return fail_asm(a, kn, "a map key is null");
+				size_t at = b->len;
+				if (emit_body(a, k))
 					return -1;
+				if (a->nkeys == a->keycap) {
+					a->keycap = a->keycap ? a->keycap * 2 : 64;
+					a->keys = xrealloc(a->keys, a->keycap * sizeof *a->keys);
 				}
+				a->keys[a->nkeys++] = (struct key_span){at, b->len - at, NULL};
 				buf_addc(b, ':');
 			} else {
 				buf_adds(b, "{\"key\":");
@@ -2240,9 +2456,14 @@ static int emit_list(struct asm_ctx *a, int ri, int ei, int as_map)
 		} else if (emit(a, ei)) {
 			return -1;
 		}
-		if (fc->li >= fc->nlev || fc->rep[fc->li] != r->rep)
+		int more = next_element(a, r);
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
 	}
+	if (string_keys && keys_unique(a, &a->f->nodes[r->children[0]], key_base))
+		return -1;
 	buf_addc(b, string_keys ? '}' : ']');
 	return 0;
 }
@@ -2261,8 +2482,11 @@ static int emit_body(struct asm_ctx *a, int ni)
 			return fail_asm(a, n, "definition levels do not add up");
 		if (c->vi >= c->nval)
 			return fail_asm(a, n, "fewer values than levels say");
-		if (put_value(b, n, c, c->vi))
-			return fail_asm(a, n, "decimal wider than 64 bytes");
+		if (put_value(b, n, c, c->vi, a->vwhy, sizeof a->vwhy)) {
+			fail_asm(a, n, a->vwhy);
+			a->value_leaf = ni;
+			return -1;
+		}
 		c->vi++;
 		c->li++;
 		return 0;
@@ -2309,6 +2533,22 @@ static int emit(struct asm_ctx *a, int ni)
 
 /* ---- reading a field ---------------------------------------------------- */
 
+/* The dotted path of node ni from the top ("evts.list.element"), as the
+ * column chunks' path_in_schema names it. */
+static void node_path(const struct pq_file *f, int ni, struct buf *b)
+{
+	int chain[PQ_MAX_DEPTH + 2], n = 0;
+	for (int i = ni; i > 0 && n < PQ_MAX_DEPTH + 2; i = f->nodes[i].parent)
+		chain[n++] = i;
+	buf_clear(b);
+	while (n-- > 0) {
+		buf_adds(b, f->nodes[chain[n]].name);
+		if (n)
+			buf_addc(b, '.');
+	}
+	buf_addc(b, 0);
+}
+
 static void cells_reserve(struct field_state *s, size_t rows)
 {
 	if (rows + 1 > s->offcap) {
@@ -2321,6 +2561,56 @@ static void cells_reserve(struct field_state *s, size_t rows)
 		s->is_null = xmalloc(rows ? rows : 1);
 		s->nullcap = rows ? rows : 1;
 	}
+}
+
+/* Writes the JSON cell of each of the nrows rows of a (nested or
+ * non-string) field from its decoded columns: 0, or -1 with a message. */
+static int assemble_rows(struct asm_ctx *a, int rg, int field, size_t nrows, char *err, size_t errn)
+{
+	struct pq_file *f = a->f;
+	int ni = f->fields[field];
+	const struct node *n = &f->nodes[ni];
+	struct field_state *s = &f->fs[field];
+	struct buf *b = a->out;
+	struct col *fc = &s->cols[0];
+	for (size_t i = 0; i < nrows; i++) {
+		s->offsets[i] = b->len;
+		if (fc->li >= fc->nlev) {
+			snprintf(err, errn, "%s: column %s: row group %d: levels end at row %zu of %zu", f->name,
+			         f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i, nrows);
+			return -1;
+		}
+		if (fc->rep[fc->li] != 0) {
+			snprintf(err, errn, "%s: column %s: row group %d: row %zu does not start at repetition level 0",
+			         f->name, f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i);
+			return -1;
+		}
+		int rc;
+		if (n->repetition == R_OPTIONAL && fc->def[fc->li] < n->def) {
+			s->is_null[i] = 1;
+			rc = skip_entry(a, n);
+		} else {
+			s->is_null[i] = 0;
+			rc = emit(a, ni);
+		}
+		if (rc && a->value_leaf >= 0) {
+			/* a value: named by its row in the file, as a user counts rows */
+			int64_t first = 0;
+			for (int g = 0; g < rg; g++)
+				first += f->rg_rows[g];
+			struct buf path = {0};
+			node_path(f, a->value_leaf, &path);
+			snprintf(err, errn, "%s: column %s, row %" PRId64 ": %s", f->name, path.data, first + (int64_t)i,
+			         a->why);
+			buf_free(&path);
+			return -1;
+		}
+		if (rc) {
+			snprintf(err, errn, "%s: column %s: row group %d, row %zu: %s", f->name, a->col, rg, i, a->why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, char *err, size_t errn)
@@ -2338,6 +2628,17 @@ int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, ch
 	}
 	int64_t rows = f->rg_rows[rg];
 	memset(out, 0, sizeof *out);
+	/* A column whose annotation we cannot honour is refused before any
+	 * byte of it is read, whatever its values. */
+	for (int l = n->leaf_lo; l < n->leaf_hi; l++)
+		for (int k = f->leaf_node[l]; k > 0; k = f->nodes[k].parent) /* the leaf and the groups above it */
+			if (f->nodes[k].bad) {
+				struct buf path = {0};
+				node_path(f, k, &path);
+				snprintf(err, errn, "%s: column %s: %s", f->name, path.data, f->nodes[k].bad);
+				buf_free(&path);
+				return -1;
+			}
 	if (rows < 0 || (uint64_t)rows > PQ_MAX_VALUES) {
 		snprintf(err, errn, "%s: row group %d claims %" PRId64 " rows", f->name, rg, rows);
 		return -1;
@@ -2392,33 +2693,11 @@ int pq_read_field(struct pq_file *f, int rg, int field, struct pq_cells *out, ch
 	}
 	struct buf *b = &s->text;
 	buf_clear(b);
-	struct asm_ctx a = {f, s->cols, n->leaf_lo, b, NULL, NULL};
-	struct col *fc = &s->cols[0];
-	for (size_t i = 0; i < nrows; i++) {
-		s->offsets[i] = b->len;
-		if (fc->li >= fc->nlev) {
-			snprintf(err, errn, "%s: column %s: row group %d: levels end at row %zu of %zu", f->name,
-			         f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i, nrows);
-			return -1;
-		}
-		if (fc->rep[fc->li] != 0) {
-			snprintf(err, errn, "%s: column %s: row group %d: row %zu does not start at repetition level 0",
-			         f->name, f->nodes[f->leaf_node[n->leaf_lo]].name, rg, i);
-			return -1;
-		}
-		int rc;
-		if (n->repetition == R_OPTIONAL && fc->def[fc->li] < n->def) {
-			s->is_null[i] = 1;
-			rc = skip_entry(&a, n);
-		} else {
-			s->is_null[i] = 0;
-			rc = emit(&a, ni);
-		}
-		if (rc) {
-			snprintf(err, errn, "%s: column %s: row group %d, row %zu: %s", f->name, a.col, rg, i, a.why);
-			return -1;
-		}
-	}
+	struct asm_ctx a = {f, s->cols, n->leaf_lo, b, NULL, NULL, -1, "", NULL, 0, 0};
+	int rc = assemble_rows(&a, rg, field, nrows, err, errn);
+	free(a.keys);
+	if (rc)
+		return -1;
 	s->offsets[nrows] = b->len;
 	for (int l = 0; l < s->ncols; l++) {
 		struct col *c = &s->cols[l];

@@ -14,15 +14,23 @@
  * stored.  Unannotated BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY fields come out as
  * PQ_CELLS_BINARY.  Everything else is PQ_CELLS_JSON, one JSON text per cell:
  *   booleans and integers (any width and signedness) as JSON numbers;
- *   FLOAT/DOUBLE in their shortest round-trip form, NaN and Inf as null;
- *   DECIMAL as an exact JSON number with `scale` digits after the point;
- *   DATE as "YYYY-MM-DD";
+ *   FLOAT/DOUBLE in their shortest round-trip form (always with a point or
+ *     an exponent, so -0.0 keeps its sign), NaN and Inf as null;
+ *   DECIMAL as an exact JSON number with `scale` digits after the point,
+ *     of any precision (BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY up to 64 bytes);
+ *   DATE as "YYYY-MM-DD", with ISO 8601's years: 0000 (1 BC) to 9999 as four
+ *     digits, others signed ("+290000-12-30", "-0001-12-31"), so every day
+ *     of the stored range has its true date;
  *   TIMESTAMP (millis/micros/nanos, and INT96) as "YYYY-MM-DD HH:MM:SS" with
  *     a fraction of as many digits as the unit has, trailing zeros dropped
- *     (DuckDB's style); a UTC-adjusted one ends in "+00"; INT96 is read as
- *     nanoseconds (DuckDB cuts it to microseconds: the two agree whenever the
- *     writer, like Spark, stored whole microseconds);
- *   TIME as "HH:MM:SS" with the same fraction rule;
+ *     (DuckDB's style), the same years; a UTC-adjusted one ends in "+00";
+ *     INT96 is read as nanoseconds, its Julian day and time of day apart, so
+ *     no day overflows; a time of day outside one day is carried into the
+ *     day, as DuckDB and arrow-rs read it (DuckDB cuts it to microseconds: the two agree
+ *     whenever the writer, like Spark, stored whole microseconds);
+ *   TIME as "HH:MM:SS" with the same fraction rule (24:00:00 included), and
+ *     "+00" when UTC-adjusted;
+ *   INTERVAL as {"months":M,"days":D,"milliseconds":S}, its three counts;
  *   UUID as its 8-4-4-4-12 hex form; FLOAT16 as a number;
  *   binary inside nested values as a base64 JSON string; strings as JSON
  *     strings (invalid UTF-8 becomes U+FFFD);
@@ -30,6 +38,19 @@
  *     are strings and as [{"key":..,"value":..},...] otherwise;
  *   nulls at any depth as null.
  * A null top-level cell has is_null set and an empty text.
+ *
+ * Never a plausible wrong value: a stored value its type cannot hold (an
+ * INT_8 of 300, a TIME past the end of a day, a value in a column of the
+ * null type) is an error naming the
+ * column's path and the row, counted from 0 in the file: "data.parquet:
+ * column ts, row 12: ..."; a column whose annotation we cannot honour (a
+ * logical or converted type we do not know, a TIMESTAMP on INT32, a DATE on
+ * INT64, an unknown time unit, a group of a logical type we do not read
+ * such as VARIANT) is an error when it is read ("column c: TIMESTAMP on
+ * INT32") and "unsupported" in pq_field_type.  So is damage that would put
+ * values in other rows or lose them: leaves of one list that disagree on
+ * its repetition levels, a v2 page whose null count is not its levels', a
+ * string-keyed map (a JSON object) with a null key or a key twice.
  *
  * Pages that carry the optional CRC-32 are checked against it.
  *

@@ -20,6 +20,9 @@ Usage:
     mkframes.py SPEC...            write the frames to stdout
     mkframes.py --offsets SPEC...  print each frame's offset, then the total
     mkframes.py --list FILE        print "offset type key_len payload_len" per frame
+    mkframes.py --payloads IN OUT [IN OUT]...
+                                   write each data frame's payload of IN and a
+                                   newline to OUT
 
 SPEC (KEY, with its @, is optional wherever [@KEY] appears; STR is a string
 with Python byte escapes: \\n \\t \\xNN \\\\):
@@ -149,20 +152,32 @@ def build(specs):
     return out
 
 
-def list_frames(path):
+def frames_of(path):
+    """(offset, type, key length, payload) of each frame of a file."""
     data = open(path, "rb").read()
     at = 0
     while at + 24 <= len(data):
         if data[at:at + 4] != MAGIC:
             sys.exit("mkframes.py: %s:%d: no magic" % (path, at))
         t, d, kl, pl = struct.unpack_from("<BBHI", data, at + 4)
-        print(at, t, kl, pl)
-        at += 24 + -(-kl // 8) * 8 + -(-pl // 8) * 8
+        start = at + 24 + -(-kl // 8) * 8
+        yield at, t, kl, data[start:start + pl]
+        at = start + -(-pl // 8) * 8
 
 
 def main(argv):
     if argv[:1] == ["--list"]:
-        list_frames(argv[1])
+        for at, t, kl, payload in frames_of(argv[1]):
+            print(at, t, kl, len(payload))
+        return
+    if argv[:1] == ["--payloads"]:
+        # the payload of every frame but headers (1) and ends (2), a line
+        # each, of each IN into its OUT (several pairs in one run)
+        for src, dst in zip(argv[1::2], argv[2::2]):
+            with open(dst, "wb") as out:
+                for at, t, kl, payload in frames_of(src):
+                    if t not in (1, 2):
+                        out.write(payload + b"\n")
         return
     if argv[:1] == ["--offsets"]:
         at = 0

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""pqcompare.py EXPECTED ACTUAL - compares two files of JSON lines, the
+"""pqcompare.py [--duckdb-forms] EXPECTED ACTUAL [EXPECTED ACTUAL]... -
+compares two files of JSON lines (or each pair in turn), the
 rows DuckDB reads from a parquet file (EXPECTED) and the rows pq-dump
 prints (ACTUAL), value by value after parsing both.  The only
 normalisations, each for a documented difference of representation:
@@ -13,8 +14,20 @@ normalisations, each for a documented difference of representation:
     keys turned into strings, we print [{"key":k,"value":v},...]; ours is
     turned into DuckDB's form before comparing.
 
+With --duckdb-forms, two more, for values past the ranges DuckDB's own
+tests cover (tests/parquet.bats, the edge values), applied to EXPECTED:
+
+  * DuckDB's years: a date or timestamp string "0001-12-31 (BC)..." is 1 BC
+    and one past 9999 has no sign; ours are ISO 8601's ("0000-12-31...",
+    "+10000-...", "-0001-..." for 2 BC), so DuckDB's are rewritten so;
+  * DuckDB prints a FLOAT or DOUBLE infinity or NaN as such; we print null;
+  * DuckDB prints a DECIMAL whose scale is its precision without the 0
+    before the point (".5", "-.5"), which is no JSON: the 0 is put back.
+
 Prints the first difference and exits 1, or exits 0 when equal."""
 import json
+import math
+import re
 import struct
 import sys
 from decimal import Decimal
@@ -60,21 +73,82 @@ def same(e, a, path):
     return None if e == a else path
 
 
-def load(path):
+DUCK_DATE = re.compile(r'^(\d{4,})-(\d\d)-(\d\d)( \(BC\))?(.*)$')
+
+
+def duckdb_forms(v):
+    if isinstance(v, dict):
+        return {k: duckdb_forms(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [duckdb_forms(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, Decimal) and not v.is_finite():
+        return None
+    if isinstance(v, str):
+        m = DUCK_DATE.match(v)
+        if m:
+            y = int(m.group(1))
+            if m.group(4):
+                y = 1 - y  # 1 BC is year 0
+            ys = '%04d' % y if 0 <= y <= 9999 else ('+' if y > 0 else '-') + '%04d' % abs(y)
+            # DuckDB writes " (BC)" after the date and before the time
+            return '%s-%s-%s%s' % (ys, m.group(2), m.group(3), m.group(5))
+    return v
+
+
+def leading_zero(line):
+    """Puts a 0 before a number's bare point, outside strings."""
+    out, i, n, in_str = [], 0, len(line), False
+    while i < n:
+        c = line[i]
+        if in_str:
+            if c == '\\':
+                out.append(line[i:i + 2])
+                i += 2
+                continue
+            in_str = c != '"'
+        elif c == '"':
+            in_str = True
+        elif c == '.' and (not out or out[-1] in ':,[-'):
+            out.append('0')
+        out.append(c)
+        i += 1
+    return ''.join(out)
+
+
+def load(path, fix=False):
     with open(path, encoding='utf-8') as fp:
-        return [json.loads(line, parse_float=Decimal, parse_int=Decimal) for line in fp]
+        return [json.loads(leading_zero(line) if fix else line, parse_float=Decimal, parse_int=Decimal) for line in fp]
 
 
-def main():
-    exp, act = load(sys.argv[1]), load(sys.argv[2])
+def compare(exp_path, act_path, forms):
+    """None when equal, else what differs first."""
+    exp, act = load(exp_path, forms), load(act_path)
+    if forms:
+        exp = [duckdb_forms(e) for e in exp]
     if len(exp) != len(act):
-        print('row counts differ: expected %d, got %d' % (len(exp), len(act)))
-        return 1
+        return 'row counts differ: expected %d, got %d' % (len(exp), len(act))
     for i, (e, a) in enumerate(zip(exp, act)):
         p = same(e, a, 'row')
         if p:
-            print('row %d differs at %s\n  expected: %s\n  got:      %s' % (
-                i, p, json.dumps(e, default=str)[:2000], json.dumps(a, default=str)[:2000]))
+            return 'row %d differs at %s\n  expected: %s\n  got:      %s' % (
+                i, p, json.dumps(e, default=str)[:2000], json.dumps(a, default=str)[:2000])
+    return None
+
+
+def main():
+    args = sys.argv[1:]
+    forms = args[0] == '--duckdb-forms'
+    if forms:
+        args = args[1:]
+    if not args or len(args) % 2:
+        sys.exit('usage: pqcompare.py [--duckdb-forms] EXPECTED ACTUAL [EXPECTED ACTUAL]...')
+    # several pairs in one run: the differential test has many small files
+    for exp, act in zip(args[0::2], args[1::2]):
+        why = compare(exp, act, forms)
+        if why:
+            print(('%s: ' % act if len(args) > 2 else '') + why)
             return 1
     return 0
 
