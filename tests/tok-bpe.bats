@@ -99,7 +99,11 @@ for n in (65, 70, 130, 700, 3000, 9000):
 	}
 	local ms=$(( $(cpu_ms big.rec) - $(cpu_ms empty.rec) ))
 	echo "1 MB of 'a': ${ms} ms beyond loading" >&3
-	[ "$ms" -lt 100 ]
+	# 1 MB of 'a' is one piece of a million bytes: about 190 ms here with the
+	# machine lightly loaded, 200-260 ms seen in a loaded CI run.  A merge
+	# that rescans the piece (quadratic) takes minutes, so a bound of a
+	# second tells them apart without failing on a busy machine.
+	[ "$ms" -lt 1000 ]
 }
 
 # ---- decode ---------------------------------------------------------------------
