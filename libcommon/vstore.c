@@ -1360,40 +1360,41 @@ static int allowed(const struct vstore *s, uint32_t slot)
 	return s->allowed_all || ((s->allowed[slot / 64] >> (slot % 64)) & 1);
 }
 
-/* Best-k keeping: a min-heap on "goodness" (larger is better). */
+/* Best-k keeping: a min-heap on "goodness" (larger is better), worst at
+ * the root.  Equal scores are ordered by id (bytes, then length), so which
+ * of several tied points make the k best, and in what order, depends on
+ * the points alone: not on the order of the scan, nor on the slots that
+ * writes and compaction give them. */
 struct topk {
+	const struct vstore *s;
 	size_t k, n;
 	float *good;
 	uint32_t *slot;
 };
 
-static void topk_push(struct topk *t, float good, uint32_t slot)
+/* Whether (ga, a) ranks below (gb, b). */
+static int worse(const struct topk *t, float ga, uint32_t a, float gb, uint32_t b)
 {
-	if (t->n < t->k) {
-		size_t i = t->n++;
-		while (i > 0) {
-			size_t p = (i - 1) / 2;
-			if (t->good[p] < good || (t->good[p] == good && t->slot[p] > slot))
-				break;
-			t->good[i] = t->good[p];
-			t->slot[i] = t->slot[p];
-			i = p;
-		}
-		t->good[i] = good;
-		t->slot[i] = slot;
-		return;
-	}
-	/* Ties go to the lower slot, so results do not depend on scan order. */
-	if (good < t->good[0] || (good == t->good[0] && slot > t->slot[0]))
-		return;
-	size_t i = 0;
+	if (ga != gb)
+		return ga < gb;
+	if (a == b)
+		return 0;
+	size_t la, lb;
+	const char *ia = slot_id(t->s, a, &la), *ib = slot_id(t->s, b, &lb);
+	int c = memcmp(ia, ib, la < lb ? la : lb);
+	return c != 0 ? c > 0 : la > lb;
+}
+
+/* Restores the heap below i after its entry was replaced by (good, slot). */
+static void sift_down(struct topk *t, size_t i, float good, uint32_t slot)
+{
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 		float mg = good;
 		uint32_t ms = slot;
-		if (l < t->n && (t->good[l] < mg || (t->good[l] == mg && t->slot[l] > ms)))
+		if (l < t->n && worse(t, t->good[l], t->slot[l], mg, ms))
 			m = l, mg = t->good[l], ms = t->slot[l];
-		if (r < t->n && (t->good[r] < mg || (t->good[r] == mg && t->slot[r] > ms)))
+		if (r < t->n && worse(t, t->good[r], t->slot[r], mg, ms))
 			m = r;
 		if (m == i)
 			break;
@@ -1403,6 +1404,27 @@ static void topk_push(struct topk *t, float good, uint32_t slot)
 	}
 	t->good[i] = good;
 	t->slot[i] = slot;
+}
+
+static void topk_push(struct topk *t, float good, uint32_t slot)
+{
+	if (t->n < t->k) {
+		size_t i = t->n++;
+		while (i > 0) {
+			size_t p = (i - 1) / 2;
+			if (!worse(t, good, slot, t->good[p], t->slot[p]))
+				break;
+			t->good[i] = t->good[p];
+			t->slot[i] = t->slot[p];
+			i = p;
+		}
+		t->good[i] = good;
+		t->slot[i] = slot;
+		return;
+	}
+	if (!worse(t, t->good[0], t->slot[0], good, slot))
+		return;
+	sift_down(t, 0, good, slot);
 }
 
 /* Goodness of a raw kernel value: larger is nearer. */
@@ -1544,7 +1566,7 @@ int vstore_search(struct vstore *s, const float *queries, size_t nq, const struc
 	float *good = xmalloc(nq * k * sizeof *good);
 	uint32_t *slots = xmalloc(nq * k * sizeof *slots);
 	for (size_t i = 0; i < nq; i++)
-		tops[i] = (struct topk){k, 0, good + i * k, slots + i * k};
+		tops[i] = (struct topk){s, k, 0, good + i * k, slots + i * k};
 	size_t live = vstore_count(s);
 	int selective = q->filter && s->nallowed <= (live / 16 > 4096 ? live / 16 : 4096);
 	if (q->exact || !s->index || s->indexed == 0 || selective) {
@@ -1572,27 +1594,8 @@ int vstore_search(struct vstore *s, const float *queries, size_t nq, const struc
 		while (t->n > 0) {
 			size_t at = t->n - 1;
 			hits[i * k + at] = (struct vstore_hit){t->slot[0], score_of(s->metric, t->good[0])};
-			t->good[0] = t->good[at];
-			t->slot[0] = t->slot[at];
 			t->n--;
-			/* sift down */
-			size_t p = 0;
-			for (;;) {
-				size_t l = 2 * p + 1, r = l + 1, m = p;
-				if (l < t->n && (t->good[l] < t->good[m] || (t->good[l] == t->good[m] && t->slot[l] > t->slot[m])))
-					m = l;
-				if (r < t->n && (t->good[r] < t->good[m] || (t->good[r] == t->good[m] && t->slot[r] > t->slot[m])))
-					m = r;
-				if (m == p)
-					break;
-				float g = t->good[p];
-				uint32_t sl = t->slot[p];
-				t->good[p] = t->good[m];
-				t->slot[p] = t->slot[m];
-				t->good[m] = g;
-				t->slot[m] = sl;
-				p = m;
-			}
+			sift_down(t, 0, t->good[at], t->slot[at]);
 		}
 		counts[i] = n;
 	}

@@ -119,8 +119,8 @@ struct vstore_query {
  * of points at a time for all queries together (vdist_many); indexed
  * searches run one query at a time.  Every score is the vdist.h kernel of
  * the (query, point) pair, the same bits whatever the batch, the point's
- * slot, the path (exact, index, sparse) and the CPU; ties at equal scores
- * go to the lower slot.  A selective filter (few
+ * slot, the path (exact, index, sparse) and the CPU; equal scores are
+ * ordered by id.  A selective filter (few
  * points match) is answered exactly over the matching points, so recall
  * does not collapse.  Returns 0, or -1 with a message (a payload that
  * is not JSON, say). */
