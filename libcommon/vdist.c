@@ -29,11 +29,10 @@
 #include <immintrin.h>
 #endif
 
-#define L VDIST_LANES
 
-size_t vdist_padded(size_t dim) { return (dim + L - 1) / L * L; }
+size_t vdist_padded(size_t dim) { return (dim + VDIST_LANES - 1) / VDIST_LANES * VDIST_LANES; }
 
-size_t vdist_pack_floats(size_t dim) { return L * vdist_padded(dim); }
+size_t vdist_pack_floats(size_t dim) { return VDIST_LANES * vdist_padded(dim); }
 
 /* The tree of vdist.h over the sixteen partial sums. */
 static float tree16(const float *s)
@@ -51,9 +50,9 @@ static float tree16(const float *s)
  * turns a -0 partial sum into +0, so it is not skipped). */
 static float dot_portable(const float *a, const float *b, size_t dim)
 {
-	float s[L] = {0};
-	for (size_t i = 0; i < dim; i += L)
-		for (size_t j = 0; j < L; j++) {
+	float s[VDIST_LANES] = {0};
+	for (size_t i = 0; i < dim; i += VDIST_LANES)
+		for (size_t j = 0; j < VDIST_LANES; j++) {
 			int in = i + j < dim;
 			s[j] = fmaf(in ? a[i + j] : 0.0f, in ? b[i + j] : 0.0f, s[j]);
 		}
@@ -62,9 +61,9 @@ static float dot_portable(const float *a, const float *b, size_t dim)
 
 static float l2_portable(const float *a, const float *b, size_t dim)
 {
-	float s[L] = {0};
-	for (size_t i = 0; i < dim; i += L)
-		for (size_t j = 0; j < L; j++) {
+	float s[VDIST_LANES] = {0};
+	for (size_t i = 0; i < dim; i += VDIST_LANES)
+		for (size_t j = 0; j < VDIST_LANES; j++) {
 			float d = i + j < dim ? a[i + j] - b[i + j] : 0.0f;
 			s[j] = fmaf(d, d, s[j]);
 		}
@@ -173,7 +172,7 @@ TARGET_AVX2 static float dot_avx2(const float *a, const float *b, size_t dim)
 {
 	__m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
 	size_t i = 0;
-	for (; i + L <= dim; i += L) {
+	for (; i + VDIST_LANES <= dim; i += VDIST_LANES) {
 		lo = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), lo);
 		hi = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), hi);
 	}
@@ -190,7 +189,7 @@ TARGET_AVX2 static float l2_avx2(const float *a, const float *b, size_t dim)
 {
 	__m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
 	size_t i = 0;
-	for (; i + L <= dim; i += L) {
+	for (; i + VDIST_LANES <= dim; i += VDIST_LANES) {
 		__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
 		__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
 		lo = _mm256_fmadd_ps(d0, d0, lo);
@@ -221,7 +220,7 @@ TARGET_AVX512 static float dot_avx512(const float *a, const float *b, size_t dim
 {
 	__m512 s = _mm512_setzero_ps();
 	size_t i = 0;
-	for (; i + L <= dim; i += L)
+	for (; i + VDIST_LANES <= dim; i += VDIST_LANES)
 		s = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s);
 	if (i < dim) {
 		__mmask16 m = (__mmask16)((1u << (dim - i)) - 1);
@@ -234,7 +233,7 @@ TARGET_AVX512 static float l2_avx512(const float *a, const float *b, size_t dim)
 {
 	__m512 s = _mm512_setzero_ps();
 	size_t i = 0;
-	for (; i + L <= dim; i += L) {
+	for (; i + VDIST_LANES <= dim; i += VDIST_LANES) {
 		__m512 d = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
 		s = _mm512_fmadd_ps(d, d, s);
 	}
@@ -278,11 +277,11 @@ TARGET_AVX512 static INLINE void tile512(int l2, int R, const float *q, size_t q
 #pragma GCC unroll 3
 			for (int i = 0; i < R; i++)
 				acc[i][g] = _mm512_setzero_ps();
-		for (size_t r = 0; r < dp; r += L) {
+		for (size_t r = 0; r < dp; r += VDIST_LANES) {
 			size_t k0 = r + 8 * (size_t)h;
 #pragma GCC unroll 8
 			for (int g = 0; g < 8; g++) {
-				__m512 y = _mm512_load_ps(pack + (k0 + (size_t)g) * L);
+				__m512 y = _mm512_load_ps(pack + (k0 + (size_t)g) * VDIST_LANES);
 				PIN(y);
 #pragma GCC unroll 3
 				for (int i = 0; i < R; i++) {
@@ -339,7 +338,7 @@ TARGET_AVX2 static INLINE void tile256(int l2, int R, const float *q, size_t qst
 #pragma GCC unroll 2
 			for (int i = 0; i < R; i++)
 				acc[i][g] = _mm256_setzero_ps();
-		for (size_t r = 0; r < dp; r += L) {
+		for (size_t r = 0; r < dp; r += VDIST_LANES) {
 			size_t k0 = r + 4 * (size_t)h;
 #pragma GCC unroll 4
 			for (int g = 0; g < 4; g++) {
@@ -482,7 +481,3 @@ vdist_many_fn vdist_many_isa(enum vmetric metric, enum vdist_isa isa)
 vdist_fn vdist_kernel(enum vmetric metric) { return vdist_kernel_isa(metric, vdist_best_isa()); }
 
 vdist_many_fn vdist_many(enum vmetric metric) { return vdist_many_isa(metric, vdist_best_isa()); }
-
-float vdist_dot(const float *a, const float *b, size_t dim) { return vdist_kernel(VMETRIC_DOT)(a, b, dim); }
-
-float vdist_l2sq(const float *a, const float *b, size_t dim) { return vdist_kernel(VMETRIC_L2)(a, b, dim); }

@@ -76,8 +76,4 @@ vdist_many_fn vdist_many_isa(enum vmetric metric, enum vdist_isa isa);
 vdist_fn vdist_kernel(enum vmetric metric);
 vdist_many_fn vdist_many(enum vmetric metric);
 
-/* One-off conveniences (dispatching on every call). */
-float vdist_dot(const float *a, const float *b, size_t dim);
-float vdist_l2sq(const float *a, const float *b, size_t dim);
-
 #endif
