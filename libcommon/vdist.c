@@ -20,7 +20,9 @@
 
 #ifdef __clang__
 /* No product and sum is written as one expression here, but should one
- * appear, clang must not fuse it on one path and not another. */
+ * appear, clang (which contracts them by default where FMA is enabled, as
+ * in the AVX2 and AVX-512 functions; gcc's -std=c11 does not) must not
+ * fuse it on one path and not another. */
 #pragma STDC FP_CONTRACT OFF
 #endif
 
@@ -28,7 +30,6 @@
 #define VDIST_X86 1
 #include <immintrin.h>
 #endif
-
 
 size_t vdist_padded(size_t dim) { return (dim + VDIST_LANES - 1) / VDIST_LANES * VDIST_LANES; }
 
