@@ -4,7 +4,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <cblas.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1361,40 +1360,41 @@ static int allowed(const struct vstore *s, uint32_t slot)
 	return s->allowed_all || ((s->allowed[slot / 64] >> (slot % 64)) & 1);
 }
 
-/* Best-k keeping: a min-heap on "goodness" (larger is better). */
+/* Best-k keeping: a min-heap on "goodness" (larger is better), worst at
+ * the root.  Equal scores are ordered by id (bytes, then length), so which
+ * of several tied points make the k best, and in what order, depends on
+ * the points alone: not on the order of the scan, nor on the slots that
+ * writes and compaction give them. */
 struct topk {
+	const struct vstore *s;
 	size_t k, n;
 	float *good;
 	uint32_t *slot;
 };
 
-static void topk_push(struct topk *t, float good, uint32_t slot)
+/* Whether (ga, a) ranks below (gb, b). */
+static int worse(const struct topk *t, float ga, uint32_t a, float gb, uint32_t b)
 {
-	if (t->n < t->k) {
-		size_t i = t->n++;
-		while (i > 0) {
-			size_t p = (i - 1) / 2;
-			if (t->good[p] < good || (t->good[p] == good && t->slot[p] > slot))
-				break;
-			t->good[i] = t->good[p];
-			t->slot[i] = t->slot[p];
-			i = p;
-		}
-		t->good[i] = good;
-		t->slot[i] = slot;
-		return;
-	}
-	/* Ties go to the lower slot, so results do not depend on scan order. */
-	if (good < t->good[0] || (good == t->good[0] && slot > t->slot[0]))
-		return;
-	size_t i = 0;
+	if (ga != gb)
+		return ga < gb;
+	if (a == b)
+		return 0;
+	size_t la, lb;
+	const char *ia = slot_id(t->s, a, &la), *ib = slot_id(t->s, b, &lb);
+	int c = memcmp(ia, ib, la < lb ? la : lb);
+	return c != 0 ? c > 0 : la > lb;
+}
+
+/* Restores the heap below i after its entry was replaced by (good, slot). */
+static void sift_down(struct topk *t, size_t i, float good, uint32_t slot)
+{
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 		float mg = good;
 		uint32_t ms = slot;
-		if (l < t->n && (t->good[l] < mg || (t->good[l] == mg && t->slot[l] > ms)))
+		if (l < t->n && worse(t, t->good[l], t->slot[l], mg, ms))
 			m = l, mg = t->good[l], ms = t->slot[l];
-		if (r < t->n && (t->good[r] < mg || (t->good[r] == mg && t->slot[r] > ms)))
+		if (r < t->n && worse(t, t->good[r], t->slot[r], mg, ms))
 			m = r;
 		if (m == i)
 			break;
@@ -1406,6 +1406,27 @@ static void topk_push(struct topk *t, float good, uint32_t slot)
 	t->slot[i] = slot;
 }
 
+static void topk_push(struct topk *t, float good, uint32_t slot)
+{
+	if (t->n < t->k) {
+		size_t i = t->n++;
+		while (i > 0) {
+			size_t p = (i - 1) / 2;
+			if (!worse(t, good, slot, t->good[p], t->slot[p]))
+				break;
+			t->good[i] = t->good[p];
+			t->slot[i] = t->slot[p];
+			i = p;
+		}
+		t->good[i] = good;
+		t->slot[i] = slot;
+		return;
+	}
+	if (!worse(t, t->good[0], t->slot[0], good, slot))
+		return;
+	sift_down(t, 0, good, slot);
+}
+
 /* Goodness of a raw kernel value: larger is nearer. */
 static float goodness(enum vmetric m, float kernel) { return m == VMETRIC_L2 ? -kernel : kernel; }
 static float score_of(enum vmetric m, float good) { return m == VMETRIC_L2 ? sqrtf(-good > 0 ? -good : 0) : good; }
@@ -1413,56 +1434,49 @@ static float score_of(enum vmetric m, float good) { return m == VMETRIC_L2 ? sqr
 #define SCAN_CHUNK 32
 
 /* Whether any of a chunk's SCAN_CHUNK goodnesses reaches floor. */
-static int chunk_reaches(const float *row, const float *bias, float scale, float base, float floor)
+static int chunk_reaches(const float *row, const float *bias, float sign, float floor)
 {
 	int hit = 0;
 	for (int j = 0; j < SCAN_CHUNK; j++)
-		hit |= scale * row[j] + bias[j] + base >= floor;
+		hit |= sign * row[j] + bias[j] >= floor;
 	return hit;
 }
 
-/* Exact search of nq queries over slots [lo, hi), a contiguous run of
- * vectors, with sgemm in blocks: a block of scores for all queries, then
- * each query's row scanned in order (rows, not columns: the scores of one
- * query lie together) against its current k-th best. */
-static void exact_run(struct vstore *s, const float *q, size_t nq, const float *qsq, uint32_t lo, uint32_t hi,
-                      const float *vecs, struct topk *tops, float *scores, float *bias, size_t block)
+/* Exact search of nq queries (padded, vdist.h) over slots [lo, hi), a
+ * contiguous run of vectors, in blocks: the kernel of every query and
+ * point of a block (vdist_many: the same bits as the pairwise kernel of
+ * the index and of exact_sparse, whatever the batch), then each query's
+ * row scanned in order (the scores of one query lie together) against its
+ * current k-th best. */
+static void exact_run(struct vstore *s, const float *q, size_t nq, size_t qstride, uint32_t lo, uint32_t hi,
+                      const float *vecs, struct topk *tops, float *scores, float *bias, float *pack, size_t block)
 {
 	uint32_t d = s->dim;
+	vdist_many_fn many = vdist_many(s->metric);
+	/* goodness = sign * kernel + bias: the dot itself, or minus the
+	 * squared distance (a sign change and an addition of 0 or -inf, exact
+	 * whichever way a compiler arranges them) */
+	float sign = s->metric == VMETRIC_L2 ? -1 : 1;
 	for (uint32_t b0 = lo; b0 < hi; b0 += (uint32_t)block) {
 		uint32_t nb = hi - b0 < block ? hi - b0 : (uint32_t)block;
 		const float *v = vecs + (size_t)(b0 - lo) * d;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nb, (int)d, 1.0f, q, (int)d, v,
-		            (int)d, 0.0f, scores, (int)nb);
-		/* bias[j]: what turns a dot into goodness for point j: -inf for a
-		 * point not allowed, -|v|^2 for l2 (the query's part is added
-		 * per row), 0 otherwise. */
-		for (uint32_t j = 0; j < nb; j++) {
-			uint32_t slot = b0 + j;
-			if (!allowed(s, slot))
-				bias[j] = -INFINITY;
-			else if (s->metric == VMETRIC_L2)
-				bias[j] = -vdist_dot(v + (size_t)j * d, v + (size_t)j * d, d);
-			else
-				bias[j] = 0;
-		}
-		/* goodness = scale * dot + bias + base: 2 dot - |v|^2 - |q|^2 for
-		 * l2, the dot itself otherwise */
-		float scale = s->metric == VMETRIC_L2 ? 2 : 1;
+		many(q, nq, qstride, v, nb, d, scores, nb, pack);
+		/* bias[j]: -inf for a point not allowed, 0 otherwise */
+		for (uint32_t j = 0; j < nb; j++)
+			bias[j] = allowed(s, b0 + j) ? 0 : -INFINITY;
 		for (size_t i = 0; i < nq; i++) {
 			const float *row = scores + i * nb;
 			struct topk *t = &tops[i];
-			float base = s->metric == VMETRIC_L2 ? -qsq[i] : 0;
 			float floor = t->n == t->k ? t->good[0] : -INFINITY;
 			for (uint32_t c = 0; c < nb; c += SCAN_CHUNK) {
 				uint32_t end = nb - c < SCAN_CHUNK ? nb : c + SCAN_CHUNK;
 				/* Once the k best are in, few chunks hold a point better
 				 * than the k-th: a branch-free test of the whole chunk
 				 * (vectorised) skips the rest. */
-				if (end - c == SCAN_CHUNK && !chunk_reaches(row + c, bias + c, scale, base, floor))
+				if (end - c == SCAN_CHUNK && !chunk_reaches(row + c, bias + c, sign, floor))
 					continue;
 				for (uint32_t j = c; j < end; j++) {
-					float good = scale * row[j] + bias[j] + base;
+					float good = sign * row[j] + bias[j];
 					if (good < floor || bias[j] == -INFINITY)
 						continue;
 					topk_push(t, good, b0 + j);
@@ -1474,37 +1488,37 @@ static void exact_run(struct vstore *s, const float *q, size_t nq, const float *
 	}
 }
 
-static void exact_all(struct vstore *s, const float *q, size_t nq, const float *qsq, struct topk *tops,
-                      uint32_t from)
+static void exact_all(struct vstore *s, const float *q, size_t nq, size_t qstride, struct topk *tops, uint32_t from)
 {
 	/* A block of scores for all queries, nq x block floats, about 1 MiB so
-	 * that it stays in L2 between sgemm writing it and the scan reading it
-	 * (1000 queries over 200k points: block 256 ran in 0.59 s, 1024 in
-	 * 0.65 s, 2048 in 0.66 s). */
+	 * that it stays in L2 between the kernel writing it and the scan
+	 * reading it. */
 	size_t block = (1u << 18) / (nq ? nq : 1);
 	block = block < 256 ? 256 : block > 4096 ? 4096 : block / SCAN_CHUNK * SCAN_CHUNK;
 	float *scores = xmalloc(nq * block * sizeof *scores), *bias = xmalloc(block * sizeof *bias);
+	float *pack = xmalloc_aligned(vdist_pack_floats(s->dim) * sizeof *pack);
 	for (size_t g = 0; g < s->nsegs; g++) {
 		const struct seg_ref *r = &s->segs[g];
 		uint32_t lo = r->base, hi = r->base + (uint32_t)vseg_count(r->seg);
 		if (hi <= from)
 			continue;
 		uint32_t start = lo > from ? lo : from;
-		exact_run(s, q, nq, qsq, start, hi, vseg_vectors(r->seg) + (size_t)(start - lo) * s->dim, tops, scores,
-		          bias, block);
+		exact_run(s, q, nq, qstride, start, hi, vseg_vectors(r->seg) + (size_t)(start - lo) * s->dim, tops,
+		          scores, bias, pack, block);
 	}
 	if (s->ov.n) {
 		uint32_t lo = s->seg_slots > from ? s->seg_slots : from;
-		exact_run(s, q, nq, qsq, lo, total_slots(s), s->ov.vecs + (size_t)(lo - s->seg_slots) * s->dim, tops,
-		          scores, bias, block);
+		exact_run(s, q, nq, qstride, lo, total_slots(s), s->ov.vecs + (size_t)(lo - s->seg_slots) * s->dim,
+		          tops, scores, bias, pack, block);
 	}
 	free(scores);
 	free(bias);
+	free(pack);
 }
 
 /* Exact search over the allowed slots only, one kernel call each: for a
  * selective filter. */
-static void exact_sparse(struct vstore *s, const float *q, size_t nq, struct topk *tops)
+static void exact_sparse(struct vstore *s, const float *q, size_t nq, size_t qstride, struct topk *tops)
 {
 	vdist_fn k = vdist_kernel(s->metric);
 	for (size_t w = 0; w < s->allowed_words; w++) {
@@ -1516,7 +1530,7 @@ static void exact_sparse(struct vstore *s, const float *q, size_t nq, struct top
 				break;
 			const float *v = slot_vec(s, slot);
 			for (size_t i = 0; i < nq; i++)
-				topk_push(&tops[i], goodness(s->metric, k(q + i * s->dim, v, s->dim)), slot);
+				topk_push(&tops[i], goodness(s->metric, k(q + i * qstride, v, s->dim)), slot);
 		}
 	}
 }
@@ -1526,50 +1540,52 @@ int vstore_search(struct vstore *s, const float *queries, size_t nq, const struc
 {
 	(void)err;
 	(void)errn;
-	size_t k = q->k, d = s->dim;
+	size_t k = q->k, d = s->dim, dp = vdist_padded(d);
 	if (nq == 0)
 		return 0;
 	if (k == 0) {
 		memset(counts, 0, nq * sizeof *counts);
 		return 0;
 	}
-	if (s->qnorm_cap < nq * d) {
-		s->qnorm_cap = nq * d;
+	/* The queries, normalised for cosine, each padded with zeros to a
+	 * multiple of VDIST_LANES floats as vdist_many reads them. */
+	if (s->qnorm_cap < nq * dp) {
+		s->qnorm_cap = nq * dp;
 		s->qnorm = xrealloc(s->qnorm, s->qnorm_cap * sizeof *s->qnorm);
 	}
-	float *qv = s->qnorm, *qsq = xmalloc(nq * sizeof *qsq);
+	float *qv = s->qnorm;
 	for (size_t i = 0; i < nq; i++) {
 		if (s->metric == VMETRIC_COSINE)
-			unit(queries + i * d, qv + i * d, s->dim);
+			unit(queries + i * d, qv + i * dp, s->dim);
 		else
-			memcpy(qv + i * d, queries + i * d, d * sizeof *qv);
-		qsq[i] = vdist_dot(qv + i * d, qv + i * d, d);
+			memcpy(qv + i * dp, queries + i * d, d * sizeof *qv);
+		memset(qv + i * dp + d, 0, (dp - d) * sizeof *qv);
 	}
 	compute_allowed(s, q->filter);
 	struct topk *tops = xcalloc(nq, sizeof *tops);
 	float *good = xmalloc(nq * k * sizeof *good);
 	uint32_t *slots = xmalloc(nq * k * sizeof *slots);
 	for (size_t i = 0; i < nq; i++)
-		tops[i] = (struct topk){k, 0, good + i * k, slots + i * k};
+		tops[i] = (struct topk){s, k, 0, good + i * k, slots + i * k};
 	size_t live = vstore_count(s);
 	int selective = q->filter && s->nallowed <= (live / 16 > 4096 ? live / 16 : 4096);
 	if (q->exact || !s->index || s->indexed == 0 || selective) {
 		if (selective || (q->filter && q->exact && s->nallowed * 4 < live))
-			exact_sparse(s, qv, nq, tops);
+			exact_sparse(s, qv, nq, dp, tops);
 		else
-			exact_all(s, qv, nq, qsq, tops, 0);
+			exact_all(s, qv, nq, dp, tops, 0);
 	} else {
 		size_t ef = q->ef ? q->ef : (k > 64 ? k : 64);
 		struct hnsw_hit *hh = xmalloc(k * sizeof *hh);
 		const uint64_t *bits = s->allowed_all ? NULL : s->allowed;
 		for (size_t i = 0; i < nq; i++) {
-			size_t got = hnsw_search(s->index, s->scratch, qv + i * d, k, ef, bits, hh);
+			size_t got = hnsw_search(s->index, s->scratch, qv + i * dp, k, ef, bits, hh);
 			for (size_t j = 0; j < got; j++)
 				topk_push(&tops[i], -hh[j].dist, hh[j].node); /* -dot, or -squared distance */
 		}
 		free(hh);
 		if ((size_t)total_slots(s) > s->indexed) /* the log's points, and any not indexed */
-			exact_all(s, qv, nq, qsq, tops, (uint32_t)s->indexed);
+			exact_all(s, qv, nq, dp, tops, (uint32_t)s->indexed);
 	}
 	for (size_t i = 0; i < nq; i++) {
 		struct topk *t = &tops[i];
@@ -1578,34 +1594,14 @@ int vstore_search(struct vstore *s, const float *queries, size_t nq, const struc
 		while (t->n > 0) {
 			size_t at = t->n - 1;
 			hits[i * k + at] = (struct vstore_hit){t->slot[0], score_of(s->metric, t->good[0])};
-			t->good[0] = t->good[at];
-			t->slot[0] = t->slot[at];
 			t->n--;
-			/* sift down */
-			size_t p = 0;
-			for (;;) {
-				size_t l = 2 * p + 1, r = l + 1, m = p;
-				if (l < t->n && (t->good[l] < t->good[m] || (t->good[l] == t->good[m] && t->slot[l] > t->slot[m])))
-					m = l;
-				if (r < t->n && (t->good[r] < t->good[m] || (t->good[r] == t->good[m] && t->slot[r] > t->slot[m])))
-					m = r;
-				if (m == p)
-					break;
-				float g = t->good[p];
-				uint32_t sl = t->slot[p];
-				t->good[p] = t->good[m];
-				t->slot[p] = t->slot[m];
-				t->good[m] = g;
-				t->slot[m] = sl;
-				p = m;
-			}
+			sift_down(t, 0, t->good[at], t->slot[at]);
 		}
 		counts[i] = n;
 	}
 	free(tops);
 	free(good);
 	free(slots);
-	free(qsq);
 	return 0;
 }
 

@@ -115,9 +115,12 @@ struct vstore_query {
 	int exact;                    /* scan everything instead of the index */
 };
 /* The k best points for each of nq query vectors (nq x dim floats), best
- * first: hits[q * k ...], counts[q] of them.  Exact scans go through
- * OpenBLAS sgemm a block of points at a time for all queries together;
- * indexed searches run one query at a time.  A selective filter (few
+ * first: hits[q * k ...], counts[q] of them.  Exact scans score a block
+ * of points at a time for all queries together (vdist_many); indexed
+ * searches run one query at a time.  Every score is the vdist.h kernel of
+ * the (query, point) pair, the same bits whatever the batch, the point's
+ * slot, the path (exact, index, sparse) and the CPU; equal scores are
+ * ordered by id.  A selective filter (few
  * points match) is answered exactly over the matching points, so recall
  * does not collapse.  Returns 0, or -1 with a message (a payload that
  * is not JSON, say). */

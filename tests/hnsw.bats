@@ -33,14 +33,21 @@ build_l2() {
 	cp "$D/l2.hnsw" "$1"
 }
 
-@test "vdist kernels agree with a double-precision loop at odd sizes, in every instruction set this CPU has" {
+@test "vdist kernels agree with a double-precision loop at odd sizes, and with each other bit for bit, pairwise and batched, in every instruction set this CPU has" {
 	run ht vdist-check
 	assert_success
 	refute_output --partial WRONG
+	refute_output --partial DIFFERENT
 	for d in 1 3 17 127 128 1000; do
 		assert_output --partial "portable l2 dim $d: ok"
 		assert_output --partial "portable dot dim $d: ok"
+		assert_output --partial "bits l2 dim $d: same"
+		assert_output --partial "bits dot dim $d: same"
 	done
+	# the comparison covered more than the portable kernel where the CPU has more
+	if grep -q ' avx2 ' /proc/cpuinfo && grep -q ' fma ' /proc/cpuinfo; then
+		assert_output --partial "avx2 dot dim 17: ok"
+	fi
 }
 
 # recall_for METRIC: build on 2 threads, search at ef 64, recall@10 >= 0.95.

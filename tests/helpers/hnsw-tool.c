@@ -343,7 +343,11 @@ static int cmd_query(struct opts *o, char **args, int nargs)
 /* Every kernel this CPU runs against a double-precision loop, at odd
  * sizes and unaligned addresses: the sums may differ from it only by float
  * rounding, bounded by a few ulps of the sum of the terms' magnitudes per
- * level of the kernels' partial sums. */
+ * level of the kernels' partial sums.  Then the promise of vdist.h: every
+ * kernel, pairwise or batch, in every instruction set, gives the portable
+ * kernel's bits for every pair, whatever the number of queries in the
+ * batch (1 to 7, so every tile size and the pairwise path are used) and
+ * whatever the number of points (a short last row included). */
 static int cmd_vdist_check(void)
 {
 	static const size_t dims[] = {1, 3, 17, 127, 128, 1000};
@@ -384,9 +388,51 @@ static int cmd_vdist_check(void)
 			}
 		}
 	}
+	/* Bit identity: 7 queries and 37 points of each dim, from a and b. */
+	enum { NQ = 7, NV = 37 };
+	float *q = xmalloc(NQ * 1008 * sizeof *q), *v = xmalloc(NV * 1000 * sizeof *v);
+	float *out = xmalloc(NQ * NV * sizeof *out), *pack = xmalloc_aligned(vdist_pack_floats(1000) * sizeof *pack);
+	for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+		size_t dim = dims[d], dp = vdist_padded(dim);
+		memset(q, 0, NQ * dp * sizeof *q);
+		for (size_t i = 0; i < NQ; i++)
+			for (size_t k = 0; k < dim; k++)
+				q[i * dp + k] = a[(i * 131 + k) % 1001];
+		for (size_t j = 0; j < NV * dim; j++)
+			v[j] = b[(j * 7) % 1001];
+		for (int m = 0; m < 2; m++) {
+			enum vmetric metric = m ? VMETRIC_L2 : VMETRIC_DOT;
+			vdist_fn ref = vdist_kernel_isa(metric, VDIST_PORTABLE);
+			size_t diff = 0, pairs = 0;
+			for (int isa = VDIST_PORTABLE; isa <= VDIST_AVX512; isa++) {
+				if (!vdist_isa_supported((enum vdist_isa)isa))
+					continue;
+				vdist_fn f = vdist_kernel_isa(metric, (enum vdist_isa)isa);
+				vdist_many_fn many = vdist_many_isa(metric, (enum vdist_isa)isa);
+				for (size_t nq = 1; nq <= NQ; nq++) {
+					many(q, nq, dp, v, NV, dim, out, NV, pack);
+					for (size_t i = 0; i < nq; i++)
+						for (size_t j = 0; j < NV; j++) {
+							float want = ref(q + i * dp, v + j * dim, dim);
+							float one = f(q + i * dp, v + j * dim, dim), batch = out[i * NV + j];
+							diff += memcmp(&want, &one, sizeof want) != 0;
+							diff += memcmp(&want, &batch, sizeof want) != 0;
+							pairs += 2;
+						}
+				}
+			}
+			printf("bits %s dim %zu: %s (%zu of %zu scores differ from the portable kernel's)\n",
+			       m ? "l2" : "dot", dim, diff ? "DIFFERENT" : "same", diff, pairs);
+			bad |= diff != 0;
+		}
+	}
 	printf("best: %s\n", vdist_isa_name(vdist_best_isa()));
 	free(a);
 	free(b);
+	free(q);
+	free(v);
+	free(out);
+	free(pack);
 	return bad;
 }
 
