@@ -31,10 +31,10 @@ LIBS        = $(PKG_LIBS) $(LDLIBS_ALL)
 
 # With nvcc and the CUDA libraries there (or CUDA=1 demanding them), the
 # CUDA code becomes a plugin, sluice-cuda.so, that the programs open with
-# dlopen only when they look for a GPU (libcommon/cudaplug.h): nothing
+# dlopen only when they look for a GPU (libcommon/model/cudaplug.h): nothing
 # CUDA is linked into a program.  It lies at ../lib/sluice/ from the
 # programs, in the build tree as in an installed prefix.
-CU_SRC := $(wildcard libcommon/*.cu)
+CU_SRC := $(wildcard libcommon/*/*.cu)
 ifeq ($(CUDA),0)
 HAVE_CUDA =
 else ifeq ($(CUDA),1)
@@ -56,7 +56,7 @@ HELPER_CUDA_LIBS = -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcudart
 ALL_CFLAGS += -DSLUICE_CUDA=1
 endif
 
-LIB_SRC  := $(wildcard libcommon/*.c)
+LIB_SRC  := $(wildcard libcommon/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 LIB      := $(O)/libsluice.a
 PROGS    := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
@@ -94,7 +94,7 @@ $(O)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) $(NVCCWARN) -Xcompiler -fPIC,-fvisibility=hidden -Ilibcommon -MMD -MP -c -o $@ $<
 
-$(O)/plugin/die.o: libcommon/die.c
+$(O)/plugin/die.o: libcommon/base/die.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WARN) -O2 -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HNSW index (libcommon/hnsw.c through tests/helpers/hnsw-tool) beside
+# HNSW index (libcommon/vs/hnsw.c through tests/helpers/hnsw-tool) beside
 # hnswlib (Debian python3-hnswlib), on the same data in the same run:
 # BENCH_HNSW_N (default 200000) clustered 128-d float32 vectors (1000
 # gaussian clusters) and 1000 queries of the same clusters, exact top-10

@@ -13,17 +13,17 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "batcher.h"
-#include "bpe.h"
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "llmc.h"
-#include "progress.h"
-#include "rec.h"
-#include "shufbuf.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/progress.h"
+#include "formats/llmc.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "rec/shufbuf.h"
+#include "tok/bpe.h"
+#include "train/batcher.h"
 
 static const char usage[] =
 	"Usage: batchify [OPTION]... [FILE]...\n"
@@ -158,7 +158,7 @@ static void side_open(struct run *r, struct side *s, const char *path)
 	int fd = 1;
 	if (path) {
 		if (atomic_open(&s->file, path) != 0)
-			die(REC_E_IO, "%s:", path);
+			die(STATUS_FAIL, "%s:", path);
 		atomic_guard(&s->file);
 		fd = s->file.fd;
 	} else if (isatty(1)) {
@@ -207,14 +207,14 @@ static void shard_flush(struct run *r, struct side *s)
 	buf_printf(&path, "%s/%s_%06" PRIu64 ".bin", r->to_bin, s->name, s->shard_index++);
 	buf_addc(&path, '\0');
 	if (atomic_open(&s->shard, path.data) != 0)
-		die(REC_E_IO, "%s:", path.data);
+		die(STATUS_FAIL, "%s:", path.data);
 	atomic_guard(&s->shard);
 	int32_t header[LLMC_HEADER_INTS];
 	llmc_header(header, (unsigned)rec_dtype_size(r->dtype), s->shard_count);
 	write_all(s->shard.fd, header, sizeof header, path.data);
 	write_all(s->shard.fd, s->shard_ids.data, s->shard_ids.len, path.data);
 	if (atomic_commit(&s->shard) != 0)
-		die(REC_E_IO, "%s:", path.data);
+		die(STATUS_FAIL, "%s:", path.data);
 	buf_free(&path);
 	buf_clear(&s->shard_ids);
 	s->shard_count = 0;
@@ -305,7 +305,7 @@ static void check_ids(struct run *r, const uint32_t *ids, size_t n, const char *
 		return;
 	for (i = 0; i < n; i++)
 		if (ids[i] >= limit)
-			die_at(REC_E_MALFORMED, input, offset, "token id %u at or above %s %" PRIu64, ids[i],
+			die_at(STATUS_MALFORMED, input, offset, "token id %u at or above %s %" PRIu64, ids[i],
 			       r->have_vocab ? "vocab_size" : "the u16 limit", limit);
 }
 
@@ -349,11 +349,11 @@ static void ensure_open(struct run *r)
 		r->dtype = REC_DT_U32;
 	if (!r->have_eot && (r->pad || !r->to_bin)) {
 		if (r->pad)
-			die(REC_E_USAGE, "--pad pads with the end-of-text id: the input header has none; give --eot");
-		die(REC_E_USAGE, "packing puts the end-of-text id between documents: the input header has none; give --eot");
+			die(STATUS_USAGE, "--pad pads with the end-of-text id: the input header has none; give --eot");
+		die(STATUS_USAGE, "packing puts the end-of-text id between documents: the input header has none; give --eot");
 	}
 	if (!r->have_eot && r->to_bin)
-		die(REC_E_USAGE, "--to-bin puts the end-of-text id between documents: the input header has none; give --eot");
+		die(STATUS_USAGE, "--to-bin puts the end-of-text id between documents: the input header has none; give --eot");
 	side_open(r, &r->train, r->output);
 	if (r->val_frac > 0)
 		side_open(r, &r->val, r->val_out);
@@ -363,7 +363,7 @@ static void read_records(struct run *r, const char *path, uint64_t epoch)
 {
 	struct rec_reader *in = r->in = rec_reader_open(path, 0);
 	if (!in)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	const char *name = rec_reader_name(in);
 	struct rec_frame f;
 	uint64_t last = 0;
@@ -371,7 +371,7 @@ static void read_records(struct run *r, const char *path, uint64_t epoch)
 		if (f.type == REC_HEADER || f.type == REC_END)
 			continue;
 		if (f.type != REC_TOKENS)
-			die_at(REC_E_MALFORMED, name, f.offset, "a %s record: batchify reads token records",
+			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: batchify reads token records",
 			       rec_type_name(f.type));
 		if (!r->opened) {
 			apply_header(r, rec_reader_header(in), f.dtype);
@@ -410,7 +410,7 @@ static void read_shard(struct run *r, const char *path, uint64_t epoch)
 	struct llmc_shard sh;
 	char err[512];
 	if (llmc_open(&sh, path, r->raw_width, err, sizeof err) != 0)
-		die(REC_E_MALFORMED, "%s", err);
+		die(STATUS_MALFORMED, "%s", err);
 	enum { BLOCK = 1 << 20 };
 	uint32_t *block = xmalloc(BLOCK * sizeof *block);
 	size_t doc = r->shard_doc; /* a document may go on from the last shard */
@@ -437,7 +437,7 @@ static void read_shard(struct run *r, const char *path, uint64_t epoch)
 		}
 	}
 	if (got < 0)
-		die(REC_E_IO, "%s: read error:", path);
+		die(STATUS_FAIL, "%s: read error:", path);
 	r->shard_doc = doc;
 	free(block);
 	llmc_close(&sh);
@@ -453,9 +453,9 @@ static void add_glob(const char *pattern, char ***paths, size_t *n)
 	glob_t g;
 	int rc = glob(pattern, GLOB_NOSORT, NULL, &g);
 	if (rc == GLOB_NOMATCH)
-		die(REC_E_IO, "--from-bin %s: no file matches", pattern);
+		die(STATUS_FAIL, "--from-bin %s: no file matches", pattern);
 	if (rc != 0)
-		die(REC_E_IO, "--from-bin %s: cannot read the directories", pattern);
+		die(STATUS_FAIL, "--from-bin %s: cannot read the directories", pattern);
 	/* Shard order is the sorted order of their names, as llm.c's loader. */
 	qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, by_name);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -477,7 +477,7 @@ static void side_close(struct run *r, struct side *s)
 	rec_write_end(s->w);
 	rec_writer_free(s->w);
 	if (s->file.fd >= 0 && atomic_commit(&s->file) != 0)
-		die(REC_E_IO, "%s:", s == &r->val ? r->val_out : r->output);
+		die(STATUS_FAIL, "%s:", s == &r->val ? r->val_out : r->output);
 }
 
 int main(int argc, char **argv)
@@ -572,7 +572,6 @@ int main(int argc, char **argv)
 	}
 	int nin = argc - optind;
 	char **inputs = argv + optind;
-	static char *stdin_name[] = {"-"};
 	if (n_globs && nin)
 		cli_usage_error("--from-bin reads shards instead of FILE arguments");
 	if (r.val_frac > 0 && !r.val_out && !r.to_bin)
@@ -590,13 +589,13 @@ int main(int argc, char **argv)
 		add_glob(from_globs[i], &r.from_bin, &r.n_from_bin);
 	free(from_globs);
 	if (!nin && !n_globs)
-		inputs = stdin_name, nin = 1;
+		inputs = cli_inputs(inputs, &nin);
 	if (r.n_from_bin) {
 		/* The width of the first shard decides the output's dtype. */
 		struct llmc_shard sh;
 		char err[512];
 		if (llmc_open(&sh, r.from_bin[0], r.raw_width, err, sizeof err) != 0)
-			die(REC_E_MALFORMED, "%s", err);
+			die(STATUS_MALFORMED, "%s", err);
 		r.dtype = sh.width == 2 ? REC_DT_U16 : REC_DT_U32;
 		llmc_close(&sh);
 		if ((r.pad || r.shuffle || r.val_frac > 0) && !r.have_eot)
@@ -604,7 +603,7 @@ int main(int argc, char **argv)
 	}
 	r.val_cut = r.val_frac > 0 ? (uint64_t)(r.val_frac * 18446744073709551616.0) : 0;
 	if (r.to_bin && mkdir(r.to_bin, 0777) != 0 && errno != EEXIST)
-		die(REC_E_IO, "%s:", r.to_bin);
+		die(STATUS_FAIL, "%s:", r.to_bin);
 	progress_init(&r.progress, progress, r.n_from_bin ? 0 : io_total_size(nin, inputs));
 
 	for (uint64_t epoch = 0; epoch < r.epochs; epoch++) {
@@ -632,7 +631,7 @@ int main(int argc, char **argv)
 	progress_end(&r.progress);
 	uint64_t longest = r.train.batcher.longest > r.val.batcher.longest ? r.train.batcher.longest : r.val.batcher.longest;
 	if (r.pad && r.train.docs + r.val.docs && longest < r.T)
-		die(REC_E_USAGE, "-T %u with --pad is longer than every document (the longest has %" PRIu64 " ids)", r.T,
+		die(STATUS_USAGE, "-T %u with --pad is longer than every document (the longest has %" PRIu64 " ids)", r.T,
 		    longest);
 	side_close(&r, &r.train);
 	if (r.val_frac > 0)

@@ -15,21 +15,21 @@
 
 #include <xxhash.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "dataset.h"
-#include "hfcache.h"
-#include "hfhub.h"
-#include "http.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "progress.h"
-#include "rec.h"
-#include "rng.h"
-#include "rows.h"
-#include "shufbuf.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "base/rng.h"
+#include "formats/rows.h"
+#include "hub/dataset.h"
+#include "hub/hfcache.h"
+#include "hub/hfhub.h"
+#include "net/http.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "rec/shufbuf.h"
 
 static const char usage[] =
 	"Usage: hf-stream [OPTION]... SOURCE...\n"
@@ -183,9 +183,9 @@ static void add_input(struct stream *s, const char *path, enum rows_format fmt)
 	in->size = strcmp(path, "-") != 0 && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	/* Say now, with status 1, what would otherwise surface as a reader error. */
 	if (strcmp(path, "-") != 0 && access(path, R_OK) != 0)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	if (in->fmt == FMT_UNKNOWN)
-		die(REC_E_USAGE, "%s: cannot tell the format from the name; give --type", path);
+		die(STATUS_USAGE, "%s: cannot tell the format from the name; give --type", path);
 }
 
 /* A file of a Hub dataset, by its repo path. */
@@ -202,7 +202,7 @@ static void add_hub_input(struct stream *s, struct hfhub *hub, const struct ds_f
 	in->size = f->size;
 	in->hub = hub;
 	if (in->fmt == FMT_UNKNOWN)
-		die(REC_E_USAGE, "%s: cannot tell the format from the name; give --type", in->path);
+		die(STATUS_USAGE, "%s: cannot tell the format from the name; give --type", in->path);
 }
 
 static int hub_open_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
@@ -253,7 +253,7 @@ static void read_small_file(struct buf *b, const char *path)
 	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 		buf_add(b, chunk, got);
 	if (ferror(f))
-		die(REC_E_IO, "%s: read error:", path);
+		die(STATUS_FAIL, "%s: read error:", path);
 	fclose(f);
 }
 
@@ -266,25 +266,25 @@ static struct ds_layout *resolve_split(struct stream *s, const char *dir, const 
 	char err[1024];
 	struct ds_layout *layout = ds_resolve(readme, readme_len, files, nfiles, err, sizeof err);
 	if (!layout)
-		die(REC_E_MALFORMED, "%s: %s", dir, err);
+		die(STATUS_MALFORMED, "%s: %s", dir, err);
 	if (s->action == ACT_LIST_CONFIGS) {
 		for (size_t i = 0; i < ds_config_count(layout); i++) {
 			const struct ds_config *c = ds_config_at(layout, i);
 			printf("%s%s\n", ds_config_name(c), ds_config_is_default(c) ? " (default)" : "");
 		}
-		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
 	}
 	const struct ds_config *c = ds_find_config(layout, s->config, err, sizeof err);
 	if (!c)
-		die(REC_E_USAGE, "%s: %s", dir, err);
+		die(STATUS_USAGE, "%s: %s", dir, err);
 	if (s->action == ACT_LIST_SPLITS) {
 		for (size_t i = 0; i < ds_split_count(c); i++)
 			printf("%s\n", ds_split_name(ds_split_at(c, i)));
-		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
 	}
 	const struct ds_split *sp = ds_find_split(c, s->split, err, sizeof err);
 	if (!sp)
-		die(REC_E_USAGE, "%s: %s", dir, err);
+		die(STATUS_USAGE, "%s: %s", dir, err);
 	free(s->config_owned);
 	free(s->split_owned);
 	s->config_used = s->config_owned = xstrdup(ds_config_name(c));
@@ -303,10 +303,10 @@ static void add_directory(struct stream *s, const char *dir)
 	struct ds_file *files = NULL;
 	size_t nfiles = 0;
 	if (ds_list_local(dir, &files, &nfiles, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	const char *script = ds_script_path(dir, files, nfiles);
 	if (script)
-		die(REC_E_IO, "%s: a script dataset (%s loads it, and sluice does not run loading scripts); read its data "
+		die(STATUS_FAIL, "%s: a script dataset (%s loads it, and sluice does not run loading scripts); read its data "
 		    "files instead: give them, or a glob of them, as the sources", dir, script);
 	struct buf readme = {0}, path = {0};
 	buf_printf(&path, "%s/README.md", dir);
@@ -336,7 +336,7 @@ static void add_directory(struct stream *s, const char *dir)
 SLUICE_NORETURN static void die_script(const char *src, const char *repo, const char *rev, const char *script,
                                        const char *why)
 {
-	die(REC_E_IO, "%s: a script dataset (%s loads it, and sluice does not run loading scripts) and %s; read its "
+	die(STATUS_FAIL, "%s: a script dataset (%s loads it, and sluice does not run loading scripts) and %s; read its "
 	    "data files instead: hf://datasets/%s%s%s/PATH-OR-GLOB", src, script, why, repo, rev ? "@" : "",
 	    rev ? rev : "");
 }
@@ -387,13 +387,13 @@ static void add_hub_export(struct stream *s, const char *src, struct hfhub *hub,
 	size_t npairs;
 	int rc = hfhub_parquet_index(hub, &configs, &splits, &npairs, err, sizeof err);
 	if (rc < 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	if (rc > 0) {
 		const char *why = s->hub_opts.offline ? "offline, the cache holds no parquet export of it"
 		                                      : "the Hub has no parquet export of it";
 		if (script)
 			die_script(src, repo, rev, script, why);
-		die(REC_E_IO, "%s: %s%s", src, has_data ? "" : "no data file sluice reads, and ", why);
+		die(STATUS_FAIL, "%s: %s%s", src, has_data ? "" : "no data file sluice reads, and ", why);
 	}
 	const char *config = s->config;
 	size_t nconfigs = 0;
@@ -412,26 +412,26 @@ static void add_hub_export(struct stream *s, const char *src, struct hfhub *hub,
 		for (size_t i = 0; i < npairs; i++)
 			if (!i || strcmp(configs[i], configs[i - 1]) != 0)
 				printf("%s%s\n", configs[i], config && strcmp(configs[i], config) == 0 ? " (default)" : "");
-		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
 	}
 	if (!config) {
 		pair_names(&names, configs, splits, npairs, NULL);
-		die(REC_E_USAGE, "%s: no default config%s: pick one of %s", src,
+		die(STATUS_USAGE, "%s: no default config%s: pick one of %s", src,
 		    script_default ? " (its loading script names it, the parquet export does not)" : "", names.data);
 	}
 	if (!has_pair(configs, splits, npairs, config, NULL)) {
 		pair_names(&names, configs, splits, npairs, NULL);
-		die(REC_E_USAGE, "%s: no config '%s' in the Hub's parquet export (configs: %s)", src, config, names.data);
+		die(STATUS_USAGE, "%s: no config '%s' in the Hub's parquet export (configs: %s)", src, config, names.data);
 	}
 	if (s->action == ACT_LIST_SPLITS) {
 		for (size_t i = 0; i < npairs; i++)
 			if (strcmp(configs[i], config) == 0)
 				printf("%s\n", splits[i]);
-		exit(fflush(stdout) == 0 ? 0 : REC_E_IO);
+		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
 	}
 	if (!has_pair(configs, splits, npairs, config, s->split)) {
 		pair_names(&names, configs, splits, npairs, config);
-		die(REC_E_USAGE, "%s: no split '%s' in config '%s' of the Hub's parquet export (splits: %s)", src, s->split,
+		die(STATUS_USAGE, "%s: no split '%s' in config '%s' of the Hub's parquet export (splits: %s)", src, s->split,
 		    config, names.data);
 	}
 	free(s->config_owned);
@@ -447,7 +447,7 @@ static void add_hub_export(struct stream *s, const char *src, struct hfhub *hub,
 	struct ds_file *pq;
 	size_t npq;
 	if (hfhub_parquet_export(hub, s->config_used, s->split_used, &x, &pq, &npq, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
 	s->hubs[s->nhubs++] = x;
 	for (size_t i = 0; i < npq; i++)
@@ -474,24 +474,24 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 	const char *rev = ref->revision ? ref->revision : s->revision;
 	struct hfhub *hub = hfhub_open(&s->hub_opts, ref->repo, rev, err, sizeof err);
 	if (!hub)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	s->hubs = xrealloc(s->hubs, (s->nhubs + 1) * sizeof *s->hubs);
 	s->hubs[s->nhubs++] = hub;
 	const struct ds_file *files;
 	size_t n;
 	if (hfhub_files(hub, &files, &n, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	if (ref->path) {
 		size_t before = s->ninputs;
 		for (size_t i = 0; i < n; i++) {
 			int m = ds_glob_match(ref->path, files[i].path);
 			if (m < 0)
-				die(REC_E_USAGE, "%s: '%s' is not a valid pattern", src, ref->path);
+				die(STATUS_USAGE, "%s: '%s' is not a valid pattern", src, ref->path);
 			if (m)
 				add_hub_input(s, hub, &files[i], s->type);
 		}
 		if (s->ninputs == before)
-			die(REC_E_IO, "%s: no file of %s at %s matches '%s'", src, ref->repo, hfhub_commit(hub), ref->path);
+			die(STATUS_FAIL, "%s: no file of %s at %s matches '%s'", src, ref->repo, hfhub_commit(hub), ref->path);
 		return;
 	}
 	/* A script dataset is one before README.md has a say, as in `datasets`;
@@ -505,7 +505,7 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 		char *text = NULL;
 		size_t text_len = 0;
 		if (script && hfhub_read_file(hub, script, &text, &text_len, err, sizeof err) < 0)
-			die(REC_E_IO, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		add_hub_export(s, src, hub, rev, script, text, text_len, has_data);
 		free(text);
 		return;
@@ -514,7 +514,7 @@ static void add_hub(struct stream *s, const char *src, struct hfhub_ref *ref)
 	size_t readme_len = 0;
 	int rc = hfhub_read_file(hub, "README.md", &readme, &readme_len, err, sizeof err);
 	if (rc < 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	const struct ds_split *sp;
 	struct ds_layout *layout = resolve_split(s, src, readme, readme_len, files, n, &sp);
 	for (size_t i = 0; i < ds_split_file_count(sp); i++) {
@@ -532,7 +532,7 @@ static void add_source(struct stream *s, const char *src)
 		struct hfhub_ref ref;
 		char err[1024];
 		if (hfhub_parse_ref(src, &ref, err, sizeof err) != 0)
-			die(REC_E_USAGE, "%s", err);
+			die(STATUS_USAGE, "%s", err);
 		add_hub(s, src, &ref);
 		hfhub_ref_free(&ref);
 		return;
@@ -560,7 +560,7 @@ static void add_source(struct stream *s, const char *src)
 		struct ds_file *files;
 		size_t n;
 		if (ds_glob_local(src, &files, &n, err, sizeof err) != 0)
-			die(REC_E_IO, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		for (size_t i = 0; i < n; i++)
 			add_input(s, files[i].path, s->type);
 		ds_files_free(files, n);
@@ -576,9 +576,9 @@ static void add_source(struct stream *s, const char *src)
 		return;
 	}
 	if (*err)
-		die(REC_E_USAGE, "%s", err);
+		die(STATUS_USAGE, "%s", err);
 	errno = e;
-	die(REC_E_IO, "%s:", src);
+	die(STATUS_FAIL, "%s:", src);
 }
 
 /* ---- the header ---- */
@@ -587,17 +587,17 @@ static uint64_t file_xxh3(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	XXH3_state_t *st = XXH3_createState();
 	if (!st)
-		die(REC_E_IO, "out of memory");
+		die(STATUS_FAIL, "out of memory");
 	XXH3_64bits_reset(st);
 	char *chunk = xmalloc(1 << 20);
 	ssize_t got;
 	while ((got = read_full(fd, chunk, 1 << 20)) > 0)
 		XXH3_64bits_update(st, chunk, (size_t)got);
 	if (got < 0)
-		die(REC_E_IO, "%s: read error:", path);
+		die(STATUS_FAIL, "%s: read error:", path);
 	uint64_t h = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
 	free(chunk);
@@ -670,7 +670,7 @@ static void write_header(struct stream *s, struct rows *r)
 		for (int i = 0; i < s->nwheres; i++) {
 			char *eq = NULL;
 			if (asprintf(&eq, "%s=%s", s->wheres[i].field, s->wheres[i].value) < 0)
-				die(REC_E_IO, "out of memory");
+				die(STATUS_FAIL, "out of memory");
 			json_array_append_new(wh, json_string(eq));
 			free(eq);
 		}
@@ -717,7 +717,7 @@ static const char *default_text_field(struct rows *r, const char *path)
 	for (int i = 0; i < n; i++)
 		if (types[i] && strcmp(types[i], "string") == 0)
 			return names[i];
-	die(REC_E_USAGE, "%s: no text, content or string column; name one with --field", path);
+	die(STATUS_USAGE, "%s: no text, content or string column; name one with --field", path);
 }
 
 static size_t utf8_chars(const char *s, size_t n)
@@ -840,7 +840,7 @@ static int count_units(struct stream *s, const struct input *in)
 	struct rows_options ropt = {0};
 	struct rows *r = input_rows(in, &ropt, err, sizeof err);
 	if (!r)
-		die(REC_E_MALFORMED, "%s", err);
+		die(STATUS_MALFORMED, "%s", err);
 	int n = rows_units(r);
 	rows_close(r);
 	return n;
@@ -868,7 +868,7 @@ static void check_field_exists(struct rows *r, const char *path, const char *fie
 		buf_adds(&cols, names[i]);
 	}
 	buf_addc(&cols, '\0');
-	die(REC_E_USAGE, "%s: no field \"%s\" (columns: %s)", path, field, cols.data);
+	die(STATUS_USAGE, "%s: no field \"%s\" (columns: %s)", path, field, cols.data);
 }
 
 /* Streams one file; returns 0 once --take is satisfied.  The header goes
@@ -879,7 +879,7 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 	struct rows_options ropt = {.paragraphs = s->paragraphs, .json_field = s->json_field};
 	struct rows *r = input_rows(in, &ropt, err, sizeof err);
 	if (!r)
-		die(REC_E_MALFORMED, "%s", err);
+		die(STATUS_MALFORMED, "%s", err);
 	/* The text field: named, or by the default rule; in JSON mode only when
 	 * text filters need one. */
 	if (!s->text_field && (!s->json_rows || has_text_filters(s)))
@@ -925,14 +925,14 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 		const struct cell *text = s->text_field ? find_cell(&row, s->text_field) : NULL;
 		if (!s->json_rows) {
 			if (!text)
-				die(REC_E_MALFORMED, "%s: row %llu has no field \"%s\"", in->path,
+				die(STATUS_MALFORMED, "%s: row %llu has no field \"%s\"", in->path,
 				    (unsigned long long)index, s->text_field);
 			if (text->kind == CELL_NULL) {
 				s->null_texts++;
 				continue;
 			}
 			if (text->kind != CELL_STRING)
-				die(REC_E_MALFORMED, "%s: field \"%s\" is not a string column (use --format json)",
+				die(STATUS_MALFORMED, "%s: field \"%s\" is not a string column (use --format json)",
 				    in->path, s->text_field);
 		} else if (text && text->kind != CELL_STRING) {
 			text = NULL; /* in JSON rows, text filters pass what is not text */
@@ -954,7 +954,7 @@ static int stream_file(struct stream *s, struct input *in, int unit_base, int un
 		}
 	}
 	if (more && got < 0)
-		die(REC_E_MALFORMED, "%s", err);
+		die(STATUS_MALFORMED, "%s", err);
 	rows_close(r);
 	s->in_done += in->size;
 	return more;
@@ -1041,7 +1041,7 @@ static void info(struct stream *s)
 		struct rows_options ropt = {.paragraphs = s->paragraphs, .json_field = s->json_field};
 		struct rows *r = input_rows(in, &ropt, err, sizeof err);
 		if (!r)
-			die(REC_E_MALFORMED, "%s", err);
+			die(STATUS_MALFORMED, "%s", err);
 		const char *const *names, *const *types;
 		int n = rows_schema(r, &names, &types);
 		buf_clear(&b);
@@ -1247,14 +1247,14 @@ int main(int argc, char **argv)
 	if (s.action == ACT_LIST_CONFIGS || s.action == ACT_LIST_SPLITS) {
 		puts(s.action == ACT_LIST_CONFIGS ? "default" : s.split);
 		stream_free(&s);
-		return fflush(stdout) == 0 ? 0 : REC_E_IO;
+		return fflush(stdout) == 0 ? 0 : STATUS_FAIL;
 	}
 	if (s.action == ACT_LIST_FILES) {
 		for (size_t i = 0; i < s.ninputs; i++)
 			printf("%s\t%s\t%llu\n", s.inputs[i].path, rows_format_name(s.inputs[i].fmt),
 			       (unsigned long long)s.inputs[i].size);
 		stream_free(&s);
-		return fflush(stdout) == 0 ? 0 : REC_E_IO;
+		return fflush(stdout) == 0 ? 0 : STATUS_FAIL;
 	}
 	if (s.action == ACT_INFO) {
 		info(&s);
@@ -1266,7 +1266,7 @@ int main(int argc, char **argv)
 	int fd = 1;
 	if (s.output) {
 		if (atomic_open(&af, s.output) != 0)
-			die(REC_E_IO, "%s:", s.output);
+			die(STATUS_FAIL, "%s:", s.output);
 		atomic_guard(&af);
 		fd = af.fd;
 	} else if (isatty(1)) {
@@ -1279,7 +1279,7 @@ int main(int argc, char **argv)
 	rec_writer_free(s.w);
 	progress_end(&s.progress);
 	if (s.output && atomic_commit(&af) != 0)
-		die(REC_E_IO, "%s:", s.output);
+		die(STATUS_FAIL, "%s:", s.output);
 	if (s.verbose)
 		for (size_t i = 0; i < s.nhubs; i++) {
 			struct http_stats st;

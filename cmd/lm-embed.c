@@ -9,21 +9,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpe.h"
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "embed.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "lm.h"
-#include "progress.h"
-#include "rec.h"
-#include "tokenc.h"
-#include "tokload.h"
-#include "utf8.h"
-#include "vsinput.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "base/utf8.h"
+#include "model/embed.h"
+#include "model/lm.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "tok/bpe.h"
+#include "tok/tokenc.h"
+#include "tok/tokload.h"
+#include "vs/vsinput.h"
 
 static const char usage[] =
 	"Usage: lm-embed -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
@@ -149,7 +149,7 @@ static struct lm *load_model(const char *path)
 	if (!m)
 		die(status, "%s", err);
 	if (!lm_gpt2(m))
-		die(REC_E_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
+		die(STATUS_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
 	return m;
 }
 
@@ -257,18 +257,18 @@ static void add_doc(struct run *r, const char *id, size_t id_len, json_t *meta, 
 	size_t n = r->one.len;
 	for (size_t i = 0; i < n; i++)
 		if (r->one.v[i] >= (uint32_t)r->vocab)
-			die_at(REC_E_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d",
+			die_at(STATUS_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d",
 			       r->one.v[i], r->vocab);
 	if (!n) {
 		if (!r->skip_empty)
-			die_at(REC_E_MALFORMED, name, offset, "an empty document (no tokens); --on-empty skip leaves them out");
+			die_at(STATUS_MALFORMED, name, offset, "an empty document (no tokens); --on-empty skip leaves them out");
 		r->skipped++;
 		return;
 	}
 	if (id_len == 0)
-		die_at(REC_E_MALFORMED, name, offset, "an empty id");
+		die_at(STATUS_MALFORMED, name, offset, "an empty id");
 	if (id_len > REC_MAX_KEY)
-		die_at(REC_E_MALFORMED, name, offset, "an id of %zu bytes (at most %u)", id_len, REC_MAX_KEY);
+		die_at(STATUS_MALFORMED, name, offset, "an id of %zu bytes (at most %u)", id_len, REC_MAX_KEY);
 	buf_clear(&r->meta);
 	json_t *own = NULL;
 	if (r->keep_text >= 0 && text) {
@@ -276,7 +276,7 @@ static void add_doc(struct run *r, const char *id, size_t id_len, json_t *meta, 
 			meta = own = json_object();
 		json_t *t = json_stringn(text, prefix_chars(text, text_len, (uint64_t)r->keep_text));
 		if (!meta || !t || json_object_set_new(meta, "text", t) != 0)
-			die(REC_E_IO, "out of memory");
+			die(STATUS_FAIL, "out of memory");
 	}
 	if (meta)
 		jsonw_value(&r->meta, meta);
@@ -301,7 +301,7 @@ static void add_doc(struct run *r, const char *id, size_t id_len, json_t *meta, 
 static void need_tokenizer(const struct run *r, const char *what, const char *name, uint64_t offset)
 {
 	if (!r->have_tok)
-		die_at(REC_E_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
+		die_at(STATUS_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
 }
 
 static void encode(struct run *r, const char *text, size_t len, const char *name, uint64_t offset)
@@ -310,7 +310,7 @@ static void encode(struct run *r, const char *text, size_t len, const char *name
 	char err[256];
 	r->one.len = 0;
 	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->one, &bad, err, sizeof err) < 0)
-		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
+		die_at(STATUS_MALFORMED, name, offset + bad, "%s", err);
 }
 
 /* The document's id: its key, else its number. */
@@ -361,18 +361,18 @@ static void json_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal,
 	json_error_t jerr;
 	json_t *row = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &jerr);
 	if (!row)
-		die_at(REC_E_MALFORMED, name, f->offset, "not JSON: %s", jerr.text);
+		die_at(STATUS_MALFORMED, name, f->offset, "not JSON: %s", jerr.text);
 	if (!json_is_object(row))
-		die_at(REC_E_MALFORMED, name, f->offset, "a JSON %s, not an object",
+		die_at(STATUS_MALFORMED, name, f->offset, "a JSON %s, not an object",
 		       json_is_array(row) ? "array" : "value");
 	const char *field = r->text_field ? r->text_field : "text";
 	json_t *text = json_object_get(row, field);
 	if (!text && !r->text_field && json_object_get(row, "content"))
 		text = json_object_get(row, field = "content");
 	if (!text)
-		die_at(REC_E_MALFORMED, name, f->offset, "no \"%s\" field for the text (name it with --text-field)", field);
+		die_at(STATUS_MALFORMED, name, f->offset, "no \"%s\" field for the text (name it with --text-field)", field);
 	if (!json_is_string(text) && !json_is_null(text))
-		die_at(REC_E_MALFORMED, name, f->offset, "the \"%s\" field is not a string", field);
+		die_at(STATUS_MALFORMED, name, f->offset, "the \"%s\" field is not a string", field);
 	const char *s = json_is_string(text) ? json_string_value(text) : "";
 	size_t slen = json_is_string(text) ? json_string_length(text) : 0;
 	need_tokenizer(r, "a JSON record", name, f->offset);
@@ -382,7 +382,7 @@ static void json_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal,
 	json_t *id = json_object_get(row, id_field);
 	if (id) {
 		if (vs_id_text(id, &r->id) != 0)
-			die_at(REC_E_MALFORMED, name, f->offset,
+			die_at(STATUS_MALFORMED, name, f->offset,
 			       "the \"%s\" field is neither a string nor a non-negative integer", id_field);
 	} else {
 		default_id(r, f, ordinal);
@@ -414,7 +414,7 @@ static void run_input(struct run *r, const char *path)
 {
 	struct rec_reader *in = rec_reader_open(path, REC_READ_LINES);
 	if (!in)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	const char *name = rec_reader_name(in);
 	int json_lines = -1; /* plain lines: JSON when the first starts with '{' */
 	uint64_t last = 0;
@@ -445,7 +445,7 @@ static void run_input(struct run *r, const char *path)
 		else if (f.type == REC_TOKENS)
 			tokens_doc(r, &f, ordinal, name);
 		else
-			die_at(REC_E_MALFORMED, name, f.offset, "a %s record: lm-embed reads text, JSON or token records",
+			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: lm-embed reads text, JSON or token records",
 			       rec_type_name(f.type));
 		uint64_t now = rec_reader_offset(in);
 		progress_add(&r->progress, now - last, 1);
@@ -574,7 +574,7 @@ int main(int argc, char **argv)
 	int out_fd = STDOUT_FILENO;
 	if (output) {
 		if (atomic_open(&output_file, output) != 0)
-			die(REC_E_IO, "%s:", output);
+			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&output_file);
 		out_fd = output_file.fd;
 	} else if (!r.jsonl && isatty(STDOUT_FILENO)) {
@@ -614,7 +614,7 @@ int main(int argc, char **argv)
 		outbuf_free(&r.out);
 	}
 	if (output && atomic_commit(&output_file) != 0)
-		die(REC_E_IO, "%s:", output);
+		die(STATUS_FAIL, "%s:", output);
 	if (progress != CLI_PROGRESS_OFF) {
 		struct buf s = {0};
 		buf_printf(&s, "%" PRIu64 " vectors (dim %d) from %" PRIu64 " tokens", r.written, r.dim, r.tokens);

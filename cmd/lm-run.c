@@ -11,20 +11,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpe.h"
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "lm.h"
-#include "lmgen.h"
-#include "rec.h"
-#include "sample.h"
-#include "tokenc.h"
-#include "tokload.h"
-#include "utf8.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/utf8.h"
+#include "model/lm.h"
+#include "model/lmgen.h"
+#include "model/sample.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "tok/bpe.h"
+#include "tok/tokenc.h"
+#include "tok/tokload.h"
 
 static const char usage[] =
 	"Usage: lm-run generate -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
@@ -146,7 +146,7 @@ static void check_ids(const struct run *r, const uint32_t *ids, size_t n, const 
 {
 	for (size_t i = 0; i < n; i++)
 		if (ids[i] >= (uint32_t)lm_vocab(r->m))
-			die_at(REC_E_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d", ids[i],
+			die_at(STATUS_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d", ids[i],
 			       lm_vocab(r->m));
 }
 
@@ -155,7 +155,7 @@ static void encode(struct run *r, const char *text, size_t len, const char *name
 	size_t bad;
 	char err[256];
 	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->ids, &bad, err, sizeof err) < 0)
-		die_at(REC_E_MALFORMED, name, offset + bad, "%s", err);
+		die_at(STATUS_MALFORMED, name, offset + bad, "%s", err);
 }
 
 /* The text of ids (invalid UTF-8 replaced, as Python's errors="replace"). */
@@ -180,7 +180,7 @@ static void generate_one(struct run *r, const char *key, size_t key_len, uint64_
 	size_t plen = r->ids.len;
 	if (!plen) {
 		if (r->eot == BPE_NO_ID)
-			die(REC_E_USAGE, "an empty prompt needs an end-of-text token to start from (--eot ID)");
+			die(STATUS_USAGE, "an empty prompt needs an end-of-text token to start from (--eot ID)");
 		ids_push(&r->ids, r->eot);
 	}
 	for (int s = 0; s < r->samples; s++) {
@@ -367,7 +367,7 @@ static void run_input(struct run *r, const char *path)
 {
 	struct rec_reader *in = rec_reader_open(path, r->have_tok ? REC_READ_LINES : 0);
 	if (!in)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	const char *name = rec_reader_name(in);
 	struct rec_frame f;
 	while (rec_next_or_die(in, &f) > 0) {
@@ -380,7 +380,7 @@ static void run_input(struct run *r, const char *path)
 			size_t n = f.payload_len / rec_dtype_size(f.dtype);
 			rec_tokens_copy(&f, ids_resize(&r->ids, n));
 		} else {
-			die_at(REC_E_MALFORMED, name, f.offset, "a %s record: lm-run reads %s", rec_type_name(f.type),
+			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: lm-run reads %s", rec_type_name(f.type),
 			       r->have_tok ? "text or token records" : "token records (give -t TOKENIZER for text)");
 		}
 		check_ids(r, r->ids.v, r->ids.len, name, f.offset);
@@ -547,19 +547,19 @@ int main(int argc, char **argv)
 	int asked_device = device;
 	enum lm_precision asked_prec = prec;
 	if (lm_resolve_device(&device, &prec, err, sizeof err) != 0)
-		die(REC_E_USAGE, "--device: %s", err);
+		die(STATUS_USAGE, "--device: %s", err);
 	r.m = load_model(model_path);
 	lm_set_threads(r.m, threads);
 	if (device >= 0 && lm_config(r.m)->arch == LM_LSTM) {
 		if (asked_device != LM_DEVICE_AUTO)
-			die(REC_E_USAGE, "--device cuda: the character LSTM runs on the CPU only");
+			die(STATUS_USAGE, "--device cuda: the character LSTM runs on the CPU only");
 		if (asked_prec == LM_BF16 || asked_prec == LM_FP16)
-			die(REC_E_USAGE, "--precision %s: the character LSTM runs on the CPU, in fp32",
+			die(STATUS_USAGE, "--precision %s: the character LSTM runs on the CPU, in fp32",
 			    lm_precision_name(asked_prec));
 		device = LM_DEVICE_CPU;
 	}
 	if (device >= 0 && lm_to_device(r.m, device, prec, err, sizeof err) != 0)
-		die(REC_E_IO, "--device: %s", err);
+		die(STATUS_FAIL, "--device: %s", err);
 	if (spec) {
 		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)lm_vocab(r.m), offline, err, sizeof err);
 		if (status)
@@ -582,7 +582,7 @@ int main(int argc, char **argv)
 	int out_fd = 1;
 	if (output) {
 		if (atomic_open(&output_file, output) != 0)
-			die(REC_E_IO, "%s:", output);
+			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&output_file);
 		out_fd = output_file.fd;
 	} else if (r.fmt == FMT_RECORDS && isatty(1)) {
@@ -623,7 +623,7 @@ int main(int argc, char **argv)
 	}
 	outbuf_free(&r.out);
 	if (output && atomic_commit(&output_file) != 0)
-		die(REC_E_IO, "%s:", output);
+		die(STATUS_FAIL, "%s:", output);
 	if (!r.generate && progress != CLI_PROGRESS_OFF && r.total_tokens)
 		fprintf(stderr, "lm-run: %" PRIu64 " documents, %" PRIu64 " tokens scored: loss %.4f, perplexity %.3f\n",
 		        r.docs, r.total_tokens, r.total_nll / (double)r.total_tokens,

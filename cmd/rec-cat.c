@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "io.h"
-#include "jsonw.h"
-#include "progress.h"
-#include "rec.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "rec/rec.h"
 
 static const char usage[] =
 	"Usage: rec-cat [OPTION]... [FILE]...\n"
@@ -152,14 +152,14 @@ static void check_json(struct cat *c, const struct rec_frame *f, const char *inp
 	if (f->type == REC_JSON) {
 		if (!json_object_text((const char *)f->payload, f->payload_len)) {
 			outbuf_flush(&c->out);
-			die_at(REC_E_MALFORMED, input, f->offset, "json record is not a JSON object");
+			die_at(STATUS_MALFORMED, input, f->offset, "json record is not a JSON object");
 		}
 	} else if (f->type == REC_VECTOR) {
 		struct rec_vector v;
 		rec_vector_view(f, &v);
 		if (v.meta_len && !json_object_text(v.meta, v.meta_len)) {
 			outbuf_flush(&c->out);
-			die_at(REC_E_MALFORMED, input, f->offset, "vector metadata is not a JSON object");
+			die_at(STATUS_MALFORMED, input, f->offset, "vector metadata is not a JSON object");
 		}
 	}
 }
@@ -285,7 +285,7 @@ static int cat_input(struct cat *c, const char *path)
 	struct rec_reader *r = rec_reader_open(path, 0);
 	if (!r) {
 		outbuf_flush(&c->out);
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	}
 	struct rec_frame f;
 	const char *input = rec_reader_name(r);
@@ -371,7 +371,7 @@ static void print_stats(struct cat *c)
 		json_object_set_new(o, "trailer", json_incref(st->last_trailer));
 	char *s = json_dumps(o, JSON_INDENT(2));
 	if (!s)
-		die(REC_E_IO, "out of memory");
+		die(STATUS_FAIL, "out of memory");
 	outbuf_write(&c->out, s, strlen(s));
 	outbuf_putc(&c->out, '\n');
 	free(s);

@@ -12,14 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "progress.h"
-#include "rec.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "rec/header.h"
+#include "rec/rec.h"
 
 static const char usage[] =
 	"Usage: rec-pack [OPTION]... [FILE]...\n"
@@ -106,7 +106,7 @@ static void bad(const struct where *at, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(REC_E_MALFORMED);
+	exit(STATUS_MALFORMED);
 }
 
 /* Sets p->key from the key field: a string as is, an integer in decimal. */
@@ -216,7 +216,7 @@ static void pack_lines(struct pack *p, const char *path)
 {
 	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES_ONLY);
 	if (!r)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	rec_reader_set_delim(r, p->delim);
 	struct rec_frame f;
 	struct where at = {rec_reader_name(r), 0, 0};
@@ -242,13 +242,13 @@ static void pack_file(struct pack *p, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	buf_clear(&p->scratch);
 	for (;;) {
 		buf_reserve(&p->scratch, 1 << 16);
 		ssize_t got = read_full(fd, p->scratch.data + p->scratch.len, p->scratch.cap - p->scratch.len);
 		if (got < 0)
-			die(REC_E_IO, "%s: read error:", path);
+			die(STATUS_FAIL, "%s: read error:", path);
 		if (got == 0)
 			break;
 		p->scratch.len += (size_t)got;
@@ -256,7 +256,7 @@ static void pack_file(struct pack *p, const char *path)
 	close(fd);
 	size_t key_len = strlen(path);
 	if (key_len > REC_MAX_KEY)
-		die(REC_E_IO, "%s: path is over the %u-byte key limit", path, REC_MAX_KEY);
+		die(STATUS_FAIL, "%s: path is over the %u-byte key limit", path, REC_MAX_KEY);
 	rec_write(p->w, REC_TEXT, REC_DT_NONE, path, key_len, p->scratch.data, p->scratch.len);
 	progress_add(&p->progress, p->scratch.len, 1);
 }
@@ -274,10 +274,10 @@ static void pack_path(struct pack *p, const char *path, int named)
 {
 	struct stat st;
 	if (strcmp(path, "-") == 0)
-		die(REC_E_USAGE, "--files reads named files, not stdin");
+		die(STATUS_USAGE, "--files reads named files, not stdin");
 	if (stat(path, &st) != 0) {
 		if (named)
-			die(REC_E_IO, "%s:", path);
+			die(STATUS_FAIL, "%s:", path);
 		return; /* a dangling symlink in a tree */
 	}
 	for (int i = 0; !named && i < 2; i++)
@@ -294,7 +294,7 @@ static void pack_path(struct pack *p, const char *path, int named)
 	struct dirent **names;
 	int n = scandir(path, &names, skip_entry, alphasort);
 	if (n < 0)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	struct buf child = {0};
 	for (int i = 0; i < n; i++) {
 		buf_clear(&child);
@@ -362,7 +362,7 @@ int main(int argc, char **argv)
 	int fd = 1;
 	if (output) {
 		if (atomic_open(&output_file, output) != 0)
-			die(REC_E_IO, "%s:", output);
+			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&output_file);
 		fd = output_file.fd;
 		if (stat(output, &p.output_ids[0]) != 0)
@@ -392,7 +392,7 @@ int main(int argc, char **argv)
 	rec_writer_free(p.w);
 	progress_end(&p.progress);
 	if (output && atomic_commit(&output_file) != 0)
-		die(REC_E_IO, "%s:", output);
+		die(STATUS_FAIL, "%s:", output);
 	buf_free(&p.scratch);
 	buf_free(&p.key);
 	free(p.vec);

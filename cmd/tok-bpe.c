@@ -11,22 +11,22 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "bpe.h"
-#include "bpetrain.h"
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "ordpool.h"
-#include "pretok.h"
-#include "progress.h"
-#include "rec.h"
-#include "tokenc.h"
-#include "tokfetch.h"
-#include "tokload.h"
-#include "utf8.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/ordpool.h"
+#include "base/progress.h"
+#include "base/utf8.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "tok/bpe.h"
+#include "tok/bpetrain.h"
+#include "tok/pretok.h"
+#include "tok/tokenc.h"
+#include "tok/tokfetch.h"
+#include "tok/tokload.h"
 
 static const char usage[] =
 	"Usage: tok-bpe encode -t TOKENIZER [OPTION]... [FILE]...\n"
@@ -247,7 +247,7 @@ static void stats_tokens(struct run *r, const struct rec_frame *f, const char *i
 	buf_clear(&r->scratch);
 	size_t bad;
 	if (tok_decode_bytes(r->tok.bpe, r->ids_scratch.v, n, &r->scratch, &bad) < 0)
-		die_at(REC_E_MALFORMED, input, f->offset, "token id %u (number %zu) is not in %s (vocab size %u)",
+		die_at(STATUS_MALFORMED, input, f->offset, "token id %u (number %zu) is not in %s (vocab size %u)",
 		       r->ids_scratch.v[bad], bad + 1, r->tok.name, bpe_vocab_size(r->tok.bpe));
 	add_stats(r, r->scratch.data, r->scratch.len, r->ids_scratch.v, n);
 }
@@ -293,7 +293,7 @@ static void emit_chunk(struct run *r, struct chunk *c)
 		if (r->w)
 			rec_writer_flush(r->w);
 		outbuf_flush(&r->plain);
-		die_at(REC_E_MALFORMED, rec->input, rec->text_at + c->bad_at, "record %" PRIu64 ": %s", rec->number, c->why);
+		die_at(STATUS_MALFORMED, rec->input, rec->text_at + c->bad_at, "record %" PRIu64 ": %s", rec->number, c->why);
 	}
 	c->n = 0;
 	buf_clear(&c->text);
@@ -338,7 +338,7 @@ static struct rec_reader *open_input(const char *path, int flags)
 {
 	struct rec_reader *in = rec_reader_open(path, flags);
 	if (!in)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	return in;
 }
 
@@ -359,9 +359,7 @@ static void run_encode(struct run *r, int nin, char **inputs)
 	}
 	struct ordpool *pool = ordpool_new(r->threads, (size_t)r->threads * 2, encode_chunk, states);
 	struct chunk *c = xcalloc(1, sizeof *c);
-	static char *stdin_name[] = {"-"};
-	if (nin == 0)
-		inputs = stdin_name, nin = 1;
+	inputs = cli_inputs(inputs, &nin);
 	for (int i = 0; i < nin; i++) {
 		struct rec_reader *in = r->in = open_input(inputs[i], REC_READ_LINES);
 		const char *name = rec_reader_name(in);
@@ -379,7 +377,7 @@ static void run_encode(struct run *r, int nin, char **inputs)
 				continue;
 			}
 			if (f.type != REC_TEXT)
-				die_at(REC_E_MALFORMED, name, f.offset, "a %s record: tok-bpe %s reads text records",
+				die_at(STATUS_MALFORMED, name, f.offset, "a %s record: tok-bpe %s reads text records",
 				       rec_type_name(f.type), r->mode == MODE_STATS ? "stats" : "encode");
 			write_header(r, "tokens");
 			chunk_add(c, &f, inputs[i], rec_reader_is_lines(in), ++number);
@@ -438,9 +436,7 @@ static int parse_id_line(const char *s, size_t n, struct ids *out)
 
 static void run_decode(struct run *r, int nin, char **inputs)
 {
-	static char *stdin_name[] = {"-"};
-	if (nin == 0)
-		inputs = stdin_name, nin = 1;
+	inputs = cli_inputs(inputs, &nin);
 	struct ids ids = {0};
 	struct buf raw = {0};
 	for (int i = 0; i < nin; i++) {
@@ -460,16 +456,16 @@ static void run_decode(struct run *r, int nin, char **inputs)
 				rec_tokens_copy(&f, ids_resize(&ids, rec_tokens_count(&f)));
 			} else if (f.type == REC_TEXT && rec_reader_is_lines(in)) {
 				if (parse_id_line((const char *)f.payload, f.payload_len, &ids) < 0)
-					die_at(REC_E_MALFORMED, name, f.offset, "not a line of token ids");
+					die_at(STATUS_MALFORMED, name, f.offset, "not a line of token ids");
 			} else {
-				die_at(REC_E_MALFORMED, name, f.offset, "a %s record: tok-bpe decode reads token records",
+				die_at(STATUS_MALFORMED, name, f.offset, "a %s record: tok-bpe decode reads token records",
 				       rec_type_name(f.type));
 			}
 			write_header(r, "text");
 			buf_clear(&raw);
 			size_t bad;
 			if (tok_decode_bytes(r->tok.bpe, ids.v, ids.len, &raw, &bad) < 0)
-				die_at(REC_E_MALFORMED, name, f.offset, "token id %u (number %zu) is not in %s (vocab size %u)",
+				die_at(STATUS_MALFORMED, name, f.offset, "token id %u (number %zu) is not in %s (vocab size %u)",
 				       ids.v[bad], bad + 1, r->tok.name, bpe_vocab_size(r->tok.bpe));
 			const char *text = raw.data;
 			size_t len = raw.len;
@@ -665,10 +661,10 @@ static int train_main(struct run *r, const struct bpe_train_opts *opts, const ch
 	char err[256];
 	struct pretok *pt = pretok_new(pattern, 0, err, sizeof err);
 	if (!pt)
-		die(REC_E_IO, "--pattern: %s", err);
+		die(STATUS_FAIL, "--pattern: %s", err);
 	static struct atomic_file out_file = {.fd = -1}; /* lives until exit: atomic_guard */
 	if (atomic_open(&out_file, r->output) != 0)
-		die(REC_E_IO, "%s:", r->output);
+		die(STATUS_FAIL, "%s:", r->output);
 	atomic_guard(&out_file);
 
 	struct count_state *cs = xcalloc((size_t)r->threads, sizeof *cs);
@@ -684,9 +680,7 @@ static int train_main(struct run *r, const struct bpe_train_opts *opts, const ch
 	/* A document is held out when the hash of its text falls under the
 	 * fraction: the same documents whatever their order. */
 	uint64_t cut = (uint64_t)(holdout * 18446744073709551616.0);
-	static char *stdin_name[] = {"-"};
-	if (nin == 0)
-		inputs = stdin_name, nin = 1;
+	inputs = cli_inputs(inputs, &nin);
 	for (int i = 0; i < nin; i++) {
 		struct rec_reader *in = r->in = open_input(inputs[i], REC_READ_LINES);
 		struct rec_frame f;
@@ -695,7 +689,7 @@ static int train_main(struct run *r, const struct bpe_train_opts *opts, const ch
 			if (f.type == REC_HEADER || f.type == REC_END)
 				continue;
 			if (f.type != REC_TEXT)
-				die_at(REC_E_MALFORMED, rec_reader_name(in), f.offset,
+				die_at(STATUS_MALFORMED, rec_reader_name(in), f.offset,
 				       "a %s record: tok-bpe train reads text records", rec_type_name(f.type));
 			uint64_t now = rec_reader_offset(in);
 			progress_add(&r->progress, now - last, 1);
@@ -738,7 +732,7 @@ static int train_main(struct run *r, const struct bpe_train_opts *opts, const ch
 		bpe_trained_json(&tr, pattern, &out);
 	write_all(out_file.fd, out.data, out.len, r->output);
 	if (atomic_commit(&out_file) != 0)
-		die(REC_E_IO, "%s:", r->output);
+		die(STATUS_FAIL, "%s:", r->output);
 	if (n_held)
 		report_holdout(&tr, opts, pt, &held, held_lens, n_held);
 	else if (cut)
@@ -768,7 +762,7 @@ static int fetch_names(const struct tokfetch_opts *o, int n, char **names)
 		char *paths[2], err[1024];
 		if (tokfetch_name(names[i], o, paths, err, sizeof err) != 0) {
 			warn("%s", err);
-			status = REC_E_IO;
+			status = STATUS_FAIL;
 			continue;
 		}
 		for (int k = 0; k < 2; k++) {
@@ -940,7 +934,7 @@ int main(int argc, char **argv)
 
 	char err[512];
 	if (tokenizer_open(&r.tok, spec, pattern, &fetch, err, sizeof err) < 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	size_t nspecial = bpe_special_count(r.tok.bpe);
 	r.policy.allowed = xcalloc(nspecial + 1, sizeof *r.policy.allowed);
 	r.policy.disallowed = xcalloc(nspecial + 1, sizeof *r.policy.disallowed);
@@ -960,7 +954,7 @@ int main(int argc, char **argv)
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
 	if (r.output) {
 		if (atomic_open(&output_file, r.output) != 0)
-			die(REC_E_IO, "%s:", r.output);
+			die(STATUS_FAIL, "%s:", r.output);
 		atomic_guard(&output_file);
 		r.out_fd = output_file.fd;
 	} else if (records_out && isatty(1)) {
@@ -999,7 +993,7 @@ int main(int argc, char **argv)
 	outbuf_free(&r.plain);
 	progress_end(&r.progress);
 	if (r.output && atomic_commit(&output_file) != 0)
-		die(REC_E_IO, "%s:", r.output);
+		die(STATUS_FAIL, "%s:", r.output);
 	free(r.policy.allowed);
 	free(r.policy.disallowed);
 	free(r.counts);

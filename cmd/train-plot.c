@@ -20,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "io.h"
-#include "progress.h"
-#include "rec.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/progress.h"
+#include "rec/rec.h"
 
 static const char usage[] =
 	"Usage: train-plot [OPTION]... LOG.jsonl...\n"
@@ -198,10 +198,10 @@ static void take_record(struct runlog *r, json_t *o, const char *name, uint64_t 
 {
 	json_t *jstep = json_object_get(o, "step");
 	if (!jstep)
-		die_at(REC_E_MALFORMED, name, line, "a record without \"step\"");
+		die_at(STATUS_MALFORMED, name, line, "a record without \"step\"");
 	double step;
 	if (!json_is_number(jstep) || !isfinite(step = json_number_value(jstep)))
-		die_at(REC_E_MALFORMED, name, line, "\"step\" is not a number");
+		die_at(STATUS_MALFORMED, name, line, "\"step\" is not a number");
 	static const char *const keys[] = {"loss", "val_loss"};
 	for (int k = 0; k < 2; k++) {
 		json_t *v = json_object_get(o, keys[k]);
@@ -209,7 +209,7 @@ static void take_record(struct runlog *r, json_t *o, const char *name, uint64_t 
 			continue;
 		double loss;
 		if (!number_of(v, &loss))
-			die_at(REC_E_MALFORMED, name, line, "\"%s\" is not a number", keys[k]);
+			die_at(STATUS_MALFORMED, name, line, "\"%s\" is not a number", keys[k]);
 		if (k == 0)
 			r->steps++;
 		else
@@ -234,7 +234,7 @@ static void read_log(struct plot *p, struct runlog *r)
 	const char *name = is_stdin ? "<stdin>" : r->path;
 	FILE *f = is_stdin ? stdin : fopen(r->path, "r");
 	if (!f)
-		die(REC_E_IO, "%s:", r->path);
+		die(STATUS_FAIL, "%s:", r->path);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -249,7 +249,7 @@ static void read_log(struct plot *p, struct runlog *r)
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if ((size_t)len != strlen(line))
-			die_at(REC_E_MALFORMED, name, lineno, "not a JSON object (a NUL byte)");
+			die_at(STATUS_MALFORMED, name, lineno, "not a JSON object (a NUL byte)");
 		if (blank(line))
 			continue;
 		json_t *o = json_loads(line, 0, NULL);
@@ -262,21 +262,21 @@ static void read_log(struct plot *p, struct runlog *r)
 				warn("%s:%llu: an incomplete last line, left out", name, (unsigned long long)lineno);
 				break;
 			}
-			die_at(REC_E_MALFORMED, name, lineno, "not a JSON object");
+			die_at(STATUS_MALFORMED, name, lineno, "not a JSON object");
 		}
 		take_record(r, o, name, lineno);
 		json_decref(o);
 	}
 	if (ferror(f))
-		die(REC_E_IO, "%s: read error:", name);
+		die(STATUS_FAIL, "%s: read error:", name);
 	free(line);
 	buf_free(&fixed);
 	if (!is_stdin)
 		fclose(f);
 	if (!r->steps)
-		die(REC_E_MALFORMED, "%s: no step records (a \"step\" with a \"loss\"): nothing to plot", name);
+		die(STATUS_MALFORMED, "%s: no step records (a \"step\" with a \"loss\"): nothing to plot", name);
 	if (!r->train.n)
-		die(REC_E_MALFORMED, "%s: every training loss is NaN or infinite: nothing to plot", name);
+		die(STATUS_MALFORMED, "%s: every training loss is NaN or infinite: nothing to plot", name);
 }
 
 /* The trailing mean of the last n training losses (fewer at the start).
@@ -444,15 +444,15 @@ static void run_gnuplot(const struct buf *s, bool png_to_stdout)
 {
 	char *exe = find_in_path("gnuplot");
 	if (!exe)
-		die(REC_E_IO, "gnuplot not found: install gnuplot-nox");
+		die(STATUS_FAIL, "gnuplot not found: install gnuplot-nox");
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0)
-		die(REC_E_IO, "a pipe to gnuplot:");
+		die(STATUS_FAIL, "a pipe to gnuplot:");
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0)
-		die(REC_E_IO, "starting gnuplot:");
+		die(STATUS_FAIL, "starting gnuplot:");
 	if (pid == 0) {
 		if (dup2(fds[0], 0) < 0 || (!png_to_stdout && dup2(2, 1) < 0))
 			_exit(127);
@@ -488,15 +488,15 @@ static void run_gnuplot(const struct buf *s, bool png_to_stdout)
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			die(REC_E_IO, "waiting for gnuplot:");
+			die(STATUS_FAIL, "waiting for gnuplot:");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		die(REC_E_IO, "gnuplot (%s) could not be run", exe);
+		die(STATUS_FAIL, "gnuplot (%s) could not be run", exe);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		die(REC_E_IO, "gnuplot failed (exit status %d): no PNG written", WEXITSTATUS(status));
+		die(STATUS_FAIL, "gnuplot failed (exit status %d): no PNG written", WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		die(REC_E_IO, "gnuplot was killed by signal %d: no PNG written", WTERMSIG(status));
+		die(STATUS_FAIL, "gnuplot was killed by signal %d: no PNG written", WTERMSIG(status));
 	if (done < s->len)
-		die(REC_E_IO, "gnuplot did not read its whole script: no PNG written");
+		die(STATUS_FAIL, "gnuplot did not read its whole script: no PNG written");
 	free(exe);
 }
 
@@ -507,9 +507,9 @@ static void check_png(int fd, const char *name)
 	unsigned char got[8];
 	ssize_t n = pread(fd, got, sizeof got, 0);
 	if (n < 0)
-		die(REC_E_IO, "%s: reading back gnuplot's output:", name);
+		die(STATUS_FAIL, "%s: reading back gnuplot's output:", name);
 	if (n != (ssize_t)sizeof got || memcmp(got, sig, sizeof sig) != 0)
-		die(REC_E_IO, "%s: gnuplot wrote no PNG: nothing written", name);
+		die(STATUS_FAIL, "%s: gnuplot wrote no PNG: nothing written", name);
 }
 
 static void parse_size(const char *arg, unsigned *w, unsigned *h)
@@ -608,7 +608,7 @@ int main(int argc, char **argv)
 	} else {
 		struct atomic_file af;
 		if (atomic_open(&af, p.output) != 0)
-			die(REC_E_IO, "%s:", p.output);
+			die(STATUS_FAIL, "%s:", p.output);
 		atomic_guard(&af);
 		/* A device or FIFO is written in place, by its own name. */
 		script(&p, af.tmp ? af.tmp : p.output, &s);
@@ -616,7 +616,7 @@ int main(int argc, char **argv)
 		if (af.tmp)
 			check_png(af.fd, p.output);
 		if (atomic_commit(&af) != 0)
-			die(REC_E_IO, "%s:", p.output);
+			die(STATUS_FAIL, "%s:", p.output);
 	}
 	buf_free(&s);
 	for (size_t i = 0; i < p.n_runs; i++) {

@@ -13,15 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batchsrc.h"
-#include "ckpt.h"
-#include "cli.h"
-#include "ddp.h"
-#include "die.h"
-#include "io.h"
-#include "lm.h"
-#include "rec.h"
-#include "trainloop.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "model/ckpt.h"
+#include "model/lm.h"
+#include "rec/rec.h"
+#include "train/batchsrc.h"
+#include "train/ddp.h"
+#include "train/trainloop.h"
 
 static const char usage[] =
 	"Usage: train-step [OPTION]...\n"
@@ -235,7 +235,7 @@ static char *dump(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!s)
-		die(REC_E_IO, "out of memory");
+		die(STATUS_FAIL, "out of memory");
 	json_decref(j);
 	return s;
 }
@@ -321,7 +321,7 @@ static void checkpoint(struct run *r)
 	};
 	char err[1024];
 	if (ckpt_save(r->ckpt_dir, r->step, files, sizeof files / sizeof *files, r->keep, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	free(model);
 	free(optim);
 	free(state_s);
@@ -341,14 +341,14 @@ static void evaluate(struct run *r)
 	while ((!r->eval_batches || k < r->eval_batches) && batchsrc_next(r->val)) {
 		uint32_t T = batchsrc_T(r->val);
 		if (lm_max_seq(r->m) && T > (uint32_t)lm_max_seq(r->m))
-			die_at(REC_E_USAGE, batchsrc_name(r->val), batchsrc_offset(r->val),
+			die_at(STATUS_USAGE, batchsrc_name(r->val), batchsrc_offset(r->val),
 			       "validation batches of T=%u are longer than the model's context of %d", T, lm_max_seq(r->m));
 		sum += lm_forward(r->m, batchsrc_inputs(r->val), batchsrc_targets(r->val), (int)batchsrc_B(r->val),
 		                  (int)T);
 		k++;
 	}
 	if (!k)
-		die(REC_E_NO_END, "%s: no validation batches", r->val_paths.paths[0]);
+		die(STATUS_NO_END, "%s: no validation batches", r->val_paths.paths[0]);
 	r->last_val = sum / (double)k;
 	r->have_val = true;
 	double ppl = exp(r->last_val);
@@ -356,7 +356,7 @@ static void evaluate(struct run *r)
 		fprintf(r->log, "{\"step\":%" PRIu64 ",\"val_loss\":%.17g,\"val_ppl\":%.17g,\"val_batches\":%" PRIu64 "}\n",
 		        r->step, r->last_val, ppl, k);
 		if (fflush(r->log) != 0)
-			die(REC_E_IO, "%s: write error:", r->log_path);
+			die(STATUS_FAIL, "%s: write error:", r->log_path);
 	}
 	char extra[128];
 	snprintf(extra, sizeof extra, "\"val_loss\":%.6g,\"val_ppl\":%.6g", r->last_val, ppl);
@@ -617,12 +617,11 @@ int main(int argc, char **argv)
 	int asked_device = r.device;
 	enum lm_precision asked_prec = r.prec;
 	if (lm_resolve_device(&r.device, &r.prec, err, sizeof err) != 0)
-		device_fail(&r, REC_E_USAGE, err);
+		device_fail(&r, STATUS_USAGE, err);
 	if (!r.threads)
 		r.threads = cli_cpu_count();
-	static char *stdin_name[] = {"-"};
-	if (!r.data_paths.n)
-		r.data_paths.paths = stdin_name, r.data_paths.n = 1;
+	char **data_given = r.data_paths.paths; /* NULL when none */
+	r.data_paths.paths = cli_inputs(data_given, &r.data_paths.n);
 	struct batchsrc_opts bo = {.B = shard_B ? shard_B : 4, .T = shard_T ? shard_T : (ctx ? (uint32_t)ctx : 1024),
 	                           .raw_width = bin_width, .cycle = true, .option = "--data"};
 	r.data = batchsrc_new(r.data_paths.paths, r.data_paths.n, &bo);
@@ -639,7 +638,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (r.lead && r.events_path && !(r.events = fopen(r.events_path, "a")))
-		die(REC_E_IO, "%s:", r.events_path);
+		die(STATUS_FAIL, "%s:", r.events_path);
 	the_run = &r;
 	atexit(at_exit);
 
@@ -658,27 +657,27 @@ int main(int argc, char **argv)
 		size_t len;
 		void *buf = ckpt_load(ckpt_path, "model.bin", &len, err, sizeof err);
 		if (!buf)
-			die(REC_E_IO, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		r.m = lm_load(buf, len, err, sizeof err);
 		free(buf);
 		if (!r.m)
-			die(REC_E_MALFORMED, "%s/model.bin: %s", ckpt_path, err);
+			die(STATUS_MALFORMED, "%s/model.bin: %s", ckpt_path, err);
 		if ((model_name || layers || ctx || vocab) && !same_model(lm_config(r.m), &want)) {
 			char d[128];
 			lm_describe(r.m, d, sizeof d);
-			die(REC_E_USAGE, "%s: the checkpoint's model (%s) is not the one the options give", ckpt_path, d);
+			die(STATUS_USAGE, "%s: the checkpoint's model (%s) is not the one the options give", ckpt_path, d);
 		}
 		char *st = ckpt_load(ckpt_path, "state.json", &len, err, sizeof err);
 		if (!st)
-			die(REC_E_IO, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		state = json_loadb(st, len, 0, NULL);
 		free(st);
 		if (!json_is_object(state))
-			die(REC_E_MALFORMED, "%s/state.json: not a JSON object", ckpt_path);
+			die(STATUS_MALFORMED, "%s/state.json: not a JSON object", ckpt_path);
 	} else if (r.init_path) {
 		r.m = lm_load_file(r.init_path, err, sizeof err);
 		if (!r.m)
-			die(REC_E_MALFORMED, "--init: %s", err);
+			die(STATUS_MALFORMED, "--init: %s", err);
 	} else if (!model_name && !layers) {
 		cli_usage_error("--resume without a checkpoint starts afresh: give the model too");
 	}
@@ -692,9 +691,9 @@ int main(int argc, char **argv)
 		                &epoch) != 0 ||
 		    json_unpack(state, "{s:I,s:I}", "step", &step, "tokens_seen", &tokens) != 0 || idx < 0 ||
 		    idx > INT32_MAX || batch < 0 || off < 0 || epoch < 0 || step < 0 || tokens < 0)
-			die(REC_E_MALFORMED, "%s/state.json: no step or data position", ckpt_path);
+			die(STATUS_MALFORMED, "%s/state.json: no step or data position", ckpt_path);
 		if ((uint64_t)step != ckpt_step)
-			die(REC_E_MALFORMED, "%s/state.json: step %" PRId64 " in checkpoint %" PRIu64, ckpt_path,
+			die(STATUS_MALFORMED, "%s/state.json: step %" PRId64 " in checkpoint %" PRIu64, ckpt_path,
 			    (int64_t)step, ckpt_step);
 		r.step = (uint64_t)step;
 		r.tokens = (uint64_t)tokens;
@@ -711,7 +710,7 @@ int main(int argc, char **argv)
 	}
 	bool pending = batchsrc_next(r.data);
 	if (!pending && r.step < r.sched.steps)
-		die(REC_E_NO_END, "%s: no batch records to train on", r.data_paths.paths[r.data_paths.n - 1]);
+		die(STATUS_NO_END, "%s: no batch records to train on", r.data_paths.paths[r.data_paths.n - 1]);
 	int64_t header_vocab = batchsrc_header_vocab(r.data);
 	uint32_t B = batchsrc_B(r.data), T = batchsrc_T(r.data);
 
@@ -736,10 +735,10 @@ int main(int argc, char **argv)
 	}
 	r.cfg = *lm_config(r.m);
 	if (header_vocab > lm_vocab(r.m))
-		die(REC_E_USAGE, "%s: the input's vocab_size %" PRId64 " does not fit the model's vocabulary of %d",
+		die(STATUS_USAGE, "%s: the input's vocab_size %" PRId64 " does not fit the model's vocabulary of %d",
 		    r.data_paths.paths[0], header_vocab, lm_vocab(r.m));
 	if (pending && lm_max_seq(r.m) && T > (uint32_t)lm_max_seq(r.m))
-		die(REC_E_USAGE, "%s: batches of T=%u are longer than the model's context of %d (--ctx)",
+		die(STATUS_USAGE, "%s: batches of T=%u are longer than the model's context of %d (--ctx)",
 		    batchsrc_name(r.data), T, lm_max_seq(r.m));
 	batchsrc_set_vocab(r.data, lm_vocab(r.m));
 	if (r.val)
@@ -748,7 +747,7 @@ int main(int argc, char **argv)
 	if (!r.total_batch)
 		r.total_batch = bt;
 	if (bt && r.total_batch % bt)
-		die(REC_E_USAGE, "--total-batch %" PRIu64 " is not a multiple of B*T = %u*%u = %" PRIu64, r.total_batch, B,
+		die(STATUS_USAGE, "--total-batch %" PRIu64 " is not a multiple of B*T = %u*%u = %" PRIu64, r.total_batch, B,
 		    T, bt);
 	r.micro = bt ? r.total_batch / bt : 1;
 
@@ -759,12 +758,12 @@ int main(int argc, char **argv)
 		size_t len;
 		void *buf = ckpt_load(ckpt_path, "optim.bin", &len, err, sizeof err);
 		if (!buf)
-			die(REC_E_IO, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		float *mom, *vel;
 		uint64_t ostep = 0;
 		lm_adamw_state(r.m, &mom, &vel);
 		if (train_optim_parse(buf, len, nparams, mom, vel, &ostep, err, sizeof err) != 0 || ostep != r.step)
-			die(REC_E_MALFORMED, "%s/optim.bin: %s", ckpt_path, ostep != r.step ? "not of the checkpoint's step" : err);
+			die(STATUS_MALFORMED, "%s/optim.bin: %s", ckpt_path, ostep != r.step ? "not of the checkpoint's step" : err);
 		free(buf);
 	}
 	json_decref(state);
@@ -773,27 +772,27 @@ int main(int argc, char **argv)
 	 * on the CPU; a GPU for it was refused above only when --model said so. */
 	if (r.device >= 0 && lm_config(r.m)->arch == LM_LSTM) {
 		if (asked_device != LM_DEVICE_AUTO || r.ddp.world > 1)
-			die(REC_E_USAGE, "--device cuda: the character LSTM trains on the CPU only");
+			die(STATUS_USAGE, "--device cuda: the character LSTM trains on the CPU only");
 		if (asked_prec == LM_BF16 || asked_prec == LM_FP16)
-			die(REC_E_USAGE, "--precision %s: the character LSTM trains on the CPU, in fp32",
+			die(STATUS_USAGE, "--precision %s: the character LSTM trains on the CPU, in fp32",
 			    lm_precision_name(asked_prec));
 		r.device = LM_DEVICE_CPU, r.prec = LM_FP32;
 	}
 	if (r.device >= 0) {
 		if (lm_to_device(r.m, r.device, r.prec, err, sizeof err) != 0)
-			device_fail(&r, REC_E_IO, err);
+			device_fail(&r, STATUS_FAIL, err);
 		if (state_scale > 0 || state_skipped)
 			lm_set_scaler(r.m, state_skipped, state_scale);
 	}
 	if (r.ddp.world > 1) {
 		r.nccl = ddp_nccl_open(&r.ddp, r.device, err, sizeof err);
 		if (!r.nccl)
-			die(REC_E_IO, "rank %d: %s", r.ddp.rank, err);
+			die(STATUS_FAIL, "rank %d: %s", r.ddp.rank, err);
 	}
 	if (r.lead && r.log_path && ckpt_path && train_log_trim(r.log_path, ckpt_step, err, sizeof err) != 0)
-		die(REC_E_IO, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	if (r.lead && r.log_path && !(r.log = fopen(r.log_path, ckpt_path ? "a" : "w")))
-		die(REC_E_IO, "%s:", r.log_path);
+		die(STATUS_FAIL, "%s:", r.log_path);
 	{
 		char extra[768], desc[128], dev[320];
 		lm_describe(r.m, desc, sizeof desc);
@@ -802,7 +801,7 @@ int main(int argc, char **argv)
 		char *devs = json_dumps(devj, JSON_ENCODE_ANY);
 		json_decref(devj);
 		if (!devs)
-			die(REC_E_IO, "out of memory");
+			die(STATUS_FAIL, "out of memory");
 		snprintf(extra, sizeof extra,
 		         "\"steps\":%" PRIu64 ",\"params\":%zu,\"model\":\"%s\",\"resumed\":%s,\"device\":%s,"
 		         "\"precision\":\"%s\",\"world\":%d",
@@ -860,7 +859,7 @@ int main(int argc, char **argv)
 			void *stream;
 			float *g = lm_device_grads(r.m, &gn, &stream);
 			if (ddp_nccl_allreduce_avg_f32(r.nccl, g, gn, stream, err, sizeof err) != 0)
-				die(REC_E_IO, "rank %d: %s", r.ddp.rank, err);
+				die(STATUS_FAIL, "rank %d: %s", r.ddp.rank, err);
 		}
 		double lr = train_lr(&r.sched, r.step);
 		hp.lr = (float)lr;
@@ -892,7 +891,7 @@ int main(int argc, char **argv)
 			        "\"ms\":%.3f,\"device\":\"%s\",\"precision\":\"%s\"%s}\n",
 			        r.step, (double)st->loss, lr, norm, tok_s, ms, dev_label, lm_precision_name(r.prec), extra);
 			if (fflush(r.log) != 0)
-				die(REC_E_IO, "%s: write error:", r.log_path);
+				die(STATUS_FAIL, "%s: write error:", r.log_path);
 		}
 		if (draw) {
 			progress_line(&r, tok_s, now - start, r.step - first_step, r.step == r.sched.steps);
@@ -924,10 +923,10 @@ int main(int argc, char **argv)
 		void *img = lm_image(r.m, r.export_bf16, &len);
 		struct atomic_file af;
 		if (atomic_open(&af, r.export_path) != 0)
-			die(REC_E_IO, "%s:", r.export_path);
+			die(STATUS_FAIL, "%s:", r.export_path);
 		write_all(af.fd, img, len, r.export_path);
 		if (atomic_commit(&af) != 0)
-			die(REC_E_IO, "%s:", r.export_path);
+			die(STATUS_FAIL, "%s:", r.export_path);
 		free(img);
 	}
 	if (stop_signal)
@@ -938,14 +937,13 @@ int main(int argc, char **argv)
 	event(&r, "finished", extra);
 	finished = true;
 	if (r.log && fclose(r.log) != 0)
-		die(REC_E_IO, "%s: write error:", r.log_path);
+		die(STATUS_FAIL, "%s: write error:", r.log_path);
 	if (r.events)
 		fclose(r.events);
 	batchsrc_free(r.data);
 	batchsrc_free(r.val);
 	free(ckpt_path);
-	if (r.data_paths.paths != stdin_name)
-		free(r.data_paths.paths);
+	free(data_given);
 	free(r.val_paths.paths);
 	ddp_nccl_close(r.nccl);
 	lm_free(r.m);

@@ -7,16 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "io.h"
-#include "jsonw.h"
-#include "progress.h"
-#include "rec.h"
-#include "vsclient.h"
-#include "vsinput.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "vs/vsclient.h"
+#include "vs/vsinput.h"
 
 static const char usage[] =
 	"Usage: vs-query --store STORE [OPTION]... [FILE]...\n"
@@ -81,7 +81,7 @@ enum {
 };
 
 #define EXIT_NOT_FOUND 4
-#define EXIT_BAD_QUERY 8
+#define STATUS_BAD_QUERY STATUS_MALFORMED
 
 struct query {
 	struct vsclient *store;
@@ -191,7 +191,7 @@ static void answer_batch(struct query *qr)
 	char err[1024];
 	double t0 = qr->timing ? now() : 0;
 	if (vsclient_search(qr->store, qr->vecs, qr->n, &qr->q, print_hit, qr, err, sizeof err) != 0)
-		die(strncmp(err, "filter: ", 8) == 0 ? 2 : 1, "%s", err);
+		die(strncmp(err, "filter: ", 8) == 0 ? STATUS_USAGE : STATUS_FAIL, "%s", err);
 	if (qr->timing) {
 		/* A batch's time is shared by its queries. */
 		double each = (now() - t0) / (double)qr->n;
@@ -211,7 +211,7 @@ static void read_queries(struct query *qr, const char *path)
 {
 	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
 	if (!r)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	const char *name = rec_reader_name(r);
 	struct rec_frame f;
 	struct vs_input in = {0};
@@ -224,12 +224,12 @@ static void read_queries(struct query *qr, const char *path)
 		line++;
 		uint64_t where = rec_reader_is_lines(r) ? line : f.offset;
 		if (vs_input_parse(&in, &f, VS_NEED_VECTOR, err, sizeof err) != 0)
-			die_at(EXIT_BAD_QUERY, name, where, "%s", err);
+			die_at(STATUS_BAD_QUERY, name, where, "%s", err);
 		if (in.dim != dim)
-			die_at(EXIT_BAD_QUERY, name, where, "the query has %zu values, the store has dim %u", in.dim, dim);
+			die_at(STATUS_BAD_QUERY, name, where, "the query has %zu values, the store has dim %u", in.dim, dim);
 		for (size_t i = 0; i < dim; i++)
 			if (in.vec[i] != in.vec[i] || in.vec[i] - in.vec[i] != 0)
-				die_at(EXIT_BAD_QUERY, name, where, "the query holds NaN or Inf at index %zu", i);
+				die_at(STATUS_BAD_QUERY, name, where, "the query holds NaN or Inf at index %zu", i);
 		if (qr->n == 0)
 			qr->qid_offs[0] = 0;
 		if (in.id.len)
@@ -255,7 +255,7 @@ static char *read_filter_arg(const char *arg)
 	size_t len;
 	char *text = io_read_file(arg + 1, &len);
 	if (!text)
-		die(1, "%s:", arg + 1);
+		die(STATUS_FAIL, "%s:", arg + 1);
 	text = xrealloc(text, len + 1);
 	text[len] = '\0';
 	return text;
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 	qr.store = vsclient_open(dir, &o, &locked, err, sizeof err);
 	opened = now() - opened;
 	if (!qr.store)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	char *filter = NULL;
 	if (filter_arg)
 		qr.q.filter = filter = read_filter_arg(filter_arg);
@@ -370,25 +370,25 @@ int main(int argc, char **argv)
 	int status = 0;
 	if (verify) {
 		if (vsclient_verify(qr.store, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 	} else if (stats) {
 		char *text = vsclient_stats(qr.store, err, sizeof err);
 		if (!text)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		outbuf_write(&qr.out, text, strlen(text));
 		outbuf_putc(&qr.out, '\n');
 		free(text);
 	} else if (nids) {
 		size_t missing;
 		if (vsclient_get(qr.store, ids, nids, qr.q.with_vector, print_point, &qr, &missing, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		if (missing) {
 			warn("%s: %zu of the ids asked for are not there", dir, missing);
 			status = EXIT_NOT_FOUND;
 		}
 	} else if (scan) {
 		if (vsclient_scan(qr.store, filter, limit, qr.q.with_vector, print_point, &qr, err, sizeof err) != 0)
-			die(strncmp(err, "filter: ", 8) == 0 ? 2 : 1, "%s", err);
+			die(strncmp(err, "filter: ", 8) == 0 ? STATUS_USAGE : STATUS_FAIL, "%s", err);
 	} else {
 		uint32_t dim = vsclient_dim(qr.store);
 		qr.vecs = xmalloc(qr.batch * dim * sizeof *qr.vecs);

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "io.h"
-#include "progress.h"
-#include "rec.h"
-#include "vsclient.h"
-#include "vsinput.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/progress.h"
+#include "rec/rec.h"
+#include "vs/vsclient.h"
+#include "vs/vsinput.h"
 
 static const char usage[] =
 	"Usage: vs-upsert --store STORE [OPTION]... [FILE]...\n"
@@ -80,8 +80,8 @@ enum sync_mode { SYNC_BATCH, SYNC_ALWAYS, SYNC_NONE };
 
 /* Exit status for a store another writer holds: a cron wrapper can tell
  * "try later" from a real failure. */
-#define EXIT_LOCKED 3
-#define EXIT_BAD_POINT 8
+#define STATUS_LOCKED 3
+#define STATUS_BAD_POINT STATUS_MALFORMED
 
 struct upsert {
 	struct vsclient *store; /* NULL until the first point when --dim is not given */
@@ -120,7 +120,7 @@ static void open_store(struct upsert *u, size_t dim)
 		o.create_dim = (uint32_t)dim;
 	u->store = vsclient_open(u->dir, &o, &locked, err, sizeof err);
 	if (!u->store)
-		die(locked ? EXIT_LOCKED : 1, "%s", err);
+		die(locked ? STATUS_LOCKED : STATUS_FAIL, "%s", err);
 	u->dim = vsclient_dim(u->store);
 	u->vecs = u->deleting ? NULL : xmalloc(u->batch * u->dim * sizeof *u->vecs);
 }
@@ -151,7 +151,7 @@ static void flush_batch(struct upsert *u)
 			                                  u->metas.data ? u->metas.data + u->meta_offs[i] : "",
 			                                  u->meta_offs[i + 1] - u->meta_offs[i]};
 		if (vsclient_upsert(u->store, u->pts, u->n, err, sizeof err) != 0)
-			die_store(u, EXIT_BAD_POINT, err);
+			die_store(u, STATUS_BAD_POINT, err);
 		u->written += u->n;
 	}
 	if (u->ack) {
@@ -170,14 +170,14 @@ static void add_point(struct upsert *u, const struct vs_input *p, const char *in
 {
 	if (!u->deleting) {
 		if (p->dim != vsclient_dim(u->store))
-			die_at(EXIT_BAD_POINT, input, offset, "the vector has %zu values, the store has dim %u", p->dim,
+			die_at(STATUS_BAD_POINT, input, offset, "the vector has %zu values, the store has dim %u", p->dim,
 			       vsclient_dim(u->store));
 		/* Checked here too, so the message names where the point is. */
 		char why[256];
 		struct vstore_point pt = {p->id.data, p->id.len, p->vec, p->meta.data, p->meta.len};
 		const char *bad = vsclient_check(u->store, &pt, why, sizeof why);
 		if (bad)
-			die_at(EXIT_BAD_POINT, input, offset, "point '%.*s': %s", (int)(p->id.len > 64 ? 64 : p->id.len),
+			die_at(STATUS_BAD_POINT, input, offset, "point '%.*s': %s", (int)(p->id.len > 64 ? 64 : p->id.len),
 			       p->id.data, bad);
 	}
 	if (u->n == 0) {
@@ -204,7 +204,7 @@ static void read_input(struct upsert *u, const char *path)
 {
 	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
 	if (!r)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	const char *name = rec_reader_name(r);
 	struct rec_frame f;
 	struct vs_input in = {0};
@@ -222,7 +222,7 @@ static void read_input(struct upsert *u, const char *path)
 			buf_add(&in.id, f.payload, f.payload_len);
 		} else if (vs_input_parse(&in, &f, u->deleting ? VS_NEED_ID : VS_NEED_ID | VS_NEED_VECTOR, err,
 		                          sizeof err) != 0) {
-			die_at(EXIT_BAD_POINT, name, where, "%s", err);
+			die_at(STATUS_BAD_POINT, name, where, "%s", err);
 		}
 		if (!u->store)
 			open_store(u, in.dim);
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 
 	if (restore) {
 		if (vsclient_restore(u.dir, restore, &o, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		if (!u.quiet)
 			warn("restored %s from %s", u.dir, restore);
 		return 0;
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 		                                       : vsclient_rebuild_index(u.store, err, sizeof err))
 		                            : vsclient_snapshot(u.store, snapshot, err, sizeof err);
 		if (rc != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		vsclient_close(u.store);
 		free(u.vecs);
 		return 0;
@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 	if (filter_text) {
 		size_t done;
 		if (vsclient_delete_filter(u.store, filter_text, &done, err, sizeof err) != 0)
-			die_store(&u, strncmp(err, "filter: ", 8) == 0 ? 2 : 1, err);
+			die_store(&u, strncmp(err, "filter: ", 8) == 0 ? STATUS_USAGE : STATUS_FAIL, err);
 		u.deleted = done;
 	} else {
 		u.pts = xmalloc(u.batch * sizeof *u.pts);

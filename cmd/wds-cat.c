@@ -6,22 +6,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "braces.h"
-#include "buf.h"
-#include "cli.h"
-#include "die.h"
-#include "header.h"
-#include "hfhub.h"
-#include "http.h"
-#include "io.h"
-#include "jsonw.h"
-#include "progress.h"
-#include "rec.h"
-#include "shardorder.h"
-#include "shardsrc.h"
-#include "shufbuf.h"
-#include "utf8.h"
-#include "wds.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/progress.h"
+#include "base/utf8.h"
+#include "hub/hfhub.h"
+#include "net/http.h"
+#include "rec/header.h"
+#include "rec/rec.h"
+#include "rec/shufbuf.h"
+#include "wds/braces.h"
+#include "wds/shardorder.h"
+#include "wds/shardsrc.h"
+#include "wds/wds.h"
 
 static const char usage[] =
 	"Usage: wds-cat [OPTION]... PATTERN...\n"
@@ -186,7 +186,7 @@ static void lose(struct cat *c, const char *what, int whole_shard, int lost)
 {
 	if (c->on_error == ON_ERROR_FAIL) {
 		rec_writer_flush(c->w);
-		die(1, "%s", what);
+		die(STATUS_FAIL, "%s", what);
 	}
 	if (c->on_error == ON_ERROR_WARN)
 		warn("warning: %s (%s)", what, whole_shard ? "the rest of the shard is lost" : "sample dropped");
@@ -272,8 +272,8 @@ static int json_row(struct cat *c, const struct wds_sample *s, const char *url, 
 			json_error_t e;
 			json_t *v = json_loadb((const char *)p->data, p->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
 			if (!v) {
-				snprintf(err, errn, "%llu: member %s: not JSON: %s", (unsigned long long)p->offset,
-				         p->member, e.text);
+				errorf(err, errn, "%llu: member %s: not JSON: %s", (unsigned long long)p->offset,
+				       p->member, e.text);
 				json_decref(row);
 				return -1;
 			}
@@ -333,8 +333,8 @@ static int put_sample(struct cat *c, const struct wds_sample *s, const char *url
 					buf_adds(&names, "'");
 				}
 				buf_addc(&names, '\0');
-				snprintf(err, errn, "%llu: sample %s: no %s part", (unsigned long long)s->offset, s->key,
-				         names.data);
+				errorf(err, errn, "%llu: sample %s: no %s part", (unsigned long long)s->offset, s->key,
+				       names.data);
 				buf_free(&names);
 				return -1;
 			}
@@ -346,11 +346,9 @@ static int put_sample(struct cat *c, const struct wds_sample *s, const char *url
 	}
 	if (c->decode == DECODE_TEXT)
 		for (size_t i = 0; i < nchosen; i++)
-			if (!utf8_valid(c->chosen[i]->data, c->chosen[i]->len)) {
-				snprintf(err, errn, "%llu: member %s: not UTF-8 text", (unsigned long long)c->chosen[i]->offset,
-				         c->chosen[i]->member);
-				return -1;
-			}
+			if (!utf8_valid(c->chosen[i]->data, c->chosen[i]->len))
+				return errorf(err, errn, "%llu: member %s: not UTF-8 text", (unsigned long long)c->chosen[i]->offset,
+				              c->chosen[i]->member);
 	switch (c->output) {
 	case OUT_TEXT: {
 		struct rec_piece text = {c->chosen[0]->data, c->chosen[0]->len};
@@ -675,7 +673,7 @@ int main(int argc, char **argv)
 	int fd = STDOUT_FILENO;
 	if (output) {
 		if (atomic_open(&af, output) != 0)
-			die(1, "%s:", output);
+			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&af);
 		fd = af.fd;
 	} else if (isatty(fd)) {
@@ -714,7 +712,7 @@ int main(int argc, char **argv)
 	rec_write_end(c.w);
 	rec_writer_free(c.w);
 	if (output && atomic_commit(&af) != 0)
-		die(1, "%s:", output);
+		die(STATUS_FAIL, "%s:", output);
 	progress_end(&c.progress);
 	summary(&c);
 

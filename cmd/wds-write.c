@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "die.h"
-#include "io.h"
-#include "progress.h"
-#include "rec.h"
-#include "wdswrite.h"
+#include "base/cli.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/progress.h"
+#include "rec/rec.h"
+#include "wds/wdswrite.h"
 
 static const char usage[] =
 	"Usage: wds-write [OPTION]... PATTERN [FILE]...\n"
@@ -83,12 +83,12 @@ static void write_input(struct wds_writer *w, const char *path, struct progress 
 {
 	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
 	if (!r)
-		die(REC_E_IO, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	struct rec_frame f;
 	while (rec_next_or_die(r, &f)) {
 		const char *why = wds_write_frame(w, &f);
 		if (why)
-			die_at(REC_E_MALFORMED, rec_reader_name(r), f.offset, "%s", why);
+			die_at(STATUS_MALFORMED, rec_reader_name(r), f.offset, "%s", why);
 		progress_add(pr, REC_FRAME_HEAD + f.key_len + f.payload_len, 1);
 	}
 	rec_reader_close(r);

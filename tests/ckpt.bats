@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcommon/ckpt: checkpoint directories written whole or not at all, the
+# libcommon/model/ckpt: checkpoint directories written whole or not at all, the
 # newest found for a resume, the oldest beyond --keep removed.
 
 load test_helper

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcommon/dataset.c: a repository's configs, splits and files, resolved as
+# libcommon/hub/dataset.c: a repository's configs, splits and files, resolved as
 # Hugging Face `datasets` resolves a repository without a loading script.
 # `datasets` is not installed here, so each expectation is what its code
 # does, read from src/datasets (data_files.py, load.py, utils/metadata.py);

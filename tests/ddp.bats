@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcommon/ddp: a process's rank from each launcher's environment (and
+# libcommon/train/ddp: a process's rank from each launcher's environment (and
 # the errors for values that are malformed or do not agree), the TCP
 # rendezvous that hands rank 0's bytes to every rank (real processes on
 # loopback), its timeout naming the ranks that never came, a failure on

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# gpt2: the numerical core of train-step (libcommon/gpt2.c) against a
+# gpt2: the numerical core of train-step (libcommon/model/gpt2.c) against a
 # float64 PyTorch model built from the same flat parameters
 # (tests/helpers/gpt2_torch.py): loss, every gradient, AdamW steps; the
 # initialisation; determinism across runs and thread counts; bad tokens;

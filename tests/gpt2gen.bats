@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# gpt2gen: GPT-2 inference with a key/value cache (libcommon/gpt2gen.c)
+# gpt2gen: GPT-2 inference with a key/value cache (libcommon/model/gpt2gen.c)
 # against gpt2_forward (gpt2.c, itself checked against PyTorch in
 # gpt2.bats), through tests/helpers/gen-check: the logits after every
 # prefix, whatever the feed sizes; reset; the cache's limit; bad tokens.

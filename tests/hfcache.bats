@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcommon/hfcache: the huggingface_hub cache layout, through its driver
+# libcommon/hub/hfcache: the huggingface_hub cache layout, through its driver
 # hfcache-tool.  What our code writes must be what @huggingface/hub (the JS
 # port of huggingface_hub's cache, tests/node/hfcache-oracle.mjs) reads, and
 # what it or Python writes must read back here.  Hostile names and planted

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# hnsw: the HNSW index (libcommon/hnsw.c) and its distance kernels
-# (libcommon/vdist.c) through tests/helpers/hnsw-tool, with numpy brute
+# hnsw: the HNSW index (libcommon/vs/hnsw.c) and its distance kernels
+# (libcommon/vs/vdist.c) through tests/helpers/hnsw-tool, with numpy brute
 # force (tests/helpers/hnsw_data.py) as the oracle: recall on clustered
 # data for each metric, exact answers on tiny sets, deletions, allowed-node
 # bitmaps, save and open (mapped and writable) round trips, growing an

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcommon/http.c through its driver (tests/helpers/http-get.c) against the
+# libcommon/net/http.c through its driver (tests/helpers/http-get.c) against the
 # fake Hub (tests/helpers/hubserver.py): whole files, HEAD, byte ranges
 # (one, and many in parallel), streamed bodies, and every kind of fault the
 # server injects.  Under each fault the bytes must be those of the file; the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# lstm: the character-level LSTM language model (libcommon/lstm.c) against
+# lstm: the character-level LSTM language model (libcommon/model/lstm.c) against
 # a float64 PyTorch nn.Embedding + nn.LSTM + nn.Linear built from the same
 # flat parameters (tests/helpers/lstm_torch.py): logits, loss and every
 # gradient; the one-token step against the batch forward; finite

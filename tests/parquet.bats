@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The parquet reader (libcommon/parquet.c), through its test driver pq-dump:
+# The parquet reader (libcommon/formats/parquet.c), through its test driver pq-dump:
 # files written by real writers, DuckDB and arrow-rs (tests/node, generated
 # here and never committed; hyparquet-writer's are the last section), must
 # read back exactly as DuckDB reads them; damaged files must fail with one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The byte-level BPE pre-tokenizer (libcommon/pretok.h), driven by
+# The byte-level BPE pre-tokenizer (libcommon/tok/pretok.h), driven by
 # tests/helpers/pretok-dump, which prints each text's pieces as a JSON
 # array.  The main oracle is PCRE2 itself: the hand-written matchers for
 # the GPT-2, cl100k and o200k patterns must split exactly as PCRE2 does

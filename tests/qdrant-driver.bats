@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The Qdrant driver (libcommon/qdrant.c) through tests/helpers/qdrant-tool,
+# The Qdrant driver (libcommon/vs/qdrant.c) through tests/helpers/qdrant-tool,
 # against the loopback server tests/helpers/qdrantserver.py, which checks
 # every request against Qdrant's OpenAPI document: collections made on
 # first use, dim/metric mismatches, the id mapping (integers, UUIDs, the

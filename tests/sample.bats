@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# sample: picking the next token (libcommon/sample.c) against an independent
+# sample: picking the next token (libcommon/model/sample.c) against an independent
 # numpy implementation (tests/helpers/sample_oracle.py): greedy and its
 # ties, temperature, top-k, top-p (and Hugging Face's own top-p formula),
 # the frequencies of many draws, seeds, and the log-softmax of scoring.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# vfilter: Qdrant's filter language over point payloads (libcommon/vfilter.h),
+# vfilter: Qdrant's filter language over point payloads (libcommon/vs/vfilter.h),
 # through tests/helpers/vfilter-tool: each condition and its edge cases as
 # Qdrant's condition checkers decide them, the errors for filters we do not
 # take, and a randomized cross-check against an evaluator written apart

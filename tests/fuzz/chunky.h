@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "base/source.h"
 
 struct chunky {
 	struct source in;

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "chunky.h"
-#include "csv.h"
-#include "decomp.h"
+#include "base/decomp.h"
+#include "formats/csv.h"
 
 static uint64_t touch(const char *p, size_t n)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "hub/dataset.h"
 
 #define MAX_PATHS 32
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "hnsw.h"
+#include "vs/hnsw.h"
 
 static char path[64];
 

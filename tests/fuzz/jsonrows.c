@@ -15,12 +15,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "chunky.h"
-#include "decomp.h"
-#include "jsonrows.h"
-#include "jsonw.h"
-#include "textrows.h"
+#include "base/decomp.h"
+#include "base/jsonw.h"
+#include "formats/jsonrows.h"
+#include "formats/textrows.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

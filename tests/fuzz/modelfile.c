@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lm.h"
+#include "model/lm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

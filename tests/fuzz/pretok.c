@@ -19,8 +19,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "pretok.h"
-#include "unicls.h"
+#include "tok/pretok.h"
+#include "tok/unicls.h"
 
 static const char *const patterns[] = {
 	PRETOK_PATTERN_GPT2, PRETOK_PATTERN_GPT2_TIKTOKEN, PRETOK_PATTERN_CL100K,

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "rec.h"
+#include "rec/rec.h"
 
 static uint64_t touch(const void *p, size_t n)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfilter.h"
+#include "vs/vfilter.h"
 
 static const char *const payloads[] = {
 	"{\"a\": 1, \"b\": \"x\", \"c\": [1, 2.5, \"y\", null], \"d\": {\"e\": true}}",

@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vseg.h"
-#include "vwal.h"
+#include "vs/vseg.h"
+#include "vs/vwal.h"
 
 static size_t sink;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "chunky.h"
-#include "wds.h"
+#include "wds/wds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,8 +2,8 @@
  * argument, one name a line; an error is "braces-tool: MESSAGE", status 1. */
 #include <stdio.h>
 
-#include "braces.h"
-#include "die.h"
+#include "base/die.h"
+#include "wds/braces.h"
 
 int main(int argc, char **argv)
 {
@@ -11,7 +11,7 @@ int main(int argc, char **argv)
 		char **names, err[512];
 		size_t n;
 		if (braces_expand(argv[i], &names, &n, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		for (size_t k = 0; k < n; k++)
 			puts(names[k]);
 		braces_free(names, n);

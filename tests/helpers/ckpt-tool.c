@@ -1,4 +1,4 @@
-/* ckpt-tool - drives libcommon/ckpt for tests/ckpt.bats:
+/* ckpt-tool - drives libcommon/model/ckpt for tests/ckpt.bats:
  *   ckpt-tool save DIR STEP KEEP NAME=TEXT...   write a checkpoint
  *   ckpt-tool latest DIR                        print the newest's path and step
  *   ckpt-tool cat CKPT NAME                     print a file of a checkpoint */
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt.h"
-#include "die.h"
+#include "base/die.h"
+#include "model/ckpt.h"
 
 int main(int argc, char **argv)
 {
@@ -18,14 +18,14 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			char *eq = strchr(argv[5 + i], '=');
 			if (!eq)
-				die(2, "NAME=TEXT expected: %s", argv[5 + i]);
+				die(STATUS_USAGE, "NAME=TEXT expected: %s", argv[5 + i]);
 			*eq = '\0';
 			files[i] = (struct ckpt_file){argv[5 + i], eq + 1, strlen(eq + 1)};
 		}
 		int rc = ckpt_save(argv[2], strtoull(argv[3], NULL, 10), files, n, (unsigned)atoi(argv[4]), err, sizeof err);
 		free(files);
 		if (rc)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "latest") == 0) {
@@ -41,10 +41,10 @@ int main(int argc, char **argv)
 		size_t len;
 		char *data = ckpt_load(argv[2], argv[3], &len, err, sizeof err);
 		if (!data)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		fwrite(data, 1, len, stdout);
 		free(data);
 		return 0;
 	}
-	die(2, "usage: ckpt-tool save DIR STEP KEEP NAME=TEXT... | latest DIR | cat CKPT NAME");
+	die(STATUS_USAGE, "usage: ckpt-tool save DIR STEP KEEP NAME=TEXT... | latest DIR | cat CKPT NAME");
 }

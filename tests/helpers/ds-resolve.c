@@ -1,4 +1,4 @@
-/* ds-resolve - test driver for libcommon/dataset.c.
+/* ds-resolve - test driver for libcommon/hub/dataset.c.
  *
  *   ds-resolve [--lines] DIR            resolve a local directory
  *   ds-resolve [--lines] --readme FILE  resolve a listing read from stdin,
@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "dataset.h"
-#include "die.h"
-#include "jsonw.h"
+#include "base/buf.h"
+#include "base/die.h"
+#include "base/jsonw.h"
+#include "hub/dataset.h"
 
 static char *slurp(FILE *f, size_t *len)
 {
@@ -35,7 +35,7 @@ static char *slurp(FILE *f, size_t *len)
 	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
 		buf_add(&b, tmp, n);
 	if (ferror(f))
-		die(1, "read error");
+		die(STATUS_FAIL, "read error");
 	*len = b.len;
 	buf_addc(&b, 0);
 	return b.data;
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 			if (i + 2 == argc)
 				files = read_listing(&n);
 			else if (ds_list_local(argv[i + 2], &files, &n, err, sizeof err) < 0)
-				die(1, "%s", err);
+				die(STATUS_FAIL, "%s", err);
 			const char *script = ds_script_path(argv[i + 1], files, n);
 			if (script)
 				puts(script);
@@ -178,13 +178,13 @@ int main(int argc, char **argv)
 			struct ds_file *files;
 			size_t n;
 			if (ds_glob_local(argv[i + 1], &files, &n, err, sizeof err) < 0)
-				die(1, "%s", err);
+				die(STATUS_FAIL, "%s", err);
 			for (size_t k = 0; k < n; k++)
 				printf("%s\t%llu\n", files[k].path, (unsigned long long)files[k].size);
 			ds_files_free(files, n);
 			return 0;
 		} else {
-			die(2, "%s", usage);
+			die(STATUS_USAGE, "%s", usage);
 		}
 	}
 	struct ds_file *files;
@@ -192,15 +192,15 @@ int main(int argc, char **argv)
 	char *readme = NULL;
 	if (readme_path) {
 		if (i != argc)
-			die(2, "--readme takes the listing on stdin, not a directory");
+			die(STATUS_USAGE, "--readme takes the listing on stdin, not a directory");
 		files = read_listing(&nfiles);
 		if (strcmp(readme_path, "none") != 0 && !(readme = read_file(readme_path, &readme_len)))
-			die(1, "%s:", readme_path);
+			die(STATUS_FAIL, "%s:", readme_path);
 	} else {
 		if (i + 1 != argc)
-			die(2, "%s", usage);
+			die(STATUS_USAGE, "%s", usage);
 		if (ds_list_local(argv[i], &files, &nfiles, err, sizeof err) < 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		struct buf p = {0};
 		buf_printf(&p, "%s/README.md", argv[i]);
 		buf_addc(&p, 0);
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	ds_files_free(files, nfiles);
 	free(readme);
 	if (!l)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	int status = 0;
 	if (find_config) {
 		const struct ds_config *c = ds_find_config(l, strcmp(find_config, "-") ? find_config : NULL, err, sizeof err);

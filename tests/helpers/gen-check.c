@@ -41,18 +41,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "die.h"
-#include "gpt2.h"
-#include "gpt2gen.h"
-#include "rng.h"
-#include "sample.h"
+#include "base/die.h"
+#include "base/rng.h"
+#include "model/gpt2.h"
+#include "model/gpt2gen.h"
+#include "model/sample.h"
 
 static int num(const char *s)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end || v < 0 || v > 1 << 30)
-		die(2, "bad number '%s'", s);
+		die(STATUS_USAGE, "bad number '%s'", s);
 	return (int)v;
 }
 
@@ -61,7 +61,7 @@ static double real(const char *s)
 	char *end;
 	double v = strtod(s, &end);
 	if (*end || !isfinite(v))
-		die(2, "bad number '%s'", s);
+		die(STATUS_USAGE, "bad number '%s'", s);
 	return v;
 }
 
@@ -83,15 +83,15 @@ static void schedule_parse(struct schedule *s, const char *spec)
 	char *copy = xstrdup(spec), *save = NULL;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (s->n == 64)
-			die(2, "schedule too long");
+			die(STATUS_USAGE, "schedule too long");
 		s->size[s->n] = num(t);
 		if (s->size[s->n] < 1)
-			die(2, "bad schedule '%s'", spec);
+			die(STATUS_USAGE, "bad schedule '%s'", spec);
 		s->n++;
 	}
 	free(copy);
 	if (!s->n)
-		die(2, "bad schedule '%s'", spec);
+		die(STATUS_USAGE, "bad schedule '%s'", spec);
 }
 
 static int schedule_next(struct schedule *s)
@@ -128,7 +128,7 @@ static float *read_logits(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	size_t cap = 16, len = 0;
 	float *v = xmalloc(cap * sizeof *v);
 	char word[128];
@@ -137,14 +137,14 @@ static float *read_logits(const char *path, size_t *n)
 		errno = 0;
 		float x = strtof(word, &end);
 		if (*end)
-			die(1, "%s: bad logit '%s'", path, word);
+			die(STATUS_FAIL, "%s: bad logit '%s'", path, word);
 		if (len == cap)
 			v = xrealloc(v, (cap *= 2) * sizeof *v);
 		v[len++] = x;
 	}
 	fclose(f);
 	if (!len)
-		die(1, "%s: no logits", path);
+		die(STATUS_FAIL, "%s: no logits", path);
 	*n = len;
 	return v;
 }
@@ -186,7 +186,7 @@ static int sampler_mode(const char *mode, const char *path, const struct sample_
 		for (size_t i = 0; i < n; i++)
 			printf("%.17g\n", sample_logprob(logits, n, (uint32_t)i));
 	} else {
-		die(2, "unknown mode '%s'", mode);
+		die(STATUS_USAGE, "unknown mode '%s'", mode);
 	}
 	sampler_free(s);
 	free(logits);
@@ -222,16 +222,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 1)
-		die(2, "usage: gen-check [options] MODE [FILE]");
+		die(STATUS_USAGE, "usage: gen-check [options] MODE [FILE]");
 	const char *mode = argv[optind];
 	if (!strcmp(mode, "probs") || !strcmp(mode, "draw") || !strcmp(mode, "seq") ||
 	    !strcmp(mode, "logprob")) {
 		if (argc - optind != 2)
-			die(2, "usage: gen-check [options] %s FILE", mode);
+			die(STATUS_USAGE, "usage: gen-check [options] %s FILE", mode);
 		return sampler_mode(mode, argv[optind + 1], &so, seed, count);
 	}
 	if (argc - optind != 1)
-		die(2, "usage: gen-check [options] MODE");
+		die(STATUS_USAGE, "usage: gen-check [options] MODE");
 	if (threads > 0)
 		openblas_set_num_threads(threads);
 
@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 	if (!cap)
 		cap = !strcmp(mode, "speed") || T > cfg.max_seq ? cfg.max_seq : T;
 	if (T < 1 || T > cfg.max_seq)
-		die(2, "bad sequence length %d", T);
+		die(STATUS_USAGE, "bad sequence length %d", T);
 	int V = cfg.vocab, Vp = gpt2_cfg(m)->padded_vocab;
 	uint32_t *seq = xmalloc((size_t)T * sizeof *seq);
 	struct rng r;
@@ -305,16 +305,16 @@ int main(int argc, char **argv)
 			memcpy(first + (size_t)feeds++ * per, logits, per * sizeof *logits);
 		gpt2_kv_reset(kv);
 		if (gpt2_kv_len(kv) != 0)
-			die(1, "the cache is not empty after a reset");
+			die(STATUS_FAIL, "the cache is not empty after a reset");
 		s.at = 0;
 		int again = 0;
 		while (feed_next(&f, &s)) {
 			if (again >= feeds || memcmp(first + (size_t)again * per, logits, per * sizeof *logits))
-				die(1, "feed %d after the reset gave other logits", again);
+				die(STATUS_FAIL, "feed %d after the reset gave other logits", again);
 			again++;
 		}
 		if (again != feeds)
-			die(1, "%d feeds after the reset, %d before", again, feeds);
+			die(STATUS_FAIL, "%d feeds after the reset, %d before", again, feeds);
 		printf("identical %d\n", feeds);
 		free(first);
 	} else if (!strcmp(mode, "overflow")) {
@@ -323,14 +323,14 @@ int main(int argc, char **argv)
 		printf("fed %d\n", gpt2_kv_len(kv));
 		fflush(stdout);
 		gpt2_kv_feed(m, kv, seq, 1, logits);
-		die(1, "a token beyond the cache was accepted");
+		die(STATUS_FAIL, "a token beyond the cache was accepted");
 	} else if (!strcmp(mode, "badtoken")) {
 		uint32_t bad[2] = {seq[0], (uint32_t)V};
 		gpt2_kv_feed(m, kv, bad, 2, logits);
-		die(1, "an out-of-range token was accepted");
+		die(STATUS_FAIL, "an out-of-range token was accepted");
 	} else if (!strcmp(mode, "speed")) {
 		if (T + count > cap)
-			die(2, "prompt %d and %d steps do not fit a cache of %d", T, count, cap);
+			die(STATUS_USAGE, "prompt %d and %d steps do not fit a cache of %d", T, count, cap);
 		double t0 = now_ms();
 		gpt2_kv_feed(m, kv, seq, T, logits);
 		double t1 = now_ms();
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 		printf("prompt %d tokens %.1f ms; %d steps: %.2f ms/token, %.1f tokens/s\n", T, t1 - t0,
 		       count, per, per > 0 ? 1e3 / per : 0.0);
 	} else {
-		die(2, "unknown mode '%s'", mode);
+		die(STATUS_USAGE, "unknown mode '%s'", mode);
 	}
 	gpt2_kv_free(kv);
 	free(logits);

@@ -42,9 +42,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "die.h"
-#include "gpt2.h"
-#include "rng.h"
+#include "base/die.h"
+#include "base/rng.h"
+#include "model/gpt2.h"
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -52,7 +52,7 @@ static void write_file(const char *dir, const char *name, const void *p, size_t 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(p, 1, n, f) != n || fclose(f))
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 }
 
 static int num(const char *s)
@@ -60,7 +60,7 @@ static int num(const char *s)
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end || v < 0 || v > 1 << 30)
-		die(2, "bad number '%s'", s);
+		die(STATUS_USAGE, "bad number '%s'", s);
 	return (int)v;
 }
 
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		die(2, "usage: gpt2-check [options] grads|logits|norm|train|fdcheck|layout|badtoken DIR");
+		die(STATUS_USAGE, "usage: gpt2-check [options] grads|logits|norm|train|fdcheck|layout|badtoken DIR");
 	const char *mode = argv[optind], *dir = argv[optind + 1];
 
 	struct gpt2 *m = gpt2_new(&cfg);
@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "badtoken")) {
 		in[N - 1] = (uint32_t)cfg.vocab;
 		gpt2_forward(m, in, tg, B, T);
-		die(1, "an out-of-range token was accepted");
+		die(STATUS_FAIL, "an out-of-range token was accepted");
 	}
 	write_file(dir, "params.bin", params, np * sizeof *params);
 	write_file(dir, "inputs.bin", in, N * sizeof *in);
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 		printf("norm %a plain %a\n", gpt2_grad_norm(m), sqrt(plain));
 	} else if (!strcmp(mode, "logits")) {
 		if (gpt2_forward(m, in, NULL, B, T) != -1.0f || !gpt2_logits(m) || gpt2_probs(m))
-			die(1, "a forward without targets did not leave the logits");
+			die(STATUS_FAIL, "a forward without targets did not leave the logits");
 		const float *lg = gpt2_logits(m);
 		size_t V = (size_t)cfg.vocab, Vp = (size_t)gpt2_cfg(m)->padded_vocab;
 		float *out = xmalloc(N * V * sizeof *out);
@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 		}
 		write_file(dir, "final.bin", params, np * sizeof *params);
 	} else {
-		die(2, "unknown mode '%s'", mode);
+		die(STATUS_USAGE, "unknown mode '%s'", mode);
 	}
 	free(in);
 	free(tg);

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adamw.h"
-#include "die.h"
-#include "cudaplug.h"
-#include "lm.h"
-#include "parfor.h"
+#include "base/die.h"
+#include "base/parfor.h"
+#include "model/adamw.h"
+#include "model/cudaplug.h"
+#include "model/lm.h"
 
 static int failures;
 
@@ -72,7 +72,7 @@ static int parity(const struct gpt2cuda_ops *cu, enum gpt2cuda_precision prec)
 	gpt2_offsets(cpu, offsets);
 	struct gpt2cuda *g = cu->create(c, offsets, 0, prec, err, sizeof err);
 	if (!g)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	cu->upload(g, p, NULL, NULL);
 
 	uint32_t *in = xmalloc(2 * (size_t)N * sizeof *in), *tg = xmalloc(2 * (size_t)N * sizeof *tg);
@@ -201,13 +201,13 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "parity") == 0) {
 		enum lm_precision p;
 		if (lm_parse_precision(argv[2], &p) != 0 || p == LM_PREC_AUTO)
-			die(2, "parity: '%s' is not fp32, bf16 or fp16", argv[2]);
+			die(STATUS_USAGE, "parity: '%s' is not fp32, bf16 or fp16", argv[2]);
 		if (!cu)
-			die(2, "parity: %s", why);
+			die(STATUS_USAGE, "parity: %s", why);
 		return parity(cu, p == LM_FP32 ? GPT2CUDA_FP32 : p == LM_BF16 ? GPT2CUDA_BF16 : GPT2CUDA_FP16);
 	}
 	if (argc != 1)
-		die(2, "usage: gpu-check [parity fp32|bf16|fp16]");
+		die(STATUS_USAGE, "usage: gpu-check [parity fp32|bf16|fp16]");
 	char name[256] = "";
 	if (cu)
 		cu->device_name(0, name, sizeof name);

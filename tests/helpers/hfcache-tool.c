@@ -1,4 +1,4 @@
-/* hfcache-tool - drives libcommon/hfcache for tests/hfcache.bats.  ROOT
+/* hfcache-tool - drives libcommon/hub/hfcache for tests/hfcache.bats.  ROOT
  * "-" means hfcache_root() (the environment's).
  *
  *   hfcache-tool root                              print the cache root
@@ -34,8 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "die.h"
-#include "hfcache.h"
+#include "base/die.h"
+#include "hub/hfcache.h"
 
 /* Decodes \n \t \\ \xNN; *has_nul when a NUL byte was decoded. */
 static char *unescape(const char *s, int *has_nul)
@@ -74,7 +74,7 @@ static struct hfcache *open_cache(const char *root, const char *repo)
 	struct hfcache *c = hfcache_open(r, repo, err, sizeof err);
 	free(r);
 	if (!c)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	return c;
 }
 
@@ -104,16 +104,16 @@ static int put(int argc, char **argv)
 		else if (!strcmp(argv[i], "--locked"))
 			locked = argv[i + 1];
 		else
-			die(2, "unknown option %s", argv[i]);
+			die(STATUS_USAGE, "unknown option %s", argv[i]);
 	}
 	if (argc - i != 6 || chunk == 0)
-		die(2, "usage: hfcache-tool put [OPTS] ROOT REPO ETAG COMMIT PATH SIZE");
+		die(STATUS_USAGE, "usage: hfcache-tool put [OPTS] ROOT REPO ETAG COMMIT PATH SIZE");
 	char **a = argv + i, err[512];
 	struct hfcache *c = open_cache(a[0], a[1]);
 	uint64_t have;
 	struct hfcache_blob *b = hfcache_blob_begin(c, a[2], &have, err, sizeof err);
 	if (!b)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	if (locked) {
 		int fd = open(locked, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0)
@@ -150,7 +150,7 @@ static int put(int argc, char **argv)
 		}
 		if (n > off && skip != UINT64_MAX) {
 			if (hfcache_blob_write(b, buf + off, n - off, err, sizeof err) != 0)
-				die(1, "%s", err);
+				die(STATUS_FAIL, "%s", err);
 			written += n - off;
 		}
 		if (sleep)
@@ -161,7 +161,7 @@ static int put(int argc, char **argv)
 	int rc = hfcache_blob_commit(b, size, a[3], a[4], err, sizeof err);
 	hfcache_close(c);
 	if (rc)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	return 0;
 }
 
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[2], "path"))
 			ok = hfcache_valid_path(s);
 		else
-			die(2, "KIND is repo, revision, etag or path");
+			die(STATUS_USAGE, "KIND is repo, revision, etag or path");
 		free(s);
 		return ok && !nul ? 0 : 1;
 	}
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
 		int rc = hfcache_read_ref(c, argv[4], commit, sizeof commit, err, sizeof err);
 		hfcache_close(c);
 		if (rc < 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		if (rc > 0)
 			return 3;
 		printf("%s\n", commit);
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 		int rc = hfcache_write_ref(c, argv[4], argv[5], err, sizeof err);
 		hfcache_close(c);
 		if (rc)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		return 0;
 	}
 	if (argc == 6 && !strcmp(argv[1], "file")) {
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 		int rc = hfcache_snapshot_file(c, argv[4], argv[5], &p, err, sizeof err);
 		hfcache_close(c);
 		if (rc < 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		if (rc > 0)
 			return 3;
 		printf("%s\n", p);
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 		int rc = hfcache_snapshot_list(c, argv[4], &paths, &sizes, &n, err, sizeof err);
 		hfcache_close(c);
 		if (rc < 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		if (rc > 0)
 			return 3;
 		for (size_t i = 0; i < n; i++) {
@@ -257,10 +257,10 @@ int main(int argc, char **argv)
 		int rc = hfcache_link(c, argv[4], argv[5], argv[6], err, sizeof err);
 		hfcache_close(c);
 		if (rc)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		return 0;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "put"))
 		return put(argc - 2, argv + 2);
-	die(2, "usage: hfcache-tool root | valid KIND NAME | dir|ref|setref|file|list|link|put ... (see the source)");
+	die(STATUS_USAGE, "usage: hfcache-tool root | valid KIND NAME | dir|ref|setref|file|list|link|put ... (see the source)");
 }

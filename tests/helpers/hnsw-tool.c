@@ -31,10 +31,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "die.h"
-#include "hnsw.h"
-#include "io.h"
-#include "vdist.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "vs/hnsw.h"
+#include "vs/vdist.h"
 
 static double now(void)
 {
@@ -56,9 +56,9 @@ static void *read_records(const char *path, size_t rec, size_t *n)
 	size_t len;
 	void *p = io_read_file(path, &len);
 	if (!p)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	if (len % rec)
-		die(1, "%s: %zu bytes is not a whole number of %zu-byte records", path, len, rec);
+		die(STATUS_FAIL, "%s: %zu bytes is not a whole number of %zu-byte records", path, len, rec);
 	*n = len / rec;
 	return p;
 }
@@ -83,7 +83,7 @@ static enum vmetric parse_metric(const char *s)
 		return VMETRIC_DOT;
 	if (!strcmp(s, "cosine"))
 		return VMETRIC_COSINE;
-	die(2, "unknown metric '%s' (l2, dot or cosine)", s);
+	die(STATUS_USAGE, "unknown metric '%s' (l2, dot or cosine)", s);
 }
 
 static const char *metric_name(enum vmetric m)
@@ -96,7 +96,7 @@ static struct hnsw *open_or_die(const char *path, int writable)
 	char err[512];
 	struct hnsw *h = hnsw_open(path, writable, err, sizeof err);
 	if (!h)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	return h;
 }
 
@@ -104,7 +104,7 @@ static void save_or_die(const struct hnsw *h, const char *path)
 {
 	char err[512];
 	if (hnsw_save(h, path, err, sizeof err) != 0)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 }
 
 static void delete_from(struct hnsw *h, const char *ids_path)
@@ -225,7 +225,7 @@ static void run_queries(struct opts *o, const struct hnsw *h, const char *querie
 		size_t nt;
 		truth = read_records(o->truth, o->k * sizeof *truth, &nt);
 		if (nt != nq)
-			die(1, "%s: %zu rows of %zu for %zu queries", o->truth, nt, o->k, nq);
+			die(STATUS_FAIL, "%s: %zu rows of %zu for %zu queries", o->truth, nt, o->k, nq);
 	}
 	struct hnsw_scratch *s = hnsw_scratch_new(h);
 	struct hnsw_hit *hits = xmalloc(o->k * sizeof *hits);
@@ -234,7 +234,7 @@ static void run_queries(struct opts *o, const struct hnsw *h, const char *querie
 		char *end;
 		size_t ef = strtoul(e, &end, 10);
 		if (end == e || (*end && *end != ','))
-			die(2, "--ef: not a list of numbers: %s", o->efs);
+			die(STATUS_USAGE, "--ef: not a list of numbers: %s", o->efs);
 		if (!truth) {
 			for (size_t i = 0; i < nq; i++) {
 				size_t n = hnsw_search(h, s, q + i * p->dim, o->k, ef, allowed, hits);
@@ -287,7 +287,7 @@ static int cmd_verify(struct opts *o, char **args, int nargs)
 	int bad = hnsw_verify(h, err, sizeof err) != 0;
 	hnsw_free(h);
 	if (bad)
-		die(1, "%s: %s", args[0], err);
+		die(STATUS_FAIL, "%s: %s", args[0], err);
 	puts("ok");
 	return 0;
 }
@@ -310,7 +310,7 @@ static int cmd_open_time(struct opts *o, char **args, int nargs)
 	float *q = read_vectors(args[1], hnsw_get_params(h), &nq);
 	hnsw_free(h);
 	if (nq == 0)
-		die(1, "%s: no queries", args[1]);
+		die(STATUS_FAIL, "%s: no queries", args[1]);
 	double *ms = xmalloc((size_t)o->runs * sizeof *ms);
 	struct hnsw_hit *hits = xmalloc(o->k * sizeof *hits);
 	for (int r = 0; r < o->runs; r++) {

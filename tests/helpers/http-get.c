@@ -1,4 +1,4 @@
-/* http-get - the HTTP module's test driver (libcommon/http.h).
+/* http-get - the HTTP module's test driver (libcommon/net/http.h).
  *
  *   http-get [OPTIONS] get URL                  the body on stdout
  *   http-get [OPTIONS] head URL                 "status S", "etag E", "commit C",
@@ -19,15 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "die.h"
-#include "http.h"
-#include "source.h"
+#include "base/buf.h"
+#include "base/die.h"
+#include "base/source.h"
+#include "net/http.h"
 
 static void out(const void *p, size_t n)
 {
 	if (n && fwrite(p, 1, n, stdout) != n)
-		die(1, "write error:");
+		die(STATUS_FAIL, "write error:");
 }
 
 static void print_stats(struct http *h, int on)
@@ -41,7 +41,7 @@ static void print_stats(struct http *h, int on)
 
 static void usage(void)
 {
-	die(2, "usage: http-get [--token T] [--auth-host H] [--retries N] [--timeout S] [--stats] "
+	die(STATUS_USAGE, "usage: http-get [--token T] [--auth-host H] [--retries N] [--timeout S] [--stats] "
 	       "get|head|range|ranges|stream|host URL ...");
 }
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "host") == 0) {
 		char hp[512];
 		if (http_url_host(url, hp, sizeof hp) != 0)
-			die(1, "%s: not an http(s) URL", url);
+			die(STATUS_FAIL, "%s: not an http(s) URL", url);
 		puts(hp);
 		return 0;
 	}
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	} else
 		usage();
 	if (fflush(stdout) != 0)
-		die(1, "write error:");
+		die(STATUS_FAIL, "write error:");
 	print_stats(h, stats);
 	http_free(h);
 	return status;

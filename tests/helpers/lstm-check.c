@@ -35,9 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "die.h"
-#include "lstm.h"
-#include "rng.h"
+#include "base/die.h"
+#include "base/rng.h"
+#include "model/lstm.h"
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -45,7 +45,7 @@ static void write_file(const char *dir, const char *name, const void *p, size_t 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(p, 1, n, f) != n || fclose(f))
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 }
 
 static int num(const char *s)
@@ -53,7 +53,7 @@ static int num(const char *s)
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end || v < 0 || v > 1 << 30)
-		die(2, "bad number '%s'", s);
+		die(STATUS_USAGE, "bad number '%s'", s);
 	return (int)v;
 }
 
@@ -177,7 +177,7 @@ static int grad_check(struct lstm *m, const uint32_t *in, const uint32_t *tg, in
 	}
 	free(g);
 	if (!found)
-		die(2, "no tensor '%s'", perturb);
+		die(STATUS_USAGE, "no tensor '%s'", perturb);
 	return ok;
 }
 
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		die(2, "usage: lstm-check [options] grads|step|gradcheck|bench|layout|badtoken|badtarget|badstep DIR");
+		die(STATUS_USAGE, "usage: lstm-check [options] grads|step|gradcheck|bench|layout|badtoken|badtarget|badstep DIR");
 	const char *mode = argv[optind], *dir = argv[optind + 1];
 
 	struct lstm *m = lstm_new(&cfg);
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 		tg[i] = (uint32_t)rng_below(&r, (uint64_t)cfg.vocab);
 	}
 	if ((size_t)ignored > N)
-		die(2, "more ignored targets than positions");
+		die(STATUS_USAGE, "more ignored targets than positions");
 	for (int i = 0; i < ignored;) {
 		size_t at = (size_t)rng_below(&r, N);
 		if (tg[at] != LSTM_IGNORE) {
@@ -245,13 +245,13 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "badtoken") || !strcmp(mode, "badtarget")) {
 		(strcmp(mode, "badtoken") ? tg : in)[N - 1] = (uint32_t)cfg.vocab;
 		lstm_forward(m, in, tg, B, T);
-		die(1, "an out-of-range token was accepted");
+		die(STATUS_FAIL, "an out-of-range token was accepted");
 	} else if (!strcmp(mode, "badstep")) {
 		float *logits = xmalloc((size_t)cfg.vocab * sizeof *logits);
 		struct lstm_state *s = lstm_state_new(m);
 		lstm_step(m, s, in[0], logits);
 		lstm_step(m, s, (uint32_t)cfg.vocab, logits);
-		die(1, "an out-of-range token was accepted");
+		die(STATUS_FAIL, "an out-of-range token was accepted");
 	} else if (!strcmp(mode, "grads")) {
 		float loss = lstm_forward(m, in, tg, B, T);
 		write_file(dir, "params.bin", params, np * sizeof *params);
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 		}
 		printf("ms/step %.2f\n", 1e3 * (now() - t0) / (steps ? steps : 1));
 	} else {
-		die(2, "unknown mode '%s'", mode);
+		die(STATUS_USAGE, "unknown mode '%s'", mode);
 	}
 	free(in);
 	free(tg);

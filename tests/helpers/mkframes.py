@@ -5,7 +5,7 @@ The tests use it to craft streams that rec-pack never produces (unknown frame
 types, frames out of order, wrong counts, bad payload layouts, huge lengths)
 and known-good frames of every type whose rec-cat output is checked.
 
-Frame layout (libcommon/rec.h, sluice-rec(5)): a 24-byte head
+Frame layout (libcommon/rec/rec.h, sluice-rec(5)): a 24-byte head
 
      0  magic        89 53 4C 52
      4  type         u8

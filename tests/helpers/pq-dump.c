@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "die.h"
-#include "jsonw.h"
-#include "parquet.h"
+#include "base/buf.h"
+#include "base/die.h"
+#include "base/jsonw.h"
+#include "formats/parquet.h"
 
 static void flush(struct buf *b)
 {
 	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
-		die(1, "write error:");
+		die(STATUS_FAIL, "write error:");
 	buf_clear(b);
 }
 
@@ -33,14 +33,14 @@ static char *slurp(const char *path, size_t *len)
 {
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	struct buf b = {0};
 	char tmp[65536];
 	size_t n;
 	while ((n = fread(tmp, 1, sizeof tmp, fp)) > 0)
 		buf_add(&b, tmp, n);
 	if (ferror(fp))
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	fclose(fp);
 	*len = b.len;
 	return b.data;
@@ -60,10 +60,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--text"))
 			text = 1;
 		else
-			die(2, "unknown option %s", argv[i]);
+			die(STATUS_USAGE, "unknown option %s", argv[i]);
 	}
 	if (i >= argc || argc - i > 2)
-		die(2, "usage: pq-dump [--info|--ranges] [--memory] FILE [COL,COL...]");
+		die(STATUS_USAGE, "usage: pq-dump [--info|--ranges] [--memory] FILE [COL,COL...]");
 	const char *path = argv[i];
 	char err[512];
 	struct pq_source src;
@@ -73,11 +73,11 @@ int main(int argc, char **argv)
 		mem = slurp(path, &len);
 		pq_source_memory(&src, mem, len, path);
 	} else if (pq_open_path(&src, path, err, sizeof err)) {
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	}
 	struct pq_file *f = pq_open(&src, err, sizeof err);
 	if (!f)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	struct buf out = {0};
 	if (info) {
 		buf_printf(&out, "rows %lld\nrow_groups %d\n", (long long)pq_num_rows(f), pq_num_row_groups(f));
@@ -89,11 +89,11 @@ int main(int argc, char **argv)
 	} else if (text) {
 		int k = i + 1 < argc ? pq_field_index(f, argv[i + 1]) : -1;
 		if (k < 0)
-			die(2, "--text needs one column of %s", path);
+			die(STATUS_USAGE, "--text needs one column of %s", path);
 		for (int rg = 0; rg < pq_num_row_groups(f); rg++) {
 			struct pq_cells c;
 			if (pq_read_field(f, rg, k, &c, err, sizeof err))
-				die(1, "%s", err);
+				die(STATUS_FAIL, "%s", err);
 			/* the cells are contiguous: write them in runs, a newline after each */
 			for (int64_t r = 0; r < c.n; r++) {
 				buf_add(&out, c.data + c.offsets[r], (size_t)(c.offsets[r + 1] - c.offsets[r]));
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				int k = pq_field_index(f, tok);
 				if (k < 0)
-					die(1, "%s: no field %s", path, tok);
+					die(STATUS_FAIL, "%s: no field %s", path, tok);
 				if (nsel >= cap) {
 					cap *= 2;
 					sel = xrealloc(sel, sizeof(int) * (size_t)cap);
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		for (int rg = 0; rg < pq_num_row_groups(f); rg++) {
 			for (int k = 0; k < nsel; k++)
 				if (pq_read_field(f, rg, sel[k], &cells[k], err, sizeof err))
-					die(1, "%s", err);
+					die(STATUS_FAIL, "%s", err);
 			int64_t n = pq_row_group_rows(f, rg);
 			for (int64_t r = 0; r < n; r++) {
 				buf_addc(&out, '{');
@@ -177,6 +177,6 @@ int main(int argc, char **argv)
 	pq_source_close(&src);
 	free(mem);
 	if (fflush(stdout) == EOF)
-		die(1, "write error:");
+		die(STATUS_FAIL, "write error:");
 	return 0;
 }

@@ -35,10 +35,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "die.h"
-#include "io.h"
-#include "pretok.h"
-#include "unicls.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "tok/pretok.h"
+#include "tok/unicls.h"
 
 static const struct {
 	const char *name, *pattern;
@@ -94,7 +94,7 @@ static size_t split(const struct pretok *pt, struct pretok_scratch *sc, bool til
 		outbuf_putc(o, '[');
 	while (pos < n && (end = pretok_next(pt, sc, s, n, pos, &start)) != 0) {
 		if (start < pos || end <= start || end > n || (tiles && start != pos))
-			die(1, "bad piece [%zu, %zu) after %zu of %zu", start, end, pos, n);
+			die(STATUS_FAIL, "bad piece [%zu, %zu) after %zu of %zu", start, end, pos, n);
 		if (o && raw) {
 			outbuf_write(o, s + start, end - start);
 			outbuf_putc(o, '\0');
@@ -107,7 +107,7 @@ static size_t split(const struct pretok *pt, struct pretok_scratch *sc, bool til
 		pos = end;
 	}
 	if (tiles && pos != n)
-		die(1, "pieces end at %zu of %zu", pos, n);
+		die(STATUS_FAIL, "pieces end at %zu of %zu", pos, n);
 	if (o && !raw)
 		outbuf_write(o, "]\n", 2);
 	return count;
@@ -167,7 +167,7 @@ static int class_diff(void)
 		re[k] = pcre2_compile((PCRE2_SPTR)classes[k].re, PCRE2_ZERO_TERMINATED,
 		                      PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &code, &off, NULL);
 		if (!re[k])
-			die(1, "pcre2_compile %s failed", classes[k].re);
+			die(STATUS_FAIL, "pcre2_compile %s failed", classes[k].re);
 		pcre2_jit_compile(re[k], PCRE2_JIT_COMPLETE);
 	}
 	struct outbuf o;
@@ -205,7 +205,7 @@ static uint8_t *slurp(size_t *len)
 			p = xrealloc(p, cap *= 2);
 		ssize_t r = read_full(0, p + n, cap - n);
 		if (r < 0)
-			die(1, "stdin:");
+			die(STATUS_FAIL, "stdin:");
 		n += (size_t)r;
 		if (n < cap)
 			break;
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 				if (strcmp(optarg, names[k].name) == 0)
 					pattern = names[k].pattern;
 			if (!pattern)
-				die(2, "unknown pattern name '%s'", optarg);
+				die(STATUS_USAGE, "unknown pattern name '%s'", optarg);
 			break;
 		case 'r': pattern = optarg; break;
 		case 'R': flags |= PRETOK_NO_FAST; break;
@@ -242,11 +242,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		die(2, "usage: pretok-dump [-p NAME | -r REGEX] [-R] [-i] [-z] [-0] [-t ROUNDS [-j THREADS]] | -D");
+		die(STATUS_USAGE, "usage: pretok-dump [-p NAME | -r REGEX] [-R] [-i] [-z] [-0] [-t ROUNDS [-j THREADS]] | -D");
 	char err[512];
 	struct pretok *pt = pretok_new(pattern ? pattern : PRETOK_PATTERN_GPT2, flags, err, sizeof err);
 	if (!pt)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	struct pretok_scratch *sc = pretok_scratch_new(pt);
 	bool tiles = pretok_kind(pt) != PRETOK_REGEX || (flags & PRETOK_ISOLATED);
 	size_t len;
@@ -257,17 +257,17 @@ int main(int argc, char **argv)
 		struct timing tm[64];
 		pthread_t th[64];
 		if (threads < 1 || threads > 64)
-			die(2, "-j: 1 to 64 threads");
+			die(STATUS_USAGE, "-j: 1 to 64 threads");
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (int k = 0; k < threads; k++) {
 			tm[k] = (struct timing){pt, tiles, in, len, rounds, 0};
 			if (pthread_create(&th[k], NULL, time_rounds, &tm[k]) != 0)
-				die(1, "pthread_create failed");
+				die(STATUS_FAIL, "pthread_create failed");
 		}
 		for (int k = 0; k < threads; k++) {
 			pthread_join(th[k], NULL);
 			if (tm[k].pieces != tm[0].pieces)
-				die(1, "thread %d counted %zu pieces, thread 0 %zu", k, tm[k].pieces, tm[0].pieces);
+				die(STATUS_FAIL, "thread %d counted %zu pieces, thread 0 %zu", k, tm[k].pieces, tm[0].pieces);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;

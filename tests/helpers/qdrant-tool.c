@@ -28,12 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "die.h"
-#include "io.h"
-#include "jsonw.h"
-#include "qdrant.h"
-#include "uuid.h"
+#include "base/buf.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "base/uuid.h"
+#include "vs/qdrant.h"
 
 struct out {
 	struct buf line;
@@ -81,7 +81,7 @@ static int metric_arg(const char *s)
 		return VMETRIC_DOT;
 	if (strcmp(s, "l2") == 0)
 		return VMETRIC_L2;
-	die(2, "unknown metric %s", s);
+	die(STATUS_USAGE, "unknown metric %s", s);
 }
 
 struct pts {
@@ -122,7 +122,7 @@ static int upsert(struct qdrant *q, size_t batch, char *err, size_t errn)
 			json_t *id = json_object_get(j, "id"), *v = json_object_get(j, "vector"),
 			       *m = json_object_get(j, "metadata");
 			if (!j || !json_is_array(v) || json_array_size(v) != dim)
-				die(1, "stdin: line %zu: bad point", lineno);
+				die(STATUS_FAIL, "stdin: line %zu: bad point", lineno);
 			struct buf t = {0};
 			if (json_is_integer(id))
 				buf_printf(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
@@ -172,7 +172,7 @@ static int search(struct qdrant *q, struct vsclient_query *qq, struct out *o, ch
 	while (getline(&line, &lcap, stdin) > 0) {
 		json_t *j = json_loads(line, 0, NULL);
 		if (!json_is_array(j) || json_array_size(j) != dim)
-			die(1, "stdin: query %zu: not an array of %u numbers", n, dim);
+			die(STATUS_FAIL, "stdin: query %zu: not an array of %u numbers", n, dim);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			qs = xrealloc(qs, cap * dim * sizeof *qs);
@@ -244,26 +244,26 @@ int main(int argc, char **argv)
 			buf_free(&b);
 			return 0;
 		}
-		default: die(2, "bad option");
+		default: die(STATUS_USAGE, "bad option");
 		}
 	}
 	if (argc - optind < 2)
-		die(2, "usage: qdrant-tool [OPTIONS] URL COMMAND [ARGS]");
+		die(STATUS_USAGE, "usage: qdrant-tool [OPTIONS] URL COMMAND [ARGS]");
 	const char *url = argv[optind], *cmd = argv[optind + 1];
 	char **args = argv + optind + 2;
 	int nargs = argc - optind - 2;
 	char err[2048];
 	if (strcmp(cmd, "restore") == 0) {
 		if (nargs != 1)
-			die(2, "restore FILE");
+			die(STATUS_USAGE, "restore FILE");
 		if (qdrant_restore(url, args[0], &vo, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		puts("restored");
 		return 0;
 	}
 	struct qdrant *q = qdrant_open(url, &vo, err, sizeof err);
 	if (!q)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	struct out o = {.dim = qdrant_dim(q)};
 	const char *mn[] = {"cosine", "dot", "l2"};
 	int rc = 0;
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "delete-filter") == 0) {
 		size_t deleted;
 		if (nargs != 1)
-			die(2, "delete-filter JSON");
+			die(STATUS_USAGE, "delete-filter JSON");
 		rc = qdrant_delete_filter(q, args[0], &deleted, err, sizeof err);
 		if (rc == 0)
 			printf("deleted %zu\n", deleted);
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 		rc = search(q, &qq, &o, err, sizeof err);
 	} else if (strcmp(cmd, "snapshot") == 0) {
 		if (nargs != 1)
-			die(2, "snapshot FILE");
+			die(STATUS_USAGE, "snapshot FILE");
 		rc = qdrant_snapshot(q, args[0], err, sizeof err);
 	} else if (strcmp(cmd, "stats") == 0) {
 		char *s = qdrant_stats(q, err, sizeof err);
@@ -309,11 +309,11 @@ int main(int argc, char **argv)
 			puts(s);
 		free(s);
 	} else {
-		die(2, "unknown command %s", cmd);
+		die(STATUS_USAGE, "unknown command %s", cmd);
 	}
 	qdrant_close(q);
 	buf_free(&o.line);
 	if (rc != 0)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	return 0;
 }

@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "csv.h"
-#include "decomp.h"
-#include "die.h"
-#include "io.h"
-#include "jsonrows.h"
-#include "jsonw.h"
-#include "textrows.h"
+#include "base/buf.h"
+#include "base/decomp.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "base/jsonw.h"
+#include "formats/csv.h"
+#include "formats/jsonrows.h"
+#include "formats/textrows.h"
 
 static int ends_with(const char *s, size_t n, const char *ext)
 {
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		die(2, "usage: rows-dump [-f FORMAT] [-p] [-u] [-F FIELD] [-m BYTES] [-c] FILE");
+		die(STATUS_USAGE, "usage: rows-dump [-f FORMAT] [-p] [-u] [-F FIELD] [-m BYTES] [-c] FILE");
 	const char *path = argv[optind];
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	size_t stem = decomp_stem_len(name);
@@ -76,10 +76,10 @@ int main(int argc, char **argv)
 
 	struct source raw, src;
 	if (source_open(&raw, path) != 0)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	char err[1024];
 	if (decomp_open(&src, raw, name, err, sizeof err) != 0)
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 
 	struct outbuf o;
 	outbuf_init(&o, 1, "stdout", 1 << 16);
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 		struct csv_opts co = {fmt[0] == 't' ? '\t' : ',', allow, max_row};
 		struct csv_reader *r;
 		if (csv_open(&r, src, name, &co, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		const struct csv_field *cols = csv_columns(r), *row;
 		size_t n = csv_ncols(r);
 		while ((rc = csv_next(r, &row, err, sizeof err)) > 0) {
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		struct jsonrows_opts jo = {fmt[4] ? JSONROWS_LINES : JSONROWS_DOCUMENT, field, max_row};
 		struct jsonrows *r;
 		if (jsonrows_open(&r, src, name, &jo, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		json_t *row;
 		while ((rc = jsonrows_next(r, &row, err, sizeof err)) > 0) {
 			rows++;
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 		struct textrows_opts to = {paragraphs, allow, max_row};
 		struct textrows *r;
 		if (textrows_open(&r, src, name, &to, err, sizeof err) != 0)
-			die(1, "%s", err);
+			die(STATUS_FAIL, "%s", err);
 		const char *text;
 		size_t len;
 		while ((rc = textrows_next(r, &text, &len, err, sizeof err)) > 0) {
@@ -141,11 +141,11 @@ int main(int argc, char **argv)
 		}
 		textrows_close(r);
 	} else {
-		die(2, "unknown format %s", fmt);
+		die(STATUS_USAGE, "unknown format %s", fmt);
 	}
 	if (rc < 0) {
 		outbuf_flush(&o);
-		die(1, "%s", err);
+		die(STATUS_FAIL, "%s", err);
 	}
 	if (count_only) {
 		char line[32];

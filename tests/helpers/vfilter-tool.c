@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "die.h"
-#include "vfilter.h"
+#include "base/die.h"
+#include "vs/vfilter.h"
 
 struct point {
 	char *id;
@@ -39,7 +39,7 @@ static struct point *read_points(size_t *np)
 		json_error_t je;
 		json_t *j = json_loadb(line, (size_t)len, 0, &je);
 		if (!json_is_object(j))
-			die(1, "stdin: line %zu: not a JSON object: %s", lineno, j ? "" : je.text);
+			die(STATUS_FAIL, "stdin: line %zu: not a JSON object: %s", lineno, j ? "" : je.text);
 		json_t *id = json_object_get(j, "id");
 		char num[32];
 		const char *text;
@@ -51,7 +51,7 @@ static struct point *read_points(size_t *np)
 			text = json_string_value(id);
 			tlen = json_string_length(id);
 		} else {
-			die(1, "stdin: line %zu: id is not an integer or a string", lineno);
+			die(STATUS_FAIL, "stdin: line %zu: id is not an integer or a string", lineno);
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
@@ -65,7 +65,7 @@ static struct point *read_points(size_t *np)
 		json_decref(j);
 	}
 	if (ferror(stdin))
-		die(1, "stdin:");
+		die(STATUS_FAIL, "stdin:");
 	free(line);
 	*np = n;
 	return pts;
@@ -85,7 +85,7 @@ static struct vfilter *must_compile(const char *text)
 	char err[512];
 	struct vfilter *f = vfilter_parse(text, strlen(text), err, sizeof err);
 	if (!f)
-		die(2, "%s", err);
+		die(STATUS_USAGE, "%s", err);
 	return f;
 }
 
@@ -93,7 +93,7 @@ static char *slurp(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	char *data = NULL;
 	size_t len = 0, cap = 0, got;
 	do {
@@ -103,7 +103,7 @@ static char *slurp(const char *path)
 		len += got;
 	} while (got > 0);
 	if (ferror(fp))
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	fclose(fp);
 	data[len] = 0;
 	return data;
@@ -115,7 +115,7 @@ static int run_cases(const char *path)
 	struct point *pts = read_points(&n);
 	FILE *fp = fopen(path, "r");
 	if (!fp)
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	char *line = NULL;
 	size_t linecap = 0;
 	ssize_t len;
@@ -141,7 +141,7 @@ static int run_cases(const char *path)
 		vfilter_free(f);
 	}
 	if (ferror(fp))
-		die(1, "%s:", path);
+		die(STATUS_FAIL, "%s:", path);
 	fclose(fp);
 	free(line);
 	free_points(pts, n);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	} else if (argc == 2) {
 		f = must_compile(argv[1]);
 	} else {
-		die(1, "usage: vfilter-tool [-f FILE | FILTER | --info FILTER | --cases FILTERS | "
+		die(STATUS_FAIL, "usage: vfilter-tool [-f FILE | FILTER | --info FILTER | --cases FILTERS | "
 		       "--bench ROUNDS FILTER] < points.jsonl");
 	}
 	size_t n;
