@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
+static inline uint16_t le_get16(const unsigned char *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
 static inline uint32_t le_get32(const unsigned char *p)
 {
 	uint32_t v;

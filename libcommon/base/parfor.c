@@ -79,8 +79,6 @@ struct parfor *parfor_new(int threads)
 	return p;
 }
 
-int parfor_threads(const struct parfor *p) { return p->threads; }
-
 void parfor_run(struct parfor *p, size_t n, parfor_fn fn, void *arg)
 {
 	if (p->threads == 1 || n < 2) {

@@ -21,7 +21,6 @@ struct parfor;
 
 /* threads >= 1; with 1 every call runs in the caller and no thread starts. */
 struct parfor *parfor_new(int threads);
-int parfor_threads(const struct parfor *p);
 /* Not reentrant: fn must not call parfor_run on the same pool. */
 void parfor_run(struct parfor *p, size_t n, parfor_fn fn, void *arg);
 void parfor_free(struct parfor *p);

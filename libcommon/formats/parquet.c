@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/die.h"
 #include "base/jsonw.h"
+#include "base/le.h"
 #include "formats/pqcodec.h"
 #include "formats/thrift.h"
 
@@ -262,13 +263,6 @@ void pq_source_close(struct pq_source *src)
 }
 
 /* ---- footer ------------------------------------------------------------- */
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* Reads an i32 field value, or skips a field of another type (then -1). */
 static int64_t thr_int_field(struct thr *t, int type, int64_t dflt)
@@ -931,7 +925,7 @@ struct pq_file *pq_open(const struct pq_source *src, char *err, size_t errn)
 		                : "not a parquet file (no PAR1 magic at the end)");
 		return NULL;
 	}
-	uint32_t mlen = le32(tail);
+	uint32_t mlen = le_get32(tail);
 	if (mlen == 0 || (uint64_t)mlen > src->size - 12 || mlen > PQ_MAX_BYTES) {
 		errorf(err, errn, "%s: footer length %" PRIu32 " does not fit in a file of %" PRIu64 " bytes",
 		       name, mlen, src->size);
@@ -1355,7 +1349,7 @@ static int decode_plain(struct ctx *x, struct store s, const uint8_t *p, const u
 		for (size_t i = 0; i < count; i++) {
 			if (end - q < 4)
 				return bad(x, "plain values end after %zu of %zu", i, count);
-			uint32_t l = le32(q);
+			uint32_t l = le_get32(q);
 			q += 4;
 			if (l > (size_t)(end - q))
 				return bad(x, "value %zu of %" PRIu32 " bytes runs past the page", i, l);
@@ -1625,9 +1619,9 @@ static int decode_values(struct ctx *x, int enc, const uint8_t *p, const uint8_t
 	case E_RLE: {
 		if (x->n->type != T_BOOLEAN)
 			return bad(x, "RLE values for a non-boolean column");
-		if (end - p < 4 || le32(p) > (size_t)(end - p - 4))
+		if (end - p < 4 || le_get32(p) > (size_t)(end - p - 4))
 			return bad(x, "RLE boolean length runs past the page");
-		const uint8_t *q = p + 4, *qe = q + le32(p);
+		const uint8_t *q = p + 4, *qe = q + le_get32(p);
 		buf_reserve(&c->vals, count);
 		uint8_t *dst = (uint8_t *)c->vals.data + c->vals.len;
 		struct rle r;
@@ -1837,9 +1831,9 @@ static int data_page(struct ctx *x, int codec, const struct page_header *h, cons
 			}
 			if (enc != E_RLE)
 				return bad(x, "unsupported level encoding %d", enc);
-			if (end - q < 4 || le32(q) > (size_t)(end - q - 4))
+			if (end - q < 4 || le_get32(q) > (size_t)(end - q - 4))
 				return bad(x, "%s levels run past the page", pass ? "definition" : "repetition");
-			uint32_t len = le32(q);
+			uint32_t len = le_get32(q);
 			if (decode_levels(x, q + 4, q + 4 + len, max, out, count, pass ? "definition" : "repetition"))
 				return -1;
 			q += 4 + len;
@@ -2153,7 +2147,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 	switch (n->vk) {
 	case V_BOOL: buf_adds(b, *v ? "true" : "false"); break;
 	case V_I32: {
-		int32_t x = (int32_t)le32(v);
+		int32_t x = (int32_t)le_get32(v);
 		if (n->bits < 32 && (x < -(INT32_C(1) << (n->bits - 1)) || x >= INT32_C(1) << (n->bits - 1))) {
 			snprintf(why, whyn, "%" PRId32 " is out of the range of int%d", x, n->bits);
 			return -1;
@@ -2163,7 +2157,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 	}
 	case V_U32: {
 		/* UINT_32 is the INT32's bits read unsigned; a narrower one must fit */
-		uint32_t x = le32(v);
+		uint32_t x = le_get32(v);
 		if (n->bits < 32 && x >> n->bits) {
 			snprintf(why, whyn, "%" PRId32 " is out of the range of uint%d", (int32_t)x, n->bits);
 			return -1;
@@ -2171,8 +2165,8 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		buf_printf(b, "%" PRIu32, x);
 		break;
 	}
-	case V_I64: buf_printf(b, "%" PRId64, (int64_t)le64(v)); break;
-	case V_U64: buf_printf(b, "%" PRIu64, le64(v)); break;
+	case V_I64: buf_printf(b, "%" PRId64, (int64_t)le_get64(v)); break;
+	case V_U64: buf_printf(b, "%" PRIu64, le_get64(v)); break;
 	case V_FLOAT: {
 		float fv;
 		memcpy(&fv, v, 4);
@@ -2188,11 +2182,11 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 	case V_FLOAT16: put_float(b, half_to_float((uint16_t)(v[0] | v[1] << 8))); break;
 	case V_DATE:
 		buf_addc(b, '"');
-		put_date(b, (int32_t)le32(v));
+		put_date(b, (int32_t)le_get32(v));
 		buf_addc(b, '"');
 		break;
 	case V_TIME: {
-		int64_t t = n->type == T_INT32 ? (int32_t)le32(v) : (int64_t)le64(v);
+		int64_t t = n->type == T_INT32 ? (int32_t)le_get32(v) : (int64_t)le_get64(v);
 		int64_t per = unit_per_sec[n->unit];
 		/* 24:00:00 is the end of a day, as DuckDB and the format allow */
 		if (t < 0 || t > 86400 * per) {
@@ -2207,7 +2201,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		buf_addc(b, '"');
 		break;
 	}
-	case V_TS: put_timestamp(b, (int64_t)le64(v), n->unit, n->utc); break;
+	case V_TS: put_timestamp(b, (int64_t)le_get64(v), n->unit, n->utc); break;
 	case V_INT96: {
 		/* Nanoseconds of the day (a signed int64), then the Julian day.
 		 * The value is day * 86400e9 + nanoseconds, as DuckDB and arrow-rs
@@ -2216,11 +2210,11 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		 * int64 nanoseconds (it overflows past 2262): the day and the time
 		 * are kept apart, so every Julian day reads as its true date. */
 		const int64_t day_ns = INT64_C(86400000000000);
-		int64_t nanos = (int64_t)le64(v);
+		int64_t nanos = (int64_t)le_get64(v);
 		int64_t carry = floordiv(nanos, day_ns), tod = nanos % day_ns;
 		if (tod < 0)
 			tod += day_ns;
-		int64_t days = (int64_t)(int32_t)le32(v + 8) - 2440588 + carry;
+		int64_t days = (int64_t)(int32_t)le_get32(v + 8) - 2440588 + carry;
 		buf_addc(b, '"');
 		put_date(b, days);
 		buf_addc(b, ' ');
@@ -2228,8 +2222,8 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		buf_addc(b, '"');
 		break;
 	}
-	case V_DEC_I32: put_decimal_i64(b, (int32_t)le32(v), (int)n->scale); break;
-	case V_DEC_I64: put_decimal_i64(b, (int64_t)le64(v), (int)n->scale); break;
+	case V_DEC_I32: put_decimal_i64(b, (int32_t)le_get32(v), (int)n->scale); break;
+	case V_DEC_I64: put_decimal_i64(b, (int64_t)le_get64(v), (int)n->scale); break;
 	case V_DEC_BYTES: {
 		size_t len = (size_t)n->type_length;
 		if (n->type == T_BYTE_ARRAY) {
@@ -2275,7 +2269,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		/* three unsigned little-endian 32-bit counts, kept apart as the
 		 * format does: a month is no fixed number of days */
 		buf_printf(b, "{\"months\":%" PRIu32 ",\"days\":%" PRIu32 ",\"milliseconds\":%" PRIu32 "}",
-		           le32(v), le32(v + 4), le32(v + 8));
+		           le_get32(v), le_get32(v + 4), le_get32(v + 8));
 		break;
 	case V_NULL:
 		/* UNKNOWN (the null type) holds nulls only; a value is damage */

@@ -140,7 +140,6 @@ struct gpt2 {
 	int B, T, have_targets;
 	size_t counted;                /* positions whose target is not GPT2_IGNORE */
 	int have_logits;               /* a.logits holds logits, not probabilities */
-	int have_hidden;               /* a.lnf holds a forward's without targets */
 };
 
 /* ---- layout ---- */
@@ -369,7 +368,7 @@ void gpt2_reserve(struct gpt2 *m, int B, int T)
 	m->targets = xcalloc((size_t)B * (size_t)T, sizeof(uint32_t));
 	m->resB = B;
 	m->resT = T;
-	m->B = m->T = m->have_targets = m->have_logits = m->have_hidden = 0;
+	m->B = m->T = m->have_targets = m->have_logits = 0;
 }
 
 /* ---- init ---- */
@@ -845,7 +844,7 @@ static void forward_trunk(struct gpt2 *m, const uint32_t *inputs, const uint32_t
 	m->B = B;
 	m->T = T;
 	m->have_targets = targets != NULL;
-	m->have_logits = m->have_hidden = 0;
+	m->have_logits = 0;
 	act_layout(c, &m->a, m->act_mem, B, T);
 	dact_layout(c, &m->g, m->gact_mem, B, T);
 	struct acts *a = &m->a;
@@ -898,7 +897,7 @@ float gpt2_forward(struct gpt2 *m, const uint32_t *inputs, const uint32_t *targe
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iN, c->vocab, iC, 1.0f, a->lnf, iC,
 	            p + m->off[GPT2_WTE], iC, 0.0f, a->logits, Vp);
 	if (!targets) {
-		m->have_logits = m->have_hidden = 1;
+		m->have_logits = 1;
 		return -1.0f;
 	}
 	struct k_softmax sm = {.probs = a->logits, .losses = a->losses, .targets = m->targets,
@@ -920,11 +919,8 @@ const float *gpt2_probs(const struct gpt2 *m) { return m->have_targets ? m->a.lo
 const float *gpt2_forward_hidden(struct gpt2 *m, const uint32_t *inputs, int B, int T)
 {
 	forward_trunk(m, inputs, NULL, B, T);
-	m->have_hidden = 1;
 	return m->a.lnf;
 }
-
-const float *gpt2_hidden(const struct gpt2 *m) { return m->have_hidden ? m->a.lnf : NULL; }
 
 struct parfor *gpt2_pool(struct gpt2 *m) { return m->pool; }
 

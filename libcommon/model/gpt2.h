@@ -132,7 +132,6 @@ const float *gpt2_probs(const struct gpt2 *m);
  * most of a small model's work, and an embedding needs none of them.  The
  * inputs are as gpt2_forward's; the array is valid until the next forward. */
 const float *gpt2_forward_hidden(struct gpt2 *m, const uint32_t *inputs, int B, int T);
-const float *gpt2_hidden(const struct gpt2 *m);
 
 void gpt2_zero_grad(struct gpt2 *m);
 /* Adds the gradient of the last forward's loss to the gradient array;

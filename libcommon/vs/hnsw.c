@@ -769,8 +769,6 @@ size_t hnsw_count(const struct hnsw *h) { return h->count; }
 size_t hnsw_deleted_count(const struct hnsw *h) { return h->ndeleted; }
 const struct hnsw_params *hnsw_get_params(const struct hnsw *h) { return &h->p; }
 const float *hnsw_vector(const struct hnsw *h, uint32_t node) { return vec_of(h, node); }
-float hnsw_distance(const struct hnsw *h, const float *query, uint32_t node) { return dist_to(h, query, node); }
-
 /* ---- the file ---- */
 
 /* Where each section lies in a file of count nodes: all of it follows from

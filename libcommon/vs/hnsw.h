@@ -56,8 +56,6 @@ size_t hnsw_deleted_count(const struct hnsw *h);
 const struct hnsw_params *hnsw_get_params(const struct hnsw *h);
 /* The stored vector of a node (valid until the next hnsw_add or hnsw_free). */
 const float *hnsw_vector(const struct hnsw *h, uint32_t node);
-/* The distance between a query and a node, in hnsw_hit's terms. */
-float hnsw_distance(const struct hnsw *h, const float *query, uint32_t node);
 
 struct hnsw_hit {
 	uint32_t node;
