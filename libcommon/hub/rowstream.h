@@ -1,0 +1,39 @@
+/* rowstream.h - the rows of hf-stream's resolved inputs as records: text
+ * records of one field or whole rows as JSON, with the field selection,
+ * filters (--where, ASCII, length), --skip and --take, --shard (by file,
+ * else by row group, else by row) and --shuffle (the file order, then the
+ * rows through a buffer), after a header that records all of it. */
+#ifndef SLUICE_ROWSTREAM_H
+#define SLUICE_ROWSTREAM_H
+
+#include <stdint.h>
+
+#include "base/progress.h"
+#include "hub/resolve.h"
+#include "rec/rec.h"
+
+struct row_where {
+	const char *field, *value;
+};
+
+struct row_stream_opts {
+	const char *key_field, *json_field;
+	int paragraphs, json_rows, ascii_only, sharded, shuffled, taking, quiet;
+	char **fields; /* --field names; fields[0] is the text field in text mode */
+	int nfields;
+	uint64_t take, skip, min_chars, max_chars, seed, shuffle_buf;
+	uint32_t shard_i, shard_n;
+	struct row_where *wheres;
+	int nwheres;
+	/* for the header: the command line, and argv[first_source...] the sources */
+	int argc, first_source;
+	char **argv;
+};
+
+/* Writes the header and the records of src's inputs to w; not the end of
+ * the stream.  A malformed input or a field that is not there ends the
+ * program with die(). */
+void row_stream_run(const struct row_stream_opts *o, const struct hub_sources *src, struct rec_writer *w,
+                    struct progress *progress);
+
+#endif
