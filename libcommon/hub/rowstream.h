@@ -17,12 +17,20 @@ struct row_where {
 };
 
 struct row_stream_opts {
-	const char *key_field, *json_field;
-	int paragraphs, json_rows, ascii_only, sharded, shuffled, taking, quiet;
+	const char *key_field;  /* the field that becomes each record's key, or NULL */
+	const char *json_field; /* json: the list field that holds the rows */
+	int paragraphs;         /* txt: a record per blank-line separated paragraph */
+	int json_rows;          /* whole rows as JSON records, not text records */
+	int quiet;              /* no warning about rows left out for a null text */
 	char **fields; /* --field names; fields[0] is the text field in text mode */
 	int nfields;
-	uint64_t take, skip, min_chars, max_chars, seed, shuffle_buf;
+	int taking, sharded, shuffled; /* whether take, shard_i/shard_n, shuffle_buf apply */
+	uint64_t take, skip, seed, shuffle_buf;
 	uint32_t shard_i, shard_n;
+	/* filters: on the text field (min_chars 0 and max_chars UINT64_MAX
+	 * for none), and rows whose field is the value */
+	int ascii_only;
+	uint64_t min_chars, max_chars;
 	struct row_where *wheres;
 	int nwheres;
 	/* for the header: the command line, and argv[first_source...] the sources */
