@@ -1,5 +1,5 @@
 /* trainer.c - the training run of train-step (see trainer.h). */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* sigaction, isatty with c11 */
 #include "train/trainer.h"
 
 #include <inttypes.h>
@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
