@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/die.h"
 #include "base/io.h"
 #include "base/parfor.h"
@@ -404,27 +402,8 @@ struct lm *lm_load_path(const char *path, int *status, char *err, size_t errn)
 		return NULL;
 	}
 	char *file = NULL;
-	if (S_ISDIR(st.st_mode)) {
-		struct buf b = {0};
-		buf_printf(&b, "%s/model.bin", path);
-		buf_addc(&b, 0);
-		if (access(b.data, R_OK) != 0) {
-			uint64_t step;
-			char *ck = ckpt_latest(path, &step);
-			if (!ck) {
-				errorf(err, errn, "%s: neither a checkpoint (no model.bin) nor a directory of checkpoints",
-				       path);
-				buf_free(&b);
-				return NULL;
-			}
-			buf_clear(&b);
-			buf_printf(&b, "%s/model.bin", ck);
-			buf_addc(&b, 0);
-			free(ck);
-		}
-		file = xstrdup(b.data);
-		buf_free(&b);
-	}
+	if (S_ISDIR(st.st_mode) && !(file = ckpt_model_path(path, err, errn)))
+		return NULL;
 	const char *name = file ? file : path;
 	size_t len;
 	void *data = io_read_file(name, &len);
