@@ -141,6 +141,11 @@ static void add_input(char ***paths, int *n, char *path)
 
 static struct trainer *the_trainer; /* for the failed event at exit */
 
+/* The signal that ends the run after its current step (trainer_opts). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
 static void at_exit(void) { trainer_failed(the_trainer); }
 
 struct preset {
@@ -362,7 +367,8 @@ int main(int argc, char **argv)
 	cli_init(argc, argv);
 	struct trainer_opts o = {.sched = {.lr = 6e-4}, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1,
 	                         .grad_clip = 1.0, .raw_width = 2, .device = LM_DEVICE_AUTO, .prec = LM_PREC_AUTO,
-	                         .progress = CLI_PROGRESS_AUTO, .argc = argc, .argv = argv};
+	                         .progress = CLI_PROGRESS_AUTO, .argc = argc, .argv = argv,
+	                         .stop_signal = &stop_signal, .on_signal = on_signal};
 	struct model_flags f = {0};
 	parse_options(argc, argv, &o, &f);
 	want_model(&f, &o);

@@ -47,12 +47,6 @@ struct trainer {
 	bool finished;
 };
 
-/* The signal that stops the run: a handler can reach only a global, and
- * a signal is the whole process's anyway. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) { stop_signal = sig; }
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -140,7 +134,7 @@ struct trainer *trainer_new(const struct trainer_opts *o)
 		t->val = batchsrc_new(o->val_paths, o->n_val, &bo);
 	}
 	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
+	sa.sa_handler = o->on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -493,7 +487,7 @@ void trainer_run(struct trainer *t)
 			checkpoint(t);
 			saved = true;
 		}
-		if (stop_signal) {
+		if (*o->stop_signal) {
 			reason = "signal";
 			break;
 		}
@@ -506,8 +500,8 @@ void trainer_run(struct trainer *t)
 		checkpoint(t);
 	if (o->export_path && t->lead)
 		export_model(t);
-	if (stop_signal)
-		warn("stopped by %s after step %" PRIu64 "%s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM", t->step,
+	if (*o->stop_signal)
+		warn("stopped by %s after step %" PRIu64 "%s", *o->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", t->step,
 		     o->ckpt_dir ? "; checkpoint written" : "");
 	char extra[64];
 	snprintf(extra, sizeof extra, "\"reason\":\"%s\"", reason);

@@ -9,6 +9,7 @@
 #ifndef SLUICE_TRAINER_H
 #define SLUICE_TRAINER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,6 +53,12 @@ struct trainer_opts {
 	enum cli_progress progress;
 	int argc; /* the program's arguments, for checkpoint manifests */
 	char **argv;
+
+	/* The program's stop flag and the handler that sets it to the signal's
+	 * number (a handler reaches only a global, which is main's to own):
+	 * installed for SIGINT and SIGTERM once the data is open. */
+	volatile sig_atomic_t *stop_signal;
+	void (*on_signal)(int sig);
 };
 
 struct trainer;
