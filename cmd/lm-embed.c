@@ -13,12 +13,11 @@
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/io.h"
-#include "base/jsonw.h"
 #include "base/progress.h"
 #include "base/utf8.h"
 #include "model/embed.h"
+#include "model/embedrun.h"
 #include "model/lm.h"
-#include "rec/header.h"
 #include "rec/rec.h"
 #include "tok/bpe.h"
 #include "tok/tokenc.h"
@@ -96,48 +95,6 @@ enum {
 #define GROUP_BATCHES 8
 #define MAX_POSITIONS 4096
 
-/* A document waiting for its vector; its strings and ids are in struct
- * run's arrays. */
-struct doc {
-	size_t ids_off, nids;
-	size_t key_off, key_len;
-	size_t meta_off, meta_len; /* a JSON object, or none */
-};
-
-struct run {
-	const char *model_path;
-	struct lm *m;
-	struct embedder *emb;
-	struct embed_opts eo;
-	int dim, vocab;
-	struct model_tokenizer mt;
-	bool have_tok;
-	const char *text_field, *id_field;
-	bool skip_empty;
-	int64_t keep_text; /* characters; -1: none */
-	uint64_t take;     /* 0: all */
-	bool jsonl;
-	/* the group being gathered */
-	struct doc *docs;
-	size_t ndocs, group;
-	struct ids ids;
-	struct buf strs;
-	float *vecs;
-	/* output */
-	struct rec_writer *w;
-	struct outbuf out;
-	char *input_header;
-	bool header_done;
-	int argc;
-	char **argv;
-	/* counts */
-	uint64_t ordinal, written, tokens, skipped;
-	struct progress progress;
-	bool done;
-	/* scratch */
-	struct ids one;
-	struct buf text, meta, id, line, scratch;
-};
 
 /* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
  * newest checkpoint's model.bin under PATH (a --ckpt-dir), as lm-run. */
@@ -153,158 +110,14 @@ static struct lm *load_model(const char *path)
 	return m;
 }
 
-/* ---- output ---- */
 
-/* The first input's header, with what described its text or tokens taken
- * out, and what a consumer of the vectors must know put in. */
-static void write_header(struct run *r)
-{
-	if (r->header_done || r->jsonl)
-		return;
-	r->header_done = true;
-	json_t *h = header_new(r->input_header, "vector", r->argc, r->argv);
-	static const char *const stale[] = {"vocab_size", "eot", "B", "T", "columns"};
-	for (size_t i = 0; i < sizeof stale / sizeof *stale; i++)
-		json_object_del(h, stale[i]);
-	json_object_set_new(h, "dtype", json_string("f32"));
-	json_object_set_new(h, "dim", json_integer(r->dim));
-	json_object_set_new(h, "metric", json_string("cosine"));
-	char desc[128];
-	lm_describe(r->m, desc, sizeof desc);
-	json_object_set_new(h, "model", json_string(r->model_path));
-	json_object_set_new(h, "model_config", json_string(desc));
-	json_object_set_new(h, "pool", json_string(embed_pool_name(r->eo.pool)));
-	json_object_set_new(h, "normalized", json_boolean(r->eo.normalize));
-	if (r->have_tok) {
-		char hash[32];
-		snprintf(hash, sizeof hash, "xxh3:%016" PRIx64, bpe_hash(r->mt.tok.bpe));
-		json_object_set_new(h, "tokenizer", json_string(r->mt.tok.name));
-		json_object_set_new(h, "tokenizer_hash", json_string(hash));
-	}
-	header_write(r->w, h);
-	json_decref(h);
-}
-
-static void emit(struct run *r, const struct doc *d, const float *v)
-{
-	const char *key = r->strs.data + d->key_off;
-	const char *meta = d->meta_len ? r->strs.data + d->meta_off : NULL;
-	if (!r->jsonl) {
-		rec_write_vector(r->w, key, d->key_len, v, (uint32_t)r->dim, meta, d->meta_len);
-		return;
-	}
-	buf_clear(&r->line);
-	buf_adds(&r->line, "{\"id\":");
-	jsonw_string(&r->line, key, d->key_len);
-	buf_adds(&r->line, ",\"vector\":[");
-	for (int c = 0; c < r->dim; c++) {
-		if (c)
-			buf_addc(&r->line, ',');
-		jsonw_float(&r->line, v[c]);
-	}
-	buf_addc(&r->line, ']');
-	if (meta) {
-		buf_adds(&r->line, ",\"metadata\":");
-		buf_add(&r->line, meta, d->meta_len);
-	}
-	buf_adds(&r->line, "}\n");
-	outbuf_write(&r->out, r->line.data, r->line.len);
-}
-
-/* Embeds the gathered documents and writes their vectors, in input order. */
-static void flush_group(struct run *r)
-{
-	if (!r->ndocs)
-		return;
-	const uint32_t **docs = xmalloc(r->ndocs * sizeof *docs);
-	size_t *lens = xmalloc(r->ndocs * sizeof *lens);
-	for (size_t i = 0; i < r->ndocs; i++) {
-		docs[i] = r->ids.v + r->docs[i].ids_off;
-		lens[i] = r->docs[i].nids;
-	}
-	embedder_run(r->emb, docs, lens, r->ndocs, r->vecs);
-	write_header(r);
-	for (size_t i = 0; i < r->ndocs; i++)
-		emit(r, &r->docs[i], r->vecs + i * (size_t)r->dim);
-	r->written += r->ndocs;
-	r->ndocs = 0;
-	r->ids.len = 0;
-	buf_clear(&r->strs);
-	free(docs);
-	free(lens);
-}
-
-/* ---- input ---- */
-
-/* The length of the first n characters of text (valid UTF-8). */
-static size_t prefix_chars(const char *text, size_t len, uint64_t n)
-{
-	size_t end = 0;
-	uint64_t chars = 0;
-	while (end < len) {
-		if (((unsigned char)text[end] & 0xC0) != 0x80 && chars++ == n)
-			break;
-		end++;
-	}
-	return end;
-}
-
-/* Queues the document whose ids are in r->one, with its id and metadata
- * (a JSON object, or NULL; --keep-text's text is set in it). */
-static void add_doc(struct run *r, const char *id, size_t id_len, json_t *meta, const char *text,
-                    size_t text_len, const char *name, uint64_t offset)
-{
-	size_t n = r->one.len;
-	for (size_t i = 0; i < n; i++)
-		if (r->one.v[i] >= (uint32_t)r->vocab)
-			die_at(STATUS_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d",
-			       r->one.v[i], r->vocab);
-	if (!n) {
-		if (!r->skip_empty)
-			die_at(STATUS_MALFORMED, name, offset, "an empty document (no tokens); --on-empty skip leaves them out");
-		r->skipped++;
-		return;
-	}
-	if (id_len == 0)
-		die_at(STATUS_MALFORMED, name, offset, "an empty id");
-	if (id_len > REC_MAX_KEY)
-		die_at(STATUS_MALFORMED, name, offset, "an id of %zu bytes (at most %u)", id_len, REC_MAX_KEY);
-	buf_clear(&r->meta);
-	json_t *own = NULL;
-	if (r->keep_text >= 0 && text) {
-		if (!meta)
-			meta = own = json_object();
-		json_t *t = json_stringn(text, prefix_chars(text, text_len, (uint64_t)r->keep_text));
-		if (!meta || !t || json_object_set_new(meta, "text", t) != 0)
-			die(STATUS_FAIL, "out of memory");
-	}
-	if (meta)
-		jsonw_value(&r->meta, meta);
-	json_decref(own);
-	struct doc *d = &r->docs[r->ndocs++];
-	d->ids_off = r->ids.len;
-	d->nids = n;
-	memcpy(ids_resize(&r->ids, r->ids.len + n) + d->ids_off, r->one.v, n * sizeof *r->one.v);
-	d->key_off = r->strs.len;
-	d->key_len = id_len;
-	buf_add(&r->strs, id, id_len);
-	d->meta_off = r->strs.len;
-	d->meta_len = r->meta.len;
-	buf_add(&r->strs, r->meta.data, r->meta.len);
-	r->tokens += n;
-	if (r->take && r->written + r->ndocs >= r->take)
-		r->done = true;
-	if (r->ndocs == r->group || r->done)
-		flush_group(r);
-}
-
-static void need_tokenizer(const struct run *r, const char *what, const char *name, uint64_t offset)
+static void need_tokenizer(const struct embed_run *r, const char *what, const char *name, uint64_t offset)
 {
 	if (!r->have_tok)
 		die_at(STATUS_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
 }
 
-static void encode(struct run *r, const char *text, size_t len, const char *name, uint64_t offset)
+static void encode(struct embed_run *r, const char *text, size_t len, const char *name, uint64_t offset)
 {
 	size_t bad;
 	char err[256];
@@ -314,7 +127,7 @@ static void encode(struct run *r, const char *text, size_t len, const char *name
 }
 
 /* The document's id: its key, else its number. */
-static void default_id(struct run *r, const struct rec_frame *f, uint64_t ordinal)
+static void default_id(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal)
 {
 	buf_clear(&r->id);
 	if (f->key_len)
@@ -323,15 +136,15 @@ static void default_id(struct run *r, const struct rec_frame *f, uint64_t ordina
 		buf_printf(&r->id, "%" PRIu64, ordinal);
 }
 
-static void text_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name, uint64_t at)
+static void text_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name, uint64_t at)
 {
 	need_tokenizer(r, "a text record", name, f->offset);
 	encode(r, (const char *)f->payload, f->payload_len, name, at);
 	default_id(r, f, ordinal);
-	add_doc(r, r->id.data, r->id.len, NULL, (const char *)f->payload, f->payload_len, name, f->offset);
+	embed_run_add(r, r->id.data, r->id.len, NULL, (const char *)f->payload, f->payload_len, name, f->offset);
 }
 
-static void tokens_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
+static void tokens_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
 {
 	size_t n = rec_tokens_count(f);
 	r->one.len = 0;
@@ -341,7 +154,7 @@ static void tokens_doc(struct run *r, const struct rec_frame *f, uint64_t ordina
 	size_t text_len = 0;
 	if (r->keep_text >= 0 && r->have_tok) {
 		/* decoded only as far as the tokenizer knows the ids: the range
-		 * check in add_doc names the record otherwise */
+		 * check in embed_run_add names the record otherwise */
 		buf_clear(&r->scratch);
 		buf_clear(&r->text);
 		size_t bad = n;
@@ -351,12 +164,12 @@ static void tokens_doc(struct run *r, const struct rec_frame *f, uint64_t ordina
 		text = r->text.data ? r->text.data : "";
 		text_len = r->text.len;
 	}
-	add_doc(r, r->id.data, r->id.len, NULL, text, text_len, name, f->offset);
+	embed_run_add(r, r->id.data, r->id.len, NULL, text, text_len, name, f->offset);
 }
 
 /* A JSON row: the text from --text-field, the id from --id-field, and as
  * metadata its "metadata" object, else every other field. */
-static void json_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
+static void json_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
 {
 	json_error_t jerr;
 	json_t *row = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &jerr);
@@ -397,7 +210,7 @@ static void json_doc(struct run *r, const struct rec_frame *f, uint64_t ordinal,
 		json_object_del(row, id_field);
 		meta = json_object_size(row) ? row : NULL;
 	}
-	add_doc(r, r->id.data, r->id.len, meta, s, slen, name, f->offset);
+	embed_run_add(r, r->id.data, r->id.len, meta, s, slen, name, f->offset);
 	json_decref(text);
 	json_decref(row);
 }
@@ -410,7 +223,7 @@ static bool blank(const unsigned char *p, size_t n)
 	return true;
 }
 
-static void run_input(struct run *r, const char *path)
+static void run_input(struct embed_run *r, const char *path)
 {
 	struct rec_reader *in = rec_reader_open(path, REC_READ_LINES);
 	if (!in)
@@ -476,7 +289,7 @@ int main(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	cli_init(argc, argv);
-	struct run r = {.keep_text = -1, .argc = argc, .argv = argv,
+	struct embed_run r = {.keep_text = -1, .argc = argc, .argv = argv,
 	                .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	const char *spec = NULL, *output = NULL;
@@ -603,8 +416,8 @@ int main(int argc, char **argv)
 		for (int i = optind; i < argc && !r.done; i++)
 			run_input(&r, argv[i]);
 	}
-	flush_group(&r);
-	write_header(&r);
+	embed_run_flush(&r);
+	embed_run_header(&r);
 	progress_end(&r.progress);
 
 	if (r.w) {

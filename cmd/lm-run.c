@@ -15,10 +15,9 @@
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/io.h"
-#include "base/jsonw.h"
-#include "base/utf8.h"
 #include "model/lm.h"
 #include "model/lmgen.h"
+#include "model/lmrun.h"
 #include "model/sample.h"
 #include "rec/header.h"
 #include "rec/rec.h"
@@ -103,33 +102,6 @@ enum {
 	OPT_OFFLINE,
 };
 
-enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSONL, FMT_RECORDS };
-
-struct run {
-	bool generate;
-	struct lm *m;
-	struct model_tokenizer mt;
-	bool have_tok;
-	uint32_t eot;
-	struct lmgen_opts gen;
-	struct sample_opts sopts;
-	uint64_t seed;
-	struct sampler *sampler;
-	struct lm_decoder *dec;
-	int samples;
-	bool completion_only, per_token, eot_context;
-	enum format fmt;
-	struct outbuf out;
-	struct rec_writer *w;
-	uint64_t docs;
-	double total_nll;
-	uint64_t total_tokens;
-	struct ids ids, gen_ids;
-	struct buf text, line, scratch;
-	double *logp;
-	size_t logp_cap;
-};
-
 /* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
  * newest checkpoint's model.bin under PATH (a --ckpt-dir). */
 static struct lm *load_model(const char *path)
@@ -140,253 +112,6 @@ static struct lm *load_model(const char *path)
 	if (!m)
 		die(status, "%s", err);
 	return m;
-}
-
-static void check_ids(const struct run *r, const uint32_t *ids, size_t n, const char *name, uint64_t offset)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] >= (uint32_t)lm_vocab(r->m))
-			die_at(STATUS_USAGE, name, offset, "token id %u is outside the model's vocabulary of %d", ids[i],
-			       lm_vocab(r->m));
-}
-
-static void encode(struct run *r, const char *text, size_t len, const char *name, uint64_t offset)
-{
-	size_t bad;
-	char err[256];
-	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->ids, &bad, err, sizeof err) < 0)
-		die_at(STATUS_MALFORMED, name, offset + bad, "%s", err);
-}
-
-/* The text of ids (invalid UTF-8 replaced, as Python's errors="replace"). */
-static void decode_into(struct run *r, const uint32_t *ids, size_t n, struct buf *out)
-{
-	buf_clear(&r->scratch);
-	size_t bad;
-	tok_decode_bytes(r->mt.tok.bpe, ids, n, &r->scratch, &bad);
-	utf8_append_replacing(out, (const unsigned char *)r->scratch.data, r->scratch.len);
-}
-
-static void emit_line(struct run *r)
-{
-	outbuf_write(&r->out, r->line.data, r->line.len);
-	buf_clear(&r->line);
-}
-
-/* ---- generate ---- */
-
-static void generate_one(struct run *r, const char *key, size_t key_len, uint64_t index)
-{
-	size_t plen = r->ids.len;
-	if (!plen) {
-		if (r->eot == BPE_NO_ID)
-			die(STATUS_USAGE, "an empty prompt needs an end-of-text token to start from (--eot ID)");
-		ids_push(&r->ids, r->eot);
-	}
-	for (int s = 0; s < r->samples; s++) {
-		r->gen_ids.len = 0;
-		buf_clear(&r->text);
-		enum lmgen_stop why = lmgen_generate(r->m, r->dec, r->sampler, r->ids.v, r->ids.len, &r->gen,
-		                                     &r->gen_ids, r->have_tok ? &r->text : NULL);
-		/* the continuation's text, UTF-8 repaired at the end only: a
-		 * token may hold half a character that the next completes */
-		struct buf cont = {0};
-		if (r->have_tok)
-			utf8_append_replacing(&cont, (const unsigned char *)r->text.data, r->text.len);
-		struct buf prompt = {0};
-		if (r->have_tok && plen)
-			decode_into(r, r->ids.v, plen, &prompt);
-		size_t ngen = r->gen_ids.len;
-		if (ngen && why == LMGEN_EOT)
-			ngen--; /* the end-of-text id is not part of the sample */
-		if (r->fmt == FMT_TEXT) {
-			if (r->have_tok) {
-				if (!r->completion_only)
-					buf_add(&r->line, prompt.data, prompt.len);
-				buf_add(&r->line, cont.data, cont.len);
-			} else {
-				const uint32_t *all[2] = {r->ids.v, r->gen_ids.v};
-				size_t lens[2] = {r->completion_only ? 0 : plen, ngen};
-				bool first = true;
-				for (int part = 0; part < 2; part++)
-					for (size_t i = 0; i < lens[part]; i++) {
-						buf_printf(&r->line, "%s%u", first ? "" : " ", all[part][i]);
-						first = false;
-					}
-			}
-			buf_addc(&r->line, '\n');
-			emit_line(r);
-		} else if (r->fmt == FMT_JSONL) {
-			buf_printf(&r->line, "{\"prompt\":%" PRIu64 ",", index);
-			if (key) {
-				buf_adds(&r->line, "\"key\":");
-				jsonw_string(&r->line, key, key_len);
-				buf_addc(&r->line, ',');
-			}
-			buf_printf(&r->line, "\"sample\":%d,", s);
-			if (r->have_tok) {
-				buf_adds(&r->line, "\"prompt_text\":");
-				jsonw_string(&r->line, prompt.data ? prompt.data : "", prompt.len);
-				buf_adds(&r->line, ",\"text\":");
-				jsonw_string(&r->line, cont.data ? cont.data : "", cont.len);
-				buf_addc(&r->line, ',');
-			}
-			buf_adds(&r->line, "\"ids\":[");
-			for (size_t i = 0; i < ngen; i++)
-				buf_printf(&r->line, "%s%u", i ? "," : "", r->gen_ids.v[i]);
-			buf_printf(&r->line, "],\"tokens\":%zu,\"stop\":\"%s\"}\n", ngen, lmgen_stop_name(why));
-			emit_line(r);
-		} else {
-			char k[64];
-			size_t klen = key ? key_len : (size_t)snprintf(k, sizeof k, "%" PRIu64, index);
-			struct buf kb = {0};
-			buf_add(&kb, key ? key : k, klen);
-			if (r->samples > 1)
-				buf_printf(&kb, "/%d", s);
-			if (r->have_tok) {
-				struct buf all = {0};
-				if (!r->completion_only)
-					buf_add(&all, prompt.data, prompt.len);
-				buf_add(&all, cont.data, cont.len);
-				rec_write(r->w, REC_TEXT, REC_DT_NONE, kb.data, kb.len, all.data ? all.data : "", all.len);
-				buf_free(&all);
-			} else {
-				struct ids all = {0};
-				size_t from = r->completion_only ? 0 : plen;
-				uint32_t *v = ids_resize(&all, from + ngen);
-				memcpy(v, r->ids.v, from * sizeof *v);
-				memcpy(v + from, r->gen_ids.v, ngen * sizeof *v);
-				int dtype = lm_vocab(r->m) <= 65536 ? REC_DT_U16 : REC_DT_U32;
-				if (dtype == REC_DT_U16) {
-					uint16_t *narrow = xmalloc((all.len ? all.len : 1) * sizeof *narrow);
-					for (size_t i = 0; i < all.len; i++)
-						narrow[i] = (uint16_t)all.v[i];
-					rec_write(r->w, REC_TOKENS, dtype, kb.data, kb.len, narrow, all.len * 2);
-					free(narrow);
-				} else {
-					rec_write(r->w, REC_TOKENS, dtype, kb.data, kb.len, all.v, all.len * 4);
-				}
-				ids_free(&all);
-			}
-			buf_free(&kb);
-		}
-		buf_free(&cont);
-		buf_free(&prompt);
-	}
-}
-
-/* ---- score ---- */
-
-static void score_one(struct run *r, const char *key, size_t key_len, uint64_t index)
-{
-	size_t n = r->ids.len, first = 0;
-	if (r->eot_context && r->eot != BPE_NO_ID) {
-		ids_push(&r->ids, 0);
-		memmove(r->ids.v + 1, r->ids.v, n * sizeof *r->ids.v);
-		r->ids.v[0] = r->eot;
-		n++;
-		first = 1; /* the eot is context, not a scored token */
-	}
-	size_t scored = n > 0 ? n - 1 : 0;
-	if (scored > r->logp_cap) {
-		r->logp = xrealloc(r->logp, scored * sizeof *r->logp);
-		r->logp_cap = scored;
-	}
-	lmgen_score(r->m, r->ids.v, n, r->logp);
-	double nll = 0;
-	for (size_t i = 0; i < scored; i++)
-		nll -= r->logp[i];
-	r->total_nll += nll;
-	r->total_tokens += scored;
-	double loss = scored ? nll / (double)scored : 0;
-	if (r->fmt == FMT_RECORDS) {
-		float *bits = xmalloc((scored ? scored : 1) * sizeof *bits);
-		for (size_t i = 0; i < scored; i++)
-			bits[i] = (float)(-r->logp[i] / M_LN2);
-		struct buf meta = {0};
-		buf_printf(&meta, "{\"tokens\":%zu,\"loss\":", scored);
-		jsonw_double(&meta, scored ? loss : NAN);
-		buf_adds(&meta, ",\"ppl\":");
-		jsonw_double(&meta, scored ? exp(loss) : NAN);
-		buf_addc(&meta, '}');
-		char k[64];
-		size_t klen = key ? key_len : (size_t)snprintf(k, sizeof k, "%" PRIu64, index);
-		rec_write_vector(r->w, key ? key : k, klen, bits, (uint32_t)scored, meta.data, meta.len);
-		buf_free(&meta);
-		free(bits);
-		return;
-	}
-	buf_printf(&r->line, "{\"doc\":%" PRIu64 ",", index);
-	if (key) {
-		buf_adds(&r->line, "\"key\":");
-		jsonw_string(&r->line, key, key_len);
-		buf_addc(&r->line, ',');
-	}
-	buf_printf(&r->line, "\"tokens\":%zu,\"loss\":", scored);
-	jsonw_double(&r->line, scored ? loss : NAN);
-	buf_adds(&r->line, ",\"ppl\":");
-	jsonw_double(&r->line, scored ? exp(loss) : NAN);
-	if (r->per_token) {
-		buf_adds(&r->line, ",\"ids\":[");
-		for (size_t i = 0; i < scored; i++)
-			buf_printf(&r->line, "%s%u", i ? "," : "", r->ids.v[first + i + (first ? 0 : 1)]);
-		buf_adds(&r->line, "],\"surprisal_bits\":[");
-		for (size_t i = 0; i < scored; i++) {
-			if (i)
-				buf_addc(&r->line, ',');
-			jsonw_double(&r->line, -r->logp[i] / M_LN2);
-		}
-		buf_addc(&r->line, ']');
-		if (r->have_tok) {
-			buf_adds(&r->line, ",\"pieces\":[");
-			for (size_t i = 0; i < scored; i++) {
-				struct buf piece = {0};
-				decode_into(r, &r->ids.v[first + i + (first ? 0 : 1)], 1, &piece);
-				if (i)
-					buf_addc(&r->line, ',');
-				jsonw_string(&r->line, piece.data ? piece.data : "", piece.len);
-				buf_free(&piece);
-			}
-			buf_addc(&r->line, ']');
-		}
-	}
-	buf_adds(&r->line, "}\n");
-	emit_line(r);
-}
-
-static void handle(struct run *r, const char *key, size_t key_len)
-{
-	if (r->generate)
-		generate_one(r, key, key_len, r->docs);
-	else
-		score_one(r, key, key_len, r->docs);
-	r->docs++;
-}
-
-static void run_input(struct run *r, const char *path)
-{
-	struct rec_reader *in = rec_reader_open(path, r->have_tok ? REC_READ_LINES : 0);
-	if (!in)
-		die(STATUS_FAIL, "%s:", path);
-	const char *name = rec_reader_name(in);
-	struct rec_frame f;
-	while (rec_next_or_die(in, &f) > 0) {
-		if (f.type == REC_HEADER || f.type == REC_END)
-			continue;
-		r->ids.len = 0;
-		if (f.type == REC_TEXT && r->have_tok) {
-			encode(r, (const char *)f.payload, f.payload_len, name, f.offset);
-		} else if (f.type == REC_TOKENS) {
-			size_t n = f.payload_len / rec_dtype_size(f.dtype);
-			rec_tokens_copy(&f, ids_resize(&r->ids, n));
-		} else {
-			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: lm-run reads %s", rec_type_name(f.type),
-			       r->have_tok ? "text or token records" : "token records (give -t TOKENIZER for text)");
-		}
-		check_ids(r, r->ids.v, r->ids.len, name, f.offset);
-		handle(r, f.key, f.key_len);
-	}
-	rec_reader_close(in);
 }
 
 static double parse_real(const char *arg, const char *option, double lo, double hi)
@@ -435,7 +160,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		cli_usage_error("give a command: generate or score");
-	struct run r = {.samples = 1, .eot = BPE_NO_ID, .eot_context = true,
+	struct lmrun r = {.samples = 1, .eot = BPE_NO_ID, .eot_context = true,
 	                .gen = {.max_new = 64, .eot = BPE_NO_ID}, .sopts = {.temperature = 1, .top_p = 1}};
 	if (strcmp(argv[1], "generate") == 0)
 		r.generate = true;
@@ -502,11 +227,11 @@ int main(int argc, char **argv)
 		case OPT_NO_EOT_CONTEXT: r.eot_context = false, score_only = true; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
-				r.fmt = FMT_TEXT;
+				r.fmt = LMRUN_TEXT;
 			else if (strcmp(optarg, "jsonl") == 0)
-				r.fmt = FMT_JSONL;
+				r.fmt = LMRUN_JSONL;
 			else if (strcmp(optarg, "records") == 0)
-				r.fmt = FMT_RECORDS;
+				r.fmt = LMRUN_RECORDS;
 			else
 				cli_usage_error("--format: '%s' is not text, jsonl or records", optarg);
 			break;
@@ -533,9 +258,9 @@ int main(int argc, char **argv)
 		cli_usage_error("%s needs the model: -m PATH", cmd);
 	if (nprompts && optind < argc)
 		cli_usage_error("prompts come from --prompt or from files, not both");
-	if (r.fmt == FMT_DEFAULT)
-		r.fmt = r.generate ? FMT_TEXT : FMT_JSONL;
-	if (!r.generate && r.fmt == FMT_TEXT)
+	if (r.fmt == LMRUN_DEFAULT)
+		r.fmt = r.generate ? LMRUN_TEXT : LMRUN_JSONL;
+	if (!r.generate && r.fmt == LMRUN_TEXT)
 		cli_usage_error("score writes --format jsonl or records");
 	if (!spec && (nprompts || r.gen.nstops))
 		cli_usage_error("--prompt and --stop are text: give -t TOKENIZER");
@@ -585,12 +310,12 @@ int main(int argc, char **argv)
 			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&output_file);
 		out_fd = output_file.fd;
-	} else if (r.fmt == FMT_RECORDS && isatty(1)) {
+	} else if (r.fmt == LMRUN_RECORDS && isatty(1)) {
 		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format)");
 	}
 	const char *out_name = output ? output : "<stdout>";
 	outbuf_init(&r.out, out_fd, out_name, 1 << 16);
-	if (r.fmt == FMT_RECORDS) {
+	if (r.fmt == LMRUN_RECORDS) {
 		r.w = rec_writer_fdopen(out_fd, out_name);
 		const char *kind = !r.generate ? "vector" : r.have_tok ? "text" : "tokens";
 		json_t *h = header_new(NULL, kind, argc, argv);
@@ -605,16 +330,13 @@ int main(int argc, char **argv)
 	(void)progress;
 
 	if (nprompts) {
-		for (int i = 0; i < nprompts; i++) {
-			r.ids.len = 0;
-			encode(&r, prompts[i], strlen(prompts[i]), "--prompt", 0);
-			handle(&r, NULL, 0);
-		}
+		for (int i = 0; i < nprompts; i++)
+			lmrun_prompt(&r, prompts[i]);
 	} else if (optind == argc) {
-		run_input(&r, "-");
+		lmrun_input(&r, "-");
 	} else {
 		for (int i = optind; i < argc; i++)
-			run_input(&r, argv[i]);
+			lmrun_input(&r, argv[i]);
 	}
 
 	if (r.w) {
@@ -635,12 +357,7 @@ int main(int argc, char **argv)
 	if (r.have_tok) {
 		model_tokenizer_close(&r.mt);
 	}
-	ids_free(&r.ids);
-	ids_free(&r.gen_ids);
-	buf_free(&r.text);
-	buf_free(&r.line);
-	buf_free(&r.scratch);
-	free(r.logp);
+	lmrun_free_scratch(&r);
 	free(prompts);
 	free(r.gen.stops);
 	lm_free(r.m);

@@ -1,6 +1,8 @@
 /* tokenc.c - documents to ids and back (see tokenc.h). */
 #include "tok/tokenc.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,4 +174,25 @@ void model_tokenizer_close(struct model_tokenizer *mt)
 	free(mt->ordinary.allowed);
 	free(mt->ordinary.disallowed);
 	memset(mt, 0, sizeof *mt);
+}
+
+/* Decode input: token records, or lines of decimal ids. */
+int tok_parse_id_line(const char *s, size_t n, struct ids *out)
+{
+	size_t i = 0;
+	for (;;) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ',' || s[i] == '\r'))
+			i++;
+		if (i == n)
+			return 0;
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		uint64_t v = 0;
+		while (i < n && isdigit((unsigned char)s[i])) {
+			v = v * 10 + (uint64_t)(s[i++] - '0');
+			if (v >= BPE_NO_ID)
+				return -1;
+		}
+		ids_push(out, (uint32_t)v);
+	}
 }

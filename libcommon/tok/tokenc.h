@@ -37,6 +37,11 @@ int tok_encode(struct tok_encoder *e, const struct tok_policy *policy, const cha
  * index in *bad_at). */
 int tok_decode_bytes(const struct bpe *m, const uint32_t *ids, size_t n, struct buf *out, size_t *bad_at);
 
+/* Appends the ids of a line of decimal ids (separated by blanks or
+ * commas), as tok-bpe decode reads them; -1 for anything else, or an id
+ * of BPE_NO_ID or more. */
+int tok_parse_id_line(const char *s, size_t n, struct ids *out);
+
 /* A model's tokenizer, as lm-run and lm-embed encode prompts and documents
  * with it: a special token's text is plain text (tiktoken's
  * encode_ordinary), and every id is below the model's vocabulary size. */
