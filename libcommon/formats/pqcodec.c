@@ -54,12 +54,12 @@ uint64_t pq_codec_max_expansion(int codec, uint64_t n)
 	}
 }
 
-static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dn, char *why, size_t whyn)
+static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dn, char *err, size_t errn)
 {
 	z_stream z;
 	memset(&z, 0, sizeof z);
 	if (inflateInit2(&z, 15 + 32) != Z_OK) { /* +32: gzip or zlib header */
-		snprintf(why, whyn, "gzip: cannot start inflate");
+		errorf(err, errn, "gzip: cannot start inflate");
 		return -1;
 	}
 	size_t in = 0, out = 0;
@@ -85,7 +85,7 @@ static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dn, char *w
 				break;
 			if (inflateReset(&z) != Z_OK) {
 				rc = -1;
-				snprintf(why, whyn, "gzip: cannot restart inflate");
+				errorf(err, errn, "gzip: cannot restart inflate");
 				break;
 			}
 			continue;
@@ -97,16 +97,16 @@ static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dn, char *w
 		 * is damaged fails only after all its output is made, when the
 		 * page is full and input is left, which is no overflow. */
 		if (zr != Z_BUF_ERROR && zr != Z_OK)
-			snprintf(why, whyn, "gzip: %s", z.msg ? z.msg : "damaged data");
+			errorf(err, errn, "gzip: %s", z.msg ? z.msg : "damaged data");
 		else if (out == dn && in < n)
-			snprintf(why, whyn, "gzip: decompresses to more than the page size");
+			errorf(err, errn, "gzip: decompresses to more than the page size");
 		else
-			snprintf(why, whyn, "gzip: truncated data");
+			errorf(err, errn, "gzip: truncated data");
 		break;
 	}
 	inflateEnd(&z);
 	if (!rc && out != dn) {
-		snprintf(why, whyn, "gzip: decompresses to %zu bytes, page header says %zu", out, dn);
+		errorf(err, errn, "gzip: decompresses to %zu bytes, page header says %zu", out, dn);
 		rc = -1;
 	}
 	return rc;
@@ -138,12 +138,12 @@ static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dn)
 }
 
 int pq_decompress(struct pq_codec_ctx *c, int codec, const uint8_t *src, size_t n, uint8_t *dst,
-                  size_t dn, char *why, size_t whyn)
+                  size_t dn, char *err, size_t errn)
 {
 	switch (codec) {
 	case PQ_UNCOMPRESSED:
 		if (n != dn) {
-			snprintf(why, whyn, "uncompressed page of %zu bytes, header says %zu", n, dn);
+			errorf(err, errn, "uncompressed page of %zu bytes, header says %zu", n, dn);
 			return -1;
 		}
 		if (n)
@@ -152,27 +152,27 @@ int pq_decompress(struct pq_codec_ctx *c, int codec, const uint8_t *src, size_t 
 	case PQ_SNAPPY: {
 		size_t len;
 		if (snappy_uncompressed_length((const char *)src, n, &len) != SNAPPY_OK || len != dn) {
-			snprintf(why, whyn, "snappy: damaged data or wrong size");
+			errorf(err, errn, "snappy: damaged data or wrong size");
 			return -1;
 		}
 		if (snappy_uncompress((const char *)src, n, (char *)dst, &len) != SNAPPY_OK || len != dn) {
-			snprintf(why, whyn, "snappy: damaged data");
+			errorf(err, errn, "snappy: damaged data");
 			return -1;
 		}
 		return 0;
 	}
 	case PQ_GZIP:
-		return gunzip(src, n, dst, dn, why, whyn);
+		return gunzip(src, n, dst, dn, err, errn);
 	case PQ_ZSTD: {
 		if (!c->zstd && !(c->zstd = ZSTD_createDCtx()))
 			die(STATUS_FAIL, "out of memory");
 		size_t r = ZSTD_decompressDCtx(c->zstd, dst, dn, src, n);
 		if (ZSTD_isError(r)) {
-			snprintf(why, whyn, "zstd: %s", ZSTD_getErrorName(r));
+			errorf(err, errn, "zstd: %s", ZSTD_getErrorName(r));
 			return -1;
 		}
 		if (r != dn) {
-			snprintf(why, whyn, "zstd: decompresses to %zu bytes, page header says %zu", r, dn);
+			errorf(err, errn, "zstd: decompresses to %zu bytes, page header says %zu", r, dn);
 			return -1;
 		}
 		return 0;
@@ -182,12 +182,12 @@ int pq_decompress(struct pq_codec_ctx *c, int codec, const uint8_t *src, size_t 
 		if (codec == PQ_LZ4 && lz4_hadoop(src, n, dst, dn) == 0)
 			return 0;
 		if (n > INT_MAX || dn > INT_MAX) {
-			snprintf(why, whyn, "lz4: page too large");
+			errorf(err, errn, "lz4: page too large");
 			return -1;
 		}
 		int got = LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)dn);
 		if (got < 0 || (size_t)got != dn) {
-			snprintf(why, whyn, "lz4: damaged data or wrong size");
+			errorf(err, errn, "lz4: damaged data or wrong size");
 			return -1;
 		}
 		return 0;
@@ -196,13 +196,13 @@ int pq_decompress(struct pq_codec_ctx *c, int codec, const uint8_t *src, size_t 
 		size_t len = dn;
 		if (BrotliDecoderDecompress(n, src, &len, dst) != BROTLI_DECODER_RESULT_SUCCESS ||
 		    len != dn) {
-			snprintf(why, whyn, "brotli: damaged data or wrong size");
+			errorf(err, errn, "brotli: damaged data or wrong size");
 			return -1;
 		}
 		return 0;
 	}
 	default:
-		snprintf(why, whyn, "unsupported compression codec %s (%d)", pq_codec_name(codec), codec);
+		errorf(err, errn, "unsupported compression codec %s (%d)", pq_codec_name(codec), codec);
 		return -1;
 	}
 }

@@ -29,8 +29,8 @@ const char *pq_codec_name(int codec);
  * under this codec, so a page header cannot make us allocate more than the
  * data could ever fill; UINT64_MAX when the codec has no such bound. */
 uint64_t pq_codec_max_expansion(int codec, uint64_t n);
-/* Decompresses src into exactly dst_len bytes at dst: 0, or -1 with why. */
+/* Decompresses src into exactly dst_len bytes at dst: 0, or -1 with err. */
 int pq_decompress(struct pq_codec_ctx *c, int codec, const uint8_t *src, size_t src_len,
-                  uint8_t *dst, size_t dst_len, char *why, size_t whyn);
+                  uint8_t *dst, size_t dst_len, char *err, size_t errn);
 
 #endif

@@ -62,7 +62,7 @@ static int hub_open_stream(void *ctx, const char *path, struct source *out, char
 	return hfhub_open_stream(ctx, path, out, err, errn);
 }
 
-struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t n)
+struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t errn)
 {
 	ropt->name = in->path;
 	if (in->hub) {
@@ -70,7 +70,7 @@ struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *rop
 		ropt->open_stream = hub_open_stream;
 		ropt->open_ctx = in->hub;
 	}
-	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, n);
+	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, errn);
 }
 
 static int is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }

@@ -56,7 +56,7 @@ void hub_sources_free(struct hub_sources *s);
 
 /* Opens an input's rows, from stdin's copy or the Hub when it comes from
  * there, named as given.  NULL with a message in err. */
-struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t n);
+struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t errn);
 
 /* --info: a JSON line per input on stdout (columns and types, rows and
  * row groups). */

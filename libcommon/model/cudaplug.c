@@ -88,33 +88,33 @@ const struct gpt2cuda_ops *cudaplug_load(char *err, size_t errn)
 	return NULL;
 }
 
-int cudaplug_device_count(char *why, size_t whylen)
+int cudaplug_device_count(char *err, size_t errn)
 {
 	char scratch[8];
-	if (!why)
-		why = scratch, whylen = sizeof scratch;
+	if (!err)
+		err = scratch, errn = sizeof scratch;
 	if (!cudaplug_built()) {
-		snprintf(why, whylen, "this build has no CUDA (rebuild with nvcc installed, or make CUDA=1)");
+		errorf(err, errn, "this build has no CUDA (rebuild with nvcc installed, or make CUDA=1)");
 		return 0;
 	}
 	/* The same rule as the CUDA runtime's, without loading it. */
 	const char *visible = getenv("CUDA_VISIBLE_DEVICES");
 	if (visible && !*visible) {
-		snprintf(why, whylen, "no CUDA GPU is visible (CUDA_VISIBLE_DEVICES is empty)");
+		errorf(err, errn, "no CUDA GPU is visible (CUDA_VISIBLE_DEVICES is empty)");
 		return 0;
 	}
 	void *driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
 	if (!driver) {
-		snprintf(why, whylen, "no CUDA GPU is visible (no CUDA driver: libcuda.so.1 is not installed)");
+		errorf(err, errn, "no CUDA GPU is visible (no CUDA driver: libcuda.so.1 is not installed)");
 		return 0;
 	}
 	dlclose(driver);
-	const struct gpt2cuda_ops *ops = cudaplug_load(why, whylen);
+	const struct gpt2cuda_ops *ops = cudaplug_load(err, errn);
 	if (!ops)
 		return 0;
 	int n = ops->device_count();
 	if (n <= 0) {
-		snprintf(why, whylen, "no CUDA GPU is visible (or the driver is not loaded)");
+		errorf(err, errn, "no CUDA GPU is visible (or the driver is not loaded)");
 		return 0;
 	}
 	return n;

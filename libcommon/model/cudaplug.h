@@ -22,9 +22,9 @@ int cudaplug_built(void);
  * from another build). */
 const struct gpt2cuda_ops *cudaplug_load(char *err, size_t errn);
 
-/* GPUs visible.  0, with the reason in why, when there is no plugin, no
+/* GPUs visible.  0, with the reason in err, when there is no plugin, no
  * CUDA driver (found without loading the plugin, so this is cheap on a
  * machine without one) or no GPU. */
-int cudaplug_device_count(char *why, size_t whylen);
+int cudaplug_device_count(char *err, size_t errn);
 
 #endif
