@@ -186,12 +186,6 @@ enum ds_format ds_path_format(const char *path)
 	return i < 0 ? DS_FMT_NONE : exts[i].format;
 }
 
-enum ds_compression ds_path_compression(const char *path)
-{
-	enum ds_compression c;
-	return ext_index(path, &c) < 0 ? DS_COMP_NONE : c;
-}
-
 const char *ds_format_name(enum ds_format f)
 {
 	switch (f) {

@@ -96,7 +96,7 @@ const char *ds_split_name(const struct ds_split *s);
  * (DS_FMT_NONE for a split README.md declares whose patterns matched
  * nothing).  The split holds only files that reader's `datasets` builder
  * takes, which may mix .json with .jsonl, or .csv with .tsv: a reader that
- * cares asks ds_path_format and ds_path_compression of each file. */
+ * cares asks ds_path_format of each file. */
 enum ds_format ds_split_format(const struct ds_split *s);
 size_t ds_split_file_count(const struct ds_split *s);
 const struct ds_file *ds_split_file(const struct ds_split *s, size_t i);
@@ -121,10 +121,10 @@ const struct ds_split *ds_find_split(const struct ds_config *c, const char *name
  * it or ran the script, and 4 and later refuse it. */
 const char *ds_script_path(const char *name, const struct ds_file *files, size_t nfiles);
 
-/* A path's format and compression by its extensions: "a.jsonl.gz" is
- * DS_FMT_JSONL with DS_COMP_GZIP; parquet is never compressed outside. */
+/* A path's format by its extensions: "a.jsonl.gz" is DS_FMT_JSONL (the
+ * readers find the compression themselves, decomp.h); parquet is never
+ * compressed outside. */
 enum ds_format ds_path_format(const char *path);
-enum ds_compression ds_path_compression(const char *path);
 const char *ds_format_name(enum ds_format f); /* "parquet", "jsonl", ... */
 
 /* fsspec glob match of a whole '/'-separated path: 1 match, 0 no match,

@@ -179,7 +179,7 @@ void lm_zero_grad(struct lm *m)
 		lstm_zero_grad(m->lstm);
 }
 
-void lm_backward(struct lm *m)
+static void lm_backward(struct lm *m)
 {
 	if (m->cu)
 		m->cu_ops->backward(m->cu);
@@ -189,7 +189,9 @@ void lm_backward(struct lm *m)
 		lstm_backward(m->lstm);
 }
 
-double lm_grad_norm(struct lm *m)
+/* The global L2 norm of the gradients, in an order fixed by the array's
+ * length (not by the thread count). */
+static double lm_grad_norm(struct lm *m)
 {
 	if (m->cu) {
 		/* not the training path (lm_train_step is): a download */
@@ -223,7 +225,8 @@ void lm_adamw_state(struct lm *m, float **mom, float **vel)
 	*vel = m->adam_v;
 }
 
-void lm_adamw(struct lm *m, const struct adamw_hparams *h, uint64_t step)
+/* One AdamW step (step >= 1) with the model's decay groups. */
+static void lm_adamw(struct lm *m, const struct adamw_hparams *h, uint64_t step)
 {
 	if (m->cu)
 		die(STATUS_FAIL, "lm_adamw: a model on a GPU steps with lm_train_step");
@@ -539,8 +542,6 @@ const char *lm_precision_name(enum lm_precision p)
 
 int lm_cuda_built(void) { return cudaplug_built(); }
 
-int lm_cuda_devices(void) { return cudaplug_device_count(NULL, 0); }
-
 int lm_resolve_device(int *device, enum lm_precision *p, char *err, size_t errn)
 {
 	char why[512];
@@ -594,8 +595,6 @@ int lm_to_device(struct lm *m, int device, enum lm_precision p, char *err, size_
 	m->prec = p == LM_PREC_AUTO ? LM_FP32 : p;
 	return 0;
 }
-
-int lm_device(const struct lm *m) { return m->device; }
 
 enum lm_precision lm_precision(const struct lm *m) { return m->prec; }
 

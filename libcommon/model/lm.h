@@ -63,19 +63,13 @@ float *lm_grads(struct lm *m, size_t *n);
 
 /* Mean cross-entropy of targets [B, T] given inputs [B, T] over the
  * positions whose target is not LM_IGNORE (0 when none); remembers the
- * batch for lm_backward.  With targets NULL: -1, and the logits are left
- * for lm_logits. */
+ * batch for a training step's backward pass.  With targets NULL: -1, and
+ * the logits are left for lm_logits. */
 float lm_forward(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T);
 /* Logits of the last forward without targets: [B, T, stride], the first
  * lm_vocab(m) of each row meaningful (from a GPU: copied to the host). */
 const float *lm_logits(const struct lm *m, size_t *stride);
 void lm_zero_grad(struct lm *m);
-void lm_backward(struct lm *m);
-/* The global L2 norm of the gradients, in an order fixed by the array's
- * length (not by the thread count). */
-double lm_grad_norm(struct lm *m);
-/* One AdamW step (step >= 1) with the model's decay groups. */
-void lm_adamw(struct lm *m, const struct adamw_hparams *h, uint64_t step);
 /* The AdamW moments (allocated zero on first use), for checkpoints. */
 void lm_adamw_state(struct lm *m, float **mom, float **vel);
 
@@ -96,8 +90,6 @@ int lm_parse_precision(const char *s, enum lm_precision *p);
 const char *lm_precision_name(enum lm_precision p);
 /* 1 when this build has the CUDA code. */
 int lm_cuda_built(void);
-/* GPUs visible: 0 without a driver, a GPU, or a CUDA build. */
-int lm_cuda_devices(void);
 /* Settles auto: the device is cuda:0 when the build has CUDA and a GPU is
  * visible, else the CPU; the precision bf16 on a GPU that computes in it,
  * else fp32.  -1 with a message for what cannot be: cuda in a CPU-only
@@ -108,8 +100,7 @@ int lm_resolve_device(int *device, enum lm_precision *p, char *err, size_t errn)
  * parameters and AdamW moments; -1 with a message (an LSTM, no GPU, out
  * of memory).  The CPU model stays behind as the host copy. */
 int lm_to_device(struct lm *m, int device, enum lm_precision p, char *err, size_t errn);
-/* The model's device (LM_DEVICE_CPU or N) and precision (LM_FP32 on the CPU). */
-int lm_device(const struct lm *m);
+/* The model's precision (LM_FP32 on the CPU). */
 enum lm_precision lm_precision(const struct lm *m);
 /* "cpu" or "cuda:0 (NVIDIA H100 80GB HBM3)". */
 void lm_device_describe(const struct lm *m, char *out, size_t len);
@@ -118,9 +109,9 @@ void lm_sync_host(struct lm *m);
 
 /* ---- a training step ----
  * zero_grad, then lm_train_micro per micro-batch, then lm_train_step: the
- * same arithmetic as lm_forward/lm_backward per micro-batch, gradients
- * scaled by 1/micro, clipped to clip by global norm (clip 0: never), and
- * lm_adamw; on a GPU none of it waits for the device (the loss and norm
+ * same arithmetic as a forward and backward pass per micro-batch,
+ * gradients scaled by 1/micro, clipped to clip by global norm (clip 0:
+ * never), and one AdamW step with the model's decay groups; on a GPU none of it waits for the device (the loss and norm
  * stay there until lm_train_stats). */
 void lm_train_micro(struct lm *m, const uint32_t *inputs, const uint32_t *targets, int B, int T);
 void lm_train_step(struct lm *m, const struct adamw_hparams *h, uint64_t step, double clip, uint64_t micro);
