@@ -1,19 +1,12 @@
 /* vs-upsert - add, replace and delete points in a vector store. */
-#include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/cli.h"
 #include "base/die.h"
-#include "base/io.h"
-#include "base/progress.h"
-#include "rec/rec.h"
 #include "vs/vsclient.h"
-#include "vs/vsinput.h"
+#include "vs/vsupsert.h"
 
 static const char usage[] =
 	"Usage: vs-upsert --store STORE [OPTION]... [FILE]...\n"
@@ -78,161 +71,6 @@ enum {
 
 enum sync_mode { SYNC_BATCH, SYNC_ALWAYS, SYNC_NONE };
 
-/* Exit status for a store another writer holds: a cron wrapper can tell
- * "try later" from a real failure. */
-#define STATUS_LOCKED 3
-#define STATUS_BAD_POINT STATUS_MALFORMED
-
-struct upsert {
-	struct vsclient *store; /* NULL until the first point when --dim is not given */
-	struct vsclient_opts open_opts;
-	const char *dir;
-	size_t batch;
-	int ack, deleting, quiet;
-	struct vstore_point *pts;
-	struct buf ids, metas; /* the batch's strings, back to back */
-	float *vecs;
-	size_t n, dim;
-	size_t *id_offs, *meta_offs;
-	struct outbuf out;
-	struct progress progress;
-	uint64_t written, deleted;
-};
-
-/* The driver's messages name the Qdrant collection already; the embedded
- * store's are named here by its directory. */
-static SLUICE_NORETURN void die_store(const struct upsert *u, int status, const char *err)
-{
-	if (vsclient_is_qdrant(u->store))
-		die(status, "%s", err);
-	die(status, "%s: %s", u->dir, err);
-}
-
-/* Opens (or creates) the store; dim is what to create it with when no
- * --dim was given (0: none known, so only an existing store opens).
- * Then the batch buffers, which need its dimension. */
-static void open_store(struct upsert *u, size_t dim)
-{
-	char err[1024];
-	int locked;
-	struct vsclient_opts o = u->open_opts;
-	if (dim <= 65536)
-		o.create_dim = (uint32_t)dim;
-	u->store = vsclient_open(u->dir, &o, &locked, err, sizeof err);
-	if (!u->store)
-		die(locked ? STATUS_LOCKED : STATUS_FAIL, "%s", err);
-	u->dim = vsclient_dim(u->store);
-	u->vecs = u->deleting ? NULL : xmalloc(u->batch * u->dim * sizeof *u->vecs);
-}
-
-/* Writes the batch gathered so far (all or nothing) and acknowledges it. */
-static void flush_batch(struct upsert *u)
-{
-	if (u->n == 0)
-		return;
-	char err[512];
-	if (u->deleting) {
-		const char **ids = xmalloc(u->n * sizeof *ids);
-		size_t *lens = xmalloc(u->n * sizeof *lens), done;
-		for (size_t i = 0; i < u->n; i++) {
-			ids[i] = u->ids.data + u->id_offs[i];
-			lens[i] = u->id_offs[i + 1] - u->id_offs[i];
-		}
-		if (vsclient_delete(u->store, ids, lens, u->n, &done, err, sizeof err) != 0)
-			die_store(u, 1, err);
-		u->deleted += done;
-		free(ids);
-		free(lens);
-	} else {
-		for (size_t i = 0; i < u->n; i++)
-			u->pts[i] = (struct vstore_point){u->ids.data + u->id_offs[i], u->id_offs[i + 1] - u->id_offs[i],
-			                                  u->vecs + i * u->dim,
-			                                  /* a batch without metadata has no buffer */
-			                                  u->metas.data ? u->metas.data + u->meta_offs[i] : "",
-			                                  u->meta_offs[i + 1] - u->meta_offs[i]};
-		if (vsclient_upsert(u->store, u->pts, u->n, err, sizeof err) != 0)
-			die_store(u, STATUS_BAD_POINT, err);
-		u->written += u->n;
-	}
-	if (u->ack) {
-		for (size_t i = 0; i < u->n; i++) {
-			outbuf_write(&u->out, u->ids.data + u->id_offs[i], u->id_offs[i + 1] - u->id_offs[i]);
-			outbuf_putc(&u->out, '\n');
-		}
-		outbuf_flush(&u->out);
-	}
-	u->n = 0;
-	buf_clear(&u->ids);
-	buf_clear(&u->metas);
-}
-
-static void add_point(struct upsert *u, const struct vs_input *p, const char *input, uint64_t offset)
-{
-	if (!u->deleting) {
-		if (p->dim != vsclient_dim(u->store))
-			die_at(STATUS_BAD_POINT, input, offset, "the vector has %zu values, the store has dim %u", p->dim,
-			       vsclient_dim(u->store));
-		/* Checked here too, so the message names where the point is. */
-		char why[256];
-		struct vstore_point pt = {p->id.data, p->id.len, p->vec, p->meta.data, p->meta.len};
-		const char *bad = vsclient_check(u->store, &pt, why, sizeof why);
-		if (bad)
-			die_at(STATUS_BAD_POINT, input, offset, "point '%.*s': %s", (int)(p->id.len > 64 ? 64 : p->id.len),
-			       p->id.data, bad);
-	}
-	if (u->n == 0) {
-		u->id_offs[0] = u->meta_offs[0] = 0;
-	}
-	buf_add(&u->ids, p->id.data, p->id.len);
-	buf_add(&u->metas, p->meta.data, p->meta.len);
-	if (!u->deleting)
-		memcpy(u->vecs + u->n * u->dim, p->vec, u->dim * sizeof *u->vecs);
-	u->n++;
-	u->id_offs[u->n] = u->ids.len;
-	u->meta_offs[u->n] = u->metas.len;
-	if (u->n == u->batch)
-		flush_batch(u);
-}
-
-/* A line of ids to delete: the line itself unless it is a JSON object. */
-static int plain_id_line(const struct rec_frame *f)
-{
-	return f->type == REC_TEXT && (f->payload_len == 0 || f->payload[0] != '{');
-}
-
-static void read_input(struct upsert *u, const char *path)
-{
-	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
-	if (!r)
-		die(STATUS_FAIL, "%s:", path);
-	const char *name = rec_reader_name(r);
-	struct rec_frame f;
-	struct vs_input in = {0};
-	char err[512];
-	uint64_t line = 0;
-	while (rec_next_or_die(r, &f)) {
-		if (f.type == REC_HEADER || f.type == REC_END)
-			continue;
-		line++;
-		uint64_t where = rec_reader_is_lines(r) ? line : f.offset;
-		if (u->deleting && plain_id_line(&f)) {
-			if (f.payload_len == 0)
-				continue;
-			buf_clear(&in.id);
-			buf_add(&in.id, f.payload, f.payload_len);
-		} else if (vs_input_parse(&in, &f, u->deleting ? VS_NEED_ID : VS_NEED_ID | VS_NEED_VECTOR, err,
-		                          sizeof err) != 0) {
-			die_at(STATUS_BAD_POINT, name, where, "%s", err);
-		}
-		if (!u->store)
-			open_store(u, in.dim);
-		add_point(u, &in, name, where);
-		progress_add(&u->progress, 0, 1);
-	}
-	vs_input_free(&in);
-	rec_reader_close(r);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -256,7 +94,7 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
-	struct upsert u = {.batch = 1000};
+	struct vsupsert u = {.batch = 1000};
 	struct vsclient_opts o = {.metric = -1, .sync = 1, .threads = 0, .writable = 1, .create = 1, .retries = -1};
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	enum sync_mode sync = SYNC_BATCH;
@@ -358,55 +196,15 @@ int main(int argc, char **argv)
 	u.open_opts = o;
 	/* Creating a store without --dim waits for the first point's. */
 	if (!(o.create && !o.dim))
-		open_store(&u, 0);
+		vsupsert_open(&u, 0);
 	if (admin) {
-		int rc = compact || rebuild ? (compact ? vsclient_compact(u.store, err, sizeof err)
-		                                       : vsclient_rebuild_index(u.store, err, sizeof err))
-		                            : vsclient_snapshot(u.store, snapshot, err, sizeof err);
-		if (rc != 0)
-			die(STATUS_FAIL, "%s", err);
-		vsclient_close(u.store);
-		free(u.vecs);
+		vsupsert_admin(&u, compact, rebuild, snapshot);
 		return 0;
 	}
-	if (filter_text) {
-		size_t done;
-		if (vsclient_delete_filter(u.store, filter_text, &done, err, sizeof err) != 0)
-			die_store(&u, strncmp(err, "filter: ", 8) == 0 ? STATUS_USAGE : STATUS_FAIL, err);
-		u.deleted = done;
-	} else {
-		u.pts = xmalloc(u.batch * sizeof *u.pts);
-		u.id_offs = xmalloc((u.batch + 1) * sizeof *u.id_offs);
-		u.meta_offs = xmalloc((u.batch + 1) * sizeof *u.meta_offs);
-		outbuf_init(&u.out, STDOUT_FILENO, "<stdout>", 1 << 16);
-		progress_init(&u.progress, progress, io_total_size(argc - optind, argv + optind));
-		if (optind == argc)
-			read_input(&u, "-");
-		for (int i = optind; i < argc; i++)
-			read_input(&u, argv[i]);
-		if (!u.store) /* no points: an existing store, or the error of none */
-			open_store(&u, 0);
-		flush_batch(&u);
-		progress_end(&u.progress);
-		outbuf_free(&u.out);
-	}
-	/* Fold the log into a segment and the index, so queries use it. */
-	if (vsclient_flush(u.store, err, sizeof err) != 0)
-		die_store(&u, 1, err);
-	if (!u.quiet) {
-		int64_t total = vsclient_count(u.store, err, sizeof err);
-		if (u.deleting)
-			warn("%s: %llu points deleted, %lld remain", u.dir, (unsigned long long)u.deleted, (long long)total);
-		else
-			warn("%s: %llu points written, %lld in the store", u.dir, (unsigned long long)u.written,
-			     (long long)total);
-	}
-	vsclient_close(u.store);
-	free(u.pts);
-	free(u.vecs);
-	free(u.id_offs);
-	free(u.meta_offs);
-	buf_free(&u.ids);
-	buf_free(&u.metas);
+	if (filter_text)
+		vsupsert_delete_filter(&u, filter_text);
+	else
+		vsupsert_read(&u, argv + optind, argc - optind, progress);
+	vsupsert_finish(&u);
 	return 0;
 }
