@@ -11,7 +11,6 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
-#include "rec/rec.h"
 #include "wds/wdswrite.h"
 
 static const char usage[] =
@@ -77,21 +76,6 @@ static uint64_t parse_positive(const char *arg, const char *option, int allow_su
 	if (v == 0)
 		cli_usage_error("%s: must be at least 1", option);
 	return v;
-}
-
-static void write_input(struct wds_writer *w, const char *path, struct progress *pr)
-{
-	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
-	if (!r)
-		die(STATUS_FAIL, "%s:", path);
-	struct rec_frame f;
-	while (rec_next_or_die(r, &f)) {
-		const char *why = wds_write_frame(w, &f);
-		if (why)
-			die_at(STATUS_MALFORMED, rec_reader_name(r), f.offset, "%s", why);
-		progress_add(pr, REC_FRAME_HEAD + f.key_len + f.payload_len, 1);
-	}
-	rec_reader_close(r);
 }
 
 int main(int argc, char **argv)
@@ -181,9 +165,9 @@ int main(int argc, char **argv)
 	progress_init(&pr, progress, io_total_size(nin, inputs));
 	struct wds_writer *w = wds_writer_new(&o);
 	if (nin == 0)
-		write_input(w, "-", &pr);
+		wds_write_input(w, "-", &pr);
 	for (int i = 0; i < nin; i++)
-		write_input(w, inputs[i], &pr);
+		wds_write_input(w, inputs[i], &pr);
 	struct wds_stats st;
 	wds_writer_finish(w, &st);
 	progress_end(&pr);
