@@ -84,114 +84,126 @@ static char *read_filter_arg(const char *arg)
 	text[len] = '\0';
 	return text;
 }
-int main(int argc, char **argv)
+/* The flags that are not the store's or the query's. */
+struct args {
+	uint64_t limit;
+	enum cli_progress progress;
+	const char *dir, *filter_arg;
+	const char **ids;
+	size_t nids;
+	int scan, stats, verify, batch_given;
+};
+
+static const struct option longopts[] = {
+	{"store", required_argument, 0, 's'},
+	{"k", required_argument, 0, 'k'},
+	{"filter", required_argument, 0, OPT_FILTER},
+	{"ef", required_argument, 0, OPT_EF},
+	{"exact", no_argument, 0, OPT_EXACT},
+	{"batch", required_argument, 0, OPT_BATCH},
+	{"id", required_argument, 0, OPT_ID},
+	{"scan", no_argument, 0, OPT_SCAN},
+	{"limit", required_argument, 0, OPT_LIMIT},
+	{"stats", no_argument, 0, OPT_STATS},
+	{"format", required_argument, 0, 'f'},
+	{"with-vector", no_argument, 0, OPT_WITH_VECTOR},
+	{"timeout", required_argument, 0, OPT_TIMEOUT},
+	{"retries", required_argument, 0, OPT_RETRIES},
+	{"timings", no_argument, 0, OPT_TIMINGS},
+	{"verify", no_argument, 0, OPT_VERIFY},
+	CLI_COMMON_OPTIONS,
+	{0, 0, 0, 0},
+};
+
+static void parse_options(int argc, char **argv, struct vsquery *qr, struct vsclient_opts *o, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"store", required_argument, 0, 's'},
-		{"k", required_argument, 0, 'k'},
-		{"filter", required_argument, 0, OPT_FILTER},
-		{"ef", required_argument, 0, OPT_EF},
-		{"exact", no_argument, 0, OPT_EXACT},
-		{"batch", required_argument, 0, OPT_BATCH},
-		{"id", required_argument, 0, OPT_ID},
-		{"scan", no_argument, 0, OPT_SCAN},
-		{"limit", required_argument, 0, OPT_LIMIT},
-		{"stats", no_argument, 0, OPT_STATS},
-		{"format", required_argument, 0, 'f'},
-		{"with-vector", no_argument, 0, OPT_WITH_VECTOR},
-		{"timeout", required_argument, 0, OPT_TIMEOUT},
-		{"retries", required_argument, 0, OPT_RETRIES},
-		{"timings", no_argument, 0, OPT_TIMINGS},
-		{"verify", no_argument, 0, OPT_VERIFY},
-		CLI_COMMON_OPTIONS,
-		{0, 0, 0, 0},
-	};
-	struct vsquery qr = {.q = {.k = 10}, .batch = 256};
-	struct vsclient_opts o = {.metric = -1, .retries = -1};
-	uint64_t limit = UINT64_MAX;
-	enum cli_progress progress = CLI_PROGRESS_AUTO;
-	const char *dir = NULL, *filter_arg = NULL;
-	const char **ids = NULL;
-	size_t nids = 0;
-	int scan = 0, stats = 0, verify = 0, batch_given = 0, opt;
-	cli_init(argc, argv);
+	int opt;
 	while ((opt = getopt_long(argc, argv, "s:k:f:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		if (cli_common(opt, usage, &progress))
+		if (cli_common(opt, usage, &a->progress))
 			continue;
 		switch (opt) {
-		case 's': dir = optarg; break;
+		case 's': a->dir = optarg; break;
 		case 'k':
-			qr.q.k = cli_parse_u64(optarg, "--k", 0);
-			if (qr.q.k < 1 || qr.q.k > 100000)
+			qr->q.k = cli_parse_u64(optarg, "--k", 0);
+			if (qr->q.k < 1 || qr->q.k > 100000)
 				cli_usage_error("--k: %s is not from 1 to 100000", optarg);
 			break;
-		case OPT_FILTER: filter_arg = optarg; break;
+		case OPT_FILTER: a->filter_arg = optarg; break;
 		case OPT_EF:
-			qr.q.ef = cli_parse_u64(optarg, "--ef", 0);
-			if (qr.q.ef < 1 || qr.q.ef > 1000000)
+			qr->q.ef = cli_parse_u64(optarg, "--ef", 0);
+			if (qr->q.ef < 1 || qr->q.ef > 1000000)
 				cli_usage_error("--ef: %s is not from 1 to 1000000", optarg);
 			break;
-		case OPT_EXACT: qr.q.exact = 1; break;
+		case OPT_EXACT: qr->q.exact = 1; break;
 		case OPT_BATCH:
-			qr.batch = cli_parse_u64(optarg, "--batch", 0);
-			if (qr.batch < 1 || qr.batch > 65536)
+			qr->batch = cli_parse_u64(optarg, "--batch", 0);
+			if (qr->batch < 1 || qr->batch > 65536)
 				cli_usage_error("--batch: %s is not from 1 to 65536", optarg);
-			batch_given = 1;
+			a->batch_given = 1;
 			break;
-		case OPT_TIMINGS: qr.timing = 1; break;
-		case OPT_VERIFY: verify = 1; break;
+		case OPT_TIMINGS: qr->timing = 1; break;
+		case OPT_VERIFY: a->verify = 1; break;
 		case OPT_ID:
-			ids = xrealloc(ids, (nids + 1) * sizeof *ids);
-			ids[nids++] = optarg;
+			a->ids = xrealloc(a->ids, (a->nids + 1) * sizeof *a->ids);
+			a->ids[a->nids++] = optarg;
 			break;
-		case OPT_SCAN: scan = 1; break;
-		case OPT_LIMIT: limit = cli_parse_u64(optarg, "--limit", 0); break;
-		case OPT_TIMEOUT: o.timeout = cli_parse_seconds(optarg, "--timeout"); break;
-		case OPT_RETRIES: o.retries = cli_parse_retries(optarg, "--retries"); break;
-		case OPT_STATS: stats = 1; break;
+		case OPT_SCAN: a->scan = 1; break;
+		case OPT_LIMIT: a->limit = cli_parse_u64(optarg, "--limit", 0); break;
+		case OPT_TIMEOUT: o->timeout = cli_parse_seconds(optarg, "--timeout"); break;
+		case OPT_RETRIES: o->retries = cli_parse_retries(optarg, "--retries"); break;
+		case OPT_STATS: a->stats = 1; break;
 		case 'f':
 			if (strcmp(optarg, "records") == 0)
-				qr.records = 1;
+				qr->records = 1;
 			else if (strcmp(optarg, "jsonl") != 0)
 				cli_usage_error("--format: '%s' is not jsonl or records", optarg);
 			break;
-		case OPT_WITH_VECTOR: qr.q.with_vector = 1; break;
+		case OPT_WITH_VECTOR: qr->q.with_vector = 1; break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
-	if (!dir)
+}
+
+int main(int argc, char **argv)
+{
+	struct vsquery qr = {.q = {.k = 10}, .batch = 256};
+	struct vsclient_opts o = {.metric = -1, .retries = -1};
+	struct args a = {.limit = UINT64_MAX, .progress = CLI_PROGRESS_AUTO};
+	cli_init(argc, argv);
+	parse_options(argc, argv, &qr, &o, &a);
+	if (!a.dir)
 		cli_usage_error("no --store given");
-	if ((nids > 0) + scan + stats + verify > 1)
+	if ((a.nids > 0) + a.scan + a.stats + a.verify > 1)
 		cli_usage_error("--id, --scan, --stats and --verify exclude each other");
-	if ((nids || scan || stats || verify) && optind < argc)
+	if ((a.nids || a.scan || a.stats || a.verify) && optind < argc)
 		cli_usage_error("--id, --scan, --stats and --verify read no queries");
-	if (qr.records && stats)
+	if (qr.records && a.stats)
 		cli_usage_error("--stats prints JSON: drop --format records");
 	if (qr.records && isatty(STDOUT_FILENO))
 		cli_usage_error("refusing to write binary records to a terminal (redirect stdout; rec-cat shows records)");
 
-	if (qr.timing && !batch_given)
+	if (qr.timing && !a.batch_given)
 		qr.batch = 1;
-	vsquery_open(&qr, dir, &o);
+	vsquery_open(&qr, a.dir, &o);
 	char *filter = NULL;
-	if (filter_arg)
-		qr.q.filter = filter = read_filter_arg(filter_arg);
+	if (a.filter_arg)
+		qr.q.filter = filter = read_filter_arg(a.filter_arg);
 	vsquery_begin(&qr, argc, argv);
 	int status = 0;
-	if (verify) {
+	if (a.verify) {
 		vsquery_verify(&qr);
-	} else if (stats) {
+	} else if (a.stats) {
 		vsquery_stats(&qr);
-	} else if (nids) {
-		status = vsquery_get(&qr, ids, nids);
-	} else if (scan) {
-		vsquery_scan(&qr, filter, limit);
+	} else if (a.nids) {
+		status = vsquery_get(&qr, a.ids, a.nids);
+	} else if (a.scan) {
+		vsquery_scan(&qr, filter, a.limit);
 	} else {
-		vsquery_search(&qr, argv + optind, argc - optind, progress);
+		vsquery_search(&qr, argv + optind, argc - optind, a.progress);
 		vsquery_timings(&qr);
 	}
 	vsquery_close(&qr);
 	free(filter);
-	free(ids);
+	free(a.ids);
 	return status;
 }
