@@ -12,6 +12,8 @@
 #include "base/jsonw.h"
 #include "base/progress.h"
 #include "rec/rec.h"
+#include "rec/recjson.h"
+#include "rec/recstats.h"
 
 static const char usage[] =
 	"Usage: rec-cat [OPTION]... [FILE]...\n"
@@ -38,17 +40,6 @@ static const char usage[] =
 enum mode { MODE_JSONL, MODE_TEXT, MODE_STATS, MODE_VALIDATE, MODE_HEADER };
 enum { OPT_SKIP = CLI_OPT_FIRST_PROGRAM_OPT };
 
-struct type_stats {
-	uint64_t records, bytes;
-};
-
-struct stats {
-	uint64_t inputs, streams, records, bytes, tokens, unknown;
-	struct type_stats by_type[256];
-	json_t *first_header;
-	json_t *last_trailer;
-};
-
 struct cat {
 	enum mode mode;
 	char delim;
@@ -56,200 +47,25 @@ struct cat {
 	int limited;
 	struct outbuf out;
 	struct buf line;
-	struct stats st;
+	struct rec_stats st;
 	struct progress progress;
 };
 
-static void json_tokens(struct buf *b, const struct rec_frame *f)
-{
-	size_t n = rec_tokens_count(f);
-	buf_addc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addc(b, ',');
-		buf_printf(b, "%u", rec_token_at(f, i));
-	}
-	buf_addc(b, ']');
-}
-
-static void json_batch(struct buf *b, const struct rec_frame *f)
-{
-	struct rec_batch bt;
-	rec_batch_view(f, &bt);
-	size_t row = (size_t)bt.T + 1;
-	buf_printf(b, "{\"B\":%u,\"T\":%u,\"rows\":[", bt.B, bt.T);
-	for (size_t r = 0; r < bt.B; r++) {
-		buf_adds(b, r ? ",[" : "[");
-		for (size_t i = 0; i < row; i++) {
-			size_t at = r * row + i;
-			uint32_t v = bt.dtype == REC_DT_U16 ? ((const uint16_t *)bt.tokens)[at]
-			                                    : ((const uint32_t *)bt.tokens)[at];
-			buf_printf(b, i ? ",%u" : "%u", v);
-		}
-		buf_addc(b, ']');
-	}
-	buf_addc(b, ']');
-	if (bt.mask) {
-		buf_adds(b, ",\"mask\":[");
-		for (size_t r = 0; r < bt.B; r++) {
-			buf_adds(b, r ? ",[" : "[");
-			for (size_t i = 0; i < row; i++)
-				buf_adds(b, i ? (bt.mask[r * row + i] ? ",1" : ",0") : (bt.mask[r * row + i] ? "1" : "0"));
-			buf_addc(b, ']');
-		}
-		buf_addc(b, ']');
-	}
-	buf_addc(b, '}');
-}
-
-/* Copies JSON text that the caller has validated, turning the newlines a
- * pretty-printer may have put between tokens into spaces (valid JSON has no
- * raw newline inside a string), so each record stays on one line. */
-static void json_verbatim(struct buf *b, const char *s, size_t n)
-{
-	size_t start = b->len;
-	buf_add(b, s, n);
-	for (size_t i = start; i < b->len; i++)
-		if (b->data[i] == '\n' || b->data[i] == '\r')
-			b->data[i] = ' ';
-}
-
-/* json records and vector metadata must hold one JSON object (sluice-rec(5)). */
-static int json_object_text(const char *s, size_t n)
-{
-	json_error_t err;
-	/* Only checked, never re-serialized: integers beyond int64 (a uint64
-	 * column) are valid JSON, which jansson refuses unless read as reals. */
-	json_t *v = json_loadb(s, n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
-	int ok = json_is_object(v);
-	json_decref(v);
-	return ok;
-}
-
-static void json_vector(struct buf *b, const struct rec_frame *f)
-{
-	struct rec_vector v;
-	rec_vector_view(f, &v);
-	buf_adds(b, ",\"vector\":[");
-	for (uint32_t i = 0; i < v.dim; i++) {
-		if (i)
-			buf_addc(b, ',');
-		float x;
-		memcpy(&x, v.values + i, sizeof x);
-		jsonw_float(b, x);
-	}
-	buf_addc(b, ']');
-	if (v.meta_len) {
-		buf_adds(b, ",\"metadata\":");
-		json_verbatim(b, v.meta, v.meta_len);
-	}
-}
-
-/* The reader checks layouts, not the JSON text inside json records and
- * vector metadata: that is checked here, before printing or validating. */
+/* f's JSON text checked; what was printed before it goes out before the error. */
 static void check_json(struct cat *c, const struct rec_frame *f, const char *input)
 {
-	if (f->type == REC_JSON) {
-		if (!json_object_text((const char *)f->payload, f->payload_len)) {
-			outbuf_flush(&c->out);
-			die_at(STATUS_MALFORMED, input, f->offset, "json record is not a JSON object");
-		}
-	} else if (f->type == REC_VECTOR) {
-		struct rec_vector v;
-		rec_vector_view(f, &v);
-		if (v.meta_len && !json_object_text(v.meta, v.meta_len)) {
-			outbuf_flush(&c->out);
-			die_at(STATUS_MALFORMED, input, f->offset, "vector metadata is not a JSON object");
-		}
+	const char *problem = rec_json_problem(f);
+	if (problem) {
+		outbuf_flush(&c->out);
+		die_at(STATUS_MALFORMED, input, f->offset, "%s", problem);
 	}
-}
-
-static int printable_text(const unsigned char *p, size_t n)
-{
-	if (!utf8_valid(p, n))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
-			return 0;
-	return 1;
-}
-
-static void json_sample(struct buf *b, const struct rec_frame *f)
-{
-	struct rec_part part;
-	size_t cursor = 0;
-	int first = 1;
-	buf_adds(b, ",\"parts\":{");
-	while (rec_sample_next(f, &cursor, &part)) {
-		if (!first)
-			buf_addc(b, ',');
-		first = 0;
-		jsonw_string(b, part.name, part.name_len);
-		buf_addc(b, ':');
-		if (printable_text(part.data, part.data_len)) {
-			jsonw_string(b, (const char *)part.data, part.data_len);
-		} else {
-			buf_adds(b, "{\"base64\":\"");
-			base64_encode(b, part.data, part.data_len);
-			buf_adds(b, "\"}");
-		}
-	}
-	buf_addc(b, '}');
 }
 
 static void print_jsonl(struct cat *c, const struct rec_frame *f, const char *input)
 {
-	struct buf *b = &c->line;
 	check_json(c, f, input);
-	buf_clear(b);
-	buf_adds(b, "{\"type\":");
-	jsonw_string(b, rec_type_name(f->type), strlen(rec_type_name(f->type)));
-	if (f->key) {
-		buf_adds(b, ",\"key\":");
-		jsonw_string(b, f->key, f->key_len);
-	}
-	switch (f->type) {
-	case REC_TEXT:
-		buf_adds(b, ",\"text\":");
-		jsonw_string(b, (const char *)f->payload, f->payload_len);
-		break;
-	case REC_TOKENS:
-		buf_adds(b, ",\"tokens\":");
-		json_tokens(b, f);
-		break;
-	case REC_BATCH:
-		buf_adds(b, ",\"batch\":");
-		json_batch(b, f);
-		break;
-	case REC_VECTOR:
-		json_vector(b, f);
-		break;
-	case REC_JSON:
-		buf_adds(b, ",\"json\":");
-		json_verbatim(b, (const char *)f->payload, f->payload_len);
-		break;
-	case REC_SAMPLE:
-		json_sample(b, f);
-		break;
-	default:
-		break;
-	}
-	buf_adds(b, "}\n");
-	outbuf_write(&c->out, b->data, b->len);
-}
-
-static void count(struct stats *st, const struct rec_frame *f)
-{
-	st->records++;
-	st->by_type[f->type].records++;
-	st->by_type[f->type].bytes += f->payload_len;
-	if (f->type == REC_TOKENS) {
-		st->tokens += rec_tokens_count(f);
-	} else if (f->type == REC_BATCH) {
-		struct rec_batch bt;
-		rec_batch_view(f, &bt);
-		st->tokens += (uint64_t)bt.B * ((uint64_t)bt.T + 1);
-	}
+	rec_json_line(&c->line, f);
+	outbuf_write(&c->out, c->line.data, c->line.len);
 }
 
 /* One line whatever the producer's layout, like every other rec-cat output;
@@ -327,7 +143,7 @@ static int cat_input(struct cat *c, const char *path)
 			}
 			break;
 		case MODE_STATS:
-			count(&c->st, &f);
+			rec_stats_count(&c->st, &f);
 			break;
 		case MODE_VALIDATE:
 			check_json(c, &f, input);
@@ -348,34 +164,10 @@ static int cat_input(struct cat *c, const char *path)
 
 static void print_stats(struct cat *c)
 {
-	struct stats *st = &c->st;
-	json_t *o = json_object();
-	json_object_set_new(o, "inputs", json_integer((json_int_t)st->inputs));
-	json_object_set_new(o, "streams", json_integer((json_int_t)st->streams));
-	json_object_set_new(o, "records", json_integer((json_int_t)st->records));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
-	json_t *types = json_object();
-	for (int t = 0; t < 256; t++) {
-		if (!st->by_type[t].records || !rec_type_name(t))
-			continue;
-		json_t *one = json_object();
-		json_object_set_new(one, "records", json_integer((json_int_t)st->by_type[t].records));
-		json_object_set_new(one, "payload_bytes", json_integer((json_int_t)st->by_type[t].bytes));
-		json_object_set_new(types, rec_type_name(t), one);
-	}
-	json_object_set_new(o, "types", types);
-	json_object_set_new(o, "tokens", json_integer((json_int_t)st->tokens));
-	json_object_set_new(o, "unknown_frames", json_integer((json_int_t)st->unknown));
-	json_object_set_new(o, "header", st->first_header ? json_incref(st->first_header) : json_null());
-	if (st->last_trailer)
-		json_object_set_new(o, "trailer", json_incref(st->last_trailer));
-	char *s = json_dumps(o, JSON_INDENT(2));
-	if (!s)
-		die(STATUS_FAIL, "out of memory");
+	char *s = rec_stats_dump(&c->st);
 	outbuf_write(&c->out, s, strlen(s));
 	outbuf_putc(&c->out, '\n');
 	free(s);
-	json_decref(o);
 }
 
 int main(int argc, char **argv)
@@ -430,8 +222,7 @@ int main(int argc, char **argv)
 	if (c.mode == MODE_STATS)
 		print_stats(&c);
 	outbuf_free(&c.out);
-	json_decref(c.st.first_header);
-	json_decref(c.st.last_trailer);
+	rec_stats_free(&c.st);
 	buf_free(&c.line);
 	return 0;
 }

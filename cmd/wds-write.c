@@ -11,7 +11,6 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
-#include "rec/rec.h"
 #include "wds/wdswrite.h"
 
 static const char usage[] =
@@ -78,92 +77,88 @@ static uint64_t parse_positive(const char *arg, const char *option, int allow_su
 		cli_usage_error("%s: must be at least 1", option);
 	return v;
 }
+/* The flags that are not the writer's. */
+struct args {
+	enum cli_progress progress;
+	const char *index;
+	int compress_given, no_index;
+};
 
-static void write_input(struct wds_writer *w, const char *path, struct progress *pr)
-{
-	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
-	if (!r)
-		die(STATUS_FAIL, "%s:", path);
-	struct rec_frame f;
-	while (rec_next_or_die(r, &f)) {
-		const char *why = wds_write_frame(w, &f);
-		if (why)
-			die_at(STATUS_MALFORMED, rec_reader_name(r), f.offset, "%s", why);
-		progress_add(pr, REC_FRAME_HEAD + f.key_len + f.payload_len, 1);
-	}
-	rec_reader_close(r);
-}
+static const struct option longopts[] = {
+	{"maxcount", required_argument, 0, 'c'},
+	{"maxsize", required_argument, 0, 's'},
+	{"compress", required_argument, 0, 'z'},
+	{"level", required_argument, 0, OPT_LEVEL},
+	{"start", required_argument, 0, OPT_START},
+	{"keys", required_argument, 0, OPT_KEYS},
+	{"index", required_argument, 0, OPT_INDEX},
+	{"no-index", no_argument, 0, OPT_NO_INDEX},
+	CLI_COMMON_OPTIONS,
+	{0, 0, 0, 0},
+};
 
-int main(int argc, char **argv)
+static void parse_options(int argc, char **argv, struct wds_write_opts *o, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"maxcount", required_argument, 0, 'c'},
-		{"maxsize", required_argument, 0, 's'},
-		{"compress", required_argument, 0, 'z'},
-		{"level", required_argument, 0, OPT_LEVEL},
-		{"start", required_argument, 0, OPT_START},
-		{"keys", required_argument, 0, OPT_KEYS},
-		{"index", required_argument, 0, OPT_INDEX},
-		{"no-index", no_argument, 0, OPT_NO_INDEX},
-		CLI_COMMON_OPTIONS,
-		{0, 0, 0, 0},
-	};
-	/* live until exit: atomic_guard removes a partial shard on any error */
-	static struct atomic_file shard_file = {.fd = -1}, index_file = {.fd = -1};
-	struct wds_write_opts o = {.maxcount = 100000, .maxsize = 3000000000u, .level = -1,
-	                           .shard_file = &shard_file, .index_file = &index_file};
-	enum cli_progress progress = CLI_PROGRESS_AUTO;
-	const char *index = NULL;
-	int opt, compress_given = 0, no_index = 0;
-	cli_init(argc, argv);
-	/* Keys are UTF-8 to webdataset (Python str); in this locale libarchive
-	 * stores them as such, not as pax "hdrcharset=BINARY" names, which GNU
-	 * tar warns about.  Without it, they are still stored byte for byte. */
-	setlocale(LC_CTYPE, "C.UTF-8");
+	int opt;
 	while ((opt = getopt_long(argc, argv, "c:s:z:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		if (cli_common(opt, usage, &progress))
+		if (cli_common(opt, usage, &a->progress))
 			continue;
 		switch (opt) {
-		case 'c': o.maxcount = parse_positive(optarg, "--maxcount", 0); break;
-		case 's': o.maxsize = parse_positive(optarg, "--maxsize", 1); break;
+		case 'c': o->maxcount = parse_positive(optarg, "--maxcount", 0); break;
+		case 's': o->maxsize = parse_positive(optarg, "--maxsize", 1); break;
 		case 'z':
 			if (strcmp(optarg, "none") == 0)
-				o.compress = WDS_NONE;
+				o->compress = WDS_NONE;
 			else if (strcmp(optarg, "gz") == 0)
-				o.compress = WDS_GZIP;
+				o->compress = WDS_GZIP;
 			else if (strcmp(optarg, "zstd") == 0)
-				o.compress = WDS_ZSTD;
+				o->compress = WDS_ZSTD;
 			else
 				cli_usage_error("--compress: '%s' is not none, gz or zstd", optarg);
-			compress_given = 1;
+			a->compress_given = 1;
 			break;
 		case OPT_LEVEL: {
 			uint64_t v = cli_parse_u64(optarg, "--level", 0);
 			if (v > 99)
 				cli_usage_error("--level: '%s' is out of range", optarg);
-			o.level = (int)v;
+			o->level = (int)v;
 			break;
 		}
-		case OPT_START: o.start = cli_parse_u64(optarg, "--start", 0); break;
+		case OPT_START: o->start = cli_parse_u64(optarg, "--start", 0); break;
 		case OPT_KEYS:
 			if (strcmp(optarg, "record") == 0)
-				o.keys = WDS_KEYS_RECORD;
+				o->keys = WDS_KEYS_RECORD;
 			else if (strcmp(optarg, "index") == 0)
-				o.keys = WDS_KEYS_INDEX;
+				o->keys = WDS_KEYS_INDEX;
 			else
 				cli_usage_error("--keys: '%s' is not record or index", optarg);
 			break;
-		case OPT_INDEX: index = optarg; break;
-		case OPT_NO_INDEX: no_index = 1; break;
+		case OPT_INDEX: a->index = optarg; break;
+		case OPT_NO_INDEX: a->no_index = 1; break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	/* live until exit: atomic_guard removes a partial shard on any error */
+	static struct atomic_file shard_file = {.fd = -1}, index_file = {.fd = -1};
+	struct wds_write_opts o = {.maxcount = 100000, .maxsize = 3000000000u, .level = -1,
+	                           .shard_file = &shard_file, .index_file = &index_file};
+	struct args a = {.progress = CLI_PROGRESS_AUTO};
+	cli_init(argc, argv);
+	/* Keys are UTF-8 to webdataset (Python str); in this locale libarchive
+	 * stores them as such, not as pax "hdrcharset=BINARY" names, which GNU
+	 * tar warns about.  Without it, they are still stored byte for byte. */
+	setlocale(LC_CTYPE, "C.UTF-8");
+	parse_options(argc, argv, &o, &a);
 	if (optind == argc)
 		cli_usage_error("no PATTERN for the shard names");
-	if (index && no_index)
+	if (a.index && a.no_index)
 		cli_usage_error("--index and --no-index exclude each other");
 	struct wds_pattern pattern;
-	const char *bad = wds_pattern_parse(argv[optind], compress_given, &o.compress, &pattern);
+	const char *bad = wds_pattern_parse(argv[optind], a.compress_given, &o.compress, &pattern);
 	if (bad)
 		cli_usage_error("%s", bad);
 	if (o.level >= 0 && o.compress == WDS_NONE)
@@ -172,22 +167,22 @@ int main(int argc, char **argv)
 		cli_usage_error("--level: %d is not a level %s accepts", o.level,
 		                o.compress == WDS_GZIP ? "gzip" : "zstd");
 	o.pattern = &pattern;
-	char *default_index = no_index || index ? NULL : wds_pattern_index(&pattern);
-	o.index = no_index ? NULL : index ? index : default_index;
+	char *default_index = a.no_index || a.index ? NULL : wds_pattern_index(&pattern);
+	o.index = a.no_index ? NULL : a.index ? a.index : default_index;
 
 	char **inputs = argv + optind + 1;
 	int nin = argc - optind - 1;
 	struct progress pr;
-	progress_init(&pr, progress, io_total_size(nin, inputs));
+	progress_init(&pr, a.progress, io_total_size(nin, inputs));
 	struct wds_writer *w = wds_writer_new(&o);
 	if (nin == 0)
-		write_input(w, "-", &pr);
+		wds_write_input(w, "-", &pr);
 	for (int i = 0; i < nin; i++)
-		write_input(w, inputs[i], &pr);
+		wds_write_input(w, inputs[i], &pr);
 	struct wds_stats st;
 	wds_writer_finish(w, &st);
 	progress_end(&pr);
-	if (progress != CLI_PROGRESS_OFF)
+	if (a.progress != CLI_PROGRESS_OFF)
 		fprintf(stderr, "%s: %llu sample%s in %llu shard%s (%llu bytes)\n", prog_name(),
 		        (unsigned long long)st.samples, st.samples == 1 ? "" : "s",
 		        (unsigned long long)st.shards, st.shards == 1 ? "" : "s",

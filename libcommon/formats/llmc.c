@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,37 @@ void llmc_header(int32_t header[LLMC_HEADER_INTS], unsigned width, uint64_t ntok
 	header[0] = width == 2 ? LLMC_MAGIC_U16 : LLMC_MAGIC_U32;
 	header[1] = width == 2 ? LLMC_VERSION_U16 : LLMC_VERSION_U32;
 	header[2] = (int32_t)ntokens;
+}
+
+int llmc_width(const char *path, unsigned raw_width, char *err, size_t errn)
+{
+	struct llmc_shard sh;
+	if (llmc_open(&sh, path, raw_width, err, errn) != 0)
+		return -1;
+	unsigned width = sh.width;
+	llmc_close(&sh);
+	return (int)width;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int llmc_glob(const char *pattern, char ***paths, size_t *n, char *err, size_t errn)
+{
+	glob_t g;
+	int rc = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (rc == GLOB_NOMATCH)
+		return errorf(err, errn, "%s: no file matches", pattern);
+	if (rc != 0)
+		return errorf(err, errn, "%s: cannot read the directories", pattern);
+	/* Shard order is the sorted order of their names, as llm.c's loader. */
+	qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, by_name);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		*paths = xrealloc(*paths, (*n + 1) * sizeof **paths);
+		(*paths)[(*n)++] = xstrdup(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return 0;
 }

@@ -37,6 +37,15 @@ long llmc_read(struct llmc_shard *s, uint32_t *out, size_t n);
 int llmc_seek(struct llmc_shard *s, uint64_t token);
 void llmc_close(struct llmc_shard *s);
 
+/* The width (2 or 4) of the tokens of the shard at path, as llmc_open
+ * finds it; -1 with a message in err. */
+int llmc_width(const char *path, unsigned raw_width, char *err, size_t errn);
+
+/* Appends the paths matching a glob pattern to (*paths)[*n], in the order
+ * llm.c's loader reads shards.  -1 with "PATTERN: why" in err when nothing
+ * matches or the directories cannot be read. */
+int llmc_glob(const char *pattern, char ***paths, size_t *n, char *err, size_t errn);
+
 /* The header of a shard of ntokens tokens of the given width. */
 void llmc_header(int32_t header[LLMC_HEADER_INTS], unsigned width, uint64_t ntokens);
 

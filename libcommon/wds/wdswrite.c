@@ -14,6 +14,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/jsonw.h"
+#include "base/progress.h"
 #include "rec/rec.h"
 
 /* webdataset's readers refuse longer keys, and a name this long already
@@ -620,6 +621,21 @@ static void write_index(struct wds_writer *w)
 		die(STATUS_FAIL, "%s:", w->o.index);
 	buf_free(&b);
 	buf_free(&url);
+}
+
+void wds_write_input(struct wds_writer *w, const char *path, struct progress *progress)
+{
+	struct rec_reader *r = rec_reader_open(path, REC_READ_LINES);
+	if (!r)
+		die(STATUS_FAIL, "%s:", path);
+	struct rec_frame f;
+	while (rec_next_or_die(r, &f)) {
+		const char *why = wds_write_frame(w, &f);
+		if (why)
+			die_at(STATUS_MALFORMED, rec_reader_name(r), f.offset, "%s", why);
+		progress_add(progress, REC_FRAME_HEAD + f.key_len + f.payload_len, 1);
+	}
+	rec_reader_close(r);
 }
 
 void wds_writer_finish(struct wds_writer *w, struct wds_stats *st)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/progress.h"
+
 struct atomic_file;
 struct rec_frame;
 
@@ -71,6 +73,10 @@ struct wds_writer *wds_writer_new(const struct wds_write_opts *o);
  * written is then removed. */
 const char *wds_write_frame(struct wds_writer *w, const struct rec_frame *f);
 /* Commits the last shard and writes the index. */
+/* Every record of the stream at path ("-": stdin) through wds_write_frame;
+ * progress counts them.  A record that cannot be written ends the program
+ * (STATUS_MALFORMED, where it is). */
+void wds_write_input(struct wds_writer *w, const char *path, struct progress *progress);
 void wds_writer_finish(struct wds_writer *w, struct wds_stats *st);
 void wds_writer_free(struct wds_writer *w);
 

@@ -1,0 +1,42 @@
+/* batchify.h - the batchify pipeline: token records (or llm.c shards) as
+ * documents, split by a hash of their key into training and validation,
+ * shuffled through a bounded buffer, and written as [B, T+1] batch records
+ * (batcher.h) or as llm.c shards, each output with its stream header.
+ *
+ * The token ids are checked against the vocabulary; eot, vocab_size and the
+ * output's dtype, unless given, come from the first input's stream header.
+ * Errors end the program (die, with the exit codes of sluice-rec(5)). */
+#ifndef SLUICE_BATCHIFY_H
+#define SLUICE_BATCHIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/cli.h"
+
+struct batchify_opts {
+	uint32_t B, T;               /* the batch shape: B rows of T+1 ids */
+	uint32_t eot, vocab_size;    /* valid when have_eot, have_vocab */
+	bool have_eot, have_vocab;
+	bool pad, drop_last;         /* batcher.h */
+	uint64_t epochs;             /* passes over the inputs (files only) */
+	uint64_t shuffle, seed;      /* the shuffle buffer's size (0: none) */
+	uint64_t shard_tokens;       /* ids a shard with to_bin */
+	double val_frac;             /* share of the documents to validation */
+	const char *val_out, *output; /* NULL: stdout (output only) */
+	const char *to_bin;          /* a directory: write llm.c shards there */
+	int dtype;                   /* of the output (REC_DT_U16/U32); 0: the input's */
+	unsigned raw_width;          /* of raw .bin shards: 2 or 4 */
+	char **from_bin;             /* shards to read instead of records */
+	size_t n_from_bin;
+	enum cli_progress progress;
+	int argc;                    /* the command line, for the stream headers */
+	char **argv;
+};
+
+/* Reads inputs[nin] (record files, "-" for stdin), or o->from_bin when
+ * there are shards, and writes the outputs. */
+void batchify(const struct batchify_opts *o, char **inputs, int nin);
+
+#endif
