@@ -131,16 +131,16 @@ int main(int argc, char **argv)
 	if (to_stdout && !script_only && isatty(1))
 		cli_usage_error("refusing to write a PNG to a terminal (redirect stdout or use -o)");
 
-	struct runlog *runs = xcalloc((size_t)nin, sizeof *runs);
+	struct metrics_log *runs = xcalloc((size_t)nin, sizeof *runs);
 	struct progress pr;
 	progress_init(&pr, progress, io_total_size(nin, argv + optind));
 	for (int i = 0; i < nin; i++) {
-		struct runlog *r = &runs[i];
+		struct metrics_log *r = &runs[i];
 		r->path = argv[optind + i];
 		r->label = (size_t)i < n_labels ? labels[i] : strcmp(r->path, "-") == 0 ? "stdin" : r->path;
-		runlog_read(r, &pr);
+		metrics_read(r, &pr);
 		if (p.smooth)
-			runlog_smooth(r, p.smooth);
+			metrics_smooth(r, p.smooth);
 	}
 	progress_end(&pr);
 	p.runs = runs;
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 	struct atomic_file af;
 	plot_write(&p, output, script_only, &af);
 	for (int i = 0; i < nin; i++)
-		runlog_free(&runs[i]);
+		metrics_free(&runs[i]);
 	free(runs);
 	free(labels);
 	/* exit, not return: af, which atomic_guard watches until the end,

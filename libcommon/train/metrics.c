@@ -110,7 +110,7 @@ static bool number_of(const json_t *v, double *out)
 	return true;
 }
 
-static void nonfinite_point(struct runlog *r, const char *name, uint64_t line, const char *key, double v)
+static void nonfinite_point(struct metrics_log *r, const char *name, uint64_t line, const char *key, double v)
 {
 	if (r->nonfinite++ == 0)
 		warn("%s:%llu: %s is %s: points with a NaN or infinite loss are left out", name, (unsigned long long)line,
@@ -119,7 +119,7 @@ static void nonfinite_point(struct runlog *r, const char *name, uint64_t line, c
 
 /* One record: a step record adds a training point, an eval record a
  * validation point; a record with neither is skipped. */
-static void take_record(struct runlog *r, json_t *o, const char *name, uint64_t line)
+static void take_record(struct metrics_log *r, json_t *o, const char *name, uint64_t line)
 {
 	json_t *jstep = json_object_get(o, "step");
 	if (!jstep)
@@ -153,7 +153,7 @@ static bool blank(const char *s)
 	return !*s;
 }
 
-void runlog_read(struct runlog *r, struct progress *progress)
+void metrics_read(struct metrics_log *r, struct progress *progress)
 {
 	bool is_stdin = strcmp(r->path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : r->path;
@@ -207,7 +207,7 @@ void runlog_read(struct runlog *r, struct progress *progress)
 /* The trailing mean of the last n training losses (fewer at the start).
  * A running sum, summed afresh every n points so that rounding does not
  * build up over a long log. */
-void runlog_smooth(struct runlog *r, uint64_t n)
+void metrics_smooth(struct metrics_log *r, uint64_t n)
 {
 	const struct series *t = &r->train;
 	double sum = 0;
@@ -226,7 +226,7 @@ void runlog_smooth(struct runlog *r, uint64_t n)
 	}
 }
 
-void runlog_free(struct runlog *r)
+void metrics_free(struct metrics_log *r)
 {
 	series_free(&r->train);
 	series_free(&r->val);

@@ -19,7 +19,7 @@ struct series {
 };
 
 /* One log: one run on the plot. */
-struct runlog {
+struct metrics_log {
 	const char *path, *label;
 	struct series train, val, smooth;
 	uint64_t steps, evals, nonfinite;
@@ -27,9 +27,9 @@ struct runlog {
 
 /* Reads the log at r->path ("-": stdin) into r's train and val series;
  * progress counts its bytes.  Dies on a log without finite step records. */
-void runlog_read(struct runlog *r, struct progress *progress);
+void metrics_read(struct metrics_log *r, struct progress *progress);
 /* r->smooth: the trailing mean of the last n training losses. */
-void runlog_smooth(struct runlog *r, uint64_t n);
-void runlog_free(struct runlog *r);
+void metrics_smooth(struct metrics_log *r, uint64_t n);
+void metrics_free(struct metrics_log *r);
 
 #endif

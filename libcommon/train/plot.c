@@ -94,7 +94,7 @@ void plot_script(const struct plot *p, const char *out, struct buf *b)
 	if (p->logy)
 		buf_adds(b, "set logscale y\n");
 	for (size_t i = 0; i < p->n_runs; i++) {
-		const struct runlog *r = &p->runs[i];
+		const struct metrics_log *r = &p->runs[i];
 		add_block(b, "train", i, &r->train);
 		if (p->smooth)
 			add_block(b, "smooth", i, &r->smooth);
@@ -103,7 +103,7 @@ void plot_script(const struct plot *p, const char *out, struct buf *b)
 	}
 	buf_adds(b, "plot");
 	for (size_t i = 0; i < p->n_runs; i++) {
-		const struct runlog *r = &p->runs[i];
+		const struct metrics_log *r = &p->runs[i];
 		const char *c = colours[i % N_COLOURS];
 		buf_adds(b, i ? ", \\\n     " : " \\\n     ");
 		if (p->smooth) {

@@ -15,7 +15,7 @@
 #include "train/metrics.h"
 
 struct plot {
-	const struct runlog *runs;
+	const struct metrics_log *runs;
 	size_t n_runs;
 	const char *title;
 	uint64_t smooth;         /* the runs have their smooth series */

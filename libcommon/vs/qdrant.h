@@ -29,7 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vs/vsclient.h"
+#include "vs/backend.h"
+#include "vs/vdist.h"
+#include "vs/vstore.h"
 
 struct qdrant;
 

@@ -13,20 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vs/backend.h"
 #include "vs/vdist.h"
 #include "vs/vstore.h"
 
 struct vsclient;
-
-struct vsclient_opts {
-	uint32_t dim;      /* creating: required; else 0 or what the store must have */
-	int metric;        /* -1: the store's */
-	uint32_t m, ef_construction;
-	int sync, threads, create, writable;
-	double timeout;    /* HTTP (Qdrant): seconds without progress; <= 0: 30 */
-	int retries;       /* HTTP: < 0 the default */
-	uint32_t create_dim; /* creating with dim 0: this one (the first point's) */
-};
 
 /* "DIR" or "qdrant://HOST:PORT/COLLECTION" / "qdrants://...".  NULL with
  * a message; *locked set when the embedded store has another writer. */
@@ -56,23 +47,6 @@ int vsclient_restore(const char *where, const char *snapshot, const struct vscli
 /* Live points; -1 with a message on failure. */
 int64_t vsclient_count(struct vsclient *c, char *err, size_t errn);
 
-/* A point handed to a callback: strings valid during the call. */
-struct vsclient_point {
-	const char *id;
-	size_t id_len;
-	float score;      /* searches only */
-	const char *meta; /* JSON object text; meta_len 0: none */
-	size_t meta_len;
-	const float *vec; /* when asked for, else NULL */
-};
-/* Return non-zero to stop. */
-typedef int (*vsclient_fn)(void *ctx, size_t query, size_t rank, const struct vsclient_point *p);
-
-struct vsclient_query {
-	size_t k, ef;
-	const char *filter; /* NULL: none */
-	int exact, with_vector;
-};
 /* nq queries (nq x dim floats); fn gets each query's hits best first. */
 int vsclient_search(struct vsclient *c, const float *queries, size_t nq, const struct vsclient_query *q,
                     vsclient_fn fn, void *ctx, char *err, size_t errn);
