@@ -26,6 +26,7 @@ static inline uint64_t le_get64(const unsigned char *p)
 	memcpy(&v, p, 8);
 	return v;
 }
+static inline void le_put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
 static inline void le_put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void le_put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 

@@ -12,8 +12,7 @@
 
 #include "base/die.h"
 #include "base/io.h"
-
-static int32_t le32(const unsigned char *p) { return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24); }
+#include "base/le.h"
 
 int llmc_open(struct llmc_shard *s, const char *path, unsigned raw_width, char *err, size_t errn)
 {
@@ -30,11 +29,11 @@ int llmc_open(struct llmc_shard *s, const char *path, unsigned raw_width, char *
 	uint64_t size = (uint64_t)st.st_size;
 	unsigned char head[12];
 	ssize_t got = size >= LLMC_HEADER_BYTES ? read_full(s->fd, head, sizeof head) : 0;
-	int32_t magic = got == 12 ? le32(head) : 0, version = got == 12 ? le32(head + 4) : 0;
+	int32_t magic = got == 12 ? (int32_t)le_get32(head) : 0, version = got == 12 ? (int32_t)le_get32(head + 4) : 0;
 	if (magic == LLMC_MAGIC_U16 || magic == LLMC_MAGIC_U32) {
 		unsigned width = magic == LLMC_MAGIC_U16 ? 2 : 4;
 		int32_t want_version = magic == LLMC_MAGIC_U16 ? LLMC_VERSION_U16 : LLMC_VERSION_U32;
-		int64_t n = le32(head + 8);
+		int64_t n = (int32_t)le_get32(head + 8);
 		if (version != want_version) {
 			errorf(err, errn, "%s:4: llm.c shard version %d, expected %d for magic %d", path, version,
 			       want_version, magic);
@@ -86,7 +85,7 @@ long llmc_read(struct llmc_shard *s, uint32_t *out, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *p = raw + i * s->width;
-		out[i] = s->width == 2 ? (uint32_t)p[0] | (uint32_t)p[1] << 8 : (uint32_t)le32(p);
+		out[i] = s->width == 2 ? le_get16(p) : le_get32(p);
 	}
 	s->next += n;
 	return (long)n;

@@ -2179,7 +2179,7 @@ static int put_value(struct buf *b, const struct node *n, const struct col *c, s
 		jsonw_double(b, dv);
 		break;
 	}
-	case V_FLOAT16: put_float(b, half_to_float((uint16_t)(v[0] | v[1] << 8))); break;
+	case V_FLOAT16: put_float(b, half_to_float(le_get16(v))); break;
 	case V_DATE:
 		buf_addc(b, '"');
 		put_date(b, (int32_t)le_get32(v));

@@ -73,9 +73,6 @@ size_t rec_dtype_size(int dtype)
 	}
 }
 
-static inline uint16_t get16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
-
 /* The fuzz build accepts any checksum so that the fuzzer reaches the layout
  * checks behind them; it is never installed. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
@@ -432,7 +429,7 @@ int rec_next(struct rec_reader *r, struct rec_frame *f)
 		if (CHECKSUM_BAD(le_get32(h + 12), head_check(h)))
 			return fail(r, STATUS_CHECKSUM, off, "frame head checksum mismatch");
 		int type = h[4], dtype = h[5];
-		size_t key_len = get16(h + 6);
+		size_t key_len = le_get16(h + 6);
 		uint64_t payload_len = le_get32(h + 8);
 		if (payload_len > r->max_frame)
 			return fail(r, STATUS_TOO_LARGE, off,
@@ -569,7 +566,7 @@ static void fill_head(unsigned char *h, int type, int dtype, size_t key_len, siz
 	memcpy(h, REC_MAGIC, 4);
 	h[4] = (unsigned char)type;
 	h[5] = (unsigned char)dtype;
-	put16(h + 6, (uint16_t)key_len);
+	le_put16(h + 6, (uint16_t)key_len);
 	le_put32(h + 8, (uint32_t)payload_len);
 	le_put32(h + 12, head_check(h));
 }
