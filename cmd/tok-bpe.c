@@ -15,6 +15,7 @@
 #include "base/io.h"
 #include "base/progress.h"
 #include "base/utf8.h"
+#include "hub/hfhub.h"
 #include "rec/header.h"
 #include "rec/rec.h"
 #include "tok/bpe.h"
@@ -504,7 +505,7 @@ static void parse_args(int argc, char **argv, struct run *r, struct cmdline *cl)
 		.allowed = "none",
 		.disallowed = "all",
 		.train = {.vocab_size = 32000, .min_frequency = 2},
-		.fetch = {.offline = tokfetch_env_offline()},
+		.fetch = {.offline = hfhub_env_offline()},
 	};
 	int threads = cli_cpu_count();
 	int opt;

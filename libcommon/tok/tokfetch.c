@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,13 +22,6 @@
 #include "net/http.h"
 
 #define DEFAULT_ENDPOINT "https://huggingface.co"
-
-bool tokfetch_env_offline(void)
-{
-	/* as hf-stream reads it: set, and neither 0 nor false */
-	const char *v = getenv("HF_HUB_OFFLINE");
-	return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
-}
 
 static char *join(const char *dir, const char *name)
 {

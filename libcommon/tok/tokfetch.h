@@ -35,8 +35,6 @@ struct tokfetch_opts {
 	bool refresh; /* Hub: ask for the revision's commit even when cached */
 };
 
-/* offline from HF_HUB_OFFLINE (set and not 0/false/no/off). */
-bool tokfetch_env_offline(void);
 
 /* tiktoken's cache directory (malloc'd); "" when TIKTOKEN_CACHE_DIR is set
  * empty, tiktoken's way of turning the cache off. */
