@@ -18,6 +18,7 @@
 #include "model/embed.h"
 #include "model/embedrun.h"
 #include "model/lm.h"
+#include "model/lmopen.h"
 #include "rec/rec.h"
 #include "tok/bpe.h"
 #include "tok/tokenc.h"
@@ -90,25 +91,7 @@ enum {
 	OPT_OFFLINE,
 };
 
-/* Documents gathered per embedder_run: enough for the embedder to sort
- * them into batches of similar lengths. */
-#define GROUP_BATCHES 8
 #define MAX_POSITIONS 4096
-
-
-/* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
- * newest checkpoint's model.bin under PATH (a --ckpt-dir), as lm-run. */
-static struct lm *load_model(const char *path)
-{
-	char err[1024];
-	int status;
-	struct lm *m = lm_load_path(path, &status, err, sizeof err);
-	if (!m)
-		die(status, "%s", err);
-	if (!lm_gpt2(m))
-		die(STATUS_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
-	return m;
-}
 
 
 static void need_tokenizer(const struct embed_run *r, const char *what, const char *name, uint64_t offset)
@@ -267,7 +250,19 @@ static void run_input(struct embed_run *r, const char *path)
 	rec_reader_close(in);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for beyond the session's own fields. */
+struct args {
+	struct embed_run r;
+	struct lm_open_opts open;
+	enum cli_progress progress;
+	const char *output;
+	char **texts;
+	int ntexts;
+	char **files;
+	int nfiles;
+};
+
+static void parse_args(struct args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
@@ -288,64 +283,58 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
-	cli_init(argc, argv);
-	struct embed_run r = {.keep_text = -1, .argc = argc, .argv = argv,
-	                .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}};
-	enum cli_progress progress = CLI_PROGRESS_AUTO;
-	const char *spec = NULL, *output = NULL;
-	bool offline = false;
-	char **texts = NULL;
-	int ntexts = 0, threads = 0, opt;
+	struct embed_run *r = &a->r;
+	int opt;
 	while ((opt = getopt_long(argc, argv, "m:t:n:b:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		if (cli_common(opt, usage, &progress))
+		if (cli_common(opt, usage, &a->progress))
 			continue;
 		switch (opt) {
-		case 'm': r.model_path = optarg; break;
-		case 't': spec = optarg; break;
-		case OPT_OFFLINE: offline = true; break;
+		case 'm': a->open.model_path = optarg; break;
+		case 't': a->open.tokenizer = optarg; break;
+		case OPT_OFFLINE: a->open.offline = true; break;
 		case OPT_TEXT:
-			texts = xrealloc(texts, (size_t)(ntexts + 1) * sizeof *texts);
-			texts[ntexts++] = optarg;
+			a->texts = xrealloc(a->texts, (size_t)(a->ntexts + 1) * sizeof *a->texts);
+			a->texts[a->ntexts++] = optarg;
 			break;
 		case OPT_TEXT_FIELD:
 			if (!*optarg)
 				cli_usage_error("--text-field: an empty name");
-			r.text_field = optarg;
+			r->text_field = optarg;
 			break;
 		case OPT_ID_FIELD:
 			if (!*optarg)
 				cli_usage_error("--id-field: an empty name");
-			r.id_field = optarg;
+			r->id_field = optarg;
 			break;
 		case OPT_ON_EMPTY:
 			if (strcmp(optarg, "skip") == 0)
-				r.skip_empty = true;
+				r->skip_empty = true;
 			else if (strcmp(optarg, "error") != 0)
 				cli_usage_error("--on-empty: '%s' is not error or skip", optarg);
 			break;
 		case 'n':
-			r.take = cli_parse_u64(optarg, "--take", 1);
-			if (!r.take)
+			r->take = cli_parse_u64(optarg, "--take", 1);
+			if (!r->take)
 				cli_usage_error("--take must be at least 1");
 			break;
 		case OPT_POOL: {
 			int p = embed_pool_from_name(optarg);
 			if (p < 0)
 				cli_usage_error("--pool: '%s' is not mean or last", optarg);
-			r.eo.pool = (enum embed_pool)p;
+			r->eo.pool = (enum embed_pool)p;
 			break;
 		}
-		case OPT_NO_NORMALIZE: r.eo.normalize = false; break;
+		case OPT_NO_NORMALIZE: r->eo.normalize = false; break;
 		case 'b': {
 			uint64_t b = cli_parse_u64(optarg, "--batch", 0);
 			if (b < 1 || b > 65536)
 				cli_usage_error("--batch must be from 1 to 65536");
-			r.eo.batch = (int)b;
+			r->eo.batch = (int)b;
 			break;
 		}
 		case OPT_FORMAT:
 			if (strcmp(optarg, "jsonl") == 0)
-				r.jsonl = true;
+				r->jsonl = true;
 			else if (strcmp(optarg, "records") != 0)
 				cli_usage_error("--format: '%s' is not records or jsonl", optarg);
 			break;
@@ -353,107 +342,64 @@ int main(int argc, char **argv)
 			uint64_t k = cli_parse_u64(optarg, "--keep-text", 0);
 			if (k > 1u << 30)
 				cli_usage_error("--keep-text must be at most %u", 1u << 30);
-			r.keep_text = (int64_t)k;
+			r->keep_text = (int64_t)k;
 			break;
 		}
-		case 'o': output = optarg; break;
-		case 'j': threads = cli_parse_threads(optarg); break;
+		case 'o': a->output = optarg; break;
+		case 'j': a->open.threads = cli_parse_threads(optarg); break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
-	if (!r.model_path)
+	if (!a->open.model_path)
 		cli_usage_error("give the model: -m PATH");
-	if (ntexts && optind < argc)
+	if (a->ntexts && optind < argc)
 		cli_usage_error("documents come from --text or from files, not both");
-	if (ntexts && !spec)
+	if (a->ntexts && !a->open.tokenizer)
 		cli_usage_error("--text needs the model's tokenizer: give -t TOKENIZER");
-	if (!threads)
-		threads = cli_cpu_count();
+	if (!a->open.threads)
+		a->open.threads = cli_cpu_count();
+	r->model_path = a->open.model_path;
+	a->files = argv + optind;
+	a->nfiles = argc - optind;
+}
 
-	r.m = load_model(r.model_path);
-	lm_set_threads(r.m, threads);
-	r.vocab = lm_vocab(r.m);
-	r.emb = embedder_new(lm_gpt2(r.m), &r.eo);
-	r.dim = embedder_dim(r.emb);
-	char err[1024];
-	if (spec) {
-		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)r.vocab, offline, err, sizeof err);
-		if (status)
-			die(status, "%s", err);
-		r.have_tok = true;
-	}
+int main(int argc, char **argv)
+{
+	cli_init(argc, argv);
+	struct args a = {
+		.r = {.keep_text = -1, .argc = argc, .argv = argv,
+		      .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}},
+		.open = {.cpu_only = true, .gpt2_only = "lm-embed embeds with GPT-2 models only"},
+		.progress = CLI_PROGRESS_AUTO,
+	};
+	parse_args(&a, argc, argv);
+	struct embed_run *r = &a.r;
+	r->m = lm_open(&a.open, &r->mt, &r->have_tok);
 
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
-	int out_fd = STDOUT_FILENO;
-	if (output) {
-		if (atomic_open(&output_file, output) != 0)
-			die(STATUS_FAIL, "%s:", output);
-		atomic_guard(&output_file);
-		out_fd = output_file.fd;
-	} else if (!r.jsonl && isatty(STDOUT_FILENO)) {
-		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format jsonl)");
-	}
-	const char *out_name = output ? output : "<stdout>";
-	if (r.jsonl)
-		outbuf_init(&r.out, out_fd, out_name, 1 << 16);
-	else
-		r.w = rec_writer_fdopen(out_fd, out_name);
-
-	r.group = (size_t)r.eo.batch * GROUP_BATCHES;
-	r.docs = xmalloc(r.group * sizeof *r.docs);
-	r.vecs = xmalloc(r.group * (size_t)r.dim * sizeof *r.vecs);
-	progress_init(&r.progress, progress, ntexts ? 0 : io_total_size(argc - optind, argv + optind));
-
-	if (ntexts) {
-		for (int i = 0; i < ntexts && !r.done; i++) {
-			struct rec_frame f = {.type = REC_TEXT, .payload = (const unsigned char *)texts[i],
-			                      .payload_len = strlen(texts[i])};
-			text_doc(&r, &f, r.ordinal++, "--text", 0);
+	int out_fd = lm_open_output(&output_file, a.output, r->jsonl ? NULL :
+	        "refusing to write binary records to a terminal (redirect stdout, use -o, or --format jsonl)");
+	embed_run_start(r, out_fd, a.output ? a.output : "<stdout>", a.progress,
+	                a.ntexts ? 0 : io_total_size(a.nfiles, a.files));
+	if (a.ntexts) {
+		for (int i = 0; i < a.ntexts && !r->done; i++) {
+			struct rec_frame f = {.type = REC_TEXT, .payload = (const unsigned char *)a.texts[i],
+			                      .payload_len = strlen(a.texts[i])};
+			text_doc(r, &f, r->ordinal++, "--text", 0);
 		}
-	} else if (optind == argc) {
-		run_input(&r, "-");
 	} else {
-		for (int i = optind; i < argc && !r.done; i++)
-			run_input(&r, argv[i]);
+		int n = a.nfiles;
+		char **inputs = cli_inputs(a.files, &n);
+		for (int i = 0; i < n && !r->done; i++)
+			run_input(r, inputs[i]);
 	}
-	embed_run_flush(&r);
-	embed_run_header(&r);
-	progress_end(&r.progress);
+	embed_run_finish(r);
+	if (a.output && atomic_commit(&output_file) != 0)
+		die(STATUS_FAIL, "%s:", a.output);
+	if (a.progress != CLI_PROGRESS_OFF)
+		embed_run_summary(r);
 
-	if (r.w) {
-		rec_write_end(r.w);
-		rec_writer_free(r.w);
-	} else {
-		outbuf_free(&r.out);
-	}
-	if (output && atomic_commit(&output_file) != 0)
-		die(STATUS_FAIL, "%s:", output);
-	if (progress != CLI_PROGRESS_OFF) {
-		struct buf s = {0};
-		buf_printf(&s, "%" PRIu64 " vectors (dim %d) from %" PRIu64 " tokens", r.written, r.dim, r.tokens);
-		if (r.skipped)
-			buf_printf(&s, "; %" PRIu64 " empty document%s skipped", r.skipped, r.skipped == 1 ? "" : "s");
-		buf_addc(&s, 0);
-		warn("%s", s.data);
-		buf_free(&s);
-	}
-
-	embedder_free(r.emb);
-	if (r.have_tok) {
-		model_tokenizer_close(&r.mt);
-	}
-	lm_free(r.m);
-	free(r.docs);
-	free(r.vecs);
-	free(texts);
-	free(r.input_header);
-	ids_free(&r.ids);
-	ids_free(&r.one);
-	buf_free(&r.strs);
-	buf_free(&r.text);
-	buf_free(&r.meta);
-	buf_free(&r.id);
-	buf_free(&r.line);
-	buf_free(&r.scratch);
+	embed_run_free(r);
+	free(a.texts);
 	return 0;
 }

@@ -11,6 +11,72 @@
 #include "base/jsonw.h"
 #include "rec/header.h"
 
+/* Documents gathered per embedder_run: enough for the embedder to sort
+ * them into batches of similar lengths. */
+#define GROUP_BATCHES 8
+
+/* ---- the session ---- */
+
+void embed_run_start(struct embed_run *r, int fd, const char *name, enum cli_progress progress, uint64_t total)
+{
+	r->vocab = lm_vocab(r->m);
+	r->emb = embedder_new(lm_gpt2(r->m), &r->eo);
+	r->dim = embedder_dim(r->emb);
+	if (r->jsonl)
+		outbuf_init(&r->out, fd, name, 1 << 16);
+	else
+		r->w = rec_writer_fdopen(fd, name);
+	r->group = (size_t)r->eo.batch * GROUP_BATCHES;
+	r->docs = xmalloc(r->group * sizeof *r->docs);
+	r->vecs = xmalloc(r->group * (size_t)r->dim * sizeof *r->vecs);
+	progress_init(&r->progress, progress, total);
+}
+
+void embed_run_finish(struct embed_run *r)
+{
+	embed_run_flush(r);
+	embed_run_header(r);
+	progress_end(&r->progress);
+	if (r->w) {
+		rec_write_end(r->w);
+		rec_writer_free(r->w);
+		r->w = NULL;
+	} else {
+		outbuf_free(&r->out);
+	}
+}
+
+void embed_run_summary(const struct embed_run *r)
+{
+	struct buf s = {0};
+	buf_printf(&s, "%" PRIu64 " vectors (dim %d) from %" PRIu64 " tokens", r->written, r->dim, r->tokens);
+	if (r->skipped)
+		buf_printf(&s, "; %" PRIu64 " empty document%s skipped", r->skipped, r->skipped == 1 ? "" : "s");
+	buf_addc(&s, 0);
+	warn("%s", s.data);
+	buf_free(&s);
+}
+
+void embed_run_free(struct embed_run *r)
+{
+	embedder_free(r->emb);
+	if (r->have_tok) {
+		model_tokenizer_close(&r->mt);
+	}
+	lm_free(r->m);
+	free(r->docs);
+	free(r->vecs);
+	free(r->input_header);
+	ids_free(&r->ids);
+	ids_free(&r->one);
+	buf_free(&r->strs);
+	buf_free(&r->text);
+	buf_free(&r->meta);
+	buf_free(&r->id);
+	buf_free(&r->line);
+	buf_free(&r->scratch);
+}
+
 /* ---- output ---- */
 
 /* The first input's header, with what described its text or tokens taken
