@@ -1,29 +1,16 @@
 /* lm-embed - documents to vector records with a trained GPT-2. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/io.h"
-#include "base/progress.h"
-#include "base/utf8.h"
 #include "model/embed.h"
 #include "model/embedrun.h"
-#include "model/lm.h"
 #include "model/lmopen.h"
-#include "rec/rec.h"
-#include "tok/bpe.h"
-#include "tok/tokenc.h"
-#include "tok/tokload.h"
-#include "vs/vsinput.h"
 
 static const char usage[] =
 	"Usage: lm-embed -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
@@ -93,162 +80,6 @@ enum {
 
 #define MAX_POSITIONS 4096
 
-
-static void need_tokenizer(const struct embed_run *r, const char *what, const char *name, uint64_t offset)
-{
-	if (!r->have_tok)
-		die_at(STATUS_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
-}
-
-static void encode(struct embed_run *r, const char *text, size_t len, const char *name, uint64_t offset)
-{
-	size_t bad;
-	char err[256];
-	r->one.len = 0;
-	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->one, &bad, err, sizeof err) < 0)
-		die_at(STATUS_MALFORMED, name, offset + bad, "%s", err);
-}
-
-/* The document's id: its key, else its number. */
-static void default_id(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal)
-{
-	buf_clear(&r->id);
-	if (f->key_len)
-		buf_add(&r->id, f->key, f->key_len);
-	else
-		buf_printf(&r->id, "%" PRIu64, ordinal);
-}
-
-static void text_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name, uint64_t at)
-{
-	need_tokenizer(r, "a text record", name, f->offset);
-	encode(r, (const char *)f->payload, f->payload_len, name, at);
-	default_id(r, f, ordinal);
-	embed_run_add(r, r->id.data, r->id.len, NULL, (const char *)f->payload, f->payload_len, name, f->offset);
-}
-
-static void tokens_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
-{
-	size_t n = rec_tokens_count(f);
-	r->one.len = 0;
-	rec_tokens_copy(f, ids_resize(&r->one, n));
-	default_id(r, f, ordinal);
-	const char *text = NULL;
-	size_t text_len = 0;
-	if (r->keep_text >= 0 && r->have_tok) {
-		/* decoded only as far as the tokenizer knows the ids: the range
-		 * check in embed_run_add names the record otherwise */
-		buf_clear(&r->scratch);
-		buf_clear(&r->text);
-		size_t bad = n;
-		if (tok_decode_bytes(r->mt.tok.bpe, r->one.v, n, &r->scratch, &bad) < 0)
-			r->scratch.len = 0;
-		utf8_append_replacing(&r->text, (const unsigned char *)r->scratch.data, r->scratch.len);
-		text = r->text.data ? r->text.data : "";
-		text_len = r->text.len;
-	}
-	embed_run_add(r, r->id.data, r->id.len, NULL, text, text_len, name, f->offset);
-}
-
-/* A JSON row: the text from --text-field, the id from --id-field, and as
- * metadata its "metadata" object, else every other field. */
-static void json_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
-{
-	json_error_t jerr;
-	json_t *row = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &jerr);
-	if (!row)
-		die_at(STATUS_MALFORMED, name, f->offset, "not JSON: %s", jerr.text);
-	if (!json_is_object(row))
-		die_at(STATUS_MALFORMED, name, f->offset, "a JSON %s, not an object",
-		       json_is_array(row) ? "array" : "value");
-	const char *field = r->text_field ? r->text_field : "text";
-	json_t *text = json_object_get(row, field);
-	if (!text && !r->text_field && json_object_get(row, "content"))
-		text = json_object_get(row, field = "content");
-	if (!text)
-		die_at(STATUS_MALFORMED, name, f->offset, "no \"%s\" field for the text (name it with --text-field)", field);
-	if (!json_is_string(text) && !json_is_null(text))
-		die_at(STATUS_MALFORMED, name, f->offset, "the \"%s\" field is not a string", field);
-	const char *s = json_is_string(text) ? json_string_value(text) : "";
-	size_t slen = json_is_string(text) ? json_string_length(text) : 0;
-	need_tokenizer(r, "a JSON record", name, f->offset);
-	encode(r, s, slen, name, f->offset);
-
-	const char *id_field = r->id_field ? r->id_field : "id";
-	json_t *id = json_object_get(row, id_field);
-	if (id) {
-		if (vs_id_text(id, &r->id) != 0)
-			die_at(STATUS_MALFORMED, name, f->offset,
-			       "the \"%s\" field is neither a string nor a non-negative integer", id_field);
-	} else {
-		default_id(r, f, ordinal);
-	}
-
-	/* the row is ours to change: the metadata is its "metadata" object,
-	 * else the row itself without the text and the id */
-	json_incref(text); /* s lives in it */
-	json_t *meta = json_object_get(row, "metadata");
-	if (!json_is_object(meta)) {
-		json_object_del(row, field);
-		json_object_del(row, id_field);
-		meta = json_object_size(row) ? row : NULL;
-	}
-	embed_run_add(r, r->id.data, r->id.len, meta, s, slen, name, f->offset);
-	json_decref(text);
-	json_decref(row);
-}
-
-static bool blank(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return false;
-	return true;
-}
-
-static void run_input(struct embed_run *r, const char *path)
-{
-	struct rec_reader *in = rec_reader_open(path, REC_READ_LINES);
-	if (!in)
-		die(STATUS_FAIL, "%s:", path);
-	const char *name = rec_reader_name(in);
-	int json_lines = -1; /* plain lines: JSON when the first starts with '{' */
-	uint64_t last = 0;
-	struct rec_frame f;
-	while (!r->done && rec_next_or_die(in, &f) > 0) {
-		if (f.type == REC_HEADER) {
-			const char *h = rec_reader_header(in);
-			if (h && !r->input_header)
-				r->input_header = xstrdup(h);
-			continue;
-		}
-		if (f.type == REC_END)
-			continue;
-		bool lines = rec_reader_is_lines(in);
-		if (lines && json_lines < 0)
-			json_lines = f.payload_len && f.payload[0] == '{';
-		if (lines && json_lines && blank(f.payload, f.payload_len))
-			continue;
-		uint64_t ordinal = r->ordinal++;
-		/* where a text's bytes start, for the offset of a bad one */
-		uint64_t at = lines ? f.offset : f.offset + REC_FRAME_HEAD + rec_pad8(f.key_len);
-		if (f.type == REC_TEXT && lines && json_lines)
-			json_doc(r, &f, ordinal, name);
-		else if (f.type == REC_TEXT)
-			text_doc(r, &f, ordinal, name, at);
-		else if (f.type == REC_JSON)
-			json_doc(r, &f, ordinal, name);
-		else if (f.type == REC_TOKENS)
-			tokens_doc(r, &f, ordinal, name);
-		else
-			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: lm-embed reads text, JSON or token records",
-			       rec_type_name(f.type));
-		uint64_t now = rec_reader_offset(in);
-		progress_add(&r->progress, now - last, 1);
-		last = now;
-	}
-	rec_reader_close(in);
-}
 
 /* What the command line asks for beyond the session's own fields. */
 struct args {
@@ -382,16 +213,12 @@ int main(int argc, char **argv)
 	embed_run_start(r, out_fd, a.output ? a.output : "<stdout>", a.progress,
 	                a.ntexts ? 0 : io_total_size(a.nfiles, a.files));
 	if (a.ntexts) {
-		for (int i = 0; i < a.ntexts && !r->done; i++) {
-			struct rec_frame f = {.type = REC_TEXT, .payload = (const unsigned char *)a.texts[i],
-			                      .payload_len = strlen(a.texts[i])};
-			text_doc(r, &f, r->ordinal++, "--text", 0);
-		}
+		embed_run_texts(r, a.texts, a.ntexts);
 	} else {
 		int n = a.nfiles;
 		char **inputs = cli_inputs(a.files, &n);
 		for (int i = 0; i < n && !r->done; i++)
-			run_input(r, inputs[i]);
+			embed_run_input(r, inputs[i]);
 	}
 	embed_run_finish(r);
 	if (a.output && atomic_commit(&output_file) != 0)

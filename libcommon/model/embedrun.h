@@ -81,6 +81,16 @@ void embed_run_summary(const struct embed_run *r);
 /* Frees the embedder, the tokenizer, the model and the session's memory. */
 void embed_run_free(struct embed_run *r);
 
+/* Embeds each of the n texts (--text: ids from 0, named --text in errors),
+ * until --take is reached. */
+void embed_run_texts(struct embed_run *r, char **texts, int n);
+/* Embeds each document of path ("-": stdin), until --take is reached: a
+ * text record or plain line; a JSON record, or JSON lines (plain lines
+ * when the first starts with '{'), whose text and id come from
+ * --text-field and --id-field, the rest being the metadata; a token
+ * record.  The first input header is kept for the output's. */
+void embed_run_input(struct embed_run *r, const char *path);
+
 /* Queues the document whose ids are in r->one, with its id and metadata
  * (a JSON object, or NULL); name and offset say where it came from.
  * Embeds and writes the group once it is full or --take is reached. */
