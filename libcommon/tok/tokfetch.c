@@ -612,3 +612,29 @@ int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2
 	free(revision);
 	return rc;
 }
+
+/* tok-bpe fetch: each name's files into the caches, their paths on
+ * stdout, one a line; a name that fails does not stop the others. */
+int tokfetch_print_names(const struct tokfetch_opts *o, int n, char **names)
+{
+	int status = 0;
+	struct outbuf out;
+	outbuf_init(&out, 1, "<stdout>", 4096);
+	for (int i = 0; i < n; i++) {
+		char *paths[2], err[1024];
+		if (tokfetch_name(names[i], o, paths, err, sizeof err) != 0) {
+			warn("%s", err);
+			status = STATUS_FAIL;
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!paths[k])
+				continue;
+			outbuf_write(&out, paths[k], strlen(paths[k]));
+			outbuf_putc(&out, '\n');
+			free(paths[k]);
+		}
+	}
+	outbuf_free(&out);
+	return status;
+}

@@ -70,4 +70,9 @@ int tokfetch_hub(const char *repo, const char *revision, const struct tokfetch_o
  * -1 with a message (a name that is neither is one too). */
 int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2], char *err, size_t errn);
 
+/* tok-bpe fetch: each name's files into the caches, as tokfetch_name,
+ * their paths on stdout, one a line; a name that fails is said on stderr
+ * and does not stop the others.  0, or STATUS_FAIL when one failed. */
+int tokfetch_print_names(const struct tokfetch_opts *o, int n, char **names);
+
 #endif
