@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "base/cli.h"
@@ -270,8 +269,7 @@ int main(int argc, char **argv)
 	cli_init(argc, argv);
 	parse_args(&a, argc, argv);
 
-	const char *off = getenv("HF_HUB_OFFLINE");
-	if (off && *off && strcmp(off, "0") != 0 && strcasecmp(off, "false") != 0)
+	if (hfhub_env_offline())
 		src->hub_opts.offline = true;
 	char *token = src->hub_opts.offline ? NULL : hfhub_find_token(a.token_env);
 	if (a.token_env && !token && !src->hub_opts.offline)

@@ -1,28 +1,16 @@
 /* lm-embed - documents to vector records with a trained GPT-2. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/io.h"
-#include "base/progress.h"
-#include "base/utf8.h"
 #include "model/embed.h"
 #include "model/embedrun.h"
-#include "model/lm.h"
-#include "rec/rec.h"
-#include "tok/bpe.h"
-#include "tok/tokenc.h"
-#include "tok/tokload.h"
-#include "vs/vsinput.h"
+#include "model/lmopen.h"
 
 static const char usage[] =
 	"Usage: lm-embed -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
@@ -90,184 +78,22 @@ enum {
 	OPT_OFFLINE,
 };
 
-/* Documents gathered per embedder_run: enough for the embedder to sort
- * them into batches of similar lengths. */
-#define GROUP_BATCHES 8
 #define MAX_POSITIONS 4096
 
 
-/* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
- * newest checkpoint's model.bin under PATH (a --ckpt-dir), as lm-run. */
-static struct lm *load_model(const char *path)
-{
-	char err[1024];
-	int status;
-	struct lm *m = lm_load_path(path, &status, err, sizeof err);
-	if (!m)
-		die(status, "%s", err);
-	if (!lm_gpt2(m))
-		die(STATUS_USAGE, "%s: an LSTM model: lm-embed embeds with GPT-2 models only", path);
-	return m;
-}
+/* What the command line asks for beyond the session's own fields. */
+struct args {
+	struct embed_run r;
+	struct lm_open_opts open;
+	enum cli_progress progress;
+	const char *output;
+	char **texts;
+	int ntexts;
+	char **files;
+	int nfiles;
+};
 
-
-static void need_tokenizer(const struct embed_run *r, const char *what, const char *name, uint64_t offset)
-{
-	if (!r->have_tok)
-		die_at(STATUS_USAGE, name, offset, "%s needs the model's tokenizer: give -t TOKENIZER", what);
-}
-
-static void encode(struct embed_run *r, const char *text, size_t len, const char *name, uint64_t offset)
-{
-	size_t bad;
-	char err[256];
-	r->one.len = 0;
-	if (tok_encode(r->mt.enc, &r->mt.ordinary, text, len, &r->one, &bad, err, sizeof err) < 0)
-		die_at(STATUS_MALFORMED, name, offset + bad, "%s", err);
-}
-
-/* The document's id: its key, else its number. */
-static void default_id(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal)
-{
-	buf_clear(&r->id);
-	if (f->key_len)
-		buf_add(&r->id, f->key, f->key_len);
-	else
-		buf_printf(&r->id, "%" PRIu64, ordinal);
-}
-
-static void text_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name, uint64_t at)
-{
-	need_tokenizer(r, "a text record", name, f->offset);
-	encode(r, (const char *)f->payload, f->payload_len, name, at);
-	default_id(r, f, ordinal);
-	embed_run_add(r, r->id.data, r->id.len, NULL, (const char *)f->payload, f->payload_len, name, f->offset);
-}
-
-static void tokens_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
-{
-	size_t n = rec_tokens_count(f);
-	r->one.len = 0;
-	rec_tokens_copy(f, ids_resize(&r->one, n));
-	default_id(r, f, ordinal);
-	const char *text = NULL;
-	size_t text_len = 0;
-	if (r->keep_text >= 0 && r->have_tok) {
-		/* decoded only as far as the tokenizer knows the ids: the range
-		 * check in embed_run_add names the record otherwise */
-		buf_clear(&r->scratch);
-		buf_clear(&r->text);
-		size_t bad = n;
-		if (tok_decode_bytes(r->mt.tok.bpe, r->one.v, n, &r->scratch, &bad) < 0)
-			r->scratch.len = 0;
-		utf8_append_replacing(&r->text, (const unsigned char *)r->scratch.data, r->scratch.len);
-		text = r->text.data ? r->text.data : "";
-		text_len = r->text.len;
-	}
-	embed_run_add(r, r->id.data, r->id.len, NULL, text, text_len, name, f->offset);
-}
-
-/* A JSON row: the text from --text-field, the id from --id-field, and as
- * metadata its "metadata" object, else every other field. */
-static void json_doc(struct embed_run *r, const struct rec_frame *f, uint64_t ordinal, const char *name)
-{
-	json_error_t jerr;
-	json_t *row = json_loadb((const char *)f->payload, f->payload_len, JSON_ALLOW_NUL, &jerr);
-	if (!row)
-		die_at(STATUS_MALFORMED, name, f->offset, "not JSON: %s", jerr.text);
-	if (!json_is_object(row))
-		die_at(STATUS_MALFORMED, name, f->offset, "a JSON %s, not an object",
-		       json_is_array(row) ? "array" : "value");
-	const char *field = r->text_field ? r->text_field : "text";
-	json_t *text = json_object_get(row, field);
-	if (!text && !r->text_field && json_object_get(row, "content"))
-		text = json_object_get(row, field = "content");
-	if (!text)
-		die_at(STATUS_MALFORMED, name, f->offset, "no \"%s\" field for the text (name it with --text-field)", field);
-	if (!json_is_string(text) && !json_is_null(text))
-		die_at(STATUS_MALFORMED, name, f->offset, "the \"%s\" field is not a string", field);
-	const char *s = json_is_string(text) ? json_string_value(text) : "";
-	size_t slen = json_is_string(text) ? json_string_length(text) : 0;
-	need_tokenizer(r, "a JSON record", name, f->offset);
-	encode(r, s, slen, name, f->offset);
-
-	const char *id_field = r->id_field ? r->id_field : "id";
-	json_t *id = json_object_get(row, id_field);
-	if (id) {
-		if (vs_id_text(id, &r->id) != 0)
-			die_at(STATUS_MALFORMED, name, f->offset,
-			       "the \"%s\" field is neither a string nor a non-negative integer", id_field);
-	} else {
-		default_id(r, f, ordinal);
-	}
-
-	/* the row is ours to change: the metadata is its "metadata" object,
-	 * else the row itself without the text and the id */
-	json_incref(text); /* s lives in it */
-	json_t *meta = json_object_get(row, "metadata");
-	if (!json_is_object(meta)) {
-		json_object_del(row, field);
-		json_object_del(row, id_field);
-		meta = json_object_size(row) ? row : NULL;
-	}
-	embed_run_add(r, r->id.data, r->id.len, meta, s, slen, name, f->offset);
-	json_decref(text);
-	json_decref(row);
-}
-
-static bool blank(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return false;
-	return true;
-}
-
-static void run_input(struct embed_run *r, const char *path)
-{
-	struct rec_reader *in = rec_reader_open(path, REC_READ_LINES);
-	if (!in)
-		die(STATUS_FAIL, "%s:", path);
-	const char *name = rec_reader_name(in);
-	int json_lines = -1; /* plain lines: JSON when the first starts with '{' */
-	uint64_t last = 0;
-	struct rec_frame f;
-	while (!r->done && rec_next_or_die(in, &f) > 0) {
-		if (f.type == REC_HEADER) {
-			const char *h = rec_reader_header(in);
-			if (h && !r->input_header)
-				r->input_header = xstrdup(h);
-			continue;
-		}
-		if (f.type == REC_END)
-			continue;
-		bool lines = rec_reader_is_lines(in);
-		if (lines && json_lines < 0)
-			json_lines = f.payload_len && f.payload[0] == '{';
-		if (lines && json_lines && blank(f.payload, f.payload_len))
-			continue;
-		uint64_t ordinal = r->ordinal++;
-		/* where a text's bytes start, for the offset of a bad one */
-		uint64_t at = lines ? f.offset : f.offset + REC_FRAME_HEAD + rec_pad8(f.key_len);
-		if (f.type == REC_TEXT && lines && json_lines)
-			json_doc(r, &f, ordinal, name);
-		else if (f.type == REC_TEXT)
-			text_doc(r, &f, ordinal, name, at);
-		else if (f.type == REC_JSON)
-			json_doc(r, &f, ordinal, name);
-		else if (f.type == REC_TOKENS)
-			tokens_doc(r, &f, ordinal, name);
-		else
-			die_at(STATUS_MALFORMED, name, f.offset, "a %s record: lm-embed reads text, JSON or token records",
-			       rec_type_name(f.type));
-		uint64_t now = rec_reader_offset(in);
-		progress_add(&r->progress, now - last, 1);
-		last = now;
-	}
-	rec_reader_close(in);
-}
-
-int main(int argc, char **argv)
+static void parse_args(struct args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
@@ -288,64 +114,58 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
-	cli_init(argc, argv);
-	struct embed_run r = {.keep_text = -1, .argc = argc, .argv = argv,
-	                .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}};
-	enum cli_progress progress = CLI_PROGRESS_AUTO;
-	const char *spec = NULL, *output = NULL;
-	bool offline = false;
-	char **texts = NULL;
-	int ntexts = 0, threads = 0, opt;
+	struct embed_run *r = &a->r;
+	int opt;
 	while ((opt = getopt_long(argc, argv, "m:t:n:b:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		if (cli_common(opt, usage, &progress))
+		if (cli_common(opt, usage, &a->progress))
 			continue;
 		switch (opt) {
-		case 'm': r.model_path = optarg; break;
-		case 't': spec = optarg; break;
-		case OPT_OFFLINE: offline = true; break;
+		case 'm': a->open.model_path = optarg; break;
+		case 't': a->open.tokenizer = optarg; break;
+		case OPT_OFFLINE: a->open.offline = true; break;
 		case OPT_TEXT:
-			texts = xrealloc(texts, (size_t)(ntexts + 1) * sizeof *texts);
-			texts[ntexts++] = optarg;
+			a->texts = xrealloc(a->texts, (size_t)(a->ntexts + 1) * sizeof *a->texts);
+			a->texts[a->ntexts++] = optarg;
 			break;
 		case OPT_TEXT_FIELD:
 			if (!*optarg)
 				cli_usage_error("--text-field: an empty name");
-			r.text_field = optarg;
+			r->text_field = optarg;
 			break;
 		case OPT_ID_FIELD:
 			if (!*optarg)
 				cli_usage_error("--id-field: an empty name");
-			r.id_field = optarg;
+			r->id_field = optarg;
 			break;
 		case OPT_ON_EMPTY:
 			if (strcmp(optarg, "skip") == 0)
-				r.skip_empty = true;
+				r->skip_empty = true;
 			else if (strcmp(optarg, "error") != 0)
 				cli_usage_error("--on-empty: '%s' is not error or skip", optarg);
 			break;
 		case 'n':
-			r.take = cli_parse_u64(optarg, "--take", 1);
-			if (!r.take)
+			r->take = cli_parse_u64(optarg, "--take", 1);
+			if (!r->take)
 				cli_usage_error("--take must be at least 1");
 			break;
 		case OPT_POOL: {
 			int p = embed_pool_from_name(optarg);
 			if (p < 0)
 				cli_usage_error("--pool: '%s' is not mean or last", optarg);
-			r.eo.pool = (enum embed_pool)p;
+			r->eo.pool = (enum embed_pool)p;
 			break;
 		}
-		case OPT_NO_NORMALIZE: r.eo.normalize = false; break;
+		case OPT_NO_NORMALIZE: r->eo.normalize = false; break;
 		case 'b': {
 			uint64_t b = cli_parse_u64(optarg, "--batch", 0);
 			if (b < 1 || b > 65536)
 				cli_usage_error("--batch must be from 1 to 65536");
-			r.eo.batch = (int)b;
+			r->eo.batch = (int)b;
 			break;
 		}
 		case OPT_FORMAT:
 			if (strcmp(optarg, "jsonl") == 0)
-				r.jsonl = true;
+				r->jsonl = true;
 			else if (strcmp(optarg, "records") != 0)
 				cli_usage_error("--format: '%s' is not records or jsonl", optarg);
 			break;
@@ -353,107 +173,60 @@ int main(int argc, char **argv)
 			uint64_t k = cli_parse_u64(optarg, "--keep-text", 0);
 			if (k > 1u << 30)
 				cli_usage_error("--keep-text must be at most %u", 1u << 30);
-			r.keep_text = (int64_t)k;
+			r->keep_text = (int64_t)k;
 			break;
 		}
-		case 'o': output = optarg; break;
-		case 'j': threads = cli_parse_threads(optarg); break;
+		case 'o': a->output = optarg; break;
+		case 'j': a->open.threads = cli_parse_threads(optarg); break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
-	if (!r.model_path)
+	if (!a->open.model_path)
 		cli_usage_error("give the model: -m PATH");
-	if (ntexts && optind < argc)
+	if (a->ntexts && optind < argc)
 		cli_usage_error("documents come from --text or from files, not both");
-	if (ntexts && !spec)
+	if (a->ntexts && !a->open.tokenizer)
 		cli_usage_error("--text needs the model's tokenizer: give -t TOKENIZER");
-	if (!threads)
-		threads = cli_cpu_count();
+	if (!a->open.threads)
+		a->open.threads = cli_cpu_count();
+	r->model_path = a->open.model_path;
+	a->files = argv + optind;
+	a->nfiles = argc - optind;
+}
 
-	r.m = load_model(r.model_path);
-	lm_set_threads(r.m, threads);
-	r.vocab = lm_vocab(r.m);
-	r.emb = embedder_new(lm_gpt2(r.m), &r.eo);
-	r.dim = embedder_dim(r.emb);
-	char err[1024];
-	if (spec) {
-		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)r.vocab, offline, err, sizeof err);
-		if (status)
-			die(status, "%s", err);
-		r.have_tok = true;
-	}
+int main(int argc, char **argv)
+{
+	cli_init(argc, argv);
+	struct args a = {
+		.r = {.keep_text = -1, .argc = argc, .argv = argv,
+		      .eo = {.pool = EMBED_POOL_MEAN, .normalize = true, .batch = 32, .max_positions = MAX_POSITIONS}},
+		.open = {.cpu_only = true, .gpt2_only = "lm-embed embeds with GPT-2 models only"},
+		.progress = CLI_PROGRESS_AUTO,
+	};
+	parse_args(&a, argc, argv);
+	struct embed_run *r = &a.r;
+	r->m = lm_open(&a.open, &r->mt, &r->have_tok);
 
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
-	int out_fd = STDOUT_FILENO;
-	if (output) {
-		if (atomic_open(&output_file, output) != 0)
-			die(STATUS_FAIL, "%s:", output);
-		atomic_guard(&output_file);
-		out_fd = output_file.fd;
-	} else if (!r.jsonl && isatty(STDOUT_FILENO)) {
-		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format jsonl)");
-	}
-	const char *out_name = output ? output : "<stdout>";
-	if (r.jsonl)
-		outbuf_init(&r.out, out_fd, out_name, 1 << 16);
-	else
-		r.w = rec_writer_fdopen(out_fd, out_name);
-
-	r.group = (size_t)r.eo.batch * GROUP_BATCHES;
-	r.docs = xmalloc(r.group * sizeof *r.docs);
-	r.vecs = xmalloc(r.group * (size_t)r.dim * sizeof *r.vecs);
-	progress_init(&r.progress, progress, ntexts ? 0 : io_total_size(argc - optind, argv + optind));
-
-	if (ntexts) {
-		for (int i = 0; i < ntexts && !r.done; i++) {
-			struct rec_frame f = {.type = REC_TEXT, .payload = (const unsigned char *)texts[i],
-			                      .payload_len = strlen(texts[i])};
-			text_doc(&r, &f, r.ordinal++, "--text", 0);
-		}
-	} else if (optind == argc) {
-		run_input(&r, "-");
+	int out_fd = lm_open_output(&output_file, a.output, r->jsonl ? NULL :
+	        "refusing to write binary records to a terminal (redirect stdout, use -o, or --format jsonl)");
+	embed_run_start(r, out_fd, a.output ? a.output : "<stdout>", a.progress,
+	                a.ntexts ? 0 : io_total_size(a.nfiles, a.files));
+	if (a.ntexts) {
+		embed_run_texts(r, a.texts, a.ntexts);
 	} else {
-		for (int i = optind; i < argc && !r.done; i++)
-			run_input(&r, argv[i]);
+		int n = a.nfiles;
+		char **inputs = cli_inputs(a.files, &n);
+		for (int i = 0; i < n && !r->done; i++)
+			embed_run_input(r, inputs[i]);
 	}
-	embed_run_flush(&r);
-	embed_run_header(&r);
-	progress_end(&r.progress);
+	embed_run_finish(r);
+	if (a.output && atomic_commit(&output_file) != 0)
+		die(STATUS_FAIL, "%s:", a.output);
+	if (a.progress != CLI_PROGRESS_OFF)
+		embed_run_summary(r);
 
-	if (r.w) {
-		rec_write_end(r.w);
-		rec_writer_free(r.w);
-	} else {
-		outbuf_free(&r.out);
-	}
-	if (output && atomic_commit(&output_file) != 0)
-		die(STATUS_FAIL, "%s:", output);
-	if (progress != CLI_PROGRESS_OFF) {
-		struct buf s = {0};
-		buf_printf(&s, "%" PRIu64 " vectors (dim %d) from %" PRIu64 " tokens", r.written, r.dim, r.tokens);
-		if (r.skipped)
-			buf_printf(&s, "; %" PRIu64 " empty document%s skipped", r.skipped, r.skipped == 1 ? "" : "s");
-		buf_addc(&s, 0);
-		warn("%s", s.data);
-		buf_free(&s);
-	}
-
-	embedder_free(r.emb);
-	if (r.have_tok) {
-		model_tokenizer_close(&r.mt);
-	}
-	lm_free(r.m);
-	free(r.docs);
-	free(r.vecs);
-	free(texts);
-	free(r.input_header);
-	ids_free(&r.ids);
-	ids_free(&r.one);
-	buf_free(&r.strs);
-	buf_free(&r.text);
-	buf_free(&r.meta);
-	buf_free(&r.id);
-	buf_free(&r.line);
-	buf_free(&r.scratch);
+	embed_run_free(r);
+	free(a.texts);
 	return 0;
 }

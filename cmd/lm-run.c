@@ -2,28 +2,19 @@
  * the CPU or (GPT-2) a CUDA GPU. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/io.h"
 #include "model/lm.h"
-#include "model/lmgen.h"
+#include "model/lmopen.h"
 #include "model/lmrun.h"
-#include "model/sample.h"
-#include "rec/header.h"
-#include "rec/rec.h"
 #include "tok/bpe.h"
-#include "tok/tokenc.h"
-#include "tok/tokload.h"
 
 static const char usage[] =
 	"Usage: lm-run generate -m MODEL [-t TOKENIZER] [OPTION]... [FILE]...\n"
@@ -102,17 +93,21 @@ enum {
 	OPT_OFFLINE,
 };
 
-/* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
- * newest checkpoint's model.bin under PATH (a --ckpt-dir). */
-static struct lm *load_model(const char *path)
-{
-	char err[1024];
-	int status;
-	struct lm *m = lm_load_path(path, &status, err, sizeof err);
-	if (!m)
-		die(status, "%s", err);
-	return m;
-}
+/* What the command line asks for beyond the session's own fields. */
+struct args {
+	struct lmrun r;
+	struct lm_open_opts open;
+	enum cli_progress progress;
+	const char *output;
+	char **prompts;
+	int nprompts;
+	int64_t eot; /* --eot, or -1 */
+	bool ignore_eot;
+	char **files;
+	int nfiles;
+	int argc; /* the words after the command's: the output header's */
+	char **argv;
+};
 
 static double parse_real(const char *arg, const char *option, double lo, double hi)
 {
@@ -124,7 +119,7 @@ static double parse_real(const char *arg, const char *option, double lo, double 
 	return v;
 }
 
-int main(int argc, char **argv)
+static void parse_args(struct args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
@@ -151,7 +146,6 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
 	};
-	cli_init(argc, argv);
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	                 strcmp(argv[1], "--version") == 0)) {
 		enum cli_progress p;
@@ -160,206 +154,145 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		cli_usage_error("give a command: generate or score");
-	struct lmrun r = {.samples = 1, .eot = BPE_NO_ID, .eot_context = true,
-	                .gen = {.max_new = 64, .eot = BPE_NO_ID}, .sopts = {.temperature = 1, .top_p = 1}};
+	struct lmrun *r = &a->r;
 	if (strcmp(argv[1], "generate") == 0)
-		r.generate = true;
+		r->generate = true;
 	else if (strcmp(argv[1], "score") != 0)
 		cli_usage_error("unknown command '%s' (generate or score)", argv[1]);
 	argv[1] = argv[0];
 	argc--, argv++;
 
-	enum cli_progress progress = CLI_PROGRESS_AUTO;
-	const char *model_path = NULL, *spec = NULL, *output = NULL;
-	bool offline = false;
-	char **prompts = NULL;
-	int nprompts = 0, threads = 0;
-	int64_t eot_opt = -1;
-	bool ignore_eot = false, gen_only = false, score_only = false;
-	int device = LM_DEVICE_AUTO;
-	enum lm_precision prec = LM_PREC_AUTO;
+	bool gen_only = false, score_only = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "m:t:p:n:o:j:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		if (cli_common(opt, usage, &progress))
+		if (cli_common(opt, usage, &a->progress))
 			continue;
 		switch (opt) {
-		case 'm': model_path = optarg; break;
-		case 't': spec = optarg; break;
-		case OPT_OFFLINE: offline = true; break;
-		case OPT_EOT: eot_opt = (int64_t)cli_parse_u64(optarg, "--eot", 0); break;
+		case 'm': a->open.model_path = optarg; break;
+		case 't': a->open.tokenizer = optarg; break;
+		case OPT_OFFLINE: a->open.offline = true; break;
+		case OPT_EOT: a->eot = (int64_t)cli_parse_u64(optarg, "--eot", 0); break;
 		case 'p':
-			prompts = xrealloc(prompts, (size_t)(nprompts + 1) * sizeof *prompts);
-			prompts[nprompts++] = optarg;
+			a->prompts = xrealloc(a->prompts, (size_t)(a->nprompts + 1) * sizeof *a->prompts);
+			a->prompts[a->nprompts++] = optarg;
 			gen_only = true;
 			break;
 		case 'n':
-			r.gen.max_new = (int)cli_parse_u64(optarg, "--max-new-tokens", 0);
-			if (r.gen.max_new < 1 || r.gen.max_new > 1 << 24)
+			r->gen.max_new = (int)cli_parse_u64(optarg, "--max-new-tokens", 0);
+			if (r->gen.max_new < 1 || r->gen.max_new > 1 << 24)
 				cli_usage_error("--max-new-tokens must be from 1 to %d", 1 << 24);
 			gen_only = true;
 			break;
-		case OPT_TEMPERATURE: r.sopts.temperature = parse_real(optarg, "--temperature", 0, 100); gen_only = true; break;
+		case OPT_TEMPERATURE: r->sopts.temperature = parse_real(optarg, "--temperature", 0, 100); gen_only = true; break;
 		case OPT_TOP_K:
-			r.sopts.top_k = (int)parse_real(optarg, "--top-k", 0, 1 << 24);
+			r->sopts.top_k = (int)parse_real(optarg, "--top-k", 0, 1 << 24);
 			gen_only = true;
 			break;
 		case OPT_TOP_P:
-			r.sopts.top_p = parse_real(optarg, "--top-p", 0, 1);
-			if (r.sopts.top_p <= 0)
+			r->sopts.top_p = parse_real(optarg, "--top-p", 0, 1);
+			if (r->sopts.top_p <= 0)
 				cli_usage_error("--top-p must be above 0");
 			gen_only = true;
 			break;
 		case OPT_STOP:
-			r.gen.stops = xrealloc(r.gen.stops, (size_t)(r.gen.nstops + 1) * sizeof *r.gen.stops);
-			r.gen.stops[r.gen.nstops++] = optarg;
+			r->gen.stops = xrealloc(r->gen.stops, (size_t)(r->gen.nstops + 1) * sizeof *r->gen.stops);
+			r->gen.stops[r->gen.nstops++] = optarg;
 			gen_only = true;
 			break;
-		case OPT_IGNORE_EOT: ignore_eot = true, gen_only = true; break;
+		case OPT_IGNORE_EOT: a->ignore_eot = true, gen_only = true; break;
 		case OPT_SAMPLES:
-			r.samples = (int)cli_parse_u64(optarg, "--samples", 0);
-			if (r.samples < 1 || r.samples > 1 << 20)
+			r->samples = (int)cli_parse_u64(optarg, "--samples", 0);
+			if (r->samples < 1 || r->samples > 1 << 20)
 				cli_usage_error("--samples must be from 1 to %d", 1 << 20);
 			gen_only = true;
 			break;
-		case OPT_SEED: r.seed = cli_parse_u64(optarg, "--seed", 0), gen_only = true; break;
-		case OPT_COMPLETION_ONLY: r.completion_only = true, gen_only = true; break;
-		case OPT_PER_TOKEN: r.per_token = true, score_only = true; break;
-		case OPT_NO_EOT_CONTEXT: r.eot_context = false, score_only = true; break;
+		case OPT_SEED: r->seed = cli_parse_u64(optarg, "--seed", 0), gen_only = true; break;
+		case OPT_COMPLETION_ONLY: r->completion_only = true, gen_only = true; break;
+		case OPT_PER_TOKEN: r->per_token = true, score_only = true; break;
+		case OPT_NO_EOT_CONTEXT: r->eot_context = false, score_only = true; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
-				r.fmt = LMRUN_TEXT;
+				r->fmt = LMRUN_TEXT;
 			else if (strcmp(optarg, "jsonl") == 0)
-				r.fmt = LMRUN_JSONL;
+				r->fmt = LMRUN_JSONL;
 			else if (strcmp(optarg, "records") == 0)
-				r.fmt = LMRUN_RECORDS;
+				r->fmt = LMRUN_RECORDS;
 			else
 				cli_usage_error("--format: '%s' is not text, jsonl or records", optarg);
 			break;
-		case 'o': output = optarg; break;
-		case 'j': threads = cli_parse_threads(optarg); break;
+		case 'o': a->output = optarg; break;
+		case 'j': a->open.threads = cli_parse_threads(optarg); break;
 		case OPT_DEVICE:
-			if (lm_parse_device(optarg, &device) != 0)
+			if (lm_parse_device(optarg, &a->open.device) != 0)
 				cli_usage_error("--device: '%s' is not auto, cpu, cuda or cuda:N", optarg);
 			break;
 		case OPT_PRECISION:
-			if (lm_parse_precision(optarg, &prec) != 0)
+			if (lm_parse_precision(optarg, &a->open.prec) != 0)
 				cli_usage_error("--precision: '%s' is not auto, fp32, bf16 or fp16", optarg);
 			break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
-	const char *cmd = r.generate ? "generate" : "score";
-	if (gen_only && !r.generate)
+	const char *cmd = r->generate ? "generate" : "score";
+	if (gen_only && !r->generate)
 		cli_usage_error("--prompt, --max-new-tokens, --temperature, --top-k, --top-p, --stop, --ignore-eot, "
 		                "--samples, --seed and --completion-only are for generate");
-	if (score_only && r.generate)
+	if (score_only && r->generate)
 		cli_usage_error("--per-token and --no-eot-context are for score");
-	if (!model_path)
+	if (!a->open.model_path)
 		cli_usage_error("%s needs the model: -m PATH", cmd);
-	if (nprompts && optind < argc)
+	if (a->nprompts && optind < argc)
 		cli_usage_error("prompts come from --prompt or from files, not both");
-	if (r.fmt == LMRUN_DEFAULT)
-		r.fmt = r.generate ? LMRUN_TEXT : LMRUN_JSONL;
-	if (!r.generate && r.fmt == LMRUN_TEXT)
+	if (r->fmt == LMRUN_DEFAULT)
+		r->fmt = r->generate ? LMRUN_TEXT : LMRUN_JSONL;
+	if (!r->generate && r->fmt == LMRUN_TEXT)
 		cli_usage_error("score writes --format jsonl or records");
-	if (!spec && (nprompts || r.gen.nstops))
+	if (!a->open.tokenizer && (a->nprompts || r->gen.nstops))
 		cli_usage_error("--prompt and --stop are text: give -t TOKENIZER");
-	if (!threads)
-		threads = cli_cpu_count();
+	if (!a->open.threads)
+		a->open.threads = cli_cpu_count();
+	a->files = argv + optind;
+	a->nfiles = argc - optind;
+	a->argc = argc;
+	a->argv = argv;
+}
 
-	/* the device before the model: a GPU that is not there is a usage error */
-	char err[1024];
-	int asked_device = device;
-	enum lm_precision asked_prec = prec;
-	if (lm_resolve_device(&device, &prec, err, sizeof err) != 0)
-		die(STATUS_USAGE, "--device: %s", err);
-	r.m = load_model(model_path);
-	lm_set_threads(r.m, threads);
-	if (device >= 0 && lm_config(r.m)->arch == LM_LSTM) {
-		if (asked_device != LM_DEVICE_AUTO)
-			die(STATUS_USAGE, "--device cuda: the character LSTM runs on the CPU only");
-		if (asked_prec == LM_BF16 || asked_prec == LM_FP16)
-			die(STATUS_USAGE, "--precision %s: the character LSTM runs on the CPU, in fp32",
-			    lm_precision_name(asked_prec));
-		device = LM_DEVICE_CPU;
-	}
-	if (device >= 0 && lm_to_device(r.m, device, prec, err, sizeof err) != 0)
-		die(STATUS_FAIL, "--device: %s", err);
-	if (spec) {
-		int status = model_tokenizer_open(&r.mt, spec, (uint32_t)lm_vocab(r.m), offline, err, sizeof err);
-		if (status)
-			die(status, "%s", err);
-		r.have_tok = true;
-		r.eot = r.mt.tok.eot;
-		r.gen.bpe = r.mt.tok.bpe;
-	}
-	if (eot_opt >= 0)
-		r.eot = (uint32_t)eot_opt;
-	if (r.eot != BPE_NO_ID && r.eot >= (uint32_t)lm_vocab(r.m))
-		cli_usage_error("--eot %u is outside the model's vocabulary of %d", r.eot, lm_vocab(r.m));
-	r.gen.eot = ignore_eot ? BPE_NO_ID : r.eot;
-	if (r.generate) {
-		r.sampler = sampler_new(&r.sopts, (size_t)lm_vocab(r.m), r.seed);
-		r.dec = lm_decoder_new(r.m, lm_max_seq(r.m) ? lm_max_seq(r.m) : INT_MAX);
-	}
+int main(int argc, char **argv)
+{
+	cli_init(argc, argv);
+	struct args a = {
+		.r = {.samples = 1, .eot = BPE_NO_ID, .eot_context = true, .gen = {.max_new = 64, .eot = BPE_NO_ID},
+		      .sopts = {.temperature = 1, .top_p = 1}},
+		.open = {.device = LM_DEVICE_AUTO, .prec = LM_PREC_AUTO},
+		.progress = CLI_PROGRESS_AUTO,
+		.eot = -1,
+	};
+	parse_args(&a, argc, argv);
+	struct lmrun *r = &a.r;
+	r->m = lm_open(&a.open, &r->mt, &r->have_tok);
+	lmrun_setup(r, a.eot, a.ignore_eot);
 
 	static struct atomic_file output_file = {.fd = -1}; /* lives until exit: atomic_guard */
-	int out_fd = 1;
-	if (output) {
-		if (atomic_open(&output_file, output) != 0)
-			die(STATUS_FAIL, "%s:", output);
-		atomic_guard(&output_file);
-		out_fd = output_file.fd;
-	} else if (r.fmt == LMRUN_RECORDS && isatty(1)) {
-		cli_usage_error("refusing to write binary records to a terminal (redirect stdout, use -o, or --format)");
-	}
-	const char *out_name = output ? output : "<stdout>";
-	outbuf_init(&r.out, out_fd, out_name, 1 << 16);
-	if (r.fmt == LMRUN_RECORDS) {
-		r.w = rec_writer_fdopen(out_fd, out_name);
-		const char *kind = !r.generate ? "vector" : r.have_tok ? "text" : "tokens";
-		json_t *h = header_new(NULL, kind, argc, argv);
-		if (!r.generate || !r.have_tok) {
-			json_object_set_new(h, "vocab_size", json_integer(lm_vocab(r.m)));
-			if (r.eot != BPE_NO_ID)
-				json_object_set_new(h, "eot", json_integer(r.eot));
-		}
-		header_write(r.w, h);
-		json_decref(h);
-	}
-	(void)progress;
-
-	if (nprompts) {
-		for (int i = 0; i < nprompts; i++)
-			lmrun_prompt(&r, prompts[i]);
-	} else if (optind == argc) {
-		lmrun_input(&r, "-");
+	int out_fd = lm_open_output(&output_file, a.output, r->fmt != LMRUN_RECORDS ? NULL :
+	        "refusing to write binary records to a terminal (redirect stdout, use -o, or --format)");
+	lmrun_open_output(r, out_fd, a.output ? a.output : "<stdout>", a.argc, a.argv);
+	if (a.nprompts) {
+		for (int i = 0; i < a.nprompts; i++)
+			lmrun_prompt(r, a.prompts[i]);
 	} else {
-		for (int i = optind; i < argc; i++)
-			lmrun_input(&r, argv[i]);
+		int n = a.nfiles;
+		char **inputs = cli_inputs(a.files, &n);
+		for (int i = 0; i < n; i++)
+			lmrun_input(r, inputs[i]);
 	}
+	lmrun_close_output(r);
+	if (a.output && atomic_commit(&output_file) != 0)
+		die(STATUS_FAIL, "%s:", a.output);
+	if (a.progress != CLI_PROGRESS_OFF)
+		lmrun_summary(r);
 
-	if (r.w) {
-		rec_write_end(r.w);
-		rec_writer_free(r.w);
-	}
-	outbuf_free(&r.out);
-	if (output && atomic_commit(&output_file) != 0)
-		die(STATUS_FAIL, "%s:", output);
-	if (!r.generate && progress != CLI_PROGRESS_OFF && r.total_tokens)
-		fprintf(stderr, "lm-run: %" PRIu64 " documents, %" PRIu64 " tokens scored: loss %.4f, perplexity %.3f\n",
-		        r.docs, r.total_tokens, r.total_nll / (double)r.total_tokens,
-		        exp(r.total_nll / (double)r.total_tokens));
-	if (r.generate) {
-		sampler_free(r.sampler);
-		lm_decoder_free(r.dec);
-	}
-	if (r.have_tok) {
-		model_tokenizer_close(&r.mt);
-	}
-	lmrun_free_scratch(&r);
-	free(prompts);
-	free(r.gen.stops);
-	lm_free(r.m);
+	lmrun_free(r);
+	free(a.prompts);
+	free(r->gen.stops);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,12 @@ char *hfhub_find_token(const char *env_name)
 	}
 	buf_free(&path);
 	return tok;
+}
+
+bool hfhub_env_offline(void)
+{
+	const char *v = getenv("HF_HUB_OFFLINE");
+	return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
 }
 
 void hfhub_ref_free(struct hfhub_ref *r)

@@ -36,6 +36,11 @@ struct hfhub_opts {
  * malloc'd, or NULL when there is none. */
 char *hfhub_find_token(const char *env_name);
 
+/* Whether HF_HUB_OFFLINE asks for the cache only: set, not empty, and
+ * neither 0 nor false (in any case).  hf-stream and the tokenizer fetch
+ * read it alike. */
+bool hfhub_env_offline(void);
+
 /* A source argument that names a Hub dataset:
  *   ORG/NAME[:CONFIG[:SPLIT]]
  *   hf://datasets/ORG/NAME[@REVISION][/PATH-OR-GLOB]

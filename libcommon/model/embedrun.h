@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/cli.h"
 #include "base/io.h"
 #include "base/progress.h"
 #include "model/embed.h"
@@ -64,6 +65,31 @@ struct embed_run {
 	struct ids one;
 	struct buf text, meta, id, line, scratch;
 };
+
+/* Once the model and tokenizer are open (lmopen.h, into r->m, r->mt,
+ * r->have_tok) and the options set: the embedder, the output on fd (named
+ * name in errors; vector records, or JSON lines with r->jsonl), room for a
+ * group, and the progress line over total input bytes (0: unknown). */
+void embed_run_start(struct embed_run *r, int fd, const char *name, enum cli_progress progress, uint64_t total);
+/* Embeds and writes what is still gathered, writes the header if no vector
+ * did, ends the progress line and the output (the caller commits or closes
+ * fd). */
+void embed_run_finish(struct embed_run *r);
+/* The summary line on stderr: vectors, their dimension, tokens, and the
+ * empty documents skipped. */
+void embed_run_summary(const struct embed_run *r);
+/* Frees the embedder, the tokenizer, the model and the session's memory. */
+void embed_run_free(struct embed_run *r);
+
+/* Embeds each of the n texts (--text: ids from 0, named --text in errors),
+ * until --take is reached. */
+void embed_run_texts(struct embed_run *r, char **texts, int n);
+/* Embeds each document of path ("-": stdin), until --take is reached: a
+ * text record or plain line; a JSON record, or JSON lines (plain lines
+ * when the first starts with '{'), whose text and id come from
+ * --text-field and --id-field, the rest being the metadata; a token
+ * record.  The first input header is kept for the output's. */
+void embed_run_input(struct embed_run *r, const char *path);
 
 /* Queues the document whose ids are in r->one, with its id and metadata
  * (a JSON object, or NULL); name and offset say where it came from.

@@ -3,14 +3,17 @@
 #include "model/lmrun.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cli.h"
 #include "base/die.h"
 #include "base/jsonw.h"
 #include "base/utf8.h"
+#include "rec/header.h"
 
 static void check_ids(const struct lmrun *r, const uint32_t *ids, size_t n, const char *name, uint64_t offset)
 {
@@ -266,8 +269,69 @@ void lmrun_prompt(struct lmrun *r, const char *text)
 	handle(r, NULL, 0);
 }
 
-void lmrun_free_scratch(struct lmrun *r)
+/* ---- the session ---- */
+
+void lmrun_setup(struct lmrun *r, int64_t eot_opt, bool ignore_eot)
 {
+	if (r->have_tok) {
+		r->eot = r->mt.tok.eot;
+		r->gen.bpe = r->mt.tok.bpe;
+	}
+	if (eot_opt >= 0)
+		r->eot = (uint32_t)eot_opt;
+	if (r->eot != BPE_NO_ID && r->eot >= (uint32_t)lm_vocab(r->m))
+		cli_usage_error("--eot %u is outside the model's vocabulary of %d", r->eot, lm_vocab(r->m));
+	r->gen.eot = ignore_eot ? BPE_NO_ID : r->eot;
+	if (r->generate) {
+		r->sampler = sampler_new(&r->sopts, (size_t)lm_vocab(r->m), r->seed);
+		r->dec = lm_decoder_new(r->m, lm_max_seq(r->m) ? lm_max_seq(r->m) : INT_MAX);
+	}
+}
+
+void lmrun_open_output(struct lmrun *r, int fd, const char *name, int argc, char **argv)
+{
+	outbuf_init(&r->out, fd, name, 1 << 16);
+	if (r->fmt != LMRUN_RECORDS)
+		return;
+	r->w = rec_writer_fdopen(fd, name);
+	const char *kind = !r->generate ? "vector" : r->have_tok ? "text" : "tokens";
+	json_t *h = header_new(NULL, kind, argc, argv);
+	if (!r->generate || !r->have_tok) {
+		json_object_set_new(h, "vocab_size", json_integer(lm_vocab(r->m)));
+		if (r->eot != BPE_NO_ID)
+			json_object_set_new(h, "eot", json_integer(r->eot));
+	}
+	header_write(r->w, h);
+	json_decref(h);
+}
+
+void lmrun_close_output(struct lmrun *r)
+{
+	if (r->w) {
+		rec_write_end(r->w);
+		rec_writer_free(r->w);
+		r->w = NULL;
+	}
+	outbuf_free(&r->out);
+}
+
+void lmrun_summary(const struct lmrun *r)
+{
+	if (!r->generate && r->total_tokens)
+		fprintf(stderr, "lm-run: %" PRIu64 " documents, %" PRIu64 " tokens scored: loss %.4f, perplexity %.3f\n",
+		        r->docs, r->total_tokens, r->total_nll / (double)r->total_tokens,
+		        exp(r->total_nll / (double)r->total_tokens));
+}
+
+void lmrun_free(struct lmrun *r)
+{
+	if (r->generate) {
+		sampler_free(r->sampler);
+		lm_decoder_free(r->dec);
+	}
+	if (r->have_tok) {
+		model_tokenizer_close(&r->mt);
+	}
 	ids_free(&r->ids);
 	ids_free(&r->gen_ids);
 	buf_free(&r->text);
@@ -275,4 +339,6 @@ void lmrun_free_scratch(struct lmrun *r)
 	buf_free(&r->scratch);
 	free(r->logp);
 	r->logp = NULL;
+	lm_free(r->m);
+	r->m = NULL;
 }

@@ -2,7 +2,8 @@
  * it as a prompt, or score it, and write the result as a line of text, a
  * JSON line or a record.  The session holds the model, its tokenizer, the
  * options, the output and the running totals; lm-run fills it from its
- * command line and feeds it prompts and inputs.  Bad input ends the
+ * command line, opens the model (lmopen.h), then sets it up, feeds it
+ * prompts and inputs, and closes it.  Bad input ends the
  * program (die_at), naming the input and the offset, as sluice-rec(5)
  * says. */
 #ifndef SLUICE_LMRUN_H
@@ -51,11 +52,29 @@ struct lmrun {
 	size_t logp_cap;
 };
 
+/* Once the model and tokenizer are open (lmopen.h): the end-of-text id
+ * (eot_opt when it is >= 0, else the tokenizer's; ignore_eot: generation
+ * goes on past it), the tokenizer handed to generation, and for generate
+ * the sampler and the decoder.  An id outside the model's vocabulary is a
+ * usage error. */
+void lmrun_setup(struct lmrun *r, int64_t eot_opt, bool ignore_eot);
+/* Writes to fd (named name in errors); LMRUN_RECORDS starts with the
+ * output header, which records argc and argv. */
+void lmrun_open_output(struct lmrun *r, int fd, const char *name, int argc, char **argv);
+/* Ends the records and flushes what is buffered; the caller commits or
+ * closes fd. */
+void lmrun_close_output(struct lmrun *r);
+
 /* Generates from, or scores, the text prompt (named --prompt in errors). */
 void lmrun_prompt(struct lmrun *r, const char *text);
 /* Generates from, or scores, each record of path ("-": stdin). */
 void lmrun_input(struct lmrun *r, const char *path);
-/* Frees the scratch memory the documents used. */
-void lmrun_free_scratch(struct lmrun *r);
+
+/* score: the totals' line on stderr (documents, tokens, loss, perplexity),
+ * when a token was scored. */
+void lmrun_summary(const struct lmrun *r);
+/* Frees what the session holds: the sampler and decoder, the tokenizer,
+ * the scratch memory and the model (not gen.stops: the caller's). */
+void lmrun_free(struct lmrun *r);
 
 #endif

@@ -299,11 +299,6 @@ const uint8_t *bpe_token_bytes(const struct bpe *m, uint32_t id, size_t *len)
 	return bytes_of(m, id);
 }
 
-bool bpe_is_special(const struct bpe *m, uint32_t id)
-{
-	return id < m->vocab_size && m->kind[id] == KIND_SPECIAL;
-}
-
 uint32_t bpe_lookup(const struct bpe *m, const void *bytes, size_t len)
 {
 	return slot_id(m->tok_map[map_slot(m, m->tok_map, m->tok_mask, bytes, len, hash_bytes(bytes, len))]);

@@ -62,7 +62,6 @@ uint32_t bpe_vocab_size(const struct bpe *m);
 size_t bpe_token_count(const struct bpe *m); /* ordinary tokens */
 /* The bytes of a token or special, or NULL if id names neither. */
 const uint8_t *bpe_token_bytes(const struct bpe *m, uint32_t id, size_t *len);
-bool bpe_is_special(const struct bpe *m, uint32_t id);
 /* Id of the ordinary token with these bytes, or BPE_NO_ID. */
 uint32_t bpe_lookup(const struct bpe *m, const void *bytes, size_t len);
 /* Id of the special token with this text, or BPE_NO_ID. */

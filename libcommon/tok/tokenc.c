@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/die.h"
 #include "base/utf8.h"
+#include "hub/hfhub.h"
 #include "rec/rec.h"
 #include "tok/pretok.h"
 
@@ -147,7 +148,7 @@ int model_tokenizer_open(struct model_tokenizer *mt, const char *spec, uint32_t 
                          size_t errn)
 {
 	memset(mt, 0, sizeof *mt);
-	struct tokfetch_opts o = {.offline = offline || tokfetch_env_offline()};
+	struct tokfetch_opts o = {.offline = offline || hfhub_env_offline()};
 	if (tokenizer_open(&mt->tok, spec, NULL, &o, err, errn) < 0)
 		return STATUS_FAIL;
 	uint32_t nids = bpe_vocab_size(mt->tok.bpe);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,13 +22,6 @@
 #include "net/http.h"
 
 #define DEFAULT_ENDPOINT "https://huggingface.co"
-
-bool tokfetch_env_offline(void)
-{
-	/* as hf-stream reads it: set, and neither 0 nor false */
-	const char *v = getenv("HF_HUB_OFFLINE");
-	return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
-}
 
 static char *join(const char *dir, const char *name)
 {
@@ -619,4 +611,30 @@ int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2
 	free(repo);
 	free(revision);
 	return rc;
+}
+
+/* tok-bpe fetch: each name's files into the caches, their paths on
+ * stdout, one a line; a name that fails does not stop the others. */
+int tokfetch_print_names(const struct tokfetch_opts *o, int n, char **names)
+{
+	int status = 0;
+	struct outbuf out;
+	outbuf_init(&out, 1, "<stdout>", 4096);
+	for (int i = 0; i < n; i++) {
+		char *paths[2], err[1024];
+		if (tokfetch_name(names[i], o, paths, err, sizeof err) != 0) {
+			warn("%s", err);
+			status = STATUS_FAIL;
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!paths[k])
+				continue;
+			outbuf_write(&out, paths[k], strlen(paths[k]));
+			outbuf_putc(&out, '\n');
+			free(paths[k]);
+		}
+	}
+	outbuf_free(&out);
+	return status;
 }

@@ -35,8 +35,6 @@ struct tokfetch_opts {
 	bool refresh; /* Hub: ask for the revision's commit even when cached */
 };
 
-/* offline from HF_HUB_OFFLINE (set and not 0/false/no/off). */
-bool tokfetch_env_offline(void);
 
 /* tiktoken's cache directory (malloc'd); "" when TIKTOKEN_CACHE_DIR is set
  * empty, tiktoken's way of turning the cache off. */
@@ -71,5 +69,10 @@ int tokfetch_hub(const char *repo, const char *revision, const struct tokfetch_o
  * The cached paths into paths[0] and paths[1] (either may be NULL).  0, or
  * -1 with a message (a name that is neither is one too). */
 int tokfetch_name(const char *name, const struct tokfetch_opts *o, char *paths[2], char *err, size_t errn);
+
+/* tok-bpe fetch: each name's files into the caches, as tokfetch_name,
+ * their paths on stdout, one a line; a name that fails is said on stderr
+ * and does not stop the others.  0, or STATUS_FAIL when one failed. */
+int tokfetch_print_names(const struct tokfetch_opts *o, int n, char **names);
 
 #endif

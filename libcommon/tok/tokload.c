@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/die.h"
 #include "hub/hfcache.h"
+#include "hub/hfhub.h"
 #include "tok/bytelevel.h"
 #include "tok/pretok.h"
 #include "tok/tokfetch.h"
@@ -777,7 +778,7 @@ static int resolve_name(const char *name, const struct tokfetch_opts *o, struct 
 
 int tokenizer_load(struct tokenizer *t, const char *spec, const char *pattern, char *err, size_t errn)
 {
-	struct tokfetch_opts o = {.offline = tokfetch_env_offline()};
+	struct tokfetch_opts o = {.offline = hfhub_env_offline()};
 	return tokenizer_open(t, spec, pattern, &o, err, errn);
 }
 

@@ -8,21 +8,8 @@
 
 #include "base/die.h"
 #include "base/jsonw.h"
+#include "formats/jsonid.h"
 #include "rec/rec.h"
-
-int vs_id_text(const json_t *id, struct buf *out)
-{
-	buf_clear(out);
-	if (json_is_string(id)) {
-		buf_add(out, json_string_value(id), json_string_length(id));
-		return 0;
-	}
-	if (json_is_integer(id) && json_integer_value(id) >= 0) {
-		buf_printf(out, "%lld", (long long)json_integer_value(id));
-		return 0;
-	}
-	return -1;
-}
 
 static void want_dim(struct vs_input *in, size_t dim)
 {
@@ -49,7 +36,7 @@ static int parse_json(struct vs_input *in, const char *text, size_t len, int nee
 	if (!meta)
 		meta = json_object_get(o, "payload");
 	buf_clear(&in->id);
-	if (id && vs_id_text(id, &in->id) != 0) {
+	if (id && json_id_text(id, &in->id) != 0) {
 		errorf(err, errn, "\"id\" is neither a string nor a non-negative integer");
 		goto out;
 	}

@@ -32,9 +32,4 @@ enum vs_need {
 int vs_input_parse(struct vs_input *in, const struct rec_frame *f, int need, char *err, size_t errn);
 void vs_input_free(struct vs_input *in);
 
-/* The text of a JSON id (a string, or a non-negative integer in decimal)
- * into out; -1 if id is neither. */
-struct json_t;
-int vs_id_text(const struct json_t *id, struct buf *out);
-
 #endif
