@@ -280,8 +280,14 @@ int main(int argc, char **argv)
 	src->listing = a.action == ACT_LIST_CONFIGS ? HUB_LIST_CONFIGS
 	             : a.action == ACT_LIST_SPLITS  ? HUB_LIST_SPLITS
 	                                            : HUB_LIST_NONE;
-	for (int i = optind; i < argc; i++)
+	for (int i = optind; i < argc && !src->answered; i++)
 		hub_sources_add(src, argv[i]);
+	if (src->answered) { /* a repository's configs or splits */
+		if (src->answer.len)
+			fwrite(src->answer.data, 1, src->answer.len, stdout);
+		args_free(&a);
+		return fflush(stdout) == 0 ? 0 : STATUS_FAIL;
+	}
 	/* Plain files and globs: one config, one split, as datasets sees them. */
 	if (a.action == ACT_LIST_CONFIGS || a.action == ACT_LIST_SPLITS) {
 		puts(a.action == ACT_LIST_CONFIGS ? "default" : src->split);

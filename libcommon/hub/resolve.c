@@ -103,8 +103,9 @@ static void read_small_file(struct buf *b, const char *path)
 }
 
 /* Configs and splits of a repository (a directory or a Hub dataset),
- * resolved like `datasets`; --list-configs and --list-splits answer here
- * and exit.  The layout (to ds_free) and the chosen split. */
+ * resolved like `datasets`.  The layout (to ds_free) and the chosen split;
+ * or, when s->listing asks for the configs or splits, NULL with them in
+ * s->answer. */
 static struct ds_layout *resolve_split(struct hub_sources *s, const char *dir, const char *readme, size_t readme_len,
                                        const struct ds_file *files, size_t nfiles, const struct ds_split **split)
 {
@@ -115,17 +116,21 @@ static struct ds_layout *resolve_split(struct hub_sources *s, const char *dir, c
 	if (s->listing == HUB_LIST_CONFIGS) {
 		for (size_t i = 0; i < ds_config_count(layout); i++) {
 			const struct ds_config *c = ds_config_at(layout, i);
-			printf("%s%s\n", ds_config_name(c), ds_config_is_default(c) ? " (default)" : "");
+			buf_printf(&s->answer, "%s%s\n", ds_config_name(c), ds_config_is_default(c) ? " (default)" : "");
 		}
-		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
+		s->answered = 1;
+		ds_free(layout);
+		return NULL;
 	}
 	const struct ds_config *c = ds_find_config(layout, s->config, err, sizeof err);
 	if (!c)
 		die(STATUS_USAGE, "%s: %s", dir, err);
 	if (s->listing == HUB_LIST_SPLITS) {
 		for (size_t i = 0; i < ds_split_count(c); i++)
-			printf("%s\n", ds_split_name(ds_split_at(c, i)));
-		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
+			buf_printf(&s->answer, "%s\n", ds_split_name(ds_split_at(c, i)));
+		s->answered = 1;
+		ds_free(layout);
+		return NULL;
 	}
 	const struct ds_split *sp = ds_find_split(c, s->split, err, sizeof err);
 	if (!sp)
@@ -160,8 +165,9 @@ static void add_directory(struct hub_sources *s, const char *dir)
 	const struct ds_split *sp;
 	struct ds_layout *layout = resolve_split(s, dir, readme.len ? readme.data : NULL, readme.len, files, nfiles, &sp);
 	/* A split may mix readers of one family (.json with .jsonl, .csv with
-	 * .tsv): each file is read by its own extension. */
-	for (size_t i = 0; i < ds_split_file_count(sp); i++) {
+	 * .tsv): each file is read by its own extension.  (No layout: the
+	 * configs or splits were listed instead.) */
+	for (size_t i = 0; layout && i < ds_split_file_count(sp); i++) {
 		const char *rel = ds_split_file(sp, i)->path;
 		enum rows_format fmt = s->type != FMT_UNKNOWN ? s->type : format_of_ds(ds_path_format(rel));
 		buf_clear(&path);
@@ -256,8 +262,11 @@ static void add_hub_export(struct hub_sources *s, const char *src, struct hfhub 
 	if (s->listing == HUB_LIST_CONFIGS) {
 		for (size_t i = 0; i < npairs; i++)
 			if (!i || strcmp(configs[i], configs[i - 1]) != 0)
-				printf("%s%s\n", configs[i], config && strcmp(configs[i], config) == 0 ? " (default)" : "");
-		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
+				buf_printf(&s->answer, "%s%s\n", configs[i],
+				           config && strcmp(configs[i], config) == 0 ? " (default)" : "");
+		s->answered = 1;
+		hfhub_pairs_free(configs, splits, npairs);
+		return;
 	}
 	if (!config) {
 		pair_names(&names, configs, splits, npairs, NULL);
@@ -271,8 +280,11 @@ static void add_hub_export(struct hub_sources *s, const char *src, struct hfhub 
 	if (s->listing == HUB_LIST_SPLITS) {
 		for (size_t i = 0; i < npairs; i++)
 			if (strcmp(configs[i], config) == 0)
-				printf("%s\n", splits[i]);
-		exit(fflush(stdout) == 0 ? 0 : STATUS_FAIL);
+				buf_printf(&s->answer, "%s\n", splits[i]);
+		s->answered = 1;
+		hfhub_pairs_free(configs, splits, npairs);
+		buf_free(&names);
+		return;
 	}
 	if (!has_pair(configs, splits, npairs, config, s->split)) {
 		pair_names(&names, configs, splits, npairs, config);
@@ -362,7 +374,7 @@ static void add_hub(struct hub_sources *s, const char *src, struct hfhub_ref *re
 		die(STATUS_FAIL, "%s", err);
 	const struct ds_split *sp;
 	struct ds_layout *layout = resolve_split(s, src, readme, readme_len, files, n, &sp);
-	for (size_t i = 0; i < ds_split_file_count(sp); i++) {
+	for (size_t i = 0; layout && i < ds_split_file_count(sp); i++) {
 		const struct ds_file *f = ds_split_file(sp, i);
 		add_hub_input(s, hub, f, s->type != FMT_UNKNOWN ? s->type : format_of_ds(ds_path_format(f->path)));
 	}
@@ -488,4 +500,5 @@ void hub_sources_free(struct hub_sources *s)
 	free(s->hubs);
 	free(s->config_owned);
 	free(s->split_owned);
+	buf_free(&s->answer);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "formats/rows.h"
 #include "hub/hfhub.h"
 
@@ -48,6 +49,11 @@ struct hub_sources {
 	size_t nhubs;
 	const char *config_used, *split_used; /* those of the last repository, or NULL */
 	char *config_owned, *split_owned;     /* what the above point to */
+	/* With listing, once a repository source gave its configs or splits
+	 * (one a line, as --list-configs and --list-splits print them):
+	 * answered is set, and the sources after it are not to be added. */
+	struct buf answer;
+	int answered;
 };
 
 /* Adds the files one SOURCE names, in reading order. */
