@@ -385,6 +385,7 @@ int main(int argc, char **argv)
 	the_trainer = t;
 	atexit(at_exit);
 	trainer_run(t);
+	the_trainer = NULL; /* finished: nothing for at_exit to report */
 	trainer_free(t);
 	free(data_given);
 	free(o.val_paths);

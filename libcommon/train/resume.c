@@ -41,6 +41,7 @@ struct lm *resume_model(struct resume *rs, const struct lm_config *want)
 	if (want && !same_model(lm_config(m), want)) {
 		char d[128];
 		lm_describe(m, d, sizeof d);
+		lm_free(m); /* nothing holds it once this frame is gone */
 		die(STATUS_USAGE, "%s: the checkpoint's model (%s) is not the one the options give", rs->path, d);
 	}
 	int status;
