@@ -187,7 +187,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -DBRACES_MAX=20000
 # The library is compiled once for all fuzz targets.
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c
