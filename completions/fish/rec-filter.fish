@@ -1,0 +1,21 @@
+# fish completion for rec-filter(1), part of sluice
+# FILE arguments complete as files, fish's default; so do -o, --rejects and --lang-model.
+
+complete -c rec-filter -l gopher-repetition -d 'Drop repeated lines, paragraphs and n-grams (datatrove)'
+complete -c rec-filter -l gopher-quality -d 'Word counts and lengths, symbols, bullets, stop words (datatrove)'
+complete -c rec-filter -l c4 -d 'C4 line rules; may rewrite the text (datatrove)'
+complete -c rec-filter -l fineweb -d 'Line punctuation, short and duplicate lines (datatrove)'
+complete -c rec-filter -l lang-model -r -F -d 'A fastText model (.bin or .ftz)'
+complete -c rec-filter -l lang -x -d 'Keep these languages (comma-separated)'
+complete -c rec-filter -l lang-threshold -x -d 'Keep when a language scores above T (default 0.65)'
+complete -c rec-filter -l annotate -d 'Write language and language_score into JSON rows'
+complete -c rec-filter -l field -x -d 'The text field of JSON rows (default: text)'
+complete -c rec-filter -l where -x -d 'Keep rows where the predicate holds (FIELD=VALUE, FIELD>N, ...)'
+complete -c rec-filter -l rejects -r -F -d 'Write the dropped records to FILE'
+complete -c rec-filter -s n -l take -x -d 'Stop after N kept records'
+complete -c rec-filter -s j -l threads -x -d 'Threads (default: all cores)'
+complete -c rec-filter -s o -l output -r -F -d 'Write FILE atomically instead of stdout'
+complete -c rec-filter -l progress -d 'Show a progress line even when stderr is not a terminal'
+complete -c rec-filter -s q -l quiet -d 'No progress line'
+complete -c rec-filter -s h -l help -d 'Show help and exit'
+complete -c rec-filter -l version -d 'Show the version and exit'

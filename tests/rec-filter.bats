@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# rec-filter: what the program does around its filters (predicates, rejects,
+# counts, order, threads, bad input).  The quality rules are checked against
+# their Python oracle in tests/quality.bats and rec-filter-quality below;
+# fastText predictions against the fasttext program in tests/fasttext.bats.
+
+load test_helper
+
+assert_stderr_line0_partial() { [[ ${stderr_lines[0]} == *"$1"* ]] || fail "stderr: $stderr"; }
+assert_stderr_line0_regexp() { [[ ${stderr_lines[0]} =~ $1 ]] || fail "stderr: $stderr"; }
+
+# rows N : N JSON rows {"id": i, "score": i/N, "lang": "en"|"de", "text": ...}
+rows() {
+	"$PY" - "$1" <<-'EOF'
+		import json, sys
+		n = int(sys.argv[1])
+		for i in range(n):
+		    print(json.dumps({"id": i, "score": i / n, "lang": "en" if i % 3 else "de",
+		                      "text": "document %d " % i + "word " * (i % 7)}))
+	EOF
+}
+
+@test "--where keeps the JSON rows that match, unchanged, in order, with the lineage appended" {
+	rows 30 | rec-pack -J --json --key-field id > in.rec
+	rec-filter -q --where 'score>=0.5' --where lang=en in.rec > out.rec
+	rec-cat in.rec | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line); j = r["json"]
+    if j["score"] >= 0.5 and j["lang"] == "en": print(line, end="")' > want.jsonl
+	[ -s want.jsonl ]
+	rec-cat out.rec > got.jsonl
+	assert_equal "$(cat got.jsonl)" "$(cat want.jsonl)"
+	rec-cat --stats out.rec > stats.json
+	assert_equal "$(json_get stats.json 'j["header"]["lineage"][-1]["prog"]')" rec-filter
+	assert_equal "$(json_get stats.json '[l["prog"] for l in j["header"]["lineage"]]')" '["rec-pack", "rec-filter"]'
+	assert_equal "$(json_get stats.json 'j["header"]["kind"]')" json
+}
+
+@test "--where compares numbers by value and everything else by its JSON text" {
+	printf '%s\n' '{"n":3,"x":0.50,"ok":true,"t":null,"s":"3"}' | rec-pack -J --json > in.rec
+	for p in n=3 x=0.5 'x!=0.6' ok=true t=null missing=null s=3 'n<4' 'n<=3' 'n>2.5' 'n>=3' 'x<1'; do
+		rec-filter -q --where "$p" in.rec > out.rec
+		[ "$(rec-cat --stats out.rec | json_get /dev/stdin 'j["records"]')" = 1 ] || fail "--where $p dropped the row"
+	done
+	for p in n=4 'n!=3' ok=false s=4 'n<3' 'n>3' 's>1' 'missing>0'; do
+		rec-filter -q --where "$p" in.rec > out.rec
+		assert_equal "$(rec-cat --stats out.rec | json_get /dev/stdin 'j["records"]')" 0
+	done
+}
+
+@test "a bad --where is a usage error naming the predicate" {
+	run --separate-stderr rec-filter --where score < /dev/null
+	assert_equal "$status" 2
+	assert_stderr_line0_partial "--where score: no operator"
+	run --separate-stderr rec-filter --where '=3' < /dev/null
+	assert_equal "$status" 2
+	assert_stderr_line0_partial "no field before the operator"
+	run --separate-stderr rec-filter --where 'score>high' < /dev/null
+	assert_equal "$status" 2
+	assert_stderr_line0_partial "'high' is not a number"
+}
+
+@test "--rejects gets every dropped record with the rule that dropped it; the trailer counts them" {
+	rows 20 | rec-pack -J --json --key-field id > in.rec
+	rec-filter -q --where 'score<0.5' --where lang=en --rejects rej.rec in.rec > out.rec
+	rec-cat rej.rec > rej.jsonl
+	"$PY" - rej.jsonl <<-'EOF'
+		import json, sys
+		n = 20
+		want = []
+		for i in range(n):
+		    lang = "en" if i % 3 else "de"
+		    if not i / n < 0.5: want.append((str(i), "where/score<0.5"))
+		    elif lang != "en": want.append((str(i), "where/lang=en"))
+		got = [(json.loads(l)["key"], json.loads(l)["json"]["rejected_by"]) for l in open(sys.argv[1])]
+		assert got == want, (got, want)
+	EOF
+	rec-cat --stats out.rec > stats.json
+	assert_equal "$(json_get stats.json '[j["trailer"][k] for k in ("read", "kept", "dropped")]')" "[20, $((20 - $(wc -l < rej.jsonl))), $(wc -l < rej.jsonl)]"
+	assert_equal "$(json_get stats.json 'j["trailer"]["rules"]')" '{"where/score<0.5": 10, "where/lang=en": 4}'
+	assert_equal "$(json_get stats.json 'j["trailer"]["dropped_by"]')" '{"where": 14}'
+	# the rejects are a record stream of their own, keys kept
+	assert_equal "$(rec-cat --stats rej.rec | json_get /dev/stdin 'j["header"]["rejects"]')" true
+}
+
+@test "-j 2 writes the bytes -j 1 writes, across many chunks" {
+	rows 12000 | rec-pack -J --json --key-field id > in.rec
+	rec-filter -q -j1 --where lang=en --rejects r1.rec in.rec > one.rec
+	rec-filter -q -j2 --where lang=en --rejects r2.rec in.rec > two.rec
+	# the same records and trailer; only the headers' lineage (-j1, -j2) differs
+	cmp <(tail -c +$(($(frame_offset one.rec 1) + 1)) one.rec) <(tail -c +$(($(frame_offset two.rec 1) + 1)) two.rec)
+	cmp <(tail -c +$(($(frame_offset r1.rec 1) + 1)) r1.rec) <(tail -c +$(($(frame_offset r2.rec 1) + 1)) r2.rec)
+	assert_equal "$(rec-cat --stats one.rec | json_get /dev/stdin 'j["records"]')" 8000
+}
+
+@test "--take N stops after N kept records; | head ends it quietly" {
+	rows 5000 | rec-pack -J --json > in.rec
+	rec-filter -q --take 7 --where lang=de in.rec > out.rec
+	run rec-cat out.rec
+	assert_equal "${#lines[@]}" 7
+	assert_equal "$(rec-cat --stats out.rec | json_get /dev/stdin 'j["trailer"]["kept"]')" 7
+	run --separate-stderr bash -c 'set -o pipefail; rec-filter -q --where lang=en in.rec | head -c 100 > /dev/null'
+	assert_no_stderr
+}
+
+@test "plain text lines are read as text records; keys of text records are kept" {
+	printf 'one\ntwo\n' | rec-filter -q > out.rec
+	assert_equal "$(rec-cat --text out.rec)" "$(printf 'one\ntwo')"
+	printf '{"k":"a","text":"x"}\n{"k":"b","text":"y"}\n' | rec-pack -J --key-field k > keyed.rec
+	rec-filter -q keyed.rec > out.rec
+	assert_equal "$(rec-cat out.rec)" "$(rec-cat keyed.rec)"
+	assert_equal "$(rec-cat --stats out.rec | json_get /dev/stdin 'j["header"]["kind"]')" text
+}
+
+@test "predicates and annotations need JSON rows: text records are refused at the first one" {
+	printf 'one\n' | rec-pack > text.rec
+	run --separate-stderr rec-filter -q --where a=1 text.rec
+	assert_error 8 "rec-filter: text.rec:0: text records: --where needs JSON rows"
+}
+
+@test "records of another kind, a truncated stream and a malformed row each fail naming the place" {
+	mkframes 'header:{"format":"sluice-rec","version":1,"kind":"tokens"}' 'tokens16:1,2' end:1 > tok.rec
+	run --separate-stderr rec-filter -q tok.rec
+	assert_equal "$status" 8
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" "rec-filter: tok.rec:0: a stream of another kind: rec-filter reads text or JSON-row records"
+	rows 50 | rec-pack -J --json > in.rec
+	head -c $(($(filesize in.rec) - 40)) in.rec > cut.rec
+	run --separate-stderr rec-filter -q -o out.rec cut.rec
+	[ "$status" -ge 3 ] && [ "$status" -le 7 ] || fail "status $status"
+	assert_stderr_line0_partial "rec-filter: cut.rec:"
+	[ ! -e out.rec ] || fail "a partial output was left behind"
+	mkframes 'header:{"format":"sluice-rec","version":1,"kind":"json"}' 'json:{"text":"ok"}' 'json:{"text":' end:2 > bad.rec
+	run --separate-stderr rec-filter -q --gopher-quality bad.rec
+	assert_equal "$status" 8
+	assert_stderr_line0_regexp '^rec-filter: bad\.rec:[0-9]+: record 2: '
+}
+
+@test "a JSON row without the text field fails when a filter needs the text; a null text is dropped" {
+	printf '%s\n' '{"body":"x"}' | rec-pack -J --json > in.rec
+	run --separate-stderr rec-filter -q --gopher-quality in.rec
+	assert_error 8 "rec-filter: in.rec:$(frame_offset in.rec 1): record 1: no field \"text\" (choose the text with --field)"
+	run --separate-stderr rec-filter -q --gopher-quality --field body -o out.rec in.rec
+	assert_success
+	printf '%s\n' '{"text":null}' | rec-pack -J --json > null.rec
+	rec-filter -q --gopher-quality null.rec > out.rec
+	assert_equal "$(rec-cat --stats out.rec | json_get /dev/stdin 'j["trailer"]["rules"]["null-text"]')" 1
+}
+
+@test "--lang and --annotate need a model; an unreadable model is exit 1" {
+	run --separate-stderr rec-filter --lang en < /dev/null
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "rec-filter: --lang and --annotate need --lang-model"
+	run --separate-stderr rec-filter --lang-model nosuch.ftz < /dev/null
+	assert_equal "$status" 1
+	assert_stderr_line0_partial "nosuch.ftz"
+	run --separate-stderr rec-filter --gopher-quality=no_such_param=1 < /dev/null
+	assert_equal "$status" 2
+	assert_stderr_line0_partial "no_such_param"
+}
