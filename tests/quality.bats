@@ -93,7 +93,8 @@ decide() {
 	decide --gopher-quality=min_doc_words=0,max_bullet_lines_ratio=0.4 -- "- $doc\\n- qba qbb\\nqbc qbd" gopher-quality/gopher_too_many_bullets
 	decide --gopher-quality=min_doc_words=0,max_symbol_word_ratio=0.2,max_ellipsis_lines_ratio=0.6 -- "$doc ...\\nqba qbb ...\\nqbc qbd" gopher-quality/gopher_too_many_end_ellipsis
 	decide --gopher-quality=min_doc_words=0,max_symbol_word_ratio=0.2,max_ellipsis_lines_ratio=0.7 -- "$doc ...\\nqba qbb ...\\nqbc qbd" keep
-	decide --gopher-quality=min_doc_words=0,max_non_alpha_words_ratio=0.9 -- "$doc 12 13" gopher-quality/gopher_below_alpha_threshold
+	decide --gopher-quality=min_doc_words=0,max_non_alpha_words_ratio=0.9 -- "$doc 123 456" gopher-quality/gopher_below_alpha_threshold
+	decide --gopher-quality=min_doc_words=0,max_non_alpha_words_ratio=0.85 -- "$doc 123 456" keep
 	decide --gopher-quality=min_doc_words=0,min_stop_words=3 -- "$doc" gopher-quality/gopher_enough_stop_words
 	decide --gopher-quality=min_doc_words=0,stop_words=qaa:qab:qzz -- "$doc" keep
 	decide --gopher-quality=min_doc_words=0,stop_words=qaa:qzz -- "$doc" gopher-quality/gopher_enough_stop_words
