@@ -314,25 +314,32 @@ static int ends_with(const char *s, size_t n, const char *suf, size_t m)
 #define MERSENNE61 ((UINT64_C(1) << 61) - 1)
 #define HASH_BASE UINT64_C(0x1f3d5b79a2c4e681) /* any value below 2^61 - 1 */
 
-/* a * b mod 2^61-1 for a, b below it, in 64-bit halves (no __int128). */
-static uint64_t mulmod(uint64_t a, uint64_t b)
+/* a * b mod 2^61-1 for a, b below it: with a 128-bit product where the
+ * compiler has one, else in 64-bit halves. */
+static inline uint64_t mulmod(uint64_t a, uint64_t b)
 {
+#ifdef __SIZEOF_INT128__
+	__extension__ typedef unsigned __int128 u128;
+	u128 p = (u128)a * b;
+	uint64_t r = ((uint64_t)p & MERSENNE61) + (uint64_t)(p >> 61);
+#else
 	uint64_t ah = a >> 32, al = (uint32_t)a, bh = b >> 32, bl = (uint32_t)b;
 	uint64_t lo = al * bl, mid = ah * bl + al * bh, hi = ah * bh;
 	/* a*b = hi 2^64 + mid 2^32 + lo, and 2^61 = 1 modulo 2^61-1. */
 	uint64_t r = (hi << 3) + (mid >> 29) + ((mid & ((UINT64_C(1) << 29) - 1)) << 32) +
 	             (lo >> 61) + (lo & MERSENNE61);
 	r = (r & MERSENNE61) + (r >> 61);
+#endif
 	return r >= MERSENNE61 ? r - MERSENNE61 : r;
 }
 
-static uint64_t addmod(uint64_t a, uint64_t b)
+static inline uint64_t addmod(uint64_t a, uint64_t b)
 {
 	uint64_t r = a + b;
 	return r >= MERSENNE61 ? r - MERSENNE61 : r;
 }
 
-static uint64_t submod(uint64_t a, uint64_t b)
+static inline uint64_t submod(uint64_t a, uint64_t b)
 {
 	return a >= b ? a - b : a + MERSENNE61 - b;
 }

@@ -17,7 +17,8 @@
  * with min_doc_words=0 or in fineweb's list_ratio), the check is taken as
  * passed, as a comparison with NaN would be.
  *
- * Text must be valid UTF-8 (an ill-formed byte counts as one character). */
+ * Text must be valid UTF-8: on anything else the decisions are unspecified
+ * (but nothing crashes or overruns). */
 #ifndef SLUICE_QUALITY_H
 #define SLUICE_QUALITY_H
 
@@ -54,7 +55,8 @@ struct quality_opts {
 		double min_doc_words, max_doc_words, min_avg_word_length, max_avg_word_length,
 		       max_symbol_word_ratio, max_bullet_lines_ratio, max_ellipsis_lines_ratio,
 		       max_non_alpha_words_ratio, min_stop_words;
-		/* The distinct stop words, each NUL-terminated, one after another. */
+		/* The distinct stop words (at most 64), each NUL-terminated, one
+		 * after another. */
 		char stop_words[QUALITY_LIST_BYTES];
 		int n_stop_words;
 	} gq;
@@ -99,9 +101,10 @@ void quality_scratch_free(struct quality_scratch *s);
  * document is kept, else to a static "FILTER/REASON" string naming the
  * first filter that dropped it and datatrove's reason, e.g.
  * "gopher-quality/gopher_short_doc" or "fineweb/line_punct_ratio".  Sets
- * *text_out, *len_out to the text as kept: the input itself, or C4's
- * rewrite (held in s until its next use) when that differs.  Returns 0, or
- * -1 when out of memory or the text is 4 GiB or more. */
+ * *text_out, *len_out to the text as kept: C4's rewrite (held in s until
+ * its next use) when C4 ran, kept the document and changed the text, else
+ * the input itself (also when dropped).  Returns 0, or -1 when out of
+ * memory or the text is 4 GiB or more. */
 int quality_check(const struct quality_opts *o, struct quality_scratch *s, const char *text,
                   size_t len, const char **reason, const char **text_out, size_t *len_out);
 
