@@ -217,7 +217,12 @@ static int judge_one(struct judge *j, struct chunk *c, struct judged *r)
 	if (!r->reason && o->quality) {
 		const char *t_out;
 		size_t n_out;
-		r->reason = quality_check(o->quality, j->quality, text, text_len, &t_out, &n_out);
+		if (quality_check(o->quality, j->quality, text, text_len, &r->reason, &t_out, &n_out) < 0) {
+			snprintf(c->why, sizeof c->why, "record %" PRIu64 ": out of memory, or a text of 4 GiB or more",
+			         r->number);
+			json_decref(row);
+			return -1;
+		}
 		if (!r->reason && (t_out != text || n_out != text_len))
 			new_text = t_out, new_len = n_out, r->rewritten = true;
 	}
@@ -324,7 +329,7 @@ static void write_header(struct run *run)
 	run->header_done = true;
 	const char *kind = run->kind == REC_JSON ? "json" : "text";
 	json_t *h = header_new(run->input_header, kind, run->o->argc, run->o->argv);
-	if (run->o->quality && quality_rewrites(run->o->quality))
+	if (run->o->quality && run->o->quality->enabled[QUALITY_C4])
 		json_object_set_new(h, "text_rewritten_by", json_string("rec-filter --c4"));
 	header_write(run->out, h);
 	json_decref(h);
