@@ -34,7 +34,7 @@ static const char usage[] =
 	"      --version       show the version and exit\n"
 	"\n"
 	"The header lists every input's header; the trailer counts the records taken\n"
-	"from each input (rec-cat --stats shows it).\n"
+	"from each input, as rec-cat(1) shows with -s.\n"
 	"\n"
 	"Exit status: 0 ok, 1 I/O error, 2 usage, 3 to 7 a damaged input (as rec-cat),\n"
 	"8 malformed input or inputs of different kinds.  See rec-mix(1).\n";
