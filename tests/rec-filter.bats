@@ -159,3 +159,59 @@ for line in sys.stdin:
 	assert_equal "$status" 2
 	assert_stderr_line0_partial "no_such_param"
 }
+
+# decisions DOCS ARGS... : run rec-filter with ARGS over the NUL-separated
+# documents (as JSON rows keyed by number, invalid UTF-8 replaced) and print
+# one line a document as the oracle prints them: "keep", "keep<TAB>TEXT"
+# when the text changed, or the rule that dropped it.  The documents as
+# given to rec-filter go to DOCS.utf8 for the oracle.
+decisions() {
+	local docs=$1
+	shift
+	"$PY" - "$docs" <<-'EOF2' > rows.jsonl
+		import json, sys
+		docs = open(sys.argv[1], "rb").read().split(b"\0")[:-1]
+		with open(sys.argv[1] + ".utf8", "wb") as f:
+		    for i, d in enumerate(docs):
+		        t = d.decode("utf-8", "replace")
+		        f.write(t.encode() + b"\0")
+		        print(json.dumps({"id": i, "text": t}))
+	EOF2
+	rec-pack -J --json --key-field id rows.jsonl > rows.rec
+	rec-filter -q "$@" --rejects rej.rec rows.rec > kept.rec
+	rec-cat kept.rec > kept.jsonl
+	rec-cat rej.rec > rej.jsonl
+	"$PY" - rows.jsonl kept.jsonl rej.jsonl <<-'EOF2'
+		import json, sys
+		docs = [json.loads(l)["text"] for l in open(sys.argv[1])]
+		out = {}
+		for l in open(sys.argv[2]):
+		    r = json.loads(l); t = r["json"]["text"]; i = int(r["key"])
+		    out[i] = "keep" if t == docs[i] else "keep\t" + t.replace("\\", "\\\\").replace("\n", "\\n")
+		for l in open(sys.argv[3]):
+		    r = json.loads(l); out[int(r["key"])] = r["json"]["rejected_by"]
+		assert sorted(out) == list(range(len(docs))), "a document is missing or doubled"
+		for i in range(len(docs)): print(out[i])
+	EOF2
+}
+
+@test "the program's decisions are the Python oracle's: threshold corpus and real text, each filter and all four" {
+	"$PY" "$HELPERS/quality_corpus.py" corpus
+	for g in corpus/*.args; do
+		g=${g%.args}
+		mapfile -t args < "$g.args"
+		decisions "$g.docs" "${args[@]}" > got
+		cmp -s got "$g.expected" || fail "$g: $(diff got "$g.expected" | head -n 6 | cut -c1-200)"
+	done
+	"$PY" "$HELPERS/quality_realtext.py" 600000 > real
+	for args in --gopher-repetition --gopher-quality --c4 --fineweb '--gopher-repetition --gopher-quality --c4 --fineweb'; do
+		decisions real $args > got
+		"$PY" "$HELPERS/quality_oracle.py" $args < real.utf8 > want
+		cmp -s got want || fail "$args: $(diff got want | head -n 6 | cut -c1-200)"
+		grep -q '^keep' got || fail "$args kept nothing"
+		grep -qv '^keep' got || fail "$args dropped nothing"
+	done
+	# -j 2 decides the same
+	decisions real -j2 --gopher-repetition --gopher-quality --c4 --fineweb > got2
+	cmp got got2
+}
