@@ -6,6 +6,8 @@
  *       as predict-prob prints them but for the probabilities' digits
  *       (%.9g here, 6 significant there); K 1 and THRESHOLD 0 by default,
  *       K -1 for every label
+ *   ft-predict -z MODEL [K [THRESHOLD]] the same for texts that end in a
+ *       NUL instead of a newline (a text may hold newlines)
  *   ft-predict -i MODEL                the dimension, the label count and
  *       the labels (ft_label, ft_label_full), one a line
  *   ft-predict -t MODEL [ROUNDS]       time the top label of every line of
@@ -24,7 +26,8 @@
 #include "base/io.h"
 #include "text/fasttext.h"
 
-static const char usage[] = "usage: ft-predict MODEL [K [THRESHOLD]] | -i MODEL | -t MODEL [ROUNDS]";
+static const char usage[] =
+	"usage: ft-predict [-z] MODEL [K [THRESHOLD]] | -i MODEL | -t MODEL [ROUNDS]";
 
 static struct ft_model *load(const char *path)
 {
@@ -93,6 +96,9 @@ int main(int argc, char **argv)
 		return info(argv[2]);
 	if (argc >= 3 && strcmp(argv[1], "-t") == 0)
 		return timing(argv[2], argc > 3 ? atoi(argv[3]) : 1);
+	int end = '\n';
+	if (argc >= 2 && strcmp(argv[1], "-z") == 0)
+		end = '\0', argc--, argv++;
 	if (argc < 2 || argc > 4)
 		die(STATUS_USAGE, "%s", usage);
 	int k = argc > 2 ? atoi(argv[2]) : 1;
@@ -106,8 +112,8 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		if (n > 0 && line[n - 1] == '\n')
+	while ((n = getdelim(&line, &cap, end, stdin)) >= 0) {
+		if (n > 0 && line[n - 1] == end)
 			n--;
 		int got = ft_predict(m, s, line, (size_t)n, k, threshold, out);
 		if (got < 0)
