@@ -39,12 +39,9 @@ struct hs_visit {
 };
 
 struct ft_scratch {
-	int32_t *rows;     /* the line's input rows */
-	size_t nrows, rows_cap;
+	struct ft_rows rows; /* the line's input rows */
 	uint32_t *hashes;  /* the line's word hashes, for word n-grams */
 	size_t nhashes, hashes_cap;
-	char *word;        /* "<word>" for subwords */
-	size_t word_cap;
 	float *hidden, *output;
 	size_t hidden_cap, output_cap;
 	struct scored *heap;
@@ -62,9 +59,8 @@ void ft_scratch_free(struct ft_scratch *s)
 {
 	if (!s)
 		return;
-	free(s->rows);
+	free(s->rows.v);
 	free(s->hashes);
-	free(s->word);
 	free(s->hidden);
 	free(s->output);
 	free(s->heap);
@@ -90,65 +86,6 @@ static int reserve(void *p, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-static int push_row(struct ft_scratch *s, int32_t row)
-{
-	if (s->nrows == s->rows_cap && reserve(&s->rows, &s->rows_cap, s->nrows + 1, sizeof *s->rows) < 0)
-		return -1;
-	s->rows[s->nrows++] = row;
-	return 0;
-}
-
-/* Hash bucket b's input row, if the model keeps it (fastText's pushHash). */
-static int push_bucket(const struct ft_model *m, struct ft_scratch *s, int32_t b)
-{
-	if (m->prune_size == 0)
-		return 0;
-	if (m->prune_size > 0) {
-		b = ft_pruned_row(m, b);
-		if (b < 0)
-			return 0;
-	}
-	return push_row(s, m->nwords + b);
-}
-
-static int is_continuation(unsigned char c)
-{
-	return (c & 0xC0) == 0x80;
-}
-
-/* The rows of the character n-grams of "<token>" (fastText's
- * computeSubwords): minn to maxn characters, a UTF-8 character counting
- * as one, leaving out the lone "<" and ">".  FNV-1a hashes a prefix at a
- * time, so each start's n-grams cost one pass. */
-static int push_subwords(const struct ft_model *m, struct ft_scratch *s, const char *token, size_t len)
-{
-	if (m->maxn <= 0 || m->bucket == 0)
-		return 0;
-	size_t n = len + 2;
-	if (reserve(&s->word, &s->word_cap, n, 1) < 0)
-		return -1;
-	const unsigned char *w = (const unsigned char *)s->word;
-	s->word[0] = '<';
-	memcpy(s->word + 1, token, len);
-	s->word[n - 1] = '>';
-	uint32_t bucket = (uint32_t)m->bucket;
-	for (size_t i = 0; i < n; i++) {
-		if (is_continuation(w[i]))
-			continue;
-		uint32_t h = FT_HASH_INIT;
-		size_t j = i;
-		for (int64_t chars = 1; j < n && chars <= m->maxn; chars++) {
-			h = ft_hash_step(h, w[j++]);
-			while (j < n && is_continuation(w[j]))
-				h = ft_hash_step(h, w[j++]);
-			if (chars >= m->minn && !(chars == 1 && (i == 0 || j == n)))
-				if (push_bucket(m, s, (int32_t)(h % bucket)) < 0)
-					return -1;
-		}
-	}
-	return 0;
-}
-
 /* One word of the line (fastText's getLine body): its rows, and its hash
  * for the word n-grams; a label is passed over. */
 static int add_token(const struct ft_model *m, struct ft_scratch *s, const char *token, size_t len)
@@ -163,14 +100,15 @@ static int add_token(const struct ft_model *m, struct ft_scratch *s, const char 
 	if (is_label)
 		return 0;
 	if (id < 0) {
-		if (!(len == EOS_LEN && memcmp(token, EOS, EOS_LEN) == 0) && push_subwords(m, s, token, len) < 0)
+		if (!(len == EOS_LEN && memcmp(token, EOS, EOS_LEN) == 0) && ft_push_subwords(m, &s->rows, token, len) < 0)
 			return -1;
-	} else {
-		if (push_row(s, id) < 0)
-			return -1;
-		if (m->maxn > 0 && !(len == EOS_LEN && memcmp(token, EOS, EOS_LEN) == 0) &&
-		    push_subwords(m, s, token, len) < 0)
-			return -1;
+	} else if (m->word_rows) {
+		uint32_t from = m->word_rows_at[id], to = m->word_rows_at[id + 1];
+		for (uint32_t i = from; i < to; i++)
+			if (ft_rows_push(&s->rows, m->word_rows[i]) < 0)
+				return -1;
+	} else if (ft_rows_push(&s->rows, id) < 0) {
+		return -1;
 	}
 	if (s->nhashes == s->hashes_cap && reserve(&s->hashes, &s->hashes_cap, s->nhashes + 1, sizeof *s->hashes) < 0)
 		return -1;
@@ -190,7 +128,7 @@ static int push_word_ngrams(const struct ft_model *m, struct ft_scratch *s)
 		uint64_t h = (uint64_t)(int64_t)(int32_t)s->hashes[i];
 		for (size_t j = i + 1; j < s->nhashes && j - i < (size_t)(m->word_ngrams > 0 ? m->word_ngrams : 0); j++) {
 			h = h * 116049371u + (uint64_t)(int64_t)(int32_t)s->hashes[j];
-			if (push_bucket(m, s, (int32_t)(h % bucket)) < 0)
+			if (ft_push_bucket(m, &s->rows, (uint32_t)(h % bucket)) < 0)
 				return -1;
 		}
 	}
@@ -205,7 +143,7 @@ static int is_space(unsigned char c)
 /* The line's input rows into s->rows. */
 static int line_rows(const struct ft_model *m, struct ft_scratch *s, const char *text, size_t len)
 {
-	s->nrows = s->nhashes = 0;
+	s->rows.n = s->nhashes = 0;
 	size_t i = 0;
 	for (;;) {
 		while (i < len && is_space((unsigned char)text[i]))
@@ -225,7 +163,15 @@ static int line_rows(const struct ft_model *m, struct ft_scratch *s, const char 
 	return push_word_ngrams(m, s);
 }
 
-/* x += alpha * row i (fastText's addRowToVector, dense or quantized). */
+/* centroid code of sub-quantizer q of matrix x (fastText's get_centroids) */
+static const float *centroid(const struct ft_matrix *x, int32_t q, uint8_t code)
+{
+	if (q == x->nsubq - 1)
+		return x->centroids + (size_t)q * FT_KSUB * x->dsub + (size_t)code * x->lastdsub;
+	return x->centroids + ((size_t)q * FT_KSUB + code) * x->dsub;
+}
+
+/* v += row i (fastText's addRowToVector, dense or quantized). */
 static void add_row(const struct ft_matrix *x, int64_t i, float *v)
 {
 	if (x->dense) {
@@ -236,10 +182,17 @@ static void add_row(const struct ft_matrix *x, int64_t i, float *v)
 	}
 	float alpha = x->norm_codes ? x->norm_centroids[x->norm_codes[i]] : 1.0f;
 	const uint8_t *code = x->codes + i * x->nsubq;
+	if (x->dsub == 2 && x->lastdsub == 2) { /* fastText's default, lid.176's */
+		for (int32_t q = 0; q < x->nsubq; q++) {
+			const float *c = x->centroids + ((size_t)q * FT_KSUB + code[q]) * 2;
+			v[2 * q] += alpha * c[0];
+			v[2 * q + 1] += alpha * c[1];
+		}
+		return;
+	}
 	for (int32_t q = 0; q < x->nsubq; q++) {
 		int32_t d = q == x->nsubq - 1 ? x->lastdsub : x->dsub;
-		const float *c = q == x->nsubq - 1 ? x->centroids + (size_t)q * FT_KSUB * x->dsub + (size_t)code[q] * x->lastdsub
-		                                   : x->centroids + ((size_t)q * FT_KSUB + code[q]) * x->dsub;
+		const float *c = centroid(x, q, code[q]);
 		float *out = v + (size_t)q * x->dsub;
 		for (int32_t j = 0; j < d; j++)
 			out[j] += alpha * c[j];
@@ -260,8 +213,7 @@ static float dot_row(const struct ft_matrix *x, int64_t i, const float *v)
 	const uint8_t *code = x->codes + i * x->nsubq;
 	for (int32_t q = 0; q < x->nsubq; q++) {
 		int32_t n = q == x->nsubq - 1 ? x->lastdsub : x->dsub;
-		const float *c = q == x->nsubq - 1 ? x->centroids + (size_t)q * FT_KSUB * x->dsub + (size_t)code[q] * x->lastdsub
-		                                   : x->centroids + ((size_t)q * FT_KSUB + code[q]) * x->dsub;
+		const float *c = centroid(x, q, code[q]);
 		const float *in = v + (size_t)q * x->dsub;
 		for (int32_t j = 0; j < n; j++)
 			d += in[j] * c[j];
@@ -387,7 +339,7 @@ int ft_predict(const struct ft_model *m, struct ft_scratch *s, const char *text,
 		return 0;
 	if (line_rows(m, s, text, len) < 0)
 		return -1;
-	if (s->nrows == 0)
+	if (s->rows.n == 0)
 		return 0;
 	size_t dim = (size_t)m->dim, osz = (size_t)m->nlabels;
 	if (reserve(&s->hidden, &s->hidden_cap, dim, sizeof *s->hidden) < 0 ||
@@ -397,9 +349,9 @@ int ft_predict(const struct ft_model *m, struct ft_scratch *s, const char *text,
 
 	float *hidden = s->hidden;
 	memset(hidden, 0, dim * sizeof *hidden);
-	for (size_t i = 0; i < s->nrows; i++)
-		add_row(&m->input, s->rows[i], hidden);
-	float mean = (float)(1.0 / (double)s->nrows);
+	for (size_t i = 0; i < s->rows.n; i++)
+		add_row(&m->input, s->rows.v[i], hidden);
+	float mean = (float)(1.0 / (double)s->rows.n);
 	for (size_t j = 0; j < dim; j++)
 		hidden[j] *= mean;
 

@@ -40,6 +40,7 @@
 #define FT_MODEL_SUP 3
 #define FT_ENTRY_WORD 0
 #define FT_ENTRY_LABEL 1
+#define PRUNE_DIRECT_MAX (16 << 20)
 
 /* A cursor over the file's bytes; the first error sticks. */
 struct reader {
@@ -151,14 +152,78 @@ static uint32_t prune_home(int32_t key, uint32_t mask)
 	return ((uint32_t)key * 2654435761u) & mask;
 }
 
-int32_t ft_pruned_row(const struct ft_model *m, int32_t b)
+int ft_rows_grow(struct ft_rows *r)
 {
-	for (uint32_t i = prune_home(b, m->prune_mask);; i = (i + 1) & m->prune_mask) {
-		if (m->prune_keys[i] == b)
-			return m->prune_rows[i];
-		if (m->prune_keys[i] == -1)
-			return -1;
+	size_t cap = r->cap ? 2 * r->cap : 256;
+	if (cap > SIZE_MAX / sizeof *r->v)
+		return -1;
+	int32_t *v = realloc(r->v, cap * sizeof *v);
+	if (!v)
+		return -1;
+	r->v = v, r->cap = cap;
+	return 0;
+}
+
+int ft_push_bucket(const struct ft_model *m, struct ft_rows *r, uint32_t b)
+{
+	if (m->prune_size == 0)
+		return 0;
+	if (m->prune_size < 0)
+		return ft_rows_push(r, m->nwords + (int32_t)b);
+	if (m->prune_direct) {
+		int32_t row = b < (uint32_t)m->bucket ? m->prune_direct[b] : -1;
+		return row < 0 ? 0 : ft_rows_push(r, m->nwords + row);
 	}
+	for (uint32_t i = prune_home((int32_t)b, m->prune_mask);; i = (i + 1) & m->prune_mask) {
+		if (m->prune[i].key == (int32_t)b)
+			return ft_rows_push(r, m->nwords + m->prune[i].row);
+		if (m->prune[i].key == -1)
+			return 0;
+	}
+}
+
+static int is_continuation(unsigned char c)
+{
+	return (c & 0xC0) == 0x80;
+}
+
+/* ft_push_subwords on w[0..n), "<token>" already framed. */
+static int push_framed_subwords(const struct ft_model *m, struct ft_rows *r, const unsigned char *w, size_t n)
+{
+	uint32_t bucket = (uint32_t)m->bucket;
+	/* FNV-1a goes a byte at a time, so one pass from each start hashes
+	 * all the n-grams that begin there */
+	for (size_t i = 0; i < n; i++) {
+		if (is_continuation(w[i]))
+			continue;
+		uint32_t h = FT_HASH_INIT;
+		size_t j = i;
+		for (int32_t chars = 1; j < n && chars <= m->maxn; chars++) {
+			h = ft_hash_step(h, w[j++]);
+			while (j < n && is_continuation(w[j]))
+				h = ft_hash_step(h, w[j++]);
+			if (chars >= m->minn && !(chars == 1 && (i == 0 || j == n)) && ft_push_bucket(m, r, h % bucket) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int ft_push_subwords(const struct ft_model *m, struct ft_rows *r, const char *token, size_t len)
+{
+	if (m->maxn <= 0 || m->bucket == 0 || m->prune_size == 0)
+		return 0;
+	unsigned char frame[256];
+	unsigned char *w = len + 2 <= sizeof frame ? frame : malloc(len + 2);
+	if (!w)
+		return -1;
+	w[0] = '<';
+	memcpy(w + 1, token, len);
+	w[len + 1] = '>';
+	int rc = push_framed_subwords(m, r, w, len + 2);
+	if (w != frame)
+		free(w);
+	return rc;
 }
 
 /* A power of two at least twice n (n well under 2^31). */
@@ -214,6 +279,12 @@ static int read_args(struct reader *r, struct ft_model *m)
 	 * version 11 had no subwords. */
 	if (version == 11)
 		m->maxn = 0;
+	if (m->word_ngrams > FT_MAX_GRAM)
+		return fail_at(r, dim_at + 20, "word n-grams of %d words, more than the %d this reader takes",
+		               (int)m->word_ngrams, FT_MAX_GRAM);
+	if (m->maxn > FT_MAX_GRAM)
+		return fail_at(r, bucket_at + 8, "subwords of %d characters, more than the %d this reader takes",
+		               (int)m->maxn, FT_MAX_GRAM);
 	return 0;
 }
 
@@ -287,11 +358,11 @@ static int read_dictionary(struct reader *r, struct ft_model *m, int64_t **label
 		if ((uint64_t)m->prune_size > left(r) / 8)
 			return fail_at(r, prune_at, "truncated: fewer bytes left than the pruned buckets need");
 		m->prune_mask = table_size((uint64_t)m->prune_size) - 1;
-		m->prune_keys = malloc(((size_t)m->prune_mask + 1) * sizeof *m->prune_keys);
-		m->prune_rows = malloc(((size_t)m->prune_mask + 1) * sizeof *m->prune_rows);
-		if (!m->prune_keys || !m->prune_rows)
+		m->prune = malloc(((size_t)m->prune_mask + 1) * sizeof *m->prune);
+		if (!m->prune)
 			return oom(r);
-		memset(m->prune_keys, 0xff, ((size_t)m->prune_mask + 1) * sizeof *m->prune_keys);
+		for (size_t i = 0; i <= m->prune_mask; i++)
+			m->prune[i] = (struct ft_prune_slot){-1, -1};
 		for (int64_t i = 0; i < m->prune_size; i++) {
 			size_t pair_at = r->pos;
 			int32_t key = read_i32(r, "the pruned buckets");
@@ -301,9 +372,17 @@ static int read_dictionary(struct reader *r, struct ft_model *m, int64_t **label
 			if (key < 0 || row < 0)
 				return fail_at(r, pair_at, "negative pruned bucket");
 			uint32_t j = prune_home(key, m->prune_mask);
-			while (m->prune_keys[j] != -1 && m->prune_keys[j] != key)
+			while (m->prune[j].key != -1 && m->prune[j].key != key)
 				j = (j + 1) & m->prune_mask;
-			m->prune_keys[j] = key, m->prune_rows[j] = row; /* the later pair wins */
+			m->prune[j] = (struct ft_prune_slot){key, row}; /* the later pair wins */
+		}
+		/* up to 64 MB, bucket -> row straight: one memory access for a
+		 * subword, not a probe sequence */
+		if (m->bucket <= PRUNE_DIRECT_MAX && (m->prune_direct = malloc((size_t)m->bucket * sizeof(int32_t) + 1))) {
+			memset(m->prune_direct, 0xff, (size_t)m->bucket * sizeof(int32_t));
+			for (size_t i = 0; i <= m->prune_mask; i++)
+				if (m->prune[i].key >= 0 && m->prune[i].key < m->bucket)
+					m->prune_direct[m->prune[i].key] = m->prune[i].row;
 		}
 	}
 	return r->failed ? -1 : 0;
@@ -454,7 +533,7 @@ static int read_matrices(struct reader *r, struct ft_model *m)
 	if (m->prune_size < 0 && m->bucket > 0 && m->input.rows - m->nwords < m->bucket)
 		return fail_at(r, at, "input matrix has fewer rows than the words and buckets need");
 	for (uint64_t i = 0; m->prune_size > 0 && i <= m->prune_mask; i++)
-		if (m->prune_keys[i] != -1 && m->prune_rows[i] >= m->input.rows - m->nwords)
+		if (m->prune[i].key != -1 && m->prune[i].row >= m->input.rows - m->nwords)
 			return fail_at(r, at, "a pruned bucket's row is past the input matrix");
 	at = r->pos;
 	int qout = read_u8(r, "the output matrix");
@@ -473,6 +552,36 @@ static int read_matrices(struct reader *r, struct ft_model *m)
 	return 0;
 }
 
+/* Each word's input rows, as fastText's initNgrams works them out. */
+static int word_rows(struct reader *r, struct ft_model *m)
+{
+	if (m->maxn <= 0 || m->bucket == 0 || m->prune_size == 0)
+		return 0;
+	struct ft_rows rows = {0};
+	m->word_rows_at = malloc(((size_t)m->nwords + 1) * sizeof *m->word_rows_at);
+	if (!m->word_rows_at)
+		return oom(r);
+	for (int32_t i = 0; i < m->nwords; i++) {
+		const struct ft_entry *e = &m->entries[i];
+		m->word_rows_at[i] = (uint32_t)rows.n;
+		if (ft_rows_push(&rows, i) < 0)
+			goto oom;
+		if (!(e->len == 4 && memcmp(m->names + e->off, "</s>", 4) == 0) &&
+		    ft_push_subwords(m, &rows, m->names + e->off, e->len) < 0)
+			goto oom;
+		if (rows.n > UINT32_MAX) {
+			free(rows.v);
+			return fail_at(r, r->pos, "the words have more subwords than this reader takes");
+		}
+	}
+	m->word_rows_at[m->nwords] = (uint32_t)rows.n;
+	m->word_rows = rows.v;
+	return 0;
+oom:
+	free(rows.v);
+	return oom(r);
+}
+
 static int read_model(struct reader *r, struct ft_model *m)
 {
 	int64_t *label_counts = NULL;
@@ -481,6 +590,8 @@ static int read_model(struct reader *r, struct ft_model *m)
 		rc = read_dictionary(r, m, &label_counts);
 	if (rc == 0)
 		rc = read_matrices(r, m);
+	if (rc == 0)
+		rc = word_rows(r, m);
 	if (rc == 0 && m->loss == FT_LOSS_HS)
 		rc = build_tree(r, m, label_counts);
 	sigmoid_table(m->sigmoid);
@@ -552,8 +663,10 @@ void ft_free(struct ft_model *m)
 	free(m->entries);
 	free(m->names);
 	free(m->word_slots);
-	free(m->prune_keys);
-	free(m->prune_rows);
+	free(m->prune);
+	free(m->prune_direct);
+	free(m->word_rows_at);
+	free(m->word_rows);
 	free_matrix(&m->input);
 	free_matrix(&m->output);
 	free(m->hs_left);

@@ -34,6 +34,21 @@ struct ft_matrix {
 	float norm_centroids[FT_KSUB];
 };
 
+/* The most characters in a subword, and the most words in a word n-gram,
+ * this reader takes (fastText has no limit; its models use 6 and 5 at
+ * most): they bound the rows a word can have. */
+#define FT_MAX_GRAM 64
+
+struct ft_prune_slot {
+	int32_t key, row;
+};
+
+/* A growing list of input rows. */
+struct ft_rows {
+	int32_t *v;
+	size_t n, cap;
+};
+
 /* A dictionary entry: its name in ft_model.names, its FNV-1a hash. */
 struct ft_entry {
 	uint32_t off, len, hash;
@@ -50,8 +65,15 @@ struct ft_model {
 	 * buckets: prune_size is -1 when not pruned, 0 when no bucket is kept,
 	 * else the count of bucket -> row pairs in the table. */
 	int64_t prune_size;
-	int32_t *prune_keys, *prune_rows; /* open addressing, key -1 = empty */
+	struct ft_prune_slot *prune; /* open addressing, key -1 = empty */
 	uint32_t prune_mask;
+	int32_t *prune_direct; /* the same by bucket (-1: pruned), or NULL */
+	/* With subwords, word i's input rows (itself and its n-grams') are
+	 * word_rows[word_rows_at[i] .. word_rows_at[i + 1]), worked out once
+	 * at load as fastText does; NULL without subwords (a word is its own
+	 * row then). */
+	uint32_t *word_rows_at;
+	int32_t *word_rows;
 	struct ft_matrix input, output;
 	/* Hierarchical softmax: node i < nlabels is label i's leaf; inner
 	 * node i has children left[i - nlabels], right[i - nlabels] and the
@@ -69,7 +91,23 @@ static inline uint32_t ft_hash_step(uint32_t h, unsigned char c)
 
 /* The entry named word[0..len) with hash h, or -1. */
 int32_t ft_find_word(const struct ft_model *m, const char *word, uint32_t len, uint32_t h);
-/* The input row of hash bucket b of a pruned model, or -1 when pruned away. */
-int32_t ft_pruned_row(const struct ft_model *m, int32_t b);
+
+/* Appends row to r; -1 when out of memory. */
+int ft_rows_grow(struct ft_rows *r);
+static inline int ft_rows_push(struct ft_rows *r, int32_t row)
+{
+	if (r->n == r->cap && ft_rows_grow(r) < 0)
+		return -1;
+	r->v[r->n++] = row;
+	return 0;
+}
+
+/* Appends hash bucket b's input row, if the model keeps it (fastText's
+ * pushHash); -1 when out of memory. */
+int ft_push_bucket(const struct ft_model *m, struct ft_rows *r, uint32_t b);
+
+/* Appends the rows of the character n-grams of "<token>" (fastText's
+ * computeSubwords); -1 when out of memory. */
+int ft_push_subwords(const struct ft_model *m, struct ft_rows *r, const char *token, size_t len);
 
 #endif
