@@ -171,8 +171,9 @@ int ft_push_bucket(const struct ft_model *m, struct ft_rows *r, uint32_t b)
 	if (m->prune_size < 0)
 		return ft_rows_push(r, m->nwords + (int32_t)b);
 	if (m->prune_direct) {
-		int32_t row = b < (uint32_t)m->bucket ? m->prune_direct[b] : -1;
-		return row < 0 ? 0 : ft_rows_push(r, m->nwords + row);
+		if (b >= (uint32_t)m->bucket || !(m->prune_kept[b / 64] >> (b % 64) & 1))
+			return 0;
+		return ft_rows_push(r, m->nwords + m->prune_direct[b]);
 	}
 	for (uint32_t i = prune_home((int32_t)b, m->prune_mask);; i = (i + 1) & m->prune_mask) {
 		if (m->prune[i].key == (int32_t)b)
@@ -376,13 +377,22 @@ static int read_dictionary(struct reader *r, struct ft_model *m, int64_t **label
 				j = (j + 1) & m->prune_mask;
 			m->prune[j] = (struct ft_prune_slot){key, row}; /* the later pair wins */
 		}
-		/* up to 64 MB, bucket -> row straight: one memory access for a
-		 * subword, not a probe sequence */
-		if (m->bucket <= PRUNE_DIRECT_MAX && (m->prune_direct = malloc((size_t)m->bucket * sizeof(int32_t) + 1))) {
-			memset(m->prune_direct, 0xff, (size_t)m->bucket * sizeof(int32_t));
-			for (size_t i = 0; i <= m->prune_mask; i++)
-				if (m->prune[i].key >= 0 && m->prune[i].key < m->bucket)
-					m->prune_direct[m->prune[i].key] = m->prune[i].row;
+		/* Up to 64 MB, bucket -> row straight, not a probe sequence, and
+		 * a bit a bucket to say which are kept: most subwords of a text
+		 * are not, and the bits (256 KB for 2M buckets) stay in cache. */
+		if (m->bucket <= PRUNE_DIRECT_MAX) {
+			size_t words = ((size_t)m->bucket + 63) / 64 + 1;
+			m->prune_direct = malloc((size_t)m->bucket * sizeof(int32_t) + 1);
+			m->prune_kept = calloc(words, sizeof *m->prune_kept);
+			if (!m->prune_direct || !m->prune_kept)
+				return oom(r);
+			for (size_t i = 0; i <= m->prune_mask; i++) {
+				int32_t key = m->prune[i].key;
+				if (key >= 0 && key < m->bucket) {
+					m->prune_direct[key] = m->prune[i].row;
+					m->prune_kept[key / 64] |= (uint64_t)1 << (key % 64);
+				}
+			}
 		}
 	}
 	return r->failed ? -1 : 0;
@@ -665,6 +675,7 @@ void ft_free(struct ft_model *m)
 	free(m->word_slots);
 	free(m->prune);
 	free(m->prune_direct);
+	free(m->prune_kept);
 	free(m->word_rows_at);
 	free(m->word_rows);
 	free_matrix(&m->input);

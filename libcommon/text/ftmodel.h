@@ -67,7 +67,8 @@ struct ft_model {
 	int64_t prune_size;
 	struct ft_prune_slot *prune; /* open addressing, key -1 = empty */
 	uint32_t prune_mask;
-	int32_t *prune_direct; /* the same by bucket (-1: pruned), or NULL */
+	int32_t *prune_direct; /* the same by bucket, or NULL */
+	uint64_t *prune_kept;  /* with prune_direct: bit b set if bucket b is kept */
 	/* With subwords, word i's input rows (itself and its n-grams') are
 	 * word_rows[word_rows_at[i] .. word_rows_at[i + 1]), worked out once
 	 * at load as fastText does; NULL without subwords (a word is its own
