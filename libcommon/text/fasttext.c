@@ -1,5 +1,5 @@
-/* fasttext.c - predicting with a fastText model (see fasttext.h; the
- * reader is ftmodel.c).
+/* fasttext.c - predicting with a fastText model (see fasttext.h): the
+ * file mapped and handed to the reader, ftmodel.c, then the prediction.
  *
  * A prediction, as fastText's Dictionary::getLine, Model::predict and the
  * losses do it:
@@ -17,15 +17,87 @@
  * same, equal ones included. */
 #include "text/fasttext.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/die.h"
 #include "text/ftmodel.h"
 
 #define EOS "</s>"
 #define EOS_LEN 4
+
+struct ft_model *ft_load_mem(const void *data, size_t len, const char *name, char *err, size_t errn)
+{
+	return ft_model_read(data, len, name, err, errn);
+}
+
+struct ft_model *ft_load(const char *path, char *err, size_t errn)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errorf(err, errn, "%s: %s", path, S_ISDIR(st.st_mode) ? "a directory, not a model file" : "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size == 0) {
+		errorf(err, errn, "%s: empty file, not a model", path);
+		close(fd);
+		return NULL;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct ft_model *m = ft_load_mem(p, (size_t)st.st_size, path, err, errn);
+	munmap(p, (size_t)st.st_size);
+	return m;
+}
+
+void ft_free(struct ft_model *m)
+{
+	ft_model_free(m);
+}
+
+int ft_dim(const struct ft_model *m)
+{
+	return m->dim;
+}
+
+int ft_nlabels(const struct ft_model *m)
+{
+	return m->nlabels;
+}
+
+const char *ft_label_full(const struct ft_model *m, int i)
+{
+	return m->names + m->entries[m->nwords + i].off;
+}
+
+const char *ft_label(const struct ft_model *m, int i)
+{
+	const char *name = ft_label_full(m, i);
+	size_t n = sizeof FT_LABEL_PREFIX - 1;
+	return strncmp(name, FT_LABEL_PREFIX, n) == 0 ? name + n : name;
+}
 
 struct scored {
 	float score; /* log(p + 1e-5) */

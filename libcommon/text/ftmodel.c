@@ -20,19 +20,13 @@
  * fastText trusts all of it; this reader checks each size against the
  * bytes left before allocating, and each index the predictor will follow
  * against what it indexes. */
-#define _DEFAULT_SOURCE
 #include "text/ftmodel.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/die.h"
 
@@ -609,7 +603,7 @@ static int read_model(struct reader *r, struct ft_model *m)
 	return rc;
 }
 
-struct ft_model *ft_load_mem(const void *data, size_t len, const char *name, char *err, size_t errn)
+struct ft_model *ft_model_read(const void *data, size_t len, const char *name, char *err, size_t errn)
 {
 	struct reader r = {data, len, 0, name, err, errn, 0};
 	struct ft_model *m = calloc(1, sizeof *m);
@@ -618,43 +612,9 @@ struct ft_model *ft_load_mem(const void *data, size_t len, const char *name, cha
 		return NULL;
 	}
 	if (read_model(&r, m) < 0) {
-		ft_free(m);
+		ft_model_free(m);
 		return NULL;
 	}
-	return m;
-}
-
-struct ft_model *ft_load(const char *path, char *err, size_t errn)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errorf(err, errn, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		errorf(err, errn, "%s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errorf(err, errn, "%s: %s", path, S_ISDIR(st.st_mode) ? "a directory, not a model file" : "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size == 0) {
-		errorf(err, errn, "%s: empty file, not a model", path);
-		close(fd);
-		return NULL;
-	}
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		errorf(err, errn, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct ft_model *m = ft_load_mem(p, (size_t)st.st_size, path, err, errn);
-	munmap(p, (size_t)st.st_size);
 	return m;
 }
 
@@ -666,7 +626,7 @@ static void free_matrix(struct ft_matrix *x)
 	free(x->norm_codes);
 }
 
-void ft_free(struct ft_model *m)
+void ft_model_free(struct ft_model *m)
 {
 	if (!m)
 		return;
@@ -683,26 +643,4 @@ void ft_free(struct ft_model *m)
 	free(m->hs_left);
 	free(m->hs_right);
 	free(m);
-}
-
-int ft_dim(const struct ft_model *m)
-{
-	return m->dim;
-}
-
-int ft_nlabels(const struct ft_model *m)
-{
-	return m->nlabels;
-}
-
-const char *ft_label_full(const struct ft_model *m, int i)
-{
-	return m->names + m->entries[m->nwords + i].off;
-}
-
-const char *ft_label(const struct ft_model *m, int i)
-{
-	const char *name = ft_label_full(m, i);
-	size_t n = sizeof FT_LABEL_PREFIX - 1;
-	return strncmp(name, FT_LABEL_PREFIX, n) == 0 ? name + n : name;
 }

@@ -7,9 +7,8 @@
 #ifndef SLUICE_FTMODEL_H
 #define SLUICE_FTMODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include "text/fasttext.h"
 
 enum ft_loss { FT_LOSS_HS = 1, FT_LOSS_NS = 2, FT_LOSS_SOFTMAX = 3, FT_LOSS_OVA = 4 };
 
@@ -89,6 +88,11 @@ static inline uint32_t ft_hash_step(uint32_t h, unsigned char c)
 	return (h ^ (uint32_t)(int32_t)(int8_t)c) * 16777619u;
 }
 #define FT_HASH_INIT 2166136261u
+
+/* The model in data[0..len); NULL with "name: offset N: what is wrong"
+ * in err when it is not a supervised fastText model or is damaged. */
+struct ft_model *ft_model_read(const void *data, size_t len, const char *name, char *err, size_t errn);
+void ft_model_free(struct ft_model *m);
 
 /* The entry named word[0..len) with hash h, or -1. */
 int32_t ft_find_word(const struct ft_model *m, const char *word, uint32_t len, uint32_t h);
