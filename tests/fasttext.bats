@@ -89,6 +89,8 @@ every_quantization() {
 @test "hierarchical softmax with subwords and word bigrams, and quantized, predicts as fastText" {
 	train m hs -minn 2 -maxn 4 -wordNgrams 2 -bucket 3000
 	every_quantization m.bin
+	# k beyond the label count
+	same_predictions m.bin 100 0
 }
 
 @test "one-vs-all with subwords and word bigrams, and quantized, predicts as fastText" {

@@ -140,23 +140,32 @@ void ft_scratch_free(struct ft_scratch *s)
 	free(s);
 }
 
-/* Makes room for n elements of size each in *p (capacity *cap). */
-static int reserve(void *p, size_t *cap, size_t n, size_t size)
+/* p (capacity *cap elements of size bytes) with room for n: p itself, or
+ * its reallocation (*cap updated), or NULL when out of memory (p kept). */
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
 	if (n <= *cap)
-		return 0;
+		return p;
 	size_t want = *cap ? *cap : 64;
 	while (want < n)
 		want *= 2;
 	if (want > SIZE_MAX / size)
-		return -1;
-	void *q = realloc(*(void **)p, want * size);
-	if (!q)
-		return -1;
-	*(void **)p = q;
-	*cap = want;
-	return 0;
+		return NULL;
+	void *q = realloc(p, want * size);
+	if (q)
+		*cap = want;
+	return q;
 }
+
+/* Makes room for n elements in the array ptr of capacity cap, or returns
+ * -1 from the function using it. */
+#define RESERVE(ptr, cap, n)                                            \
+	do {                                                            \
+		void *grown_ = grow((ptr), &(cap), (n), sizeof *(ptr)); \
+		if (!grown_)                                            \
+			return -1;                                      \
+		(ptr) = grown_;                                         \
+	} while (0)
 
 /* One word of the line (fastText's getLine body): its rows, and its hash
  * for the word n-grams; a label is passed over. */
@@ -182,8 +191,7 @@ static int add_token(const struct ft_model *m, struct ft_scratch *s, const char 
 	} else if (ft_rows_push(&s->rows, id) < 0) {
 		return -1;
 	}
-	if (s->nhashes == s->hashes_cap && reserve(&s->hashes, &s->hashes_cap, s->nhashes + 1, sizeof *s->hashes) < 0)
-		return -1;
+	RESERVE(s->hashes, s->hashes_cap, s->nhashes + 1);
 	s->hashes[s->nhashes++] = h;
 	return 0;
 }
@@ -378,8 +386,7 @@ static void offer(struct scored *h, size_t *n, size_t k, float score, int32_t la
 static int hs_search(const struct ft_model *m, struct ft_scratch *s, size_t k, float threshold, size_t *n)
 {
 	int32_t osz = m->nlabels;
-	if (reserve(&s->stack, &s->stack_cap, (size_t)osz + 1, sizeof *s->stack) < 0)
-		return -1;
+	RESERVE(s->stack, s->stack_cap, (size_t)osz + 1);
 	float floor = std_log(threshold);
 	size_t depth = 0;
 	s->stack[depth++] = (struct hs_visit){2 * osz - 2, 0.0f};
@@ -405,7 +412,9 @@ static int hs_search(const struct ft_model *m, struct ft_scratch *s, size_t k, f
 int ft_predict(const struct ft_model *m, struct ft_scratch *s, const char *text, size_t len, int k,
                float threshold, struct ft_prediction *out)
 {
-	if (k == -1)
+	/* more than all the labels is all of them: a full heap has no label
+	 * left to let in */
+	if (k == -1 || k > m->nlabels)
 		k = m->nlabels;
 	if (k <= 0)
 		return 0;
@@ -414,10 +423,9 @@ int ft_predict(const struct ft_model *m, struct ft_scratch *s, const char *text,
 	if (s->rows.n == 0)
 		return 0;
 	size_t dim = (size_t)m->dim, osz = (size_t)m->nlabels;
-	if (reserve(&s->hidden, &s->hidden_cap, dim, sizeof *s->hidden) < 0 ||
-	    reserve(&s->output, &s->output_cap, osz, sizeof *s->output) < 0 ||
-	    reserve(&s->heap, &s->heap_cap, (size_t)k + 1, sizeof *s->heap) < 0)
-		return -1;
+	RESERVE(s->hidden, s->hidden_cap, dim);
+	RESERVE(s->output, s->output_cap, osz);
+	RESERVE(s->heap, s->heap_cap, (size_t)k + 1);
 
 	float *hidden = s->hidden;
 	memset(hidden, 0, dim * sizeof *hidden);
