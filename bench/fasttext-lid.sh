@@ -56,3 +56,14 @@ echo "ft-predict's own loop (model loaded, text in memory): $("$SLUICE_TEST_BIN/
 bench_pair "top label of each line" \
 	"'$SLUICE_TEST_BIN/ft-predict' '$model' 1 < '$text' > /dev/null" \
 	"fasttext predict-prob '$model' '$text' 1 > /dev/null" "$bytes"
+
+# The program: rec-filter --lang-model over the same lines as text
+# records, keeping one synthetic language (datatrove's rule, all labels
+# scored), on one thread and then two.
+[ -s "$text.rec" ] || "$SLUICE_BIN/rec-pack" "$text" > "$text.rec"
+bench_pair "rec-filter --lang en0, 1 thread" \
+	"'$SLUICE_BIN/rec-filter' -q -j1 --lang-model '$model' --lang en0 '$text.rec'" \
+	"fasttext predict-prob '$model' '$text' 1 > /dev/null" "$bytes"
+bench_pair "rec-filter --lang en0, 2 threads vs 1" \
+	"'$SLUICE_BIN/rec-filter' -q -j2 --lang-model '$model' --lang en0 '$text.rec'" \
+	"'$SLUICE_BIN/rec-filter' -q -j1 --lang-model '$model' --lang en0 '$text.rec'" "$bytes"

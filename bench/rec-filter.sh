@@ -9,11 +9,7 @@
 #    word splitting); target at least 50 MB/s;
 #  - the same with two threads beside one; target at least 1.8x
 #    (ratio <= 0.56);
-#  - language identification with a model shaped like lid.176.ftz (dim
-#    16, character 2- to 4-grams, hierarchical softmax, 176 labels,
-#    quantized), trained here with the fasttext program on labelled
-#    fortunes, one thread, beside `fasttext predict-prob` on the same
-#    documents as lines; target at least 20 MB/s.
+# Language identification is in bench/fasttext-lid.sh.
 . "$(dirname "$0")/lib.sh"
 
 : "${BENCH_FILTER_BYTES:=20000000}"
@@ -39,22 +35,3 @@ for shape in pages paragraphs; do
 		"'$SLUICE_BIN/rec-filter' -q -j1 $ALL '$base.rec'" "$bytes"
 done
 
-# Language identification: a model of lid.176.ftz's shape.
-command -v fasttext > /dev/null || { echo "rec-filter bench: no fasttext (apt-get install fasttext)" >&2; exit 77; }
-model=$WORK/lid-shaped.ftz
-if [ ! -s "$model" ]; then
-	"$PY" "$TOP/tests/helpers/ft_corpus.py" lid176 > "$WORK/lid-train.txt"
-	fasttext supervised -input "$WORK/lid-train.txt" -output "$WORK/lid-shaped" -dim 16 -minn 2 -maxn 4 \
-		-loss hs -epoch 1 -thread 2 -verbose 0
-	fasttext quantize -input "$WORK/lid-train.txt" -output "$WORK/lid-shaped" -qnorm -cutoff 50000 -retrain \
-		-epoch 1 -thread 2 -verbose 0
-fi
-base=$WORK/filter-paragraphs-$BENCH_FILTER_BYTES
-[ -s "$base.txt" ] || tr '\0' '\n' < "$base.docs" > "$base.txt"
-bytes=$(stat -c %s "$base.txt")
-bench_pair "language id, lid.176-shaped .ftz, 1 thread" \
-	"'$SLUICE_BIN/rec-filter' -q -j1 --lang-model '$model' --lang en '$base.rec'" \
-	"fasttext predict-prob '$model' '$base.txt' 1" "$bytes"
-bench_pair "language id, 2 threads vs 1" \
-	"'$SLUICE_BIN/rec-filter' -q -j2 --lang-model '$model' --lang en '$base.rec'" \
-	"'$SLUICE_BIN/rec-filter' -q -j1 --lang-model '$model' --lang en '$base.rec'" "$bytes"

@@ -215,3 +215,78 @@ decisions() {
 	decisions real -j2 --gopher-repetition --gopher-quality --c4 --fineweb > got2
 	cmp got got2
 }
+
+# lang_model DIR: DIR/m.bin and DIR/m.ftz, small fastText models of the
+# fortunes in eight languages, and DIR/test.txt, held-out lines.
+lang_model() {
+	command -v fasttext > /dev/null || fail "no fasttext program (apt-get install fasttext)"
+	"$PY" "$HELPERS/ft_corpus.py" 200 30 "$1/train.txt" "$1/test.txt"
+	fasttext supervised -input "$1/train.txt" -output "$1/m" -loss hs -dim 8 -epoch 10 -lr 0.5 -minn 2 -maxn 4 \
+		-minCount 2 -thread 1 -seed 1 -verbose 0
+	fasttext quantize -input "$1/train.txt" -output "$1/m" -qnorm -cutoff 2000 -thread 1 -verbose 0 > /dev/null
+	[ -s "$1/m.ftz" ]
+}
+
+@test "--lang keeps what datatrove's LanguageFilter keeps by the scores of fasttext predict-prob (.bin and .ftz)" {
+	lang_model .
+	rec-pack test.txt > test.rec
+	for model in m.bin m.ftz; do
+		fasttext predict-prob "$model" test.txt -1 > scores.txt
+		for spec in 'en,de 0.65' 'es 0.3' 'pl,ru,cs 0.9'; do
+			set -- $spec
+			rec-filter -q --lang-model "$model" --lang "$1" --lang-threshold "$2" test.rec > kept.rec
+			rec-cat --text kept.rec > got.txt
+			# datatrove: kept when one of the languages scores above the
+			# threshold; a line fastText finds nothing in is not kept
+			"$PY" - "$1" "$2" test.txt scores.txt > want.txt <<-'EOF2'
+				import sys
+				langs, thr = sys.argv[1].split(","), float(sys.argv[2])
+				lines = open(sys.argv[3], "rb").read().split(b"\n")[:-1]
+				scores = open(sys.argv[4]).read().split("\n")[:-1]
+				assert len(lines) == len(scores)
+				kept = []
+				for line, s in zip(lines, scores):
+				    t = s.split()
+				    pairs = {t[i][len("__label__"):]: float(t[i + 1]) for i in range(0, len(t), 2)}
+				    if any(pairs.get(l, 0.0) > thr for l in langs):
+				        kept.append(line)
+				sys.stdout.buffer.write(b"".join(k + b"\n" for k in kept))
+			EOF2
+			[ -s want.txt ] || fail "$model $spec: the oracle keeps nothing"
+			cmp got.txt want.txt || fail "$model $spec: $(diff <(cat got.txt) <(cat want.txt) | head -n 4 | cut -c1-120)"
+		done
+	done
+}
+
+@test "--annotate writes the best language and its score, as predict-prob gives them, into JSON rows" {
+	lang_model .
+	# valid UTF-8 lines only: JSON holds text
+	"$PY" -c '
+import json, sys
+for i, l in enumerate(open("test.txt", "rb").read().split(b"\n")[:-1]):
+    try: t = l.decode()
+    except UnicodeDecodeError: continue
+    if t.strip() and "\r" not in t and "__label__" not in t: print(json.dumps({"id": i, "text": t}))' > rows.jsonl
+	jq -r .text rows.jsonl > rows.txt
+	fasttext predict-prob m.ftz rows.txt 1 > top.txt
+	rec-pack -J --json --key-field id rows.jsonl > rows.rec
+	rec-filter -q --lang-model m.ftz --lang-threshold 0 --annotate rows.rec > out.rec
+	rec-cat out.rec > out.jsonl
+	"$PY" - rows.jsonl out.jsonl top.txt <<-'EOF2'
+		import json, sys
+		rows = [json.loads(l) for l in open(sys.argv[1])]
+		out = [json.loads(l)["json"] for l in open(sys.argv[2])]
+		top = [l.split() for l in open(sys.argv[3])]
+		assert len(rows) == len(out) == len(top), (len(rows), len(out), len(top))
+		for r, o, t in zip(rows, out, top):
+		    assert list(o)[:len(r)] == list(r) and all(o[k] == r[k] for k in r), (r, o)
+		    assert list(o)[len(r):] == ["language", "language_score"], o
+		    assert o["language"] == t[0][len("__label__"):], (o, t)
+		    assert abs(o["language_score"] - float(t[1])) <= 1e-5, (o, t)
+	EOF2
+	# the annotation goes into rows kept by --lang too, and text records refuse it
+	rec-pack test.txt > test.rec
+	run --separate-stderr rec-filter -q --lang-model m.ftz --annotate test.rec
+	assert_equal "$status" 8
+	assert_stderr_line0_partial "--annotate writes into JSON rows"
+}

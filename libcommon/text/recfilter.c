@@ -79,14 +79,6 @@ struct run {
 
 /* ---- JSON rows ---- */
 
-/* A fastText label without its "__label__" prefix, as datatrove names
- * languages. */
-static const char *language_of(const char *label)
-{
-	static const char prefix[] = "__label__";
-	return strncmp(label, prefix, sizeof prefix - 1) == 0 ? label + sizeof prefix - 1 : label;
-}
-
 struct field_add {
 	const char *name;
 	json_t *value; /* owned */
@@ -146,14 +138,14 @@ static bool language_passes(struct judge *j, const char *text, size_t len, const
 	                   need_best ? 0.0f : o->lang_threshold, j->preds);
 	if (n < 0)
 		die(STATUS_FAIL, "out of memory");
-	*best = n > 0 ? language_of(j->preds[0].label) : "";
+	*best = n > 0 ? ft_label(o->lang_model, j->preds[0].label) : "";
 	*best_score = n > 0 ? j->preds[0].prob : 0.0f;
 	if (o->nlangs == 0)
 		return *best_score > o->lang_threshold;
 	for (int i = 0; i < n; i++) {
 		if (!(j->preds[i].prob > o->lang_threshold))
 			continue;
-		const char *lang = language_of(j->preds[i].label);
+		const char *lang = ft_label(o->lang_model, j->preds[i].label);
 		for (int l = 0; l < o->nlangs; l++)
 			if (strcmp(lang, o->langs[l]) == 0)
 				return true;
@@ -474,7 +466,7 @@ void recfilter_run(const struct recfilter_opts *o, int nin, char **inputs, struc
 		if (o->quality && !(j->quality = quality_scratch_new()))
 			die(STATUS_FAIL, "out of memory");
 		if (o->lang_model) {
-			if (!(j->lang = ft_scratch_new(o->lang_model)))
+			if (!(j->lang = ft_scratch_new()))
 				die(STATUS_FAIL, "out of memory");
 			j->preds = xcalloc((size_t)ft_nlabels(o->lang_model) + 1, sizeof *j->preds);
 		}
