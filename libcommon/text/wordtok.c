@@ -28,6 +28,16 @@ struct range {
 	uint32_t a, b;
 };
 
+/* Like spaCy, remember how short chunks split: prose repeats its words,
+ * and a chunk splits the same wherever it stands. */
+enum { CACHE_SLOTS = 8192, CACHE_KEY = 24, CACHE_TOKENS = 6, UNITS_MAX = 128 };
+struct cached {
+	uint32_t hash;
+	uint8_t klen, ntok; /* klen 0: empty */
+	uint8_t len[CACHE_TOKENS];
+	char key[CACHE_KEY];
+};
+
 struct wordtok {
 	struct wt_exctab exc;
 	int single_patterns; /* some special case is matched as one token */
@@ -41,6 +51,9 @@ struct wordtok {
 	size_t candcap, seencap;
 	struct text_span *out;
 	size_t outcap;
+	struct cached *cache; /* CACHE_SLOTS of them */
+	uint32_t unit_cp[UNITS_MAX][6]; /* the units, decoded */
+	uint8_t unit_len[UNITS_MAX];
 };
 
 /* ------------------------------------------------------------ classes */
@@ -178,24 +191,11 @@ static const char *const units[] = {
 	"سم", "سم²", "سم³", "مم", "مم²", "مم³", "كم", "غرام", "جرام", "جم", "كغ", "ملغ", "كوب", "اكواب",
 };
 
-/* Whether the UTF-8 string u spells s[0..n) exactly. */
-static int spells(const char *u, const uint32_t *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)u;
-	size_t len = strlen(u), i = 0, k = 0;
-	while (i < len) {
-		int32_t c;
-		utf8proc_ssize_t m = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
-		if (m <= 0 || k >= n || s[k] != (uint32_t)c)
-			return 0;
-		i += (size_t)m, k++;
-	}
-	return k == n;
-}
+_Static_assert(NELEM(units) <= UNITS_MAX, "room for every unit");
 
 /* The earliest start at which a unit or currency ends s[0..n) right after
  * a digit, or n. */
-static size_t number_suffix_start(const uint32_t *s, size_t n)
+static size_t number_suffix_start(const struct wordtok *t, const uint32_t *s, size_t n)
 {
 	size_t best = n;
 	for (size_t k = 1; k <= 5 && k < n; k++) {
@@ -207,7 +207,7 @@ static size_t number_suffix_start(const uint32_t *s, size_t n)
 		if (dollar_prefix(s + st, k) == k)
 			best = st < best ? st : best;
 		for (size_t u = 0; u < NELEM(units); u++)
-			if (spells(units[u], s + st, k))
+			if (t->unit_len[u] == k && !memcmp(t->unit_cp[u], s + st, k * sizeof *s))
 				best = st < best ? st : best;
 	}
 	return best;
@@ -222,7 +222,7 @@ static int period_follows(uint32_t c)
 	       is_quote(c) || c == '|' || c == '(' || c == '?' || c == ':' || c == ')';
 }
 
-static size_t suffix_len(const uint32_t *s, size_t n)
+static size_t suffix_len(const struct wordtok *t, const uint32_t *s, size_t n)
 {
 	if (!n)
 		return 0;
@@ -251,7 +251,7 @@ static size_t suffix_len(const uint32_t *s, size_t n)
 	if (n >= 2 && (c == 's' || c == 'S') && (s[n - 2] == '\'' || s[n - 2] == 0x2019))
 		TAKE(n - 2);
 	if (n >= 2)
-		TAKE(number_suffix_start(s, n));
+		TAKE(number_suffix_start(t, s, n));
 #undef TAKE
 	return n - best;
 }
@@ -497,6 +497,8 @@ static int decode(struct wordtok *t, const char *text, size_t len, size_t base, 
 
 static const struct wt_exc *special(const struct wordtok *t, const char *text, size_t lo, size_t hi)
 {
+	if (t->boff[hi] - t->boff[lo] > WT_EXC_KEY_MAX)
+		return NULL;
 	return wt_exc_find(&t->exc, text + t->boff[lo], t->boff[hi] - t->boff[lo]);
 }
 
@@ -529,7 +531,7 @@ static int split_chunk(struct wordtok *t, const char *text, size_t n, int specia
 			lo += pre;
 			break;
 		}
-		size_t suf = suffix_len(cp + lo + pre, hi - lo - pre);
+		size_t suf = suffix_len(t, cp + lo + pre, hi - lo - pre);
 		if (suf && specials && hi - suf > lo && special(t, text, lo, hi - suf)) {
 			t->suf[nsuf++] = (struct range){(uint32_t)(hi - suf), (uint32_t)hi};
 			hi -= suf;
@@ -703,6 +705,42 @@ static uint32_t next_cp(const unsigned char *s, size_t n, size_t i, size_t *len)
 	return (uint32_t)c;
 }
 
+static uint32_t hash_chunk(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* tokenize_chunk, through the cache. */
+static int chunk_cached(struct wordtok *t, const char *text, size_t off, size_t len)
+{
+	if (len > CACHE_KEY)
+		return tokenize_chunk(t, text, off, len);
+	uint32_t h = hash_chunk(text + off, len);
+	struct cached *c = &t->cache[h & (CACHE_SLOTS - 1)];
+	if (c->klen == len && c->hash == h && !memcmp(c->key, text + off, len)) {
+		for (int k = 0; k < c->ntok; k++) {
+			if (push(&t->all, off, c->len[k], 0) < 0)
+				return -1;
+			off += c->len[k];
+		}
+		return 0;
+	}
+	size_t first = t->all.n;
+	if (tokenize_chunk(t, text, off, len) < 0)
+		return -1;
+	size_t ntok = t->all.n - first;
+	if (ntok > CACHE_TOKENS)
+		return 0;
+	c->hash = h, c->klen = (uint8_t)len, c->ntok = (uint8_t)ntok;
+	memcpy(c->key, text + off, len);
+	for (size_t k = 0; k < ntok; k++)
+		c->len[k] = (uint8_t)t->all.v[first + k].len;
+	return 0;
+}
+
 /* All tokens of text, whitespace ones included, into t->all. */
 static int tokenize(struct wordtok *t, const char *text, size_t len)
 {
@@ -726,7 +764,7 @@ static int tokenize(struct wordtok *t, const char *text, size_t len)
 			if (ws) {
 				if (push(&t->all, start, j - start, 1) < 0)
 					return -1;
-			} else if (tokenize_chunk(t, text, start, j - start) < 0)
+			} else if (chunk_cached(t, text, start, j - start) < 0)
 				return -1;
 		}
 		i = j;
@@ -833,7 +871,7 @@ static int build_patterns(struct wordtok *t)
 			continue;
 		if (decode(t, e->key, e->klen, 0, &n) < 0)
 			return -1;
-		int touched = memchr(e->key, ' ', e->klen) || prefix_len(t->cp, n) || suffix_len(t->cp, n);
+		int touched = memchr(e->key, ' ', e->klen) || prefix_len(t->cp, n) || suffix_len(t, t->cp, n);
 		for (size_t k = 0; k < n && !touched; k++)
 			touched = infix_at(t->cp, n, k) != 0;
 		if (!touched)
@@ -859,7 +897,19 @@ struct wordtok *wordtok_new(void)
 	struct wordtok *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	if (wt_exc_build(&t->exc) < 0 || build_patterns(t) < 0) {
+	for (size_t u = 0; u < NELEM(units); u++) {
+		const unsigned char *p = (const unsigned char *)units[u];
+		size_t len = strlen(units[u]), i = 0, k = 0;
+		while (i < len && k < 6) {
+			int32_t c;
+			utf8proc_ssize_t m = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
+			t->unit_cp[u][k++] = (uint32_t)c;
+			i += (size_t)(m > 0 ? m : 1);
+		}
+		t->unit_len[u] = (uint8_t)k;
+	}
+	if (!(t->cache = calloc(CACHE_SLOTS, sizeof *t->cache)) || wt_exc_build(&t->exc) < 0 ||
+	    build_patterns(t) < 0) {
 		wordtok_free(t);
 		return NULL;
 	}
@@ -873,6 +923,6 @@ void wordtok_free(struct wordtok *t)
 	wt_exc_free(&t->exc);
 	free(t->cp), free(t->boff), free(t->pre), free(t->suf);
 	free(t->all.v), free(t->chunk.v);
-	free(t->cand), free(t->seen), free(t->out);
+	free(t->cand), free(t->seen), free(t->out), free(t->cache);
 	free(t);
 }

@@ -35,7 +35,7 @@ const struct wt_exc *wt_exc_find(const struct wt_exctab *tab, const char *s, siz
  * is their concatenation. */
 static int add(struct wt_exctab *tab, const char *const *piece, int np)
 {
-	char key[64];
+	char key[WT_EXC_KEY_MAX + 1];
 	size_t n = 0;
 	uint8_t len[WT_EXC_PIECES];
 	for (int i = 0; i < np; i++) {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { WT_EXC_PIECES = 4, WT_EXC_PATTERN = 16 };
+enum { WT_EXC_PIECES = 4, WT_EXC_PATTERN = 16, WT_EXC_KEY_MAX = 63 /* bytes */ };
 
 struct wt_exc {
 	char *key;
