@@ -14,10 +14,9 @@
 /* A byte that is not UTF-8 decodes to this: no class holds it. */
 #define BAD_BYTE 0x110000u
 
-struct tok {
-	uint32_t off, len;
-	uint8_t ws; /* a whitespace token: not a word, but the sentencizer sees it */
-};
+/* Tokens: whitespace ones too when splitting sentences (the sentencizer
+ * sees them), only the words otherwise. */
+#define tok text_span
 
 struct toks {
 	struct tok *v;
@@ -451,11 +450,11 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static int push(struct toks *t, size_t off, size_t len, int ws)
+static int push(struct toks *t, size_t off, size_t len)
 {
 	if (t->n == t->cap && grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v) < 0)
 		return -1;
-	t->v[t->n++] = (struct tok){(uint32_t)off, (uint32_t)len, (uint8_t)ws};
+	t->v[t->n++] = (struct tok){(uint32_t)off, (uint32_t)len};
 	return 0;
 }
 
@@ -505,7 +504,7 @@ static const struct wt_exc *special(const struct wordtok *t, const char *text, s
 static int push_pieces(struct toks *out, const struct wt_exc *e, size_t off)
 {
 	for (int k = 0; k < e->npieces; k++) {
-		if (push(out, off, e->piece[k], 0) < 0)
+		if (push(out, off, e->piece[k]) < 0)
 			return -1;
 		off += e->piece[k];
 	}
@@ -547,14 +546,14 @@ static int split_chunk(struct wordtok *t, const char *text, size_t n, int specia
 		}
 	}
 	for (size_t k = 0; k < npre; k++)
-		if (push(out, boff[t->pre[k].a], boff[t->pre[k].b] - boff[t->pre[k].a], 0) < 0)
+		if (push(out, boff[t->pre[k].a], boff[t->pre[k].b] - boff[t->pre[k].a]) < 0)
 			return -1;
 	if (lo < hi) {
 		if (specials && (e = special(t, text, lo, hi))) {
 			if (push_pieces(out, e, boff[lo]) < 0)
 				return -1;
 		} else if (url_match(cp + lo, hi - lo)) {
-			if (push(out, boff[lo], boff[hi] - boff[lo], 0) < 0)
+			if (push(out, boff[lo], boff[hi] - boff[lo]) < 0)
 				return -1;
 		} else {
 			size_t start = lo;
@@ -565,20 +564,20 @@ static int split_chunk(struct wordtok *t, const char *text, size_t n, int specia
 					continue;
 				}
 				if (i != lo) {
-					if (i != start && push(out, boff[start], boff[i] - boff[start], 0) < 0)
+					if (i != start && push(out, boff[start], boff[i] - boff[start]) < 0)
 						return -1;
-					if (push(out, boff[i], boff[i + m] - boff[i], 0) < 0)
+					if (push(out, boff[i], boff[i + m] - boff[i]) < 0)
 						return -1;
 					start = i + m;
 				}
 				i += m;
 			}
-			if (start < hi && push(out, boff[start], boff[hi] - boff[start], 0) < 0)
+			if (start < hi && push(out, boff[start], boff[hi] - boff[start]) < 0)
 				return -1;
 		}
 	}
 	while (nsuf--)
-		if (push(out, boff[t->suf[nsuf].a], boff[t->suf[nsuf].b] - boff[t->suf[nsuf].a], 0) < 0)
+		if (push(out, boff[t->suf[nsuf].a], boff[t->suf[nsuf].b] - boff[t->suf[nsuf].a]) < 0)
 			return -1;
 	return 0;
 }
@@ -629,7 +628,7 @@ static int merge_specials(struct wordtok *t, const char *text)
 		}
 	if (!nc) {
 		for (size_t i = 0; i < c->n; i++)
-			if (push(&t->all, c->v[i].off, c->v[i].len, 0) < 0)
+			if (push(&t->all, c->v[i].off, c->v[i].len) < 0)
 				return -1;
 		return 0;
 	}
@@ -648,7 +647,7 @@ static int merge_specials(struct wordtok *t, const char *text)
 	size_t i = 0;
 	for (size_t k = 0; k < keep; k++) {
 		for (; i < t->cand[k].a; i++)
-			if (push(&t->all, c->v[i].off, c->v[i].len, 0) < 0)
+			if (push(&t->all, c->v[i].off, c->v[i].len) < 0)
 				return -1;
 		size_t off = c->v[i].off, end = c->v[t->cand[k].b - 1].off + c->v[t->cand[k].b - 1].len;
 		if (push_pieces(&t->all, wt_exc_find(&t->exc, text + off, end - off), off) < 0)
@@ -656,7 +655,7 @@ static int merge_specials(struct wordtok *t, const char *text)
 		i = t->cand[k].b;
 	}
 	for (; i < c->n; i++)
-		if (push(&t->all, c->v[i].off, c->v[i].len, 0) < 0)
+		if (push(&t->all, c->v[i].off, c->v[i].len) < 0)
 			return -1;
 	return 0;
 }
@@ -722,7 +721,7 @@ static int chunk_cached(struct wordtok *t, const char *text, size_t off, size_t 
 	struct cached *c = &t->cache[h & (CACHE_SLOTS - 1)];
 	if (c->klen == len && c->hash == h && !memcmp(c->key, text + off, len)) {
 		for (int k = 0; k < c->ntok; k++) {
-			if (push(&t->all, off, c->len[k], 0) < 0)
+			if (push(&t->all, off, c->len[k]) < 0)
 				return -1;
 			off += c->len[k];
 		}
@@ -741,28 +740,37 @@ static int chunk_cached(struct wordtok *t, const char *text, size_t off, size_t 
 	return 0;
 }
 
-/* All tokens of text, whitespace ones included, into t->all. */
-static int tokenize(struct wordtok *t, const char *text, size_t len)
+/* ASCII whitespace as Python's str.isspace sees it. */
+static const uint8_t ascii_space[128] = {
+	['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+	[0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, [' '] = 1,
+};
+
+static int space_at(const unsigned char *s, size_t n, size_t i, size_t *len)
+{
+	if (s[i] < 0x80)
+		return *len = 1, ascii_space[s[i]];
+	return is_space_cp(next_cp(s, n, i, len));
+}
+
+/* The tokens of text into t->all: all of them (with_ws), or the words. */
+static int tokenize(struct wordtok *t, const char *text, size_t len, int with_ws)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	t->all.n = 0;
 	size_t i = 0;
 	while (i < len) {
 		size_t m, j = i;
-		int ws = is_space_cp(next_cp(s, len, i, &m));
+		int ws = space_at(s, len, i, &m);
 		size_t start = i;
-		while (j < len) {
-			uint32_t c = next_cp(s, len, j, &m);
-			if (is_space_cp(c) != ws)
-				break;
+		while (j < len && space_at(s, len, j, &m) == ws)
 			j += m;
-		}
 		/* A single space after a token is that token's trailing space. */
 		if (ws && s[i] == ' ' && i > 0)
 			start++;
 		if (start < j) {
 			if (ws) {
-				if (push(&t->all, start, j - start, 1) < 0)
+				if (with_ws && push(&t->all, start, j - start) < 0)
 					return -1;
 			} else if (chunk_cached(t, text, start, j - start) < 0)
 				return -1;
@@ -779,14 +787,10 @@ static int out_reserve(struct wordtok *t, size_t n)
 
 long wordtok_words(struct wordtok *t, const char *text, size_t len, const struct text_span **words)
 {
-	if (len > UINT32_MAX || tokenize(t, text, len) < 0 || out_reserve(t, t->all.n) < 0)
+	if (len > UINT32_MAX || tokenize(t, text, len, 0) < 0)
 		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < t->all.n; i++)
-		if (!t->all.v[i].ws)
-			t->out[n++] = (struct text_span){t->all.v[i].off, t->all.v[i].len};
-	*words = t->out;
-	return (long)n;
+	*words = t->all.v;
+	return (long)t->all.n;
 }
 
 static const uint32_t sent_end[] = {
@@ -823,7 +827,7 @@ static int sentence_role(const char *text, const struct tok *k)
 
 long wordtok_sentences(struct wordtok *t, const char *text, size_t len, const struct text_span **sents)
 {
-	if (len > UINT32_MAX || tokenize(t, text, len) < 0 || out_reserve(t, t->all.n) < 0)
+	if (len > UINT32_MAX || tokenize(t, text, len, 1) < 0 || out_reserve(t, t->all.n) < 0)
 		return -1;
 	size_t n = 0, start = 0;
 	int seen_end = 0;
