@@ -197,3 +197,8 @@ same_split() {
 	} > long.txt
 	same_split long.txt
 }
+
+@test "C and the oracle agree on random mixes of what the rules look at" {
+	/usr/bin/python3 "$HELPERS/wordtok_random.py" 19 4000 > random.txt
+	same_split random.txt
+}
