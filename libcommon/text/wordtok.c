@@ -29,7 +29,7 @@ struct range {
 
 /* Like spaCy, remember how short chunks split: prose repeats its words,
  * and a chunk splits the same wherever it stands. */
-enum { CACHE_SLOTS = 8192, CACHE_KEY = 24, CACHE_TOKENS = 6, UNITS_MAX = 128 };
+enum { CACHE_SLOTS = 16384, CACHE_KEY = 24, CACHE_TOKENS = 6, UNITS_MAX = 128 };
 struct cached {
 	uint32_t hash;
 	uint8_t klen, ntok; /* klen 0: empty */
@@ -704,20 +704,15 @@ static uint32_t next_cp(const unsigned char *s, size_t n, size_t i, size_t *len)
 	return (uint32_t)c;
 }
 
-static uint32_t hash_chunk(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
+/* FNV-1a, a byte at a time as the chunk is scanned. */
+#define FNV_START 2166136261u
+#define FNV_STEP(h, byte) (((h) ^ (byte)) * 16777619u)
 
-/* tokenize_chunk, through the cache. */
-static int chunk_cached(struct wordtok *t, const char *text, size_t off, size_t len)
+/* tokenize_chunk, through the cache; h is the chunk's hash. */
+static int chunk_cached(struct wordtok *t, const char *text, size_t off, size_t len, uint32_t h)
 {
 	if (len > CACHE_KEY)
 		return tokenize_chunk(t, text, off, len);
-	uint32_t h = hash_chunk(text + off, len);
 	struct cached *c = &t->cache[h & (CACHE_SLOTS - 1)];
 	if (c->klen == len && c->hash == h && !memcmp(c->key, text + off, len)) {
 		for (int k = 0; k < c->ntok; k++) {
@@ -763,8 +758,23 @@ static int tokenize(struct wordtok *t, const char *text, size_t len, int with_ws
 		size_t m, j = i;
 		int ws = space_at(s, len, i, &m);
 		size_t start = i;
-		while (j < len && space_at(s, len, j, &m) == ws)
-			j += m;
+		uint32_t h = FNV_START;
+		if (ws)
+			while (j < len && space_at(s, len, j, &m))
+				j += m;
+		else
+			while (j < len) {
+				if (s[j] < 0x80) {
+					if (ascii_space[s[j]])
+						break;
+					h = FNV_STEP(h, s[j]), j++;
+				} else {
+					if (space_at(s, len, j, &m))
+						break;
+					for (size_t e = j + m; j < e; j++)
+						h = FNV_STEP(h, s[j]);
+				}
+			}
 		/* A single space after a token is that token's trailing space. */
 		if (ws && s[i] == ' ' && i > 0)
 			start++;
@@ -772,7 +782,7 @@ static int tokenize(struct wordtok *t, const char *text, size_t len, int with_ws
 			if (ws) {
 				if (with_ws && push(&t->all, start, j - start) < 0)
 					return -1;
-			} else if (chunk_cached(t, text, start, j - start) < 0)
+			} else if (chunk_cached(t, text, start, j - start, h) < 0)
 				return -1;
 		}
 		i = j;
