@@ -38,6 +38,12 @@ splits_as() {
 	assert_output "$want"
 }
 
+# first_docs BYTES: the whole NUL-ended documents among the first BYTES of
+# standard input (so no character is cut in two).
+first_docs() {
+	head -c "$1" | /usr/bin/python3 -c 'import sys; d = sys.stdin.buffer.read(); sys.stdout.buffer.write(d[:d.rfind(b"\0") + 1])'
+}
+
 # same_split FILE: C and the oracle agree on FILE, words and sentences.
 same_split() {
 	wordtok-dump < "$1" > c.words || fail "wordtok-dump failed on $1"
@@ -174,9 +180,10 @@ same_split() {
 }
 
 @test "C and the oracle agree on man pages" {
-	for f in /usr/share/man/man1/*.gz; do
+	local pages=(/usr/share/man/man1/*.gz)
+	for f in "${pages[@]:0:400}"; do
 		zcat "$f" 2>/dev/null && printf '\0'
-	done | head -c 1500000 > man.txt
+	done | first_docs 1500000 > man.txt
 	[ -s man.txt ] || skip "no man pages here"
 	same_split man.txt
 }
@@ -184,7 +191,7 @@ same_split() {
 @test "C and the oracle agree on fortunes" {
 	[ -d /usr/share/games/fortunes ] || skip "no fortunes installed (Debian: fortunes)"
 	find /usr/share/games/fortunes -type f ! -name '*.dat' ! -name '*.u8' -exec cat {} + |
-		tr '%' '\0' > fortunes.txt
+		tr '%' '\0' | first_docs 2000000 > fortunes.txt
 	same_split fortunes.txt
 }
 
