@@ -261,6 +261,8 @@ static size_t suffix_len(const struct wordtok *t, const uint32_t *s, size_t n)
 static size_t infix_at(const uint32_t *s, size_t n, size_t i)
 {
 	uint32_t c = s[i];
+	if (c < 0x80 && (is_alpha(c) || is_digit(c)))
+		return 0; /* no infix starts with a letter or digit */
 	if (c == '.' && i + 1 < n && s[i + 1] == '.') {
 		size_t k = i + 2;
 		while (k < n && s[k] == '.')
@@ -496,8 +498,6 @@ static int decode(struct wordtok *t, const char *text, size_t len, size_t base, 
 
 static const struct wt_exc *special(const struct wordtok *t, const char *text, size_t lo, size_t hi)
 {
-	if (t->boff[hi] - t->boff[lo] > WT_EXC_KEY_MAX)
-		return NULL;
 	return wt_exc_find(&t->exc, text + t->boff[lo], t->boff[hi] - t->boff[lo]);
 }
 

@@ -27,6 +27,8 @@ static struct wt_exc *slot_for(const struct wt_exctab *tab, const char *s, size_
 
 const struct wt_exc *wt_exc_find(const struct wt_exctab *tab, const char *s, size_t n)
 {
+	if (!n || n > WT_EXC_KEY_MAX || !(tab->by_first[(unsigned char)s[0]] >> n & 1))
+		return NULL;
 	const struct wt_exc *e = slot_for(tab, s, n, hash_bytes(s, n));
 	return e->key && !e->dead ? e : NULL;
 }
@@ -56,6 +58,8 @@ static int add(struct wt_exctab *tab, const char *const *piece, int np)
 		memcpy(e->key, key, n + 1);
 		e->klen = (uint32_t)n, e->hash = h;
 		tab->n++;
+		if (n)
+			tab->by_first[(unsigned char)key[0]] |= (uint64_t)1 << n;
 	}
 	e->dead = 0;
 	e->npieces = (uint8_t)np;

@@ -30,6 +30,9 @@ struct wt_exc {
 struct wt_exctab {
 	struct wt_exc *slot; /* open addressing; key NULL: empty */
 	size_t mask, n;
+	/* bit k of by_first[b]: some key of k bytes starts with byte b (a
+	 * filter that spares most lookups the hashing) */
+	uint64_t by_first[256];
 };
 
 /* Fills tab (zeroed by the caller) with the English exceptions.  Returns
