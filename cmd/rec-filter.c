@@ -187,5 +187,11 @@ int main(int argc, char **argv)
 	if (output && atomic_commit(&output_file) != 0)
 		die(STATUS_FAIL, "%s:", output);
 	ft_free(model);
+	for (int i = 0; i < o.nwheres; i++)
+		where_free(&o.wheres[i]);
+	free(o.wheres);
+	for (int i = 0; i < o.nlangs; i++)
+		free(o.langs[i]);
+	free(o.langs);
 	return 0;
 }
