@@ -205,22 +205,50 @@ static int pieces_add(struct pieces *p, size_t off, size_t len)
 	return 0;
 }
 
-/* Python's str.strip() of text[*off..*off+*len), in place. */
-static void py_strip(const char *text, size_t *off, size_t *len)
+/* The first byte of text[b..e) after its leading whitespace (lstrip). */
+static size_t skip_space(const char *text, size_t b, size_t e)
 {
-	size_t b = *off, e = *off + *len;
 	while (b < e) {
+		unsigned char c = (unsigned char)text[b];
+		if (c < 0x80) { /* the common case, without decoding */
+			if (!py_space(c))
+				break;
+			b++;
+			continue;
+		}
 		size_t j = b;
 		if (!py_space(next_cp(text, e, &j)))
 			break;
 		b = j;
 	}
+	return b;
+}
+
+/* The end of text[b..e) before its trailing whitespace (rstrip). */
+static size_t rskip_space(const char *text, size_t b, size_t e)
+{
 	while (e > b) {
+		unsigned char c = (unsigned char)text[e - 1];
+		if (c < 0x80) {
+			if (!py_space(c))
+				break;
+			e--;
+			continue;
+		}
 		size_t start;
 		if (!py_space(prev_cp(text, b, e, &start)))
 			break;
 		e = start;
 	}
+	return e;
+}
+
+/* Python's str.strip() of text[*off..*off+*len), in place. */
+static void py_strip(const char *text, size_t *off, size_t *len)
+{
+	size_t b = *off, e = *off + *len;
+	b = skip_space(text, b, e);
+	e = rskip_space(text, b, e);
 	*off = b, *len = e - b;
 }
 
@@ -768,8 +796,18 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 	long W = get_words(s, text, len);
 	if (W < 0)
 		return -1;
+	/* The stop words' places and lengths, measured once per document
+	 * rather than once per word. */
+	const char *stop[64];
+	size_t stop_len[64];
+	int n_stop = o->gq.n_stop_words < 64 ? o->gq.n_stop_words : 64;
+	const char *sw = o->gq.stop_words;
+	for (int k = 0; k < n_stop; k++) {
+		stop[k] = sw, stop_len[k] = strlen(sw);
+		sw += stop_len[k] + 1;
+	}
 	size_t non_symbol = 0, non_symbol_chars = 0, alpha_words = 0;
-	uint64_t stop_seen = 0; /* bit k: stop word k occurs (at most 64 checked at once) */
+	uint64_t stop_seen = 0; /* bit k: stop word k occurs */
 	size_t stop_found = 0;
 	for (long i = 0; i < W; i++) {
 		const char *w = text + s->w[i].off;
@@ -783,13 +821,9 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 		if (!symbol_only)
 			non_symbol++, non_symbol_chars += s->w[i].chars;
 		alpha_words += alpha;
-		const char *sw = o->gq.stop_words;
-		for (int k = 0; k < o->gq.n_stop_words; k++) {
-			size_t sl = strlen(sw);
-			if (sl == wl && !memcmp(sw, w, wl) && k < 64 && !(stop_seen >> k & 1))
+		for (int k = 0; k < n_stop; k++)
+			if (stop_len[k] == wl && !(stop_seen >> k & 1) && !memcmp(stop[k], w, wl))
 				stop_seen |= UINT64_C(1) << k, stop_found++;
-			sw += sl + 1;
-		}
 	}
 	if (o->gq.min_doc_words != 0 && (double)non_symbol < o->gq.min_doc_words)
 		return *reason = "gopher-quality/gopher_short_doc", 0;
@@ -813,21 +847,10 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 		return -1;
 	size_t bullets = 0, ellipsis_ends = 0;
 	for (size_t i = 0; i < s->lines.n; i++) {
-		size_t off = s->lines.v[i].off, ll = s->lines.v[i].len, b = off, e = off + ll;
-		while (b < e) { /* lstrip */
-			size_t j = b;
-			if (!py_space(next_cp(text, e, &j)))
-				break;
-			b = j;
-		}
+		size_t off = s->lines.v[i].off, e = off + s->lines.v[i].len;
+		size_t b = skip_space(text, off, e);
 		bullets += (e - b >= 3 && !memcmp(text + b, "\xE2\x80\xA2", 3)) || (b < e && text[b] == '-');
-		size_t re = off + ll;
-		while (re > off) { /* rstrip */
-			size_t start;
-			if (!py_space(prev_cp(text, off, re, &start)))
-				break;
-			re = start;
-		}
+		size_t re = rskip_space(text, off, e);
 		ellipsis_ends += ends_with(text + off, re - off, "...", 3) ||
 		                 ends_with(text + off, re - off, "\xE2\x80\xA6", 3);
 	}
@@ -961,6 +984,25 @@ static int sentence_pieces(struct quality_scratch *s, const char *text, size_t l
 	return 0;
 }
 
+/* line.split(): how many words, and the longest one's code points. */
+static void split_words_stats(const char *line, size_t n, size_t *nwords, size_t *longest)
+{
+	*nwords = *longest = 0;
+	for (size_t i = skip_space(line, 0, n); i < n; i = skip_space(line, i, n)) {
+		size_t chars = 0;
+		while (i < n) {
+			size_t j = i;
+			uint32_t c = (unsigned char)line[i] < 0x80 ? (unsigned char)line[j++] : next_cp(line, n, &j);
+			if (py_space(c))
+				break;
+			chars++, i = j;
+		}
+		++*nwords;
+		if (chars > *longest)
+			*longest = chars;
+	}
+}
+
 static int c4(const struct quality_opts *o, struct quality_scratch *s, const char *text, size_t len,
               const char **reason, size_t *out_len)
 {
@@ -973,25 +1015,8 @@ static int c4(const struct quality_opts *o, struct quality_scratch *s, const cha
 		size_t off = lines->v[li].off, n = lines->v[li].len;
 		py_strip(text, &off, &n);
 		const char *line = text + off;
-		/* words = line.split(): count them, and find the longest */
-		size_t nwords = 0, longest = 0;
-		for (size_t i = 0; i < n;) {
-			size_t j = i;
-			if (py_space(next_cp(line, n, &j))) {
-				i = j;
-				continue;
-			}
-			size_t chars = 0;
-			while (i < n) {
-				j = i;
-				if (py_space(next_cp(line, n, &j)))
-					break;
-				chars++, i = j;
-			}
-			nwords++;
-			if (chars > longest)
-				longest = chars;
-		}
+		size_t nwords, longest;
+		split_words_stats(line, n, &nwords, &longest);
 		if (o->c4.max_word_length != -1 && (double)longest > o->c4.max_word_length)
 			continue;
 		if (o->c4.remove_citations) {
@@ -1024,7 +1049,9 @@ static int c4(const struct quality_opts *o, struct quality_scratch *s, const cha
 			if (hit)
 				continue;
 		}
-		if (o->c4.min_num_sentences != -1) {
+		/* The count only meets min_num_sentences at the end: once it is
+		 * reached, more sentences change nothing, and need no splitting. */
+		if (o->c4.min_num_sentences != -1 && sentences < o->c4.min_num_sentences) {
 			if (o->c4.split_paragraph) {
 				long k = sentence_count(s, line, n);
 				if (k < 0)
