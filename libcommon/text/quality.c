@@ -450,6 +450,11 @@ struct quality_scratch {
 	 * each word (a string's hash with one more space is as distinctive). */
 	uint64_t *cp_sum, *byte_sum, *cat_hash, *sp_hash;
 	size_t pcap;
+	/* The last exact top n-gram count, per window start i: group[i] is
+	 * the first window equal to window i, and group_count[g] how many
+	 * windows equal window g. */
+	uint32_t *group, *group_count;
+	size_t gcap;
 	uint64_t *pow; /* HASH_BASE^k */
 	size_t powcap, pown;
 	struct hset set;
@@ -486,6 +491,8 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->byte_sum);
 	free(s->cat_hash);
 	free(s->sp_hash);
+	free(s->group);
+	free(s->group_count);
 	free(s->pow);
 	free(s->set.v);
 	free(s->out);
@@ -679,6 +686,13 @@ static long long top_ngram_chars(struct quality_scratch *s, const char *text, si
 {
 	if (hset_reset(&s->set, W - n + 1) < 0)
 		return -1;
+	size_t cap = s->gcap;
+	if (grow((void **)&s->group, &cap, W, sizeof *s->group) < 0)
+		return -1;
+	cap = s->gcap;
+	if (grow((void **)&s->group_count, &cap, W, sizeof *s->group_count) < 0)
+		return -1;
+	s->gcap = cap;
 	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 1};
 	uint32_t best = 0, best_count = 0;
 	for (size_t i = 0; i + n <= W; i++) {
@@ -688,11 +702,30 @@ static long long top_ngram_chars(struct quality_scratch *s, const char *text, si
 			sl->count++;
 		else
 			hset_put(&s->set, sl, h, (uint32_t)i);
+		s->group[i] = sl->item;
+		s->group_count[sl->item] = sl->count;
 		if (sl->count > best_count || (sl->count == best_count && sl->item < best))
 			best = sl->item, best_count = sl->count;
 	}
 	uint64_t chars = s->cp_sum[best + n] - s->cp_sum[best] + (n - 1);
 	return (long long)(chars * best_count);
+}
+
+/* An upper bound of top_ngram_chars(n) from the counts top_ngram_chars
+ * left for a smaller m: an n-gram occurs at most as often as its first m
+ * words (" ".join makes equal strings equal word sequences, as words hold
+ * no whitespace), so no window's count times code points exceeds its
+ * m-gram's count times its own code points. */
+static uint64_t top_ngram_bound(const struct quality_scratch *s, size_t W, size_t n)
+{
+	uint64_t bound = 0;
+	for (size_t i = 0; i + n <= W; i++) {
+		uint64_t chars = s->cp_sum[i + n] - s->cp_sum[i] + (n - 1);
+		uint64_t b = chars * s->group_count[s->group[i]];
+		if (b > bound)
+			bound = b;
+	}
+	return bound;
 }
 
 /* find_all_duplicate over "".join n-grams: code points of the windows that
@@ -767,14 +800,22 @@ static int gopher_repetition(const struct quality_opts *o, struct quality_scratc
 			max_n = (size_t)o->rep.dup_n_grams[k].n;
 	if (prepare_ngrams(s, text, (size_t)W, max_n) < 0)
 		return -1;
+	size_t counted_n = 0; /* the n of the counts top_ngram_chars left, 0: none */
 	for (int k = 0; k < o->rep.n_top_n_grams; k++) {
 		size_t n = (size_t)o->rep.top_n_grams[k].n;
+		double frac = o->rep.top_n_grams[k].frac;
 		if ((size_t)W < n)
+			continue;
+		/* Counting is a pass over a hash table; when the smaller n-grams
+		 * already counted show this check passes, skip it. */
+		if (counted_n && counted_n <= n &&
+		    !ratio_above((double)top_ngram_bound(s, (size_t)W, n), chars, frac))
 			continue;
 		long long top = top_ngram_chars(s, text, (size_t)W, n);
 		if (top < 0)
 			return -1;
-		if (ratio_above((double)top, chars, o->rep.top_n_grams[k].frac))
+		counted_n = n;
+		if (ratio_above((double)top, chars, frac))
 			return *reason = top_reason[n], 0;
 	}
 	for (int k = 0; k < o->rep.n_dup_n_grams; k++) {
