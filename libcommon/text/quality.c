@@ -630,6 +630,17 @@ static int pow_upto(struct quality_scratch *s, size_t k)
 	return 0;
 }
 
+/* The polynomial hash of p[0..l): the sum of (p[k] + 1) HASH_BASE^(l-1-k),
+ * as Horner's rule would give it, but with independent products that the
+ * processor can overlap (pow holds HASH_BASE^0..l at least). */
+static uint64_t word_hash(const uint64_t *pow, const unsigned char *p, size_t l)
+{
+	uint64_t h = 0;
+	for (size_t k = 0; k < l; k++)
+		h = addmod(h, mulmod((uint64_t)p[k] + 1, pow[l - 1 - k]));
+	return h;
+}
+
 /* Prefix sums and hashes over the W words, for windows of up to max_n. */
 static int prepare_ngrams(struct quality_scratch *s, const char *text, size_t W, size_t max_n)
 {
@@ -660,11 +671,8 @@ static int prepare_ngrams(struct quality_scratch *s, const char *text, size_t W,
 		return -1;
 	s->cat_hash[0] = s->sp_hash[0] = 0;
 	for (size_t i = 0; i < W; i++) {
-		const unsigned char *p = (const unsigned char *)text + s->w[i].off;
-		uint64_t h = 0;
-		for (size_t k = 0; k < s->w[i].len; k++)
-			h = addmod(mulmod(h, HASH_BASE), (uint64_t)p[k] + 1);
 		size_t l = s->w[i].len;
+		uint64_t h = word_hash(s->pow, (const unsigned char *)text + s->w[i].off, l);
 		s->cat_hash[i + 1] = addmod(mulmod(s->cat_hash[i], s->pow[l]), h);
 		s->sp_hash[i + 1] = addmod(mulmod(s->sp_hash[i], s->pow[l + 1]),
 		                           addmod(mulmod(h, HASH_BASE), (uint64_t)' ' + 1));
