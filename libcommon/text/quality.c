@@ -458,6 +458,12 @@ struct quality_scratch {
 	uint64_t *pow; /* HASH_BASE^k */
 	size_t powcap, pown;
 	struct hset set;
+	/* The words' bytes back to back ("".join(words)), and per word
+	 * whether the SHARED_PREFIX bytes from its start there also start at
+	 * another word. */
+	char *stream;
+	uint8_t *shared;
+	size_t streamcap, sharedcap;
 	char *out, *line, *lower;
 	size_t outcap, linecap, lowercap;
 	/* The words of one text, cached across the filters until it changes. */
@@ -498,6 +504,8 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->out);
 	free(s->line);
 	free(s->lower);
+	free(s->stream);
+	free(s->shared);
 	free(s);
 }
 
@@ -687,6 +695,19 @@ static uint64_t window_hash(const struct quality_scratch *s, const uint64_t *pre
 	return submod(prefix[i + n], mulmod(prefix[i], s->pow[bytes]));
 }
 
+/* Room in s->group and s->group_count (one capacity) for n entries. */
+static int grow_groups(struct quality_scratch *s, size_t n)
+{
+	size_t cap = s->gcap;
+	if (grow((void **)&s->group, &cap, n, sizeof *s->group) < 0)
+		return -1;
+	cap = s->gcap;
+	if (grow((void **)&s->group_count, &cap, n, sizeof *s->group_count) < 0)
+		return -1;
+	s->gcap = cap;
+	return 0;
+}
+
 /* find_top_duplicate over " ".join n-grams: code points of the most
  * frequent one (the first seen among equals, as Counter.most_common(1)
  * picks) times its count; -1 when out of memory. */
@@ -694,13 +715,8 @@ static long long top_ngram_chars(struct quality_scratch *s, const char *text, si
 {
 	if (hset_reset(&s->set, W - n + 1) < 0)
 		return -1;
-	size_t cap = s->gcap;
-	if (grow((void **)&s->group, &cap, W, sizeof *s->group) < 0)
+	if (grow_groups(s, W) < 0)
 		return -1;
-	cap = s->gcap;
-	if (grow((void **)&s->group_count, &cap, W, sizeof *s->group_count) < 0)
-		return -1;
-	s->gcap = cap;
 	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 1};
 	uint32_t best = 0, best_count = 0;
 	for (size_t i = 0; i + n <= W; i++) {
@@ -736,6 +752,58 @@ static uint64_t top_ngram_bound(const struct quality_scratch *s, size_t W, size_
 	return bound;
 }
 
+/* Two windows of "".join n-grams that are the same string of at least
+ * SHARED_PREFIX bytes begin with the same SHARED_PREFIX bytes of the
+ * words' stream.  A window whose first bytes start at no other word can
+ * thus neither repeat an earlier window nor be repeated by a later one, for
+ * any n: the duplicate counts need not hash it at all, and in prose most
+ * windows are such. */
+#define SHARED_PREFIX 16
+
+struct prefix_ctx {
+	const char *stream;
+	const uint64_t *byte_sum;
+};
+
+static int same_prefix(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct prefix_ctx *c = ctx;
+	return !memcmp(c->stream + c->byte_sum[a], c->stream + c->byte_sum[b], SHARED_PREFIX);
+}
+
+/* Fills s->stream and s->shared for the W words of text. */
+static int mark_shared_prefixes(struct quality_scratch *s, const char *text, size_t W)
+{
+	size_t total = (size_t)s->byte_sum[W];
+	if (grow((void **)&s->stream, &s->streamcap, total + 1, 1) < 0 ||
+	    grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 ||
+	    grow_groups(s, W) < 0)
+		return -1;
+	for (size_t i = 0; i < W; i++)
+		memcpy(s->stream + s->byte_sum[i], text + s->w[i].off, s->w[i].len);
+	/* The words whose stream runs SHARED_PREFIX bytes: a prefix of the
+	 * word offsets, as they only grow. */
+	size_t keyed = 0;
+	while (keyed < W && total - s->byte_sum[keyed] >= SHARED_PREFIX)
+		keyed++;
+	if (hset_reset(&s->set, keyed) < 0)
+		return -1;
+	struct prefix_ctx ctx = {s->stream, s->byte_sum};
+	for (size_t i = 0; i < keyed; i++) {
+		uint64_t h = XXH3_64bits(s->stream + s->byte_sum[i], SHARED_PREFIX);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_prefix, &ctx);
+		if (sl->stamp == s->set.stamp)
+			sl->count++;
+		else
+			hset_put(&s->set, sl, h, (uint32_t)i);
+		s->group[i] = sl->item;
+		s->shared[sl->item] = (uint8_t)(sl->count > 1); /* the first of each prefix */
+	}
+	for (size_t i = 0; i < keyed; i++)
+		s->shared[i] = s->shared[s->group[i]];
+	return 0;
+}
+
 /* find_all_duplicate over "".join n-grams: code points of the windows that
  * repeat an earlier one, skipping past each repeat. */
 static long long dup_ngram_chars(struct quality_scratch *s, const char *text, size_t W, size_t n)
@@ -747,6 +815,10 @@ static long long dup_ngram_chars(struct quality_scratch *s, const char *text, si
 	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 0};
 	uint64_t repeated = 0;
 	for (size_t i = 0; i + n <= W;) {
+		if (s->byte_sum[i + n] - s->byte_sum[i] >= SHARED_PREFIX && !s->shared[i]) {
+			i++; /* unique: no match, and no later one will match it */
+			continue;
+		}
 		uint64_t h = window_hash(s, s->cat_hash, i, n, 0);
 		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_ngram, &ctx);
 		if (sl->stamp == s->set.stamp) {
@@ -826,6 +898,8 @@ static int gopher_repetition(const struct quality_opts *o, struct quality_scratc
 		if (ratio_above((double)top, chars, frac))
 			return *reason = top_reason[n], 0;
 	}
+	if (o->rep.n_dup_n_grams && mark_shared_prefixes(s, text, (size_t)W) < 0)
+		return -1;
 	for (int k = 0; k < o->rep.n_dup_n_grams; k++) {
 		size_t n = (size_t)o->rep.dup_n_grams[k].n;
 		long long dupc = dup_ngram_chars(s, text, (size_t)W, n);
