@@ -4,10 +4,10 @@
  * Nothing allocates per word: the scratch keeps growable arrays (pieces of
  * the text, per-word lengths and prefix hashes, one hash set) that reach
  * the size of the largest document and stay.  N-grams are never built as
- * strings: a window of words is hashed from prefix hashes of the word
- * sequence (a polynomial hash modulo 2^61-1 of exactly the bytes Python's
- * " ".join or "".join would produce), and a hash match is confirmed by
- * comparing those bytes, so a collision costs time, never a count. */
+ * strings: a " ".join window is hashed from prefix hashes over its words'
+ * hashes, a "".join window as one piece of the words laid back to back,
+ * and a hash match is confirmed by comparing the strings Python would
+ * build, so a collision costs time, never a count. */
 #include "text/quality.h"
 
 #include <math.h>
@@ -448,7 +448,7 @@ struct quality_scratch {
 	/* Prefix sums over the words, W + 1 each: code points, bytes, and the
 	 * hashes of "".join(words[:i]) and of " ".join with a space after
 	 * each word (a string's hash with one more space is as distinctive). */
-	uint64_t *cp_sum, *byte_sum, *cat_hash, *sp_hash;
+	uint64_t *cp_sum, *byte_sum, *word_sum;
 	size_t pcap;
 	/* The last exact top n-gram count, per window start i: group[i] is
 	 * the first window equal to window i, and group_count[g] how many
@@ -495,8 +495,7 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->w);
 	free(s->cp_sum);
 	free(s->byte_sum);
-	free(s->cat_hash);
-	free(s->sp_hash);
+	free(s->word_sum);
 	free(s->group);
 	free(s->group_count);
 	free(s->pow);
@@ -575,52 +574,36 @@ static int ratio_below(double a, double b, double t)
 
 /* ---- gopher-repetition ------------------------------------------------- */
 
+/* N-grams are windows of words.  Two " ".join windows are the same string
+ * exactly when they hold the same words (words hold no whitespace), so they
+ * are hashed from per-word hashes.  Two "".join windows are the same string
+ * whatever their word boundaries, so they are hashed as bytes: in the words'
+ * stream (the words back to back, s->stream) each is one contiguous piece. */
 struct ngram_ctx {
-	const char *text;
-	const struct word *w;
-	const uint64_t *byte_sum;
+	const struct quality_scratch *s;
 	size_t n;
-	int spaced; /* " ".join rather than "".join */
 };
 
-/* Whether "".join / " ".join of words[a..a+n) and words[b..b+n) are the
- * same string: compared byte by byte across word boundaries. */
-static int same_ngram(const void *ctx, uint32_t a, uint32_t b)
+/* Whether " ".join of words[a..a+n) and of words[b..b+n) are the same:
+ * the same words. */
+static int same_spaced(const void *ctx, uint32_t a, uint32_t b)
 {
 	const struct ngram_ctx *c = ctx;
-	if (a == b)
-		return 1;
-	uint64_t la = c->byte_sum[a + c->n] - c->byte_sum[a], lb = c->byte_sum[b + c->n] - c->byte_sum[b];
-	if (la != lb)
-		return 0;
-	if (c->spaced) { /* same word lengths put the separators in the same places */
-		int plain = 1;
-		for (size_t k = 0; k < c->n && plain; k++)
-			plain = c->w[a + k].len == c->w[b + k].len;
-		if (plain) {
-			for (size_t k = 0; k < c->n; k++)
-				if (memcmp(c->text + c->w[a + k].off, c->text + c->w[b + k].off, c->w[a + k].len))
-					return 0;
-			return 1;
-		}
-	}
-	/* Walk both byte streams; a separator is a virtual ' ' after each word
-	 * but the last. */
-	size_t ia = a, ib = b, oa = 0, ob = 0;
-	const size_t end_a = a + c->n, end_b = b + c->n;
-	for (;;) {
-		while (ia < end_a && oa == c->w[ia].len + (c->spaced && ia + 1 < end_a))
-			ia++, oa = 0;
-		while (ib < end_b && ob == c->w[ib].len + (c->spaced && ib + 1 < end_b))
-			ib++, ob = 0;
-		if (ia == end_a || ib == end_b)
-			return ia == end_a && ib == end_b;
-		char ca = oa < c->w[ia].len ? c->text[c->w[ia].off + oa] : ' ';
-		char cb = ob < c->w[ib].len ? c->text[c->w[ib].off + ob] : ' ';
-		if (ca != cb)
+	const struct quality_scratch *s = c->s;
+	for (size_t k = 0; k < c->n; k++)
+		if (s->w[a + k].len != s->w[b + k].len ||
+		    memcmp(s->stream + s->byte_sum[a + k], s->stream + s->byte_sum[b + k], s->w[a + k].len))
 			return 0;
-		oa++, ob++;
-	}
+	return 1;
+}
+
+/* Whether "".join of words[a..a+n) and of words[b..b+n) are the same. */
+static int same_joined(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct ngram_ctx *c = ctx;
+	const uint64_t *at = c->s->byte_sum;
+	uint64_t len = at[a + c->n] - at[a];
+	return len == at[b + c->n] - at[b] && !memcmp(c->s->stream + at[a], c->s->stream + at[b], len);
 }
 
 static int pow_upto(struct quality_scratch *s, size_t k)
@@ -638,61 +621,49 @@ static int pow_upto(struct quality_scratch *s, size_t k)
 	return 0;
 }
 
-/* The polynomial hash of p[0..l): the sum of (p[k] + 1) HASH_BASE^(l-1-k),
- * as Horner's rule would give it, but with independent products that the
- * processor can overlap (pow holds HASH_BASE^0..l at least). */
-static uint64_t word_hash(const uint64_t *pow, const unsigned char *p, size_t l)
-{
-	uint64_t h = 0;
-	for (size_t k = 0; k < l; k++)
-		h = addmod(h, mulmod((uint64_t)p[k] + 1, pow[l - 1 - k]));
-	return h;
-}
-
-/* Prefix sums and hashes over the W words, for windows of up to max_n. */
+/* Prefix sums over the W words of text (code points, bytes, and a
+ * polynomial hash of the word hashes), and the words' stream, for windows
+ * of up to max_n words. */
 static int prepare_ngrams(struct quality_scratch *s, const char *text, size_t W, size_t max_n)
 {
 	if (grow((void **)&s->cp_sum, &s->pcap, W + 1, sizeof(uint64_t)) < 0)
 		return -1;
 	size_t cap = s->pcap;
-	/* The four arrays share one capacity: grow the others to it. */
-	uint64_t **arr[] = {&s->byte_sum, &s->cat_hash, &s->sp_hash};
-	for (size_t k = 0; k < 3; k++) {
+	/* The three arrays share one capacity: grow the others to it. */
+	uint64_t **arr[] = {&s->byte_sum, &s->word_sum};
+	for (size_t k = 0; k < 2; k++) {
 		uint64_t *p = realloc(*arr[k], cap * sizeof(uint64_t));
 		if (!p)
 			return -1;
 		*arr[k] = p;
 	}
-	s->cp_sum[0] = s->byte_sum[0] = 0;
+	s->cp_sum[0] = s->byte_sum[0] = s->word_sum[0] = 0;
 	for (size_t i = 0; i < W; i++) {
 		s->cp_sum[i + 1] = s->cp_sum[i] + s->w[i].chars;
 		s->byte_sum[i + 1] = s->byte_sum[i] + s->w[i].len;
 	}
-	/* The widest window, spaces included, bounds the powers needed. */
-	size_t n = max_n < W ? max_n : W, widest = 0;
-	for (size_t i = 0; n && i + n <= W; i++) {
-		size_t b = (size_t)(s->byte_sum[i + n] - s->byte_sum[i]) + n;
-		if (b > widest)
-			widest = b;
-	}
-	if (pow_upto(s, widest) < 0)
+	if (grow((void **)&s->stream, &s->streamcap, (size_t)s->byte_sum[W] + 1, 1) < 0 ||
+	    pow_upto(s, max_n < W ? max_n : W) < 0)
 		return -1;
-	s->cat_hash[0] = s->sp_hash[0] = 0;
 	for (size_t i = 0; i < W; i++) {
-		size_t l = s->w[i].len;
-		uint64_t h = word_hash(s->pow, (const unsigned char *)text + s->w[i].off, l);
-		s->cat_hash[i + 1] = addmod(mulmod(s->cat_hash[i], s->pow[l]), h);
-		s->sp_hash[i + 1] = addmod(mulmod(s->sp_hash[i], s->pow[l + 1]),
-		                           addmod(mulmod(h, HASH_BASE), (uint64_t)' ' + 1));
+		const char *word = text + s->w[i].off;
+		memcpy(s->stream + s->byte_sum[i], word, s->w[i].len);
+		uint64_t h = XXH3_64bits(word, s->w[i].len) % MERSENNE61;
+		s->word_sum[i + 1] = addmod(mulmod(s->word_sum[i], HASH_BASE), h);
 	}
 	return 0;
 }
 
-static uint64_t window_hash(const struct quality_scratch *s, const uint64_t *prefix, size_t i,
-                            size_t n, int spaced)
+/* The hash of " ".join(words[i..i+n)), from the prefix hashes. */
+static uint64_t spaced_hash(const struct quality_scratch *s, size_t i, size_t n)
 {
-	size_t bytes = (size_t)(s->byte_sum[i + n] - s->byte_sum[i]) + (spaced ? n : 0);
-	return submod(prefix[i + n], mulmod(prefix[i], s->pow[bytes]));
+	return submod(s->word_sum[i + n], mulmod(s->word_sum[i], s->pow[n]));
+}
+
+/* The hash of "".join(words[i..i+n)). */
+static uint64_t joined_hash(const struct quality_scratch *s, size_t i, size_t n)
+{
+	return XXH3_64bits(s->stream + s->byte_sum[i], (size_t)(s->byte_sum[i + n] - s->byte_sum[i]));
 }
 
 /* Room in s->group and s->group_count (one capacity) for n entries. */
@@ -711,17 +682,17 @@ static int grow_groups(struct quality_scratch *s, size_t n)
 /* find_top_duplicate over " ".join n-grams: code points of the most
  * frequent one (the first seen among equals, as Counter.most_common(1)
  * picks) times its count; -1 when out of memory. */
-static long long top_ngram_chars(struct quality_scratch *s, const char *text, size_t W, size_t n)
+static long long top_ngram_chars(struct quality_scratch *s, size_t W, size_t n)
 {
 	if (hset_reset(&s->set, W - n + 1) < 0)
 		return -1;
 	if (grow_groups(s, W) < 0)
 		return -1;
-	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 1};
+	struct ngram_ctx ctx = {s, n};
 	uint32_t best = 0, best_count = 0;
 	for (size_t i = 0; i + n <= W; i++) {
-		uint64_t h = window_hash(s, s->sp_hash, i, n, 1);
-		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_ngram, &ctx);
+		uint64_t h = spaced_hash(s, i, n);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_spaced, &ctx);
 		if (sl->stamp == s->set.stamp)
 			sl->count++;
 		else
@@ -771,16 +742,12 @@ static int same_prefix(const void *ctx, uint32_t a, uint32_t b)
 	return !memcmp(c->stream + c->byte_sum[a], c->stream + c->byte_sum[b], SHARED_PREFIX);
 }
 
-/* Fills s->stream and s->shared for the W words of text. */
-static int mark_shared_prefixes(struct quality_scratch *s, const char *text, size_t W)
+/* Fills s->shared for the W words in s->stream. */
+static int mark_shared_prefixes(struct quality_scratch *s, size_t W)
 {
 	size_t total = (size_t)s->byte_sum[W];
-	if (grow((void **)&s->stream, &s->streamcap, total + 1, 1) < 0 ||
-	    grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 ||
-	    grow_groups(s, W) < 0)
+	if (grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 || grow_groups(s, W) < 0)
 		return -1;
-	for (size_t i = 0; i < W; i++)
-		memcpy(s->stream + s->byte_sum[i], text + s->w[i].off, s->w[i].len);
 	/* The words whose stream runs SHARED_PREFIX bytes: a prefix of the
 	 * word offsets, as they only grow. */
 	size_t keyed = 0;
@@ -806,21 +773,21 @@ static int mark_shared_prefixes(struct quality_scratch *s, const char *text, siz
 
 /* find_all_duplicate over "".join n-grams: code points of the windows that
  * repeat an earlier one, skipping past each repeat. */
-static long long dup_ngram_chars(struct quality_scratch *s, const char *text, size_t W, size_t n)
+static long long dup_ngram_chars(struct quality_scratch *s, size_t W, size_t n)
 {
 	if (W < n)
 		return 0;
 	if (hset_reset(&s->set, W - n + 1) < 0)
 		return -1;
-	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 0};
+	struct ngram_ctx ctx = {s, n};
 	uint64_t repeated = 0;
 	for (size_t i = 0; i + n <= W;) {
 		if (s->byte_sum[i + n] - s->byte_sum[i] >= SHARED_PREFIX && !s->shared[i]) {
 			i++; /* unique: no match, and no later one will match it */
 			continue;
 		}
-		uint64_t h = window_hash(s, s->cat_hash, i, n, 0);
-		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_ngram, &ctx);
+		uint64_t h = joined_hash(s, i, n);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_joined, &ctx);
 		if (sl->stamp == s->set.stamp) {
 			repeated += s->cp_sum[i + n] - s->cp_sum[i];
 			i += n;
@@ -891,18 +858,18 @@ static int gopher_repetition(const struct quality_opts *o, struct quality_scratc
 		if (counted_n && counted_n <= n &&
 		    !ratio_above((double)top_ngram_bound(s, (size_t)W, n), chars, frac))
 			continue;
-		long long top = top_ngram_chars(s, text, (size_t)W, n);
+		long long top = top_ngram_chars(s, (size_t)W, n);
 		if (top < 0)
 			return -1;
 		counted_n = n;
 		if (ratio_above((double)top, chars, frac))
 			return *reason = top_reason[n], 0;
 	}
-	if (o->rep.n_dup_n_grams && mark_shared_prefixes(s, text, (size_t)W) < 0)
+	if (o->rep.n_dup_n_grams && mark_shared_prefixes(s, (size_t)W) < 0)
 		return -1;
 	for (int k = 0; k < o->rep.n_dup_n_grams; k++) {
 		size_t n = (size_t)o->rep.dup_n_grams[k].n;
-		long long dupc = dup_ngram_chars(s, text, (size_t)W, n);
+		long long dupc = dup_ngram_chars(s, (size_t)W, n);
 		if (dupc < 0)
 			return -1;
 		if (ratio_above((double)dupc, chars, o->rep.dup_n_grams[k].frac))
