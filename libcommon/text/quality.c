@@ -64,13 +64,22 @@ static uint32_t prev_cp(const char *text, size_t begin, size_t end, size_t *star
 	return cp;
 }
 
-/* Code points in s[0..n): Python's len() of the decoded text. */
+/* Code points in s[0..n): Python's len() of the decoded text, that is the
+ * bytes less the continuation bytes (10xxxxxx), counted 8 at a time. */
 static size_t cp_count(const char *s, size_t n)
 {
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return c;
+	const uint64_t high = UINT64_C(0x8080808080808080), ones = UINT64_C(0x0101010101010101);
+	size_t cont = 0, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		/* bit 7 of a byte: set, with bit 6 (shifted up to it) clear */
+		uint64_t m = (x & ~(x << 1) & high) >> 7;
+		cont += (size_t)((m * ones) >> 56); /* the sum of the 0/1 bytes */
+	}
+	for (; i < n; i++)
+		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+	return n - cont;
 }
 
 /* str.isspace(): Unicode White_Space plus the separators U+001C..U+001F. */
@@ -260,6 +269,10 @@ static int split_lines(struct pieces *out, const char *t, size_t n)
 	size_t start = 0, i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)t[i];
+		if (c > 0x1E && c != 0xC2 && c != 0xE2) { /* most bytes end no line */
+			i++;
+			continue;
+		}
 		size_t end = i, next = 0;
 		if (c == '\n' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D || c == 0x1E)
 			next = i + 1;
@@ -290,10 +303,10 @@ static int split_newline_runs(struct pieces *out, const char *t, size_t n, size_
 	out->n = 0;
 	size_t start = 0, i = 0;
 	while (i < n) {
-		if (t[i] != '\n') {
-			i++;
-			continue;
-		}
+		const char *nl = memchr(t + i, '\n', n - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - t);
 		size_t run = i;
 		while (run < n && t[run] == '\n')
 			run++;
