@@ -521,10 +521,16 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s);
 }
 
+/* Whether get_words has the words of text already. */
+static int words_cached(const struct quality_scratch *s, const char *text, size_t len)
+{
+	return s->words_of == text && s->words_len == len;
+}
+
 /* The words of text (wordtok's), with their lengths in code points. */
 static long get_words(struct quality_scratch *s, const char *text, size_t len)
 {
-	if (s->words_of == text && s->words_len == len)
+	if (words_cached(s, text, len))
 		return s->nwords;
 	const struct text_span *sp;
 	long n = wordtok_words(s->tok, text, len, &sp);
@@ -1230,6 +1236,15 @@ static int fineweb(const struct quality_opts *o, struct quality_scratch *s, cons
 	if (ratio_above((double)dup_chars, (double)(cp_count(text, len) - newlines), o->fw.char_duplicates_ratio))
 		return *reason = "fineweb/char_dup_ratio", 0;
 
+	if (!words_cached(s, text, len)) {
+		/* C4 rewrote the text, and its words would cost a tokenization.
+		 * Each whitespace-separated piece holds one word at least, so
+		 * their count often settles the check alone. */
+		size_t pieces, longest;
+		split_words_stats(text, len, &pieces, &longest);
+		if (!ratio_above((double)newlines, (double)pieces, o->fw.new_line_ratio))
+			return 0;
+	}
 	long W = get_words(s, text, len);
 	if (W < 0)
 		return -1;
