@@ -478,6 +478,9 @@ struct quality_scratch {
 	char *stream;
 	uint8_t *shared;
 	size_t streamcap, sharedcap;
+	/* The windows the duplicate counts must hash, in order. */
+	uint32_t *dup_at;
+	size_t dupcap, ndup;
 	char *out, *line, *lower;
 	size_t outcap, linecap, lowercap;
 	/* The words of one text, cached across the filters until it changes. */
@@ -519,6 +522,7 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->lower);
 	free(s->stream);
 	free(s->shared);
+	free(s->dup_at);
 	free(s);
 }
 
@@ -762,11 +766,14 @@ static int same_prefix(const void *ctx, uint32_t a, uint32_t b)
 	return !memcmp(c->stream + c->byte_sum[a], c->stream + c->byte_sum[b], SHARED_PREFIX);
 }
 
-/* Fills s->shared for the W words in s->stream. */
-static int mark_shared_prefixes(struct quality_scratch *s, size_t W)
+/* Fills s->shared for the W words in s->stream, and s->dup_at with the
+ * windows of min_n words or more that may repeat: those shorter than
+ * SHARED_PREFIX bytes at min_n words, and those whose prefix is shared. */
+static int mark_shared_prefixes(struct quality_scratch *s, size_t W, size_t min_n)
 {
 	size_t total = (size_t)s->byte_sum[W];
-	if (grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 || grow_groups(s, W) < 0)
+	if (grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 || grow_groups(s, W) < 0 ||
+	    grow((void **)&s->dup_at, &s->dupcap, W + 1, sizeof *s->dup_at) < 0)
 		return -1;
 	/* The words whose stream runs SHARED_PREFIX bytes: a prefix of the
 	 * word offsets, as they only grow. */
@@ -788,6 +795,10 @@ static int mark_shared_prefixes(struct quality_scratch *s, size_t W)
 	}
 	for (size_t i = 0; i < keyed; i++)
 		s->shared[i] = s->shared[s->group[i]];
+	s->ndup = 0;
+	for (size_t i = 0; i + min_n <= W; i++)
+		if (s->byte_sum[i + min_n] - s->byte_sum[i] < SHARED_PREFIX || s->shared[i])
+			s->dup_at[s->ndup++] = (uint32_t)i;
 	return 0;
 }
 
@@ -797,23 +808,28 @@ static long long dup_ngram_chars(struct quality_scratch *s, size_t W, size_t n)
 {
 	if (W < n)
 		return 0;
-	if (hset_reset(&s->set, W - n + 1) < 0)
+	if (hset_reset(&s->set, s->ndup) < 0)
 		return -1;
 	struct ngram_ctx ctx = {s, n};
 	uint64_t repeated = 0;
-	for (size_t i = 0; i + n <= W;) {
-		if (s->byte_sum[i + n] - s->byte_sum[i] >= SHARED_PREFIX && !s->shared[i]) {
-			i++; /* unique: no match, and no later one will match it */
+	/* datatrove's walk moves one word on, or n past a repeat; a window
+	 * not in dup_at only moves it on, so the walk visits dup_at alone. */
+	size_t next = 0; /* the walk's next window */
+	for (size_t k = 0; k < s->ndup; k++) {
+		size_t i = s->dup_at[k];
+		if (i < next)
 			continue;
-		}
+		if (i + n > W)
+			break;
+		if (s->byte_sum[i + n] - s->byte_sum[i] >= SHARED_PREFIX && !s->shared[i])
+			continue; /* unique: no match, and no later window will match it */
 		uint64_t h = joined_hash(s, i, n);
 		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_joined, &ctx);
 		if (sl->stamp == s->set.stamp) {
 			repeated += s->cp_sum[i + n] - s->cp_sum[i];
-			i += n;
+			next = i + n;
 		} else {
 			hset_put(&s->set, sl, h, (uint32_t)i);
-			i++;
 		}
 	}
 	return (long long)repeated;
@@ -885,7 +901,11 @@ static int gopher_repetition(const struct quality_opts *o, struct quality_scratc
 		if (ratio_above((double)top, chars, frac))
 			return *reason = top_reason[n], 0;
 	}
-	if (o->rep.n_dup_n_grams && mark_shared_prefixes(s, (size_t)W) < 0)
+	size_t min_dup_n = SIZE_MAX;
+	for (int k = 0; k < o->rep.n_dup_n_grams; k++)
+		if ((size_t)o->rep.dup_n_grams[k].n < min_dup_n)
+			min_dup_n = (size_t)o->rep.dup_n_grams[k].n;
+	if (min_dup_n <= (size_t)W && mark_shared_prefixes(s, (size_t)W, min_dup_n) < 0)
 		return -1;
 	for (int k = 0; k < o->rep.n_dup_n_grams; k++) {
 		size_t n = (size_t)o->rep.dup_n_grams[k].n;
