@@ -541,9 +541,10 @@ static long get_words(struct quality_scratch *s, const char *text, size_t len)
 	long n = wordtok_words(s->tok, text, len, &sp);
 	if (n < 0 || grow((void **)&s->w, &s->wcap, (size_t)n + 1, sizeof *s->w) < 0)
 		return -1;
+	int ascii = cp_count(text, len) == len; /* then every byte is a code point */
 	for (long i = 0; i < n; i++)
 		s->w[i] = (struct word){sp[i].off, sp[i].len,
-		                        (uint32_t)cp_count(text + sp[i].off, sp[i].len)};
+		                        ascii ? sp[i].len : (uint32_t)cp_count(text + sp[i].off, sp[i].len)};
 	s->words_of = text, s->words_len = len, s->nwords = n;
 	return n;
 }
@@ -930,10 +931,12 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 	 * rather than once per word. */
 	const char *stop[64];
 	size_t stop_len[64];
+	uint64_t stop_lengths = 0; /* bit l: some stop word has l bytes (l < 64) */
 	int n_stop = o->gq.n_stop_words < 64 ? o->gq.n_stop_words : 64;
 	const char *sw = o->gq.stop_words;
 	for (int k = 0; k < n_stop; k++) {
 		stop[k] = sw, stop_len[k] = strlen(sw);
+		stop_lengths |= stop_len[k] < 64 ? UINT64_C(1) << stop_len[k] : 0;
 		sw += stop_len[k] + 1;
 	}
 	size_t non_symbol = 0, non_symbol_chars = 0, alpha_words = 0;
@@ -951,9 +954,10 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 		if (!symbol_only)
 			non_symbol++, non_symbol_chars += s->w[i].chars;
 		alpha_words += alpha;
-		for (int k = 0; k < n_stop; k++)
-			if (stop_len[k] == wl && !(stop_seen >> k & 1) && !memcmp(stop[k], w, wl))
-				stop_seen |= UINT64_C(1) << k, stop_found++;
+		if (wl >= 64 || (stop_lengths >> wl & 1)) /* most words have no stop word's length */
+			for (int k = 0; k < n_stop; k++)
+				if (stop_len[k] == wl && !(stop_seen >> k & 1) && !memcmp(stop[k], w, wl))
+					stop_seen |= UINT64_C(1) << k, stop_found++;
 	}
 	if (o->gq.min_doc_words != 0 && (double)non_symbol < o->gq.min_doc_words)
 		return *reason = "gopher-quality/gopher_short_doc", 0;
