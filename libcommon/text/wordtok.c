@@ -829,10 +829,16 @@ static int sentence_role(const char *text, const struct tok *k)
 	const unsigned char *s = (const unsigned char *)text + k->off;
 	size_t m, n = k->len, i = 0;
 	uint32_t c = next_cp(s, n, 0, &m);
-	if (m == n && in_list(c, sent_end, NELEM(sent_end)))
+	if (m == n && (c < 0x80 ? c == '.' || c == '!' || c == '?' : in_list(c, sent_end, NELEM(sent_end))))
 		return 1;
 	for (; i < n; i += m) {
-		utf8proc_category_t cat = category(next_cp(s, n, i, &m));
+		c = next_cp(s, n, i, &m);
+		if (c < 0x80) { /* ASCII's P* characters, without a table lookup */
+			if (!c || !strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)c))
+				return 0;
+			continue;
+		}
+		utf8proc_category_t cat = category(c);
 		if (cat < UTF8PROC_CATEGORY_PC || cat > UTF8PROC_CATEGORY_PO)
 			return 0;
 	}
