@@ -4,10 +4,10 @@
  * Nothing allocates per word: the scratch keeps growable arrays (pieces of
  * the text, per-word lengths and prefix hashes, one hash set) that reach
  * the size of the largest document and stay.  N-grams are never built as
- * strings: a window of words is hashed from prefix hashes of the word
- * sequence (a polynomial hash modulo 2^61-1 of exactly the bytes Python's
- * " ".join or "".join would produce), and a hash match is confirmed by
- * comparing those bytes, so a collision costs time, never a count. */
+ * strings: a " ".join window is hashed from prefix hashes over its words'
+ * hashes, a "".join window as one piece of the words laid back to back,
+ * and a hash match is confirmed by comparing the strings Python would
+ * build, so a collision costs time, never a count. */
 #include "text/quality.h"
 
 #include <math.h>
@@ -64,13 +64,22 @@ static uint32_t prev_cp(const char *text, size_t begin, size_t end, size_t *star
 	return cp;
 }
 
-/* Code points in s[0..n): Python's len() of the decoded text. */
+/* Code points in s[0..n): Python's len() of the decoded text, that is the
+ * bytes less the continuation bytes (10xxxxxx), counted 8 at a time. */
 static size_t cp_count(const char *s, size_t n)
 {
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return c;
+	const uint64_t high = UINT64_C(0x8080808080808080), ones = UINT64_C(0x0101010101010101);
+	size_t cont = 0, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		/* bit 7 of a byte: set, with bit 6 (shifted up to it) clear */
+		uint64_t m = (x & ~(x << 1) & high) >> 7;
+		cont += (size_t)((m * ones) >> 56); /* the sum of the 0/1 bytes */
+	}
+	for (; i < n; i++)
+		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+	return n - cont;
 }
 
 /* str.isspace(): Unicode White_Space plus the separators U+001C..U+001F. */
@@ -205,22 +214,50 @@ static int pieces_add(struct pieces *p, size_t off, size_t len)
 	return 0;
 }
 
-/* Python's str.strip() of text[*off..*off+*len), in place. */
-static void py_strip(const char *text, size_t *off, size_t *len)
+/* The first byte of text[b..e) after its leading whitespace (lstrip). */
+static size_t skip_space(const char *text, size_t b, size_t e)
 {
-	size_t b = *off, e = *off + *len;
 	while (b < e) {
+		unsigned char c = (unsigned char)text[b];
+		if (c < 0x80) { /* the common case, without decoding */
+			if (!py_space(c))
+				break;
+			b++;
+			continue;
+		}
 		size_t j = b;
 		if (!py_space(next_cp(text, e, &j)))
 			break;
 		b = j;
 	}
+	return b;
+}
+
+/* The end of text[b..e) before its trailing whitespace (rstrip). */
+static size_t rskip_space(const char *text, size_t b, size_t e)
+{
 	while (e > b) {
+		unsigned char c = (unsigned char)text[e - 1];
+		if (c < 0x80) {
+			if (!py_space(c))
+				break;
+			e--;
+			continue;
+		}
 		size_t start;
 		if (!py_space(prev_cp(text, b, e, &start)))
 			break;
 		e = start;
 	}
+	return e;
+}
+
+/* Python's str.strip() of text[*off..*off+*len), in place. */
+static void py_strip(const char *text, size_t *off, size_t *len)
+{
+	size_t b = *off, e = *off + *len;
+	b = skip_space(text, b, e);
+	e = rskip_space(text, b, e);
 	*off = b, *len = e - b;
 }
 
@@ -232,6 +269,10 @@ static int split_lines(struct pieces *out, const char *t, size_t n)
 	size_t start = 0, i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)t[i];
+		if (c > 0x1E && c != 0xC2 && c != 0xE2) { /* most bytes end no line */
+			i++;
+			continue;
+		}
 		size_t end = i, next = 0;
 		if (c == '\n' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D || c == 0x1E)
 			next = i + 1;
@@ -262,10 +303,10 @@ static int split_newline_runs(struct pieces *out, const char *t, size_t n, size_
 	out->n = 0;
 	size_t start = 0, i = 0;
 	while (i < n) {
-		if (t[i] != '\n') {
-			i++;
-			continue;
-		}
+		const char *nl = memchr(t + i, '\n', n - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - t);
 		size_t run = i;
 		while (run < n && t[run] == '\n')
 			run++;
@@ -346,10 +387,11 @@ static inline uint64_t submod(uint64_t a, uint64_t b)
 
 /* An open-addressing set of items named by index, with their counts.  A
  * slot is in use when its stamp is the set's current one, so emptying the
- * set between n-gram sizes costs nothing. */
+ * set between n-gram sizes costs nothing.  A slot keeps 32 bits of its
+ * item's hash, enough to pass over most others without comparing them,
+ * and is 16 bytes so that a document's set stays in the nearest cache. */
 struct slot {
-	uint64_t hash;
-	uint32_t item, count, stamp;
+	uint32_t tag, item, count, stamp;
 };
 
 struct hset {
@@ -386,22 +428,22 @@ static int hset_reset(struct hset *h, size_t n)
 
 /* The slot of an item equal to `item` (same hash, same(ctx, a, b)), or the
  * empty slot where it belongs. */
-static struct slot *hset_find(struct hset *h, uint64_t hash, uint32_t item,
-                              int (*same)(const void *ctx, uint32_t a, uint32_t b), const void *ctx)
+static inline struct slot *hset_find(struct hset *h, uint64_t hash, uint32_t item,
+                                     int (*same)(const void *ctx, uint32_t a, uint32_t b), const void *ctx)
 {
 	size_t mask = h->cap - 1, i = (size_t)(hash ^ (hash >> 29)) & mask;
 	for (;; i = (i + 1) & mask) {
 		struct slot *s = &h->v[i];
 		if (s->stamp != h->stamp)
 			return s;
-		if (s->hash == hash && same(ctx, s->item, item))
+		if (s->tag == (uint32_t)(hash >> 32) && same(ctx, s->item, item))
 			return s;
 	}
 }
 
 static void hset_put(struct hset *h, struct slot *s, uint64_t hash, uint32_t item)
 {
-	*s = (struct slot){hash, item, 1, h->stamp};
+	*s = (struct slot){(uint32_t)(hash >> 32), item, 1, h->stamp};
 }
 
 /* ---- the scratch ------------------------------------------------------- */
@@ -420,11 +462,25 @@ struct quality_scratch {
 	/* Prefix sums over the words, W + 1 each: code points, bytes, and the
 	 * hashes of "".join(words[:i]) and of " ".join with a space after
 	 * each word (a string's hash with one more space is as distinctive). */
-	uint64_t *cp_sum, *byte_sum, *cat_hash, *sp_hash;
+	uint64_t *cp_sum, *byte_sum, *word_sum;
 	size_t pcap;
+	/* The last exact top n-gram count, per window start i: group[i] is
+	 * the first window equal to window i, and group_count[g] how many
+	 * windows equal window g. */
+	uint32_t *group, *group_count;
+	size_t gcap;
 	uint64_t *pow; /* HASH_BASE^k */
 	size_t powcap, pown;
 	struct hset set;
+	/* The words' bytes back to back ("".join(words)), and per word
+	 * whether the SHARED_PREFIX bytes from its start there also start at
+	 * another word. */
+	char *stream;
+	uint8_t *shared;
+	size_t streamcap, sharedcap;
+	/* The windows the duplicate counts must hash, in order. */
+	uint32_t *dup_at;
+	size_t dupcap, ndup;
 	char *out, *line, *lower;
 	size_t outcap, linecap, lowercap;
 	/* The words of one text, cached across the filters until it changes. */
@@ -456,28 +512,39 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->w);
 	free(s->cp_sum);
 	free(s->byte_sum);
-	free(s->cat_hash);
-	free(s->sp_hash);
+	free(s->word_sum);
+	free(s->group);
+	free(s->group_count);
 	free(s->pow);
 	free(s->set.v);
 	free(s->out);
 	free(s->line);
 	free(s->lower);
+	free(s->stream);
+	free(s->shared);
+	free(s->dup_at);
 	free(s);
+}
+
+/* Whether get_words has the words of text already. */
+static int words_cached(const struct quality_scratch *s, const char *text, size_t len)
+{
+	return s->words_of == text && s->words_len == len;
 }
 
 /* The words of text (wordtok's), with their lengths in code points. */
 static long get_words(struct quality_scratch *s, const char *text, size_t len)
 {
-	if (s->words_of == text && s->words_len == len)
+	if (words_cached(s, text, len))
 		return s->nwords;
 	const struct text_span *sp;
 	long n = wordtok_words(s->tok, text, len, &sp);
 	if (n < 0 || grow((void **)&s->w, &s->wcap, (size_t)n + 1, sizeof *s->w) < 0)
 		return -1;
+	int ascii = cp_count(text, len) == len; /* then every byte is a code point */
 	for (long i = 0; i < n; i++)
 		s->w[i] = (struct word){sp[i].off, sp[i].len,
-		                        (uint32_t)cp_count(text + sp[i].off, sp[i].len)};
+		                        ascii ? sp[i].len : (uint32_t)cp_count(text + sp[i].off, sp[i].len)};
 	s->words_of = text, s->words_len = len, s->nwords = n;
 	return n;
 }
@@ -532,52 +599,36 @@ static int ratio_below(double a, double b, double t)
 
 /* ---- gopher-repetition ------------------------------------------------- */
 
+/* N-grams are windows of words.  Two " ".join windows are the same string
+ * exactly when they hold the same words (words hold no whitespace), so they
+ * are hashed from per-word hashes.  Two "".join windows are the same string
+ * whatever their word boundaries, so they are hashed as bytes: in the words'
+ * stream (the words back to back, s->stream) each is one contiguous piece. */
 struct ngram_ctx {
-	const char *text;
-	const struct word *w;
-	const uint64_t *byte_sum;
+	const struct quality_scratch *s;
 	size_t n;
-	int spaced; /* " ".join rather than "".join */
 };
 
-/* Whether "".join / " ".join of words[a..a+n) and words[b..b+n) are the
- * same string: compared byte by byte across word boundaries. */
-static int same_ngram(const void *ctx, uint32_t a, uint32_t b)
+/* Whether " ".join of words[a..a+n) and of words[b..b+n) are the same:
+ * the same words. */
+static int same_spaced(const void *ctx, uint32_t a, uint32_t b)
 {
 	const struct ngram_ctx *c = ctx;
-	if (a == b)
-		return 1;
-	uint64_t la = c->byte_sum[a + c->n] - c->byte_sum[a], lb = c->byte_sum[b + c->n] - c->byte_sum[b];
-	if (la != lb)
-		return 0;
-	if (c->spaced) { /* same word lengths put the separators in the same places */
-		int plain = 1;
-		for (size_t k = 0; k < c->n && plain; k++)
-			plain = c->w[a + k].len == c->w[b + k].len;
-		if (plain) {
-			for (size_t k = 0; k < c->n; k++)
-				if (memcmp(c->text + c->w[a + k].off, c->text + c->w[b + k].off, c->w[a + k].len))
-					return 0;
-			return 1;
-		}
-	}
-	/* Walk both byte streams; a separator is a virtual ' ' after each word
-	 * but the last. */
-	size_t ia = a, ib = b, oa = 0, ob = 0;
-	const size_t end_a = a + c->n, end_b = b + c->n;
-	for (;;) {
-		while (ia < end_a && oa == c->w[ia].len + (c->spaced && ia + 1 < end_a))
-			ia++, oa = 0;
-		while (ib < end_b && ob == c->w[ib].len + (c->spaced && ib + 1 < end_b))
-			ib++, ob = 0;
-		if (ia == end_a || ib == end_b)
-			return ia == end_a && ib == end_b;
-		char ca = oa < c->w[ia].len ? c->text[c->w[ia].off + oa] : ' ';
-		char cb = ob < c->w[ib].len ? c->text[c->w[ib].off + ob] : ' ';
-		if (ca != cb)
+	const struct quality_scratch *s = c->s;
+	for (size_t k = 0; k < c->n; k++)
+		if (s->w[a + k].len != s->w[b + k].len ||
+		    memcmp(s->stream + s->byte_sum[a + k], s->stream + s->byte_sum[b + k], s->w[a + k].len))
 			return 0;
-		oa++, ob++;
-	}
+	return 1;
+}
+
+/* Whether "".join of words[a..a+n) and of words[b..b+n) are the same. */
+static int same_joined(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct ngram_ctx *c = ctx;
+	const uint64_t *at = c->s->byte_sum;
+	uint64_t len = at[a + c->n] - at[a];
+	return len == at[b + c->n] - at[b] && !memcmp(c->s->stream + at[a], c->s->stream + at[b], len);
 }
 
 static int pow_upto(struct quality_scratch *s, size_t k)
@@ -595,71 +646,84 @@ static int pow_upto(struct quality_scratch *s, size_t k)
 	return 0;
 }
 
-/* Prefix sums and hashes over the W words, for windows of up to max_n. */
+/* Prefix sums over the W words of text (code points, bytes, and a
+ * polynomial hash of the word hashes), and the words' stream, for windows
+ * of up to max_n words. */
 static int prepare_ngrams(struct quality_scratch *s, const char *text, size_t W, size_t max_n)
 {
 	if (grow((void **)&s->cp_sum, &s->pcap, W + 1, sizeof(uint64_t)) < 0)
 		return -1;
 	size_t cap = s->pcap;
-	/* The four arrays share one capacity: grow the others to it. */
-	uint64_t **arr[] = {&s->byte_sum, &s->cat_hash, &s->sp_hash};
-	for (size_t k = 0; k < 3; k++) {
+	/* The three arrays share one capacity: grow the others to it. */
+	uint64_t **arr[] = {&s->byte_sum, &s->word_sum};
+	for (size_t k = 0; k < 2; k++) {
 		uint64_t *p = realloc(*arr[k], cap * sizeof(uint64_t));
 		if (!p)
 			return -1;
 		*arr[k] = p;
 	}
-	s->cp_sum[0] = s->byte_sum[0] = 0;
+	s->cp_sum[0] = s->byte_sum[0] = s->word_sum[0] = 0;
 	for (size_t i = 0; i < W; i++) {
 		s->cp_sum[i + 1] = s->cp_sum[i] + s->w[i].chars;
 		s->byte_sum[i + 1] = s->byte_sum[i] + s->w[i].len;
 	}
-	/* The widest window, spaces included, bounds the powers needed. */
-	size_t n = max_n < W ? max_n : W, widest = 0;
-	for (size_t i = 0; n && i + n <= W; i++) {
-		size_t b = (size_t)(s->byte_sum[i + n] - s->byte_sum[i]) + n;
-		if (b > widest)
-			widest = b;
-	}
-	if (pow_upto(s, widest) < 0)
+	if (grow((void **)&s->stream, &s->streamcap, (size_t)s->byte_sum[W] + 1, 1) < 0 ||
+	    pow_upto(s, max_n < W ? max_n : W) < 0)
 		return -1;
-	s->cat_hash[0] = s->sp_hash[0] = 0;
 	for (size_t i = 0; i < W; i++) {
-		const unsigned char *p = (const unsigned char *)text + s->w[i].off;
-		uint64_t h = 0;
-		for (size_t k = 0; k < s->w[i].len; k++)
-			h = addmod(mulmod(h, HASH_BASE), (uint64_t)p[k] + 1);
-		size_t l = s->w[i].len;
-		s->cat_hash[i + 1] = addmod(mulmod(s->cat_hash[i], s->pow[l]), h);
-		s->sp_hash[i + 1] = addmod(mulmod(s->sp_hash[i], s->pow[l + 1]),
-		                           addmod(mulmod(h, HASH_BASE), (uint64_t)' ' + 1));
+		const char *word = text + s->w[i].off;
+		memcpy(s->stream + s->byte_sum[i], word, s->w[i].len);
+		uint64_t h = XXH3_64bits(word, s->w[i].len) % MERSENNE61;
+		s->word_sum[i + 1] = addmod(mulmod(s->word_sum[i], HASH_BASE), h);
 	}
 	return 0;
 }
 
-static uint64_t window_hash(const struct quality_scratch *s, const uint64_t *prefix, size_t i,
-                            size_t n, int spaced)
+/* The hash of " ".join(words[i..i+n)), from the prefix hashes. */
+static uint64_t spaced_hash(const struct quality_scratch *s, size_t i, size_t n)
 {
-	size_t bytes = (size_t)(s->byte_sum[i + n] - s->byte_sum[i]) + (spaced ? n : 0);
-	return submod(prefix[i + n], mulmod(prefix[i], s->pow[bytes]));
+	return submod(s->word_sum[i + n], mulmod(s->word_sum[i], s->pow[n]));
+}
+
+/* The hash of "".join(words[i..i+n)). */
+static uint64_t joined_hash(const struct quality_scratch *s, size_t i, size_t n)
+{
+	return XXH3_64bits(s->stream + s->byte_sum[i], (size_t)(s->byte_sum[i + n] - s->byte_sum[i]));
+}
+
+/* Room in s->group and s->group_count (one capacity) for n entries. */
+static int grow_groups(struct quality_scratch *s, size_t n)
+{
+	size_t cap = s->gcap;
+	if (grow((void **)&s->group, &cap, n, sizeof *s->group) < 0)
+		return -1;
+	cap = s->gcap;
+	if (grow((void **)&s->group_count, &cap, n, sizeof *s->group_count) < 0)
+		return -1;
+	s->gcap = cap;
+	return 0;
 }
 
 /* find_top_duplicate over " ".join n-grams: code points of the most
  * frequent one (the first seen among equals, as Counter.most_common(1)
  * picks) times its count; -1 when out of memory. */
-static long long top_ngram_chars(struct quality_scratch *s, const char *text, size_t W, size_t n)
+static long long top_ngram_chars(struct quality_scratch *s, size_t W, size_t n)
 {
 	if (hset_reset(&s->set, W - n + 1) < 0)
 		return -1;
-	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 1};
+	if (grow_groups(s, W) < 0)
+		return -1;
+	struct ngram_ctx ctx = {s, n};
 	uint32_t best = 0, best_count = 0;
 	for (size_t i = 0; i + n <= W; i++) {
-		uint64_t h = window_hash(s, s->sp_hash, i, n, 1);
-		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_ngram, &ctx);
+		uint64_t h = spaced_hash(s, i, n);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_spaced, &ctx);
 		if (sl->stamp == s->set.stamp)
 			sl->count++;
 		else
 			hset_put(&s->set, sl, h, (uint32_t)i);
+		s->group[i] = sl->item;
+		s->group_count[sl->item] = sl->count;
 		if (sl->count > best_count || (sl->count == best_count && sl->item < best))
 			best = sl->item, best_count = sl->count;
 	}
@@ -667,25 +731,106 @@ static long long top_ngram_chars(struct quality_scratch *s, const char *text, si
 	return (long long)(chars * best_count);
 }
 
+/* An upper bound of top_ngram_chars(n) from the counts top_ngram_chars
+ * left for a smaller m: an n-gram occurs at most as often as its first m
+ * words (" ".join makes equal strings equal word sequences, as words hold
+ * no whitespace), so no window's count times code points exceeds its
+ * m-gram's count times its own code points. */
+static uint64_t top_ngram_bound(const struct quality_scratch *s, size_t W, size_t n)
+{
+	uint64_t bound = 0;
+	for (size_t i = 0; i + n <= W; i++) {
+		uint64_t chars = s->cp_sum[i + n] - s->cp_sum[i] + (n - 1);
+		uint64_t b = chars * s->group_count[s->group[i]];
+		if (b > bound)
+			bound = b;
+	}
+	return bound;
+}
+
+/* Two windows of "".join n-grams that are the same string of at least
+ * SHARED_PREFIX bytes begin with the same SHARED_PREFIX bytes of the
+ * words' stream.  A window whose first bytes start at no other word can
+ * thus neither repeat an earlier window nor be repeated by a later one, for
+ * any n: the duplicate counts need not hash it at all, and in prose most
+ * windows are such. */
+#define SHARED_PREFIX 16
+
+struct prefix_ctx {
+	const char *stream;
+	const uint64_t *byte_sum;
+};
+
+static int same_prefix(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct prefix_ctx *c = ctx;
+	return !memcmp(c->stream + c->byte_sum[a], c->stream + c->byte_sum[b], SHARED_PREFIX);
+}
+
+/* Fills s->shared for the W words in s->stream, and s->dup_at with the
+ * windows of min_n words or more that may repeat: those shorter than
+ * SHARED_PREFIX bytes at min_n words, and those whose prefix is shared. */
+static int mark_shared_prefixes(struct quality_scratch *s, size_t W, size_t min_n)
+{
+	size_t total = (size_t)s->byte_sum[W];
+	if (grow((void **)&s->shared, &s->sharedcap, W + 1, 1) < 0 || grow_groups(s, W) < 0 ||
+	    grow((void **)&s->dup_at, &s->dupcap, W + 1, sizeof *s->dup_at) < 0)
+		return -1;
+	/* The words whose stream runs SHARED_PREFIX bytes: a prefix of the
+	 * word offsets, as they only grow. */
+	size_t keyed = 0;
+	while (keyed < W && total - s->byte_sum[keyed] >= SHARED_PREFIX)
+		keyed++;
+	if (hset_reset(&s->set, keyed) < 0)
+		return -1;
+	struct prefix_ctx ctx = {s->stream, s->byte_sum};
+	for (size_t i = 0; i < keyed; i++) {
+		uint64_t h = XXH3_64bits(s->stream + s->byte_sum[i], SHARED_PREFIX);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_prefix, &ctx);
+		if (sl->stamp == s->set.stamp)
+			sl->count++;
+		else
+			hset_put(&s->set, sl, h, (uint32_t)i);
+		s->group[i] = sl->item;
+		s->shared[sl->item] = (uint8_t)(sl->count > 1); /* the first of each prefix */
+	}
+	for (size_t i = 0; i < keyed; i++)
+		s->shared[i] = s->shared[s->group[i]];
+	s->ndup = 0;
+	for (size_t i = 0; i + min_n <= W; i++)
+		if (s->byte_sum[i + min_n] - s->byte_sum[i] < SHARED_PREFIX || s->shared[i])
+			s->dup_at[s->ndup++] = (uint32_t)i;
+	return 0;
+}
+
 /* find_all_duplicate over "".join n-grams: code points of the windows that
  * repeat an earlier one, skipping past each repeat. */
-static long long dup_ngram_chars(struct quality_scratch *s, const char *text, size_t W, size_t n)
+static long long dup_ngram_chars(struct quality_scratch *s, size_t W, size_t n)
 {
 	if (W < n)
 		return 0;
-	if (hset_reset(&s->set, W - n + 1) < 0)
+	if (hset_reset(&s->set, s->ndup) < 0)
 		return -1;
-	struct ngram_ctx ctx = {text, s->w, s->byte_sum, n, 0};
+	struct ngram_ctx ctx = {s, n};
 	uint64_t repeated = 0;
-	for (size_t i = 0; i + n <= W;) {
-		uint64_t h = window_hash(s, s->cat_hash, i, n, 0);
-		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_ngram, &ctx);
+	/* datatrove's walk moves one word on, or n past a repeat; a window
+	 * not in dup_at only moves it on, so the walk visits dup_at alone. */
+	size_t next = 0; /* the walk's next window */
+	for (size_t k = 0; k < s->ndup; k++) {
+		size_t i = s->dup_at[k];
+		if (i < next)
+			continue;
+		if (i + n > W)
+			break;
+		if (s->byte_sum[i + n] - s->byte_sum[i] >= SHARED_PREFIX && !s->shared[i])
+			continue; /* unique: no match, and no later window will match it */
+		uint64_t h = joined_hash(s, i, n);
+		struct slot *sl = hset_find(&s->set, h, (uint32_t)i, same_joined, &ctx);
 		if (sl->stamp == s->set.stamp) {
 			repeated += s->cp_sum[i + n] - s->cp_sum[i];
-			i += n;
+			next = i + n;
 		} else {
 			hset_put(&s->set, sl, h, (uint32_t)i);
-			i++;
 		}
 	}
 	return (long long)repeated;
@@ -739,19 +884,33 @@ static int gopher_repetition(const struct quality_opts *o, struct quality_scratc
 			max_n = (size_t)o->rep.dup_n_grams[k].n;
 	if (prepare_ngrams(s, text, (size_t)W, max_n) < 0)
 		return -1;
+	size_t counted_n = 0; /* the n of the counts top_ngram_chars left, 0: none */
 	for (int k = 0; k < o->rep.n_top_n_grams; k++) {
 		size_t n = (size_t)o->rep.top_n_grams[k].n;
+		double frac = o->rep.top_n_grams[k].frac;
 		if ((size_t)W < n)
 			continue;
-		long long top = top_ngram_chars(s, text, (size_t)W, n);
+		/* Counting is a pass over a hash table; when the smaller n-grams
+		 * already counted show this check passes, skip it. */
+		if (counted_n && counted_n <= n &&
+		    !ratio_above((double)top_ngram_bound(s, (size_t)W, n), chars, frac))
+			continue;
+		long long top = top_ngram_chars(s, (size_t)W, n);
 		if (top < 0)
 			return -1;
-		if (ratio_above((double)top, chars, o->rep.top_n_grams[k].frac))
+		counted_n = n;
+		if (ratio_above((double)top, chars, frac))
 			return *reason = top_reason[n], 0;
 	}
+	size_t min_dup_n = SIZE_MAX;
+	for (int k = 0; k < o->rep.n_dup_n_grams; k++)
+		if ((size_t)o->rep.dup_n_grams[k].n < min_dup_n)
+			min_dup_n = (size_t)o->rep.dup_n_grams[k].n;
+	if (min_dup_n <= (size_t)W && mark_shared_prefixes(s, (size_t)W, min_dup_n) < 0)
+		return -1;
 	for (int k = 0; k < o->rep.n_dup_n_grams; k++) {
 		size_t n = (size_t)o->rep.dup_n_grams[k].n;
-		long long dupc = dup_ngram_chars(s, text, (size_t)W, n);
+		long long dupc = dup_ngram_chars(s, (size_t)W, n);
 		if (dupc < 0)
 			return -1;
 		if (ratio_above((double)dupc, chars, o->rep.dup_n_grams[k].frac))
@@ -768,8 +927,20 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 	long W = get_words(s, text, len);
 	if (W < 0)
 		return -1;
+	/* The stop words' places and lengths, measured once per document
+	 * rather than once per word. */
+	const char *stop[64];
+	size_t stop_len[64];
+	uint64_t stop_lengths = 0; /* bit l: some stop word has l bytes (l < 64) */
+	int n_stop = o->gq.n_stop_words < 64 ? o->gq.n_stop_words : 64;
+	const char *sw = o->gq.stop_words;
+	for (int k = 0; k < n_stop; k++) {
+		stop[k] = sw, stop_len[k] = strlen(sw);
+		stop_lengths |= stop_len[k] < 64 ? UINT64_C(1) << stop_len[k] : 0;
+		sw += stop_len[k] + 1;
+	}
 	size_t non_symbol = 0, non_symbol_chars = 0, alpha_words = 0;
-	uint64_t stop_seen = 0; /* bit k: stop word k occurs (at most 64 checked at once) */
+	uint64_t stop_seen = 0; /* bit k: stop word k occurs */
 	size_t stop_found = 0;
 	for (long i = 0; i < W; i++) {
 		const char *w = text + s->w[i].off;
@@ -783,13 +954,10 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 		if (!symbol_only)
 			non_symbol++, non_symbol_chars += s->w[i].chars;
 		alpha_words += alpha;
-		const char *sw = o->gq.stop_words;
-		for (int k = 0; k < o->gq.n_stop_words; k++) {
-			size_t sl = strlen(sw);
-			if (sl == wl && !memcmp(sw, w, wl) && k < 64 && !(stop_seen >> k & 1))
-				stop_seen |= UINT64_C(1) << k, stop_found++;
-			sw += sl + 1;
-		}
+		if (wl >= 64 || (stop_lengths >> wl & 1)) /* most words have no stop word's length */
+			for (int k = 0; k < n_stop; k++)
+				if (stop_len[k] == wl && !(stop_seen >> k & 1) && !memcmp(stop[k], w, wl))
+					stop_seen |= UINT64_C(1) << k, stop_found++;
 	}
 	if (o->gq.min_doc_words != 0 && (double)non_symbol < o->gq.min_doc_words)
 		return *reason = "gopher-quality/gopher_short_doc", 0;
@@ -813,21 +981,10 @@ static int gopher_quality(const struct quality_opts *o, struct quality_scratch *
 		return -1;
 	size_t bullets = 0, ellipsis_ends = 0;
 	for (size_t i = 0; i < s->lines.n; i++) {
-		size_t off = s->lines.v[i].off, ll = s->lines.v[i].len, b = off, e = off + ll;
-		while (b < e) { /* lstrip */
-			size_t j = b;
-			if (!py_space(next_cp(text, e, &j)))
-				break;
-			b = j;
-		}
+		size_t off = s->lines.v[i].off, e = off + s->lines.v[i].len;
+		size_t b = skip_space(text, off, e);
 		bullets += (e - b >= 3 && !memcmp(text + b, "\xE2\x80\xA2", 3)) || (b < e && text[b] == '-');
-		size_t re = off + ll;
-		while (re > off) { /* rstrip */
-			size_t start;
-			if (!py_space(prev_cp(text, off, re, &start)))
-				break;
-			re = start;
-		}
+		size_t re = rskip_space(text, off, e);
 		ellipsis_ends += ends_with(text + off, re - off, "...", 3) ||
 		                 ends_with(text + off, re - off, "\xE2\x80\xA6", 3);
 	}
@@ -961,6 +1118,25 @@ static int sentence_pieces(struct quality_scratch *s, const char *text, size_t l
 	return 0;
 }
 
+/* line.split(): how many words, and the longest one's code points. */
+static void split_words_stats(const char *line, size_t n, size_t *nwords, size_t *longest)
+{
+	*nwords = *longest = 0;
+	for (size_t i = skip_space(line, 0, n); i < n; i = skip_space(line, i, n)) {
+		size_t chars = 0;
+		while (i < n) {
+			size_t j = i;
+			uint32_t c = (unsigned char)line[i] < 0x80 ? (unsigned char)line[j++] : next_cp(line, n, &j);
+			if (py_space(c))
+				break;
+			chars++, i = j;
+		}
+		++*nwords;
+		if (chars > *longest)
+			*longest = chars;
+	}
+}
+
 static int c4(const struct quality_opts *o, struct quality_scratch *s, const char *text, size_t len,
               const char **reason, size_t *out_len)
 {
@@ -973,25 +1149,8 @@ static int c4(const struct quality_opts *o, struct quality_scratch *s, const cha
 		size_t off = lines->v[li].off, n = lines->v[li].len;
 		py_strip(text, &off, &n);
 		const char *line = text + off;
-		/* words = line.split(): count them, and find the longest */
-		size_t nwords = 0, longest = 0;
-		for (size_t i = 0; i < n;) {
-			size_t j = i;
-			if (py_space(next_cp(line, n, &j))) {
-				i = j;
-				continue;
-			}
-			size_t chars = 0;
-			while (i < n) {
-				j = i;
-				if (py_space(next_cp(line, n, &j)))
-					break;
-				chars++, i = j;
-			}
-			nwords++;
-			if (chars > longest)
-				longest = chars;
-		}
+		size_t nwords, longest;
+		split_words_stats(line, n, &nwords, &longest);
 		if (o->c4.max_word_length != -1 && (double)longest > o->c4.max_word_length)
 			continue;
 		if (o->c4.remove_citations) {
@@ -1024,7 +1183,9 @@ static int c4(const struct quality_opts *o, struct quality_scratch *s, const cha
 			if (hit)
 				continue;
 		}
-		if (o->c4.min_num_sentences != -1) {
+		/* The count only meets min_num_sentences at the end: once it is
+		 * reached, more sentences change nothing, and need no splitting. */
+		if (o->c4.min_num_sentences != -1 && sentences < o->c4.min_num_sentences) {
 			if (o->c4.split_paragraph) {
 				long k = sentence_count(s, line, n);
 				if (k < 0)
@@ -1100,6 +1261,15 @@ static int fineweb(const struct quality_opts *o, struct quality_scratch *s, cons
 	if (ratio_above((double)dup_chars, (double)(cp_count(text, len) - newlines), o->fw.char_duplicates_ratio))
 		return *reason = "fineweb/char_dup_ratio", 0;
 
+	if (!words_cached(s, text, len)) {
+		/* C4 rewrote the text, and its words would cost a tokenization.
+		 * Each whitespace-separated piece holds one word at least, so
+		 * their count often settles the check alone. */
+		size_t pieces, longest;
+		split_words_stats(text, len, &pieces, &longest);
+		if (!ratio_above((double)newlines, (double)pieces, o->fw.new_line_ratio))
+			return 0;
+	}
 	long W = get_words(s, text, len);
 	if (W < 0)
 		return -1;

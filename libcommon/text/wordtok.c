@@ -53,6 +53,7 @@ struct wordtok {
 	struct cached *cache; /* CACHE_SLOTS of them */
 	uint32_t unit_cp[UNITS_MAX][6]; /* the units, decoded */
 	uint8_t unit_len[UNITS_MAX];
+	uint64_t unit_ascii_first[2]; /* bit c: some unit starts with ASCII c */
 };
 
 /* ------------------------------------------------------------ classes */
@@ -205,8 +206,11 @@ static size_t number_suffix_start(const struct wordtok *t, const uint32_t *s, si
 			best = st < best ? st : best;
 		if (dollar_prefix(s + st, k) == k)
 			best = st < best ? st : best;
+		if (s[st] < 0x80 && !(t->unit_ascii_first[s[st] >> 6] >> (s[st] & 63) & 1))
+			continue; /* no unit starts with this character (most do not) */
 		for (size_t u = 0; u < NELEM(units); u++)
-			if (t->unit_len[u] == k && !memcmp(t->unit_cp[u], s + st, k * sizeof *s))
+			if (t->unit_len[u] == k && t->unit_cp[u][0] == s[st] &&
+			    !memcmp(t->unit_cp[u], s + st, k * sizeof *s))
 				best = st < best ? st : best;
 	}
 	return best;
@@ -825,10 +829,16 @@ static int sentence_role(const char *text, const struct tok *k)
 	const unsigned char *s = (const unsigned char *)text + k->off;
 	size_t m, n = k->len, i = 0;
 	uint32_t c = next_cp(s, n, 0, &m);
-	if (m == n && in_list(c, sent_end, NELEM(sent_end)))
+	if (m == n && (c < 0x80 ? c == '.' || c == '!' || c == '?' : in_list(c, sent_end, NELEM(sent_end))))
 		return 1;
 	for (; i < n; i += m) {
-		utf8proc_category_t cat = category(next_cp(s, n, i, &m));
+		c = next_cp(s, n, i, &m);
+		if (c < 0x80) { /* ASCII's P* characters, without a table lookup */
+			if (!c || !strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)c))
+				return 0;
+			continue;
+		}
+		utf8proc_category_t cat = category(c);
 		if (cat < UTF8PROC_CATEGORY_PC || cat > UTF8PROC_CATEGORY_PO)
 			return 0;
 	}
@@ -921,6 +931,8 @@ struct wordtok *wordtok_new(void)
 			i += (size_t)(m > 0 ? m : 1);
 		}
 		t->unit_len[u] = (uint8_t)k;
+		if (k && t->unit_cp[u][0] < 0x80)
+			t->unit_ascii_first[t->unit_cp[u][0] >> 6] |= UINT64_C(1) << (t->unit_cp[u][0] & 63);
 	}
 	if (!(t->cache = calloc(CACHE_SLOTS, sizeof *t->cache)) || wt_exc_build(&t->exc) < 0 ||
 	    build_patterns(t) < 0) {
