@@ -106,21 +106,6 @@ enum {
 
 enum action { ACT_STREAM, ACT_LIST_CONFIGS, ACT_LIST_SPLITS, ACT_LIST_FILES, ACT_INFO };
 
-static char **split_names(const char *arg, int *n)
-{
-	char **out = NULL;
-	*n = 0;
-	char *copy = xstrdup(arg), *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		out = xrealloc(out, (size_t)(*n + 1) * sizeof *out);
-		out[(*n)++] = xstrdup(t);
-	}
-	free(copy);
-	if (*n == 0)
-		cli_usage_error("--field: no field name in '%s'", arg);
-	return out;
-}
-
 /* What the command line asks for. */
 struct args {
 	struct hub_sources src;
@@ -197,7 +182,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 			for (int i = 0; i < s->nfields; i++)
 				free(s->fields[i]);
 			free(s->fields);
-			s->fields = split_names(optarg, &s->nfields);
+			s->fields = cli_split_list(optarg, "--field", "field name", &s->nfields);
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)

@@ -70,18 +70,6 @@ enum {
 	OPT_REJECTS,
 };
 
-/* Splits a comma-separated list into its non-empty items. */
-static char **split_list(const char *arg, int *n)
-{
-	char *copy = xstrdup(arg), *save = NULL;
-	char **items = xcalloc(strlen(arg) + 1, sizeof *items);
-	*n = 0;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		items[(*n)++] = xstrdup(t);
-	free(copy);
-	return items;
-}
-
 static void open_output(const char *path, struct atomic_file *file, int *fd)
 {
 	if (atomic_open(file, path) != 0)
@@ -136,7 +124,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_LANG_MODEL: model_path = optarg; break;
-		case OPT_LANG: o.langs = split_list(optarg, &o.nlangs); break;
+		case OPT_LANG: o.langs = cli_split_list(optarg, "--lang", "language", &o.nlangs); break;
 		case OPT_LANG_THRESHOLD: o.lang_threshold = (float)cli_parse_fraction(optarg, "--lang-threshold"); break;
 		case OPT_ANNOTATE: o.annotate = true; break;
 		case OPT_FIELD: o.field = optarg; break;
@@ -154,8 +142,6 @@ int main(int argc, char **argv)
 	}
 	if ((o.nlangs || o.annotate) && !model_path)
 		cli_usage_error("--lang and --annotate need --lang-model");
-	if (o.langs && o.nlangs == 0)
-		cli_usage_error("--lang: no language in the list");
 	if (any_quality)
 		o.quality = &quality;
 

@@ -157,3 +157,18 @@ char **cli_inputs(char **files, int *n)
 	*n = 1;
 	return stdin_only;
 }
+
+char **cli_split_list(const char *arg, const char *option, const char *what, int *n)
+{
+	char **out = NULL;
+	*n = 0;
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		out = xrealloc(out, (size_t)(*n + 1) * sizeof *out);
+		out[(*n)++] = xstrdup(t);
+	}
+	free(copy);
+	if (*n == 0)
+		cli_usage_error("%s: no %s in '%s'", option, what, arg);
+	return out;
+}

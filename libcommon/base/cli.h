@@ -54,6 +54,10 @@ uint64_t cli_parse_u64(const char *arg, const char *option, int allow_suffix);
  * the option on failure. */
 void cli_parse_shard(const char *arg, const char *option, uint32_t *index, uint32_t *count);
 
+/* The non-empty items of a comma-separated option value, each a new
+ * string; a usage error "OPTION: no WHAT in 'ARG'" when there is none. */
+char **cli_split_list(const char *arg, const char *option, const char *what, int *n);
+
 /* --timeout's seconds (over 0, up to a day) and --retries' count (up to
  * 100), as every program that speaks HTTP takes them. */
 double cli_parse_seconds(const char *arg, const char *option);

@@ -55,7 +55,6 @@ struct judge {
 	struct quality_scratch *quality;
 	struct ft_scratch *lang;
 	struct ft_prediction *preds;
-	struct buf row;
 };
 
 struct reason_count {
@@ -240,11 +239,12 @@ static int judge_one(struct judge *j, struct chunk *c, struct judged *r)
 		if (row) {
 			row_with(payload, len, row, o->field, NULL, 0, adds, nadds, &c->out);
 		} else {
+			/* A text record's reject: {"text": ..., "rejected_by": ...} */
 			json_t *o_row = json_object();
 			json_object_set_new(o_row, "text", json_stringn(text, text_len));
-			buf_clear(&j->row);
-			jsonw_value(&j->row, o_row);
-			row_with(j->row.data, j->row.len, o_row, "text", NULL, 0, adds, nadds, &c->out);
+			for (int i = 0; i < nadds; i++)
+				json_object_set_new(o_row, adds[i].name, adds[i].value);
+			jsonw_value(&c->out, o_row);
 			json_decref(o_row);
 		}
 		r->reject_len = c->out.len - r->reject_off;
@@ -537,7 +537,6 @@ void recfilter_run(const struct recfilter_opts *o, int nin, char **inputs, struc
 		quality_scratch_free(judges[i].quality);
 		ft_scratch_free(judges[i].lang);
 		free(judges[i].preds);
-		buf_free(&judges[i].row);
 	}
 	free(judges);
 	free(states);
