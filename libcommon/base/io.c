@@ -252,18 +252,25 @@ void atomic_guard(struct atomic_file *a)
 		signal(sigs[i], remove_guarded_on_signal);
 }
 
+int io_temp_file(const char *dir, const char *what)
+{
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/sluice-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		die(STATUS_FAIL, "%s: a temporary file to hold it: %s:", what, path);
+	unlink(path); /* gone when closed, whatever happens */
+	return fd;
+}
+
 int io_seekable(int fd, const char *name)
 {
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		return fd;
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/sluice-XXXXXX", dir && *dir ? dir : "/tmp");
-	int tmp = mkstemp(path);
-	if (tmp < 0)
-		die(STATUS_FAIL, "%s: a temporary file to hold it: %s:", name, path);
-	unlink(path); /* gone when closed, whatever happens */
+	int tmp = io_temp_file(NULL, name);
 	char block[1 << 16];
 	for (;;) {
 		ssize_t n = read_full(fd, block, sizeof block);
@@ -271,7 +278,7 @@ int io_seekable(int fd, const char *name)
 			die(STATUS_FAIL, "%s: read error:", name);
 		if (n == 0)
 			break;
-		write_all(tmp, block, (size_t)n, path);
+		write_all(tmp, block, (size_t)n, "a temporary file");
 	}
 	return tmp;
 }

@@ -25,6 +25,10 @@ uint64_t io_total_size(int n, char **paths);
  * it is a regular file, else an unlinked temporary file ($TMPDIR, else
  * /tmp) holding everything read from fd.  Dies naming name on failure. */
 int io_seekable(int fd, const char *name);
+/* A new empty file in dir (NULL: $TMPDIR or /tmp), open for reading and
+ * writing and already unlinked, so it is gone when closed however the
+ * program ends; dies naming `what` it was for when none can be made. */
+int io_temp_file(const char *dir, const char *what);
 
 /* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
  * and ends silently on EPIPE. */

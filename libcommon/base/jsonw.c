@@ -4,6 +4,7 @@
 #include "base/utf8.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,4 +146,52 @@ void base64_encode(struct buf *b, const unsigned char *p, size_t n)
 		char q[4] = {tab[v >> 18], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=', '='};
 		buf_add(b, q, 4);
 	}
+}
+
+void jsonw_row_with(struct buf *out, const char *text, size_t len, json_t *row, const char *field,
+                    const char *new_text, size_t new_len, struct jsonw_field *adds, int nadds)
+{
+	bool splice = !new_text;
+	for (int i = 0; i < nadds && splice; i++)
+		splice = !json_object_get(row, adds[i].name);
+	size_t end = len;
+	while (splice && end > 0 && strchr(" \t\r\n", text[end - 1]))
+		end--;
+	size_t before = end ? end - 1 : 0;
+	while (splice && before > 0 && strchr(" \t\r\n", text[before - 1]))
+		before--;
+	if (splice && end > 0 && text[end - 1] == '}') {
+		bool empty = before > 0 && text[before - 1] == '{';
+		buf_add(out, text, end - 1);
+		for (int i = 0; i < nadds; i++) {
+			if (i > 0 || !empty)
+				buf_addc(out, ',');
+			jsonw_string(out, adds[i].name, strlen(adds[i].name));
+			buf_addc(out, ':');
+			jsonw_value(out, adds[i].value);
+		}
+		buf_addc(out, '}');
+	} else {
+		if (new_text)
+			json_object_set_new(row, field, json_stringn(new_text, new_len));
+		for (int i = 0; i < nadds; i++)
+			json_object_set(row, adds[i].name, adds[i].value);
+		jsonw_value(out, row);
+	}
+	for (int i = 0; i < nadds; i++)
+		json_decref(adds[i].value);
+}
+
+void jsonw_text_row(struct buf *out, const char *text, size_t len, struct jsonw_field *adds, int nadds)
+{
+	buf_adds(out, "{\"text\":");
+	jsonw_string(out, text, len);
+	for (int i = 0; i < nadds; i++) {
+		buf_addc(out, ',');
+		jsonw_string(out, adds[i].name, strlen(adds[i].name));
+		buf_addc(out, ':');
+		jsonw_value(out, adds[i].value);
+		json_decref(adds[i].value);
+	}
+	buf_addc(out, '}');
 }

@@ -79,51 +79,6 @@ struct run {
 	const char **where_reasons;
 };
 
-/* ---- JSON rows ---- */
-
-struct field_add {
-	const char *name;
-	json_t *value; /* owned */
-};
-
-/* The row's text with the fields added (and the text field set to
- * new_text, when not NULL).  Adding to a row that has none of them splices
- * them in before its closing brace, so the rest of the row keeps its bytes;
- * otherwise the row is rewritten through jansson. */
-static void row_with(const char *text, size_t len, json_t *row, const char *field, const char *new_text,
-                     size_t new_len, struct field_add *adds, int nadds, struct buf *out)
-{
-	bool splice = !new_text;
-	for (int i = 0; i < nadds && splice; i++)
-		splice = !json_object_get(row, adds[i].name);
-	size_t end = len;
-	while (splice && end > 0 && strchr(" \t\r\n", text[end - 1]))
-		end--;
-	size_t before = end ? end - 1 : 0;
-	while (splice && before > 0 && strchr(" \t\r\n", text[before - 1]))
-		before--;
-	if (splice && end > 0 && text[end - 1] == '}') {
-		bool empty = before > 0 && text[before - 1] == '{';
-		buf_add(out, text, end - 1);
-		for (int i = 0; i < nadds; i++) {
-			if (i > 0 || !empty)
-				buf_addc(out, ',');
-			jsonw_string(out, adds[i].name, strlen(adds[i].name));
-			buf_addc(out, ':');
-			jsonw_value(out, adds[i].value);
-		}
-		buf_addc(out, '}');
-	} else {
-		if (new_text)
-			json_object_set_new(row, field, json_stringn(new_text, new_len));
-		for (int i = 0; i < nadds; i++)
-			json_object_set(row, adds[i].name, adds[i].value);
-		jsonw_value(out, row);
-	}
-	for (int i = 0; i < nadds; i++)
-		json_decref(adds[i].value);
-}
-
 /* ---- judging, on the worker threads ---- */
 
 /* Language identification as datatrove's LanguageFilter: the scores of
@@ -222,33 +177,27 @@ static int judge_one(struct judge *j, struct chunk *c, struct judged *r)
 	}
 
 	/* The payloads this verdict writes. */
-	struct field_add adds[3];
+	struct jsonw_field adds[3];
 	int nadds = 0;
 	if (lang && o->annotate) {
-		adds[nadds++] = (struct field_add){"language", json_string(lang)};
-		adds[nadds++] = (struct field_add){"language_score", json_real(lang_score)};
+		adds[nadds++] = (struct jsonw_field){"language", json_string(lang)};
+		adds[nadds++] = (struct jsonw_field){"language_score", json_real(lang_score)};
 	}
 	if (!r->reason && (new_text || nadds)) {
 		r->changed = true;
 		r->out_off = c->out.len;
 		if (row)
-			row_with(payload, len, row, o->field, new_text, new_len, adds, nadds, &c->out);
+			jsonw_row_with(&c->out, payload, len, row, o->field, new_text, new_len, adds, nadds);
 		else
 			buf_add(&c->out, new_text, new_len);
 		r->out_len = c->out.len - r->out_off;
 	} else if (r->reason && j->want_rejects) {
-		adds[nadds++] = (struct field_add){"rejected_by", json_string(r->reason)};
+		adds[nadds++] = (struct jsonw_field){"rejected_by", json_string(r->reason)};
 		r->reject_off = c->out.len;
 		if (row) {
-			row_with(payload, len, row, o->field, NULL, 0, adds, nadds, &c->out);
+			jsonw_row_with(&c->out, payload, len, row, o->field, NULL, 0, adds, nadds);
 		} else {
-			/* A text record's reject: {"text": ..., "rejected_by": ...} */
-			json_t *o_row = json_object();
-			json_object_set_new(o_row, "text", json_stringn(text, text_len));
-			for (int i = 0; i < nadds; i++)
-				json_object_set_new(o_row, adds[i].name, adds[i].value);
-			jsonw_value(&c->out, o_row);
-			json_decref(o_row);
+			jsonw_text_row(&c->out, text, text_len, adds, nadds);
 		}
 		r->reject_len = c->out.len - r->reject_off;
 	} else {
