@@ -1,0 +1,183 @@
+/* normalize.c - rec-dedup's text normalisations (see normalize.h).
+ *
+ * One pass over the text for ws and lower-punct alike.  ASCII, the bulk of
+ * most corpora, goes through a table that says for each byte what it
+ * becomes (itself, its lowercase, nothing, or a space to collapse); other
+ * characters are decoded and looked up in utf8proc.  White space is never
+ * written at once: a space goes out only when the byte before it in the
+ * output is not already one, and a trailing one is taken back at the end,
+ * so runs collapse and neither end keeps any. */
+#include "dedup/normalize.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "base/utf8.h"
+
+/* What each ASCII byte is: kept as it is, an uppercase letter, white space
+ * (Unicode's White_Space: \t \n \v \f \r and space), or punctuation or a
+ * symbol (every ASCII graphic character other than a letter or digit is of
+ * general category P* or S*).  Control characters are kept. */
+enum { K, U, S, P };
+static const unsigned char ascii_class[128] = {
+	K, K, K, K, K, K, K, K, K, S, S, S, S, S, K, K, /* \0 .. \x0F */
+	K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K,
+	S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* space ! " .. / */
+	K, K, K, K, K, K, K, K, K, K, P, P, P, P, P, P, /* 0 .. 9 : .. ? */
+	P, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, /* @ A .. O */
+	U, U, U, U, U, U, U, U, U, U, U, P, P, P, P, P, /* P .. Z [ .. _ */
+	P, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, /* ` a .. o */
+	K, K, K, K, K, K, K, K, K, K, K, P, P, P, P, K, /* p .. z { .. ~ \x7F */
+};
+
+/* Unicode's White_Space beyond ASCII. */
+static int unicode_space(uint32_t c)
+{
+	return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+	       c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* The code point of the well-formed n-byte (2 to 4) sequence at s. */
+static uint32_t decode(const unsigned char *s, size_t n)
+{
+	if (n == 2)
+		return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+	if (n == 3)
+		return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+	       (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+/* Writes c (a scalar value above U+007F) as UTF-8; returns its length. */
+static size_t encode(uint32_t c, unsigned char *out)
+{
+	if (c < 0x800) {
+		out[0] = (unsigned char)(0xC0 | c >> 6);
+		out[1] = (unsigned char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (unsigned char)(0xE0 | c >> 12);
+		out[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+		out[2] = (unsigned char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xF0 | c >> 18);
+	out[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+	out[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+	out[3] = (unsigned char)(0x80 | (c & 0x3F));
+	return 4;
+}
+
+static int punct_or_symbol(uint32_t c)
+{
+	utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+	return k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_SO;
+}
+
+/* ws (fold 0) and lower-punct (fold 1). */
+static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned char *out)
+{
+	size_t o = 0;
+	/* The last byte written, or a space before the first: a space is
+	 * written only after something else. */
+	unsigned char last = ' ';
+	for (size_t i = 0; i < len;) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			unsigned k = ascii_class[c];
+			if (k == S) {
+				if (last != ' ')
+					out[o++] = last = ' ';
+			} else if (!fold || k == K) {
+				out[o++] = last = (unsigned char)c;
+			} else if (k == U) {
+				out[o++] = last = (unsigned char)(c + ('a' - 'A'));
+			}
+			i++;
+			continue;
+		}
+		size_t n = utf8_seq_len(s + i, len - i);
+		if (!n) {
+			/* Not UTF-8: the byte stays, a character of its own. */
+			out[o++] = last = (unsigned char)c;
+			i++;
+			continue;
+		}
+		uint32_t cp = decode(s + i, n);
+		if (unicode_space(cp)) {
+			if (last != ' ')
+				out[o++] = last = ' ';
+		} else if (!fold) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			last = s[i + n - 1];
+		} else if (!punct_or_symbol(cp)) {
+			/* A lowercase may be ASCII: U+212A KELVIN SIGN's is
+			 * 'k', U+0130's 'i'. */
+			uint32_t low = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+			if (low < 0x80)
+				out[o++] = last = (unsigned char)low;
+			else {
+				o += encode(low, out + o);
+				last = out[o - 1];
+			}
+		}
+		i += n;
+	}
+	if (o && out[o - 1] == ' ')
+		o--;
+	return o;
+}
+
+int normalize_parse(const char *name)
+{
+	if (!strcmp(name, "none"))
+		return NORMALIZE_NONE;
+	if (!strcmp(name, "ws"))
+		return NORMALIZE_WS;
+	if (!strcmp(name, "lower-punct"))
+		return NORMALIZE_LOWER_PUNCT;
+	return -1;
+}
+
+const char *normalize_name(enum normalize_mode mode)
+{
+	switch (mode) {
+	case NORMALIZE_NONE:
+		return "none";
+	case NORMALIZE_WS:
+		return "ws";
+	case NORMALIZE_LOWER_PUNCT:
+		return "lower-punct";
+	}
+	return "?";
+}
+
+size_t normalize_bound(size_t len)
+{
+	/* A character grows by lowercasing from two bytes to three at most
+	 * (U+023A to U+2C65); white space and everything else only shrink
+	 * or stay.  Past what memory can hold, the answer saturates rather
+	 * than wraps. */
+	if (len > SIZE_MAX / 3 * 2)
+		return SIZE_MAX;
+	return len + len / 2;
+}
+
+size_t normalize(enum normalize_mode mode, const char *text, size_t len, char *out)
+{
+	switch (mode) {
+	case NORMALIZE_WS:
+		return collapse(0, (const unsigned char *)text, len, (unsigned char *)out);
+	case NORMALIZE_LOWER_PUNCT:
+		return collapse(1, (const unsigned char *)text, len, (unsigned char *)out);
+	case NORMALIZE_NONE:
+		break;
+	}
+	if (len)
+		memcpy(out, text, len);
+	return len;
+}
