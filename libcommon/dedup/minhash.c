@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inlined: most shingles are a few dozen bytes, where a call costs. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "base/die.h"
@@ -112,20 +114,56 @@ size_t minhash_shingles(int ngram, const char *text, size_t len, uint64_t **hash
 	return n;
 }
 
-void minhash_signature(const struct minhash_params *p, const uint64_t *h, size_t n, uint64_t *sig)
+/* Lowers the running minima m[0..count) by the shingle hashes h[0..n).
+ * Four hashes a pass over the permutations load each coefficient and
+ * minimum once for four products: the multiplier, not the memory, is then
+ * what bounds the loop. */
+static inline void lower_minima(const uint64_t *restrict a, const uint64_t *restrict b,
+                                uint64_t *restrict m, size_t count, const uint64_t *h, size_t n)
 {
-	size_t count = (size_t)p->bands * (size_t)p->rows;
-	const uint64_t *restrict a = p->a, *restrict b = p->b;
-	uint64_t *restrict m = sig;
-	for (size_t i = 0; i < count; i++)
-		m[i] = UINT64_MAX;
-	for (size_t k = 0; k < n; k++) {
-		uint64_t x = h[k];
+	size_t k = 0;
+	for (; k + 4 <= n; k += 4) {
+		uint64_t h0 = h[k], h1 = h[k + 1], h2 = h[k + 2], h3 = h[k + 3];
 		for (size_t i = 0; i < count; i++) {
-			uint64_t v = a[i] * x + b[i];
+			uint64_t v0 = a[i] * h0 + b[i], v1 = a[i] * h1 + b[i];
+			uint64_t v2 = a[i] * h2 + b[i], v3 = a[i] * h3 + b[i];
+			uint64_t v01 = v0 < v1 ? v0 : v1, v23 = v2 < v3 ? v2 : v3;
+			uint64_t v = v01 < v23 ? v01 : v23;
 			m[i] = v < m[i] ? v : m[i];
 		}
 	}
+	for (; k < n; k++)
+		for (size_t i = 0; i < count; i++) {
+			uint64_t v = a[i] * h[k] + b[i];
+			m[i] = v < m[i] ? v : m[i];
+		}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MINHASH_NO_DISPATCH)
+/* The same loop for CPUs with AVX-512DQ, whose vector unit multiplies
+ * 64-bit words (vpmullq) and takes their unsigned minima (vpminuq), eight
+ * at once; without them (baseline x86-64 has neither, nor has AVX2) the
+ * loop stays scalar.  Chosen at run time, so the build stays baseline. */
+__attribute__((target("avx512f,avx512dq"))) static void
+lower_minima_avx512(const uint64_t *a, const uint64_t *b, uint64_t *m, size_t count, const uint64_t *h, size_t n)
+{
+	lower_minima(a, b, m, count, h, n);
+}
+#define HAVE_AVX512_MINIMA 1
+#endif
+
+void minhash_signature(const struct minhash_params *p, const uint64_t *h, size_t n, uint64_t *sig)
+{
+	size_t count = (size_t)p->bands * (size_t)p->rows;
+	for (size_t i = 0; i < count; i++)
+		sig[i] = UINT64_MAX;
+#ifdef HAVE_AVX512_MINIMA
+	if (__builtin_cpu_supports("avx512dq")) {
+		lower_minima_avx512(p->a, p->b, sig, count, h, n);
+		return;
+	}
+#endif
+	lower_minima(p->a, p->b, sig, count, h, n);
 }
 
 void minhash_band_keys(const struct minhash_params *p, const uint64_t *sig, uint64_t *keys)

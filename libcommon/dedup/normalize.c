@@ -16,21 +16,28 @@
 
 #include "base/utf8.h"
 
-/* What each ASCII byte is: kept as it is, an uppercase letter, white space
- * (Unicode's White_Space: \t \n \v \f \r and space), or punctuation or a
- * symbol (every ASCII graphic character other than a letter or digit is of
- * general category P* or S*).  Control characters are kept. */
-enum { K, U, S, P };
-static const unsigned char ascii_class[128] = {
-	K, K, K, K, K, K, K, K, K, S, S, S, S, S, K, K, /* \0 .. \x0F */
-	K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K,
-	S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* space ! " .. / */
-	K, K, K, K, K, K, K, K, K, K, P, P, P, P, P, P, /* 0 .. 9 : .. ? */
-	P, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, /* @ A .. O */
-	U, U, U, U, U, U, U, U, U, U, U, P, P, P, P, P, /* P .. Z [ .. _ */
-	P, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, /* ` a .. o */
-	K, K, K, K, K, K, K, K, K, K, K, P, P, P, P, K, /* p .. z { .. ~ \x7F */
-};
+/* What each ASCII byte does, as bits: KEEP, written; SPACE, white space
+ * (Unicode's White_Space: \t \n \v \f \r and space), written as one space
+ * unless one was just written; neither, deleted.  FOLD is or'ed into the
+ * byte written (it makes 'A'..'Z' lowercase).  Every ASCII graphic
+ * character other than a letter or digit is of general category P* or S*;
+ * control characters are kept. */
+enum { KEEP = 1, SPACE = 2, FOLD = 0x20 };
+/* One table for each mode from the four kinds of byte: kept (k), an
+ * uppercase letter (u), white space (s), punctuation or a symbol (p). */
+#define ASCII_TABLE(k, u, s, p)                                                         \
+	{                                                                               \
+		k, k, k, k, k, k, k, k, k, s, s, s, s, s, k, k, /* \0 .. \x0F */        \
+		k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k,                         \
+		s, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, /* space ! " .. / */    \
+		k, k, k, k, k, k, k, k, k, k, p, p, p, p, p, p, /* 0 .. 9 : .. ? */     \
+		p, u, u, u, u, u, u, u, u, u, u, u, u, u, u, u, /* @ A .. O */          \
+		u, u, u, u, u, u, u, u, u, u, u, p, p, p, p, p, /* P .. Z [ .. _ */     \
+		p, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, /* ` a .. o */          \
+		k, k, k, k, k, k, k, k, k, k, k, p, p, p, p, k, /* p .. z { .. ~ \x7F */ \
+	}
+static const unsigned char ascii_ws[128] = ASCII_TABLE(KEEP, KEEP, SPACE, KEEP);
+static const unsigned char ascii_lower_punct[128] = ASCII_TABLE(KEEP, KEEP | FOLD, SPACE, 0);
 
 /* Unicode's White_Space beyond ASCII. */
 static int unicode_space(uint32_t c)
@@ -80,6 +87,7 @@ static int punct_or_symbol(uint32_t c)
 /* ws (fold 0) and lower-punct (fold 1). */
 static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned char *out)
 {
+	const unsigned char *table = fold ? ascii_lower_punct : ascii_ws;
 	size_t o = 0;
 	/* The last byte written, or a space before the first: a space is
 	 * written only after something else. */
@@ -87,15 +95,15 @@ static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned ch
 	for (size_t i = 0; i < len;) {
 		unsigned c = s[i];
 		if (c < 0x80) {
-			unsigned k = ascii_class[c];
-			if (k == S) {
-				if (last != ' ')
-					out[o++] = last = ' ';
-			} else if (!fold || k == K) {
-				out[o++] = last = (unsigned char)c;
-			} else if (k == U) {
-				out[o++] = last = (unsigned char)(c + ('a' - 'A'));
-			}
+			/* Without a branch on the kind of byte, which English
+			 * changes every few letters: the byte is always stored,
+			 * and the output grows past it or not. */
+			unsigned t = table[c];
+			unsigned char b = t & SPACE ? ' ' : (unsigned char)(c | (t & FOLD));
+			size_t step = (t & KEEP) | ((t >> 1) & (last != ' '));
+			out[o] = b;
+			o += step;
+			last = step ? b : last;
 			i++;
 			continue;
 		}
