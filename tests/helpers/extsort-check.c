@@ -3,7 +3,7 @@
  * and prints them sorted, one a line; on stderr "runs N" (the runs
  * spilled).  An error is "extsort-check: MESSAGE", status 1.
  *
- *   extsort-check [--words N] [--mem BYTES] [--tmpdir DIR] [--fanin N] < in
+ *   extsort-check [--words N] [--mem BYTES (256 MiB)] [--tmpdir DIR] [--fanin N] < in
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,7 +27,7 @@ static unsigned long long number_arg(const char *flag, const char *s)
 
 int main(int argc, char **argv)
 {
-	size_t words = 2, mem = 0, fanin = 0;
+	size_t words = 2, mem = (size_t)256 << 20, fanin = 0;
 	const char *tmpdir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 == argc)
