@@ -26,6 +26,10 @@ struct extsort;
  * least 1 MiB is used, whatever is asked); tmpdir NULL for $TMPDIR or
  * /tmp.  NULL with err set when it cannot be made. */
 struct extsort *extsort_new(size_t words, size_t mem, const char *tmpdir, char *err, size_t errn);
+/* The most runs merged at once (2..256, 256 unless set; fewer when the
+ * memory leaves too little for their buffers).  Before extsort_finish;
+ * for the tests, which force merges in several passes with few runs. */
+void extsort_set_fanin(struct extsort *s, size_t fanin);
 /* Adds one record.  0, or -1 with err set (a run could not be written). */
 int extsort_add(struct extsort *s, const uint64_t *record, char *err, size_t errn);
 /* Ends the adding: sorts what is in memory and prepares the merge.

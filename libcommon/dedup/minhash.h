@@ -7,7 +7,8 @@
  * (seed 0) of the bytes from its first word's first byte to its last
  * word's last byte, separators included as they are (after ws or
  * lower-punct one space).  A text of fewer than ngram words (but at least
- * one) is one shingle, all of it; a text with no word has no shingle.
+ * one) is one shingle, from its first word to its last; a text with no
+ * word has no shingle.
  *
  * The signature has bands * rows values.  Value i is the minimum, over the
  * text's shingle hashes h, of (a[i] * h + b[i]) mod 2^64, where a[i] and

@@ -14,7 +14,9 @@
  *                as by ws
  *
  * Bytes that are not valid UTF-8 are kept as they are and never merged
- * with their neighbours' characters.  Lowercasing can lengthen a few
+ * with their neighbours' characters (though lower-punct, deleting what
+ * lies between two, can leave them side by side as one character, so it
+ * is idempotent only on UTF-8).  Lowercasing can lengthen a few
  * characters' UTF-8 (U+023A, two bytes, becomes U+2C65, three), so the
  * caller sizes its buffer with normalize_bound(). */
 #ifndef SLUICE_NORMALIZE_H
