@@ -214,7 +214,7 @@ void atomic_abort(struct atomic_file *a)
 /* The files atomic_guard watches.  Exit and signal handlers take no
  * argument, so this is the one piece of process-wide state in the library;
  * it stands for the output files that the program's main owns. */
-#define GUARDED_MAX 4
+#define GUARDED_MAX 1024
 static struct atomic_file *guarded[GUARDED_MAX];
 
 static void remove_guarded_at_exit(void)
@@ -267,10 +267,15 @@ int io_temp_file(const char *dir, const char *what)
 
 int io_seekable(int fd, const char *name)
 {
+	return io_seekable_in(fd, name, NULL);
+}
+
+int io_seekable_in(int fd, const char *name, const char *dir)
+{
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		return fd;
-	int tmp = io_temp_file(NULL, name);
+	int tmp = io_temp_file(dir, name);
 	char block[1 << 16];
 	for (;;) {
 		ssize_t n = read_full(fd, block, sizeof block);

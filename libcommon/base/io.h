@@ -25,6 +25,8 @@ uint64_t io_total_size(int n, char **paths);
  * it is a regular file, else an unlinked temporary file ($TMPDIR, else
  * /tmp) holding everything read from fd.  Dies naming name on failure. */
 int io_seekable(int fd, const char *name);
+/* The same, with the temporary file in dir (NULL: $TMPDIR or /tmp). */
+int io_seekable_in(int fd, const char *name, const char *dir);
 /* A new empty file in dir (NULL: $TMPDIR or /tmp), open for reading and
  * writing and already unlinked, so it is gone when closed however the
  * program ends; dies naming `what` it was for when none can be made. */
@@ -82,7 +84,7 @@ int atomic_commit(struct atomic_file *a);
 void atomic_abort(struct atomic_file *a);
 /* Removes a's temporary file if the program exits (a die() on bad input)
  * or is ended by SIGINT, SIGTERM or SIGHUP before atomic_commit.  For a
- * program's output files (up to four): a must live until the program ends. */
+ * program's output files (up to 1024): a must live until the program ends. */
 void atomic_guard(struct atomic_file *a);
 
 #endif

@@ -1,0 +1,205 @@
+/* buckets.c - rec-dedup's second stage (buckets.h). */
+#include "dedup/buckets.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/die.h"
+#include "base/extsort.h"
+
+#define BKT_MAGIC 0x31544b4244444c53ull /* "SLDDBKT1" */
+#define BKT_VERSION 1
+#define READ_WORDS 8192
+
+/* Adds every clean record's key of band b to the sorter, as
+ * (band, key high, key low, record). */
+static void add_band(struct extsort *sorter, const struct sig_file *sigs, int nsig, int b, const char *name)
+{
+	const struct sig_params *p = &sigs[0].p;
+	bool exact = b == sig_band_count(p) - 1;
+	uint64_t record = 0;
+	char err[512];
+	for (int s = 0; s < nsig; s++) {
+		for (uint64_t i = 0; i < sigs[s].n; i++, record++) {
+			const uint64_t *e = sig_entry(&sigs[s], i);
+			if (e[2] != SIG_CLEAN)
+				continue;
+			uint64_t row[4] = {(uint64_t)b, exact ? e[0] : 0, exact ? e[1] : e[SIG_ENTRY_HEAD + b], record};
+			if (extsort_add(sorter, row, err, sizeof err) < 0)
+				die(STATUS_FAIL, "%s: %s", name, err);
+		}
+	}
+}
+
+void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, const char *tmpdir,
+                 int fd, const char *name)
+{
+	char err[512];
+	struct extsort *sorter = extsort_new(4, mem, tmpdir, err, sizeof err);
+	if (!sorter)
+		die(STATUS_FAIL, "%s: %s", name, err);
+	uint64_t records = 0;
+	for (int s = 0; s < nsig; s++)
+		records += sigs[s].n;
+	for (int b = band_lo; b < band_hi; b++)
+		add_band(sorter, sigs, nsig, b, name);
+	if (extsort_finish(sorter, err, sizeof err) < 0)
+		die(STATUS_FAIL, "%s: %s", name, err);
+
+	struct outbuf out;
+	outbuf_init(&out, fd, name, 1 << 20);
+	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC, BKT_VERSION, sig_fingerprint(sigs, nsig), records,
+	                                     (uint64_t)band_lo, (uint64_t)band_hi, 0, 0};
+	/* The counts lead the file, which may be a pipe: the members wait in a
+	 * temporary file until they are known. */
+	uint64_t prev[4] = {0}, *group = NULL;
+	size_t n = 0, cap = 0;
+	bool have = false;
+	uint64_t groups = 0, members = 0;
+	struct outbuf body;
+	int tmp = io_temp_file(tmpdir, name);
+	outbuf_init(&body, tmp, name, 1 << 20);
+	for (;;) {
+		const uint64_t *row = extsort_next(sorter, err, sizeof err);
+		if (!row && err[0])
+			die(STATUS_FAIL, "%s: %s", name, err);
+		bool same = row && have && row[0] == prev[0] && row[1] == prev[1] && row[2] == prev[2];
+		if (!same) {
+			if (n >= 2) {
+				group[0] |= BKT_FIRST;
+				outbuf_write(&body, group, n * sizeof *group);
+				groups++;
+				members += n;
+			}
+			n = 0;
+		}
+		if (!row)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			group = xrealloc(group, cap * sizeof *group);
+		}
+		group[n++] = row[3];
+		memcpy(prev, row, sizeof prev);
+		have = true;
+	}
+	extsort_free(sorter);
+	free(group);
+	outbuf_flush(&body);
+	header[6] = groups;
+	header[7] = members;
+	outbuf_write(&out, header, sizeof header);
+	if (lseek(tmp, 0, SEEK_SET) != 0)
+		die(STATUS_FAIL, "%s: a temporary file:", name);
+	uint64_t left = members * 8;
+	char block[1 << 16];
+	while (left > 0) {
+		size_t want = left < sizeof block ? (size_t)left : sizeof block;
+		if (read_full(tmp, block, want) != (ssize_t)want)
+			die(STATUS_FAIL, "%s: reading back a temporary file:", name);
+		outbuf_write(&out, block, want);
+		left -= want;
+	}
+	outbuf_free(&body);
+	close(tmp);
+	outbuf_free(&out);
+}
+
+int bkt_open(struct bkt_reader *r, const char *path, char *err, size_t errn)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		return errorf(err, errn, "%s: %s", path, strerror(errno));
+	}
+	return bkt_open_fd(r, fd, path, err, errn);
+}
+
+int bkt_open_fd(struct bkt_reader *r, int fd, const char *path, char *err, size_t errn)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->name = xstrdup(path);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	uint64_t h[BKT_HEADER_WORDS];
+	ssize_t got = read_full(r->fd, h, sizeof h);
+	if (got != (ssize_t)sizeof h || h[0] != BKT_MAGIC) {
+		errorf(err, errn, "%s: not a rec-dedup bucket file", path);
+		goto fail;
+	}
+	if (h[1] != BKT_VERSION) {
+		errorf(err, errn, "%s: a bucket file of version %llu (this rec-dedup reads version %d)", path,
+		       (unsigned long long)h[1], BKT_VERSION);
+		goto fail;
+	}
+	if (h[4] > h[5] || h[5] > 1025 || h[6] > h[7]) {
+		errorf(err, errn, "%s: a damaged bucket file (its header)", path);
+		goto fail;
+	}
+	r->fingerprint = h[2];
+	r->records = h[3];
+	r->band_lo = (int)h[4];
+	r->band_hi = (int)h[5];
+	r->groups = h[6];
+	r->members = h[7];
+	r->buf = xmalloc(READ_WORDS * sizeof *r->buf);
+	return 0;
+fail:
+	bkt_close(r);
+	return -1;
+}
+
+bool bkt_is_bucket_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	uint64_t magic = 0;
+	bool yes = read_full(fd, &magic, 8) == 8 && magic == BKT_MAGIC;
+	close(fd);
+	return yes;
+}
+
+int bkt_next(struct bkt_reader *r, uint64_t *member, char *err, size_t errn)
+{
+	if (r->pos == r->len) {
+		ssize_t got = read_full(r->fd, r->buf, READ_WORDS * sizeof *r->buf);
+		if (got < 0)
+			return errorf(err, errn, "%s: %s", r->name, strerror(errno));
+		if (got % 8)
+			return errorf(err, errn, "%s: a damaged bucket file (not whole words)", r->name);
+		r->len = (size_t)got / 8;
+		r->pos = 0;
+		if (r->len == 0) {
+			if (r->read != r->members)
+				return errorf(err, errn, "%s: a truncated bucket file (%llu of %llu members)", r->name,
+				              (unsigned long long)r->read, (unsigned long long)r->members);
+			return 0;
+		}
+	}
+	uint64_t m = r->buf[r->pos++];
+	if (r->read == r->members)
+		return errorf(err, errn, "%s: a damaged bucket file (more members than its header says)", r->name);
+	if ((m & ~BKT_FIRST) >= r->records || (r->read == 0 && !(m & BKT_FIRST)))
+		return errorf(err, errn, "%s: a damaged bucket file (member %llu)", r->name, (unsigned long long)r->read);
+	r->read++;
+	*member = m;
+	return 1;
+}
+
+void bkt_close(struct bkt_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->name);
+	free(r->buf);
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+}

@@ -1,0 +1,169 @@
+/* remove.c - rec-dedup's last stage (remove.h). */
+#include "dedup/remove.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/die.h"
+#include "base/jsonw.h"
+#include "dedup/records.h"
+#include "rec/header.h"
+
+/* The drop list, read a row at a time. */
+struct drops {
+	struct rec_reader *r;
+	const char *name;
+	uint64_t records; /* the shard's record count it was made for */
+	bool have;        /* next holds the next drop */
+	uint64_t index;   /* its record */
+	json_t *row;
+	uint64_t last_at;
+};
+
+static void drops_next(struct drops *d)
+{
+	json_decref(d->row);
+	d->row = NULL;
+	d->have = false;
+	struct rec_frame f;
+	while (rec_next_or_die(d->r, &f) > 0) {
+		if (f.type == REC_HEADER) {
+			json_t *h = json_loads(rec_reader_header(d->r), 0, NULL);
+			json_t *list = json_object_get(h, "drop_list");
+			json_t *records = json_object_get(list, "records");
+			if (!json_is_integer(records))
+				die_at(STATUS_MALFORMED, d->name, f.offset, "not a rec-dedup drop list (made by `rec-dedup clusters`)");
+			d->records = (uint64_t)json_integer_value(records);
+			json_decref(h);
+			continue;
+		}
+		if (f.type != REC_JSON)
+			continue;
+		json_t *row = json_loadb((const char *)f.payload, f.payload_len, 0, NULL);
+		json_t *index = json_object_get(row, "index");
+		uint64_t i = json_is_integer(index) && json_integer_value(index) >= 0 ? (uint64_t)json_integer_value(index)
+		                                                                      : UINT64_MAX;
+		if (i >= d->records || (d->last_at && i < d->index + 1))
+			die_at(STATUS_MALFORMED, d->name, f.offset, "a drop row without a valid \"index\" (rows go in "
+			       "increasing order, below the shard's %" PRIu64 " records)", d->records);
+		d->index = i;
+		d->last_at = f.offset + 1;
+		d->row = row;
+		d->have = true;
+		return;
+	}
+}
+
+/* The removed row of record f: its JSON row (or {"text": ...}) with the
+ * drop row's fields but "index". */
+static void removed_row(struct buf *b, const struct rec_frame *f, json_t *drop, const char *name)
+{
+	struct jsonw_field adds[8];
+	int nadds = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(drop, k, v)
+	{
+		if (strcmp(k, "index") != 0 && nadds < 8)
+			adds[nadds++] = (struct jsonw_field){k, json_incref(v)};
+	}
+	buf_clear(b);
+	const char *payload = (const char *)f->payload;
+	if (f->type == REC_JSON) {
+		json_t *row = json_loadb(payload, f->payload_len, JSON_ALLOW_NUL, NULL);
+		if (!json_is_object(row))
+			die_at(STATUS_MALFORMED, name, f->offset, "not a JSON object");
+		jsonw_row_with(b, payload, f->payload_len, row, NULL, NULL, 0, adds, nadds);
+		json_decref(row);
+	} else {
+		jsonw_text_row(b, payload, f->payload_len, adds, nadds);
+	}
+}
+
+static void write_header(const struct remove_opts *o, struct dedup_input *in, struct rec_writer *out,
+                         struct rec_writer *removed)
+{
+	const char *kind = in->kind == REC_JSON ? "json" : "text";
+	json_t *h = header_new(in->header, kind, o->argc, o->argv);
+	header_write(out, h);
+	json_decref(h);
+	if (removed) {
+		h = header_new(in->header, "json", o->argc, o->argv);
+		json_object_set_new(h, "removed", json_true());
+		header_write(removed, h);
+		json_decref(h);
+	}
+}
+
+void remove_run(const struct remove_opts *o, int n, const int *fds, char **names, int drop_fd, const char *drop_name,
+                struct rec_writer *out, struct rec_writer *removed, struct progress *progress,
+                struct remove_counts *counts)
+{
+	memset(counts, 0, sizeof *counts);
+	int fd = dup(drop_fd);
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		die(STATUS_FAIL, "%s:", drop_name);
+	struct drops d = {.name = drop_name, .records = UINT64_MAX};
+	d.r = rec_reader_fdopen(fd, drop_name, 0);
+	if (!d.r)
+		die(STATUS_FAIL, "%s:", drop_name);
+	drops_next(&d);
+	if (d.records == UINT64_MAX)
+		die(STATUS_MALFORMED, "%s: not a rec-dedup drop list (made by `rec-dedup clusters`)", drop_name);
+
+	struct dedup_input in;
+	dedup_input_init(&in, n, fds, names, progress);
+	struct rec_frame f;
+	const char *name;
+	struct buf row = {0};
+	bool header_done = false;
+	while (dedup_input_next(&in, &f, &name)) {
+		uint64_t i = counts->read++;
+		if (i >= d.records)
+			die_at(STATUS_USAGE, name, f.offset, "more records than the %" PRIu64 " that %s was made for",
+			       d.records, drop_name);
+		if (!header_done) {
+			write_header(o, &in, out, removed);
+			header_done = true;
+		}
+		const char *key = f.key;
+		size_t key_len = f.key ? f.key_len : 0;
+		if (!d.have || d.index != i) {
+			counts->kept++;
+			rec_write(out, f.type, REC_DT_NONE, key, key_len, f.payload, f.payload_len);
+			continue;
+		}
+		if (json_object_get(d.row, "contaminated_by"))
+			counts->contaminated++;
+		else
+			counts->duplicates++;
+		if (removed) {
+			removed_row(&row, &f, d.row, name);
+			rec_write(removed, REC_JSON, REC_DT_NONE, key, key_len, row.data, row.len);
+		}
+		drops_next(&d);
+	}
+	if (counts->read != d.records)
+		die(STATUS_USAGE, "%s: %" PRIu64 " records, but %s was made for %" PRIu64, n ? names[n - 1] : "-",
+		    counts->read, drop_name, d.records);
+	if (!header_done)
+		write_header(o, &in, out, removed);
+	char t[256];
+	int tn = snprintf(t, sizeof t, "{\"read\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"removed\":%" PRIu64
+	                  ",\"duplicates\":%" PRIu64 ",\"contaminated\":%" PRIu64 "}",
+	                  counts->read, counts->kept, counts->duplicates + counts->contaminated, counts->duplicates,
+	                  counts->contaminated);
+	rec_write_trailer(out, t, (size_t)tn);
+	rec_write_end(out);
+	if (removed)
+		rec_write_end(removed);
+	json_decref(d.row);
+	rec_reader_close(d.r);
+	buf_free(&row);
+	dedup_input_close(&in);
+}
