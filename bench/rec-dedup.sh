@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# rec-dedup beside the tests' Python oracle on English prose (the manual
+# pages of this machine, rendered; BENCH_DEDUP_BYTES, default 20 MB), in
+# two shapes: documents of about 3 KB ("pages") and one-paragraph
+# documents ("paragraphs"), as bench/rec-filter.sh makes them.
+#  - MinHash signatures at the defaults (5-grams, 14 bands x 8 rows),
+#    `rec-dedup sign --near` on one thread beside numpy
+#    (tests/helpers/minhash_oracle.py --quiet: the same normalisation,
+#    shingles, signatures and band keys, vectorised); target 30 MB/s;
+#  - exact dedup, the whole run on one thread, beside a Python loop over
+#    the same normalisation and XXH3-128 keys in a set; target 200 MB/s;
+#  - two threads beside one, for signing and for the whole --near run;
+#    target 1.8x (ratio <= 0.56).
+. "$(dirname "$0")/lib.sh"
+
+: "${BENCH_DEDUP_BYTES:=20000000}"
+PY=/usr/bin/python3
+HELPERS=$TOP/tests/helpers
+
+for shape in pages paragraphs; do
+	base=$WORK/filter-$shape-$BENCH_DEDUP_BYTES
+	[ -s "$base.docs" ] || "$PY" "$BENCH_DIR/make-filter-docs.py" "$shape" "$BENCH_DEDUP_BYTES" "$base"
+	[ -s "$base.rec" ] || "$SLUICE_BIN/rec-pack" -J "$base.jsonl" > "$base.rec"
+	bytes=$(stat -c %s "$base.docs")
+	# The same exact decisions from both, or the comparison means nothing.
+	kept=$("$SLUICE_BIN/rec-dedup" -q -j1 "$base.rec" | "$SLUICE_BIN/rec-cat" --stats |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["trailer"]["kept"])')
+	peer_kept=$("$PY" "$BENCH_DIR/exact-dedup.py" < "$base.docs")
+	[ "$kept" = "$peer_kept" ] ||
+		{ echo "rec-dedup bench: $shape: kept $kept, the Python loop $peer_kept" >&2; exit 1; }
+	RUNS=${ORACLE_RUNS:-1} bench_pair "signatures, $shape, 1 thread" \
+		"'$SLUICE_BIN/rec-dedup' sign -q -j1 --near -o '$WORK/dedup.sig' '$base.rec'" \
+		"'$PY' '$HELPERS/minhash_oracle.py' -z --quiet < '$base.docs'" "$bytes"
+	RUNS=${ORACLE_RUNS:-1} bench_pair "exact, $shape, 1 thread" \
+		"'$SLUICE_BIN/rec-dedup' -q -j1 '$base.rec' > /dev/null" \
+		"'$PY' '$BENCH_DIR/exact-dedup.py' < '$base.docs'" "$bytes"
+	bench_pair "signatures, $shape, 2 threads vs 1" \
+		"'$SLUICE_BIN/rec-dedup' sign -q -j2 --near -o '$WORK/dedup.sig' '$base.rec'" \
+		"'$SLUICE_BIN/rec-dedup' sign -q -j1 --near -o '$WORK/dedup.sig' '$base.rec'" "$bytes"
+	bench_pair "--near run, $shape, 2 threads vs 1" \
+		"'$SLUICE_BIN/rec-dedup' -q -j2 --near '$base.rec' > /dev/null" \
+		"'$SLUICE_BIN/rec-dedup' -q -j1 --near '$base.rec' > /dev/null" "$bytes"
+done
+rm -f "$WORK/dedup.sig"
