@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 {
 	size_t words = 2, mem = (size_t)256 << 20, fanin = 0;
 	const char *tmpdir = NULL;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 == argc)
 			die(STATUS_USAGE, "%s: a value is missing", argv[i]);
 		if (!strcmp(argv[i], "--words"))
@@ -42,7 +42,6 @@ int main(int argc, char **argv)
 			tmpdir = argv[i + 1];
 		else
 			die(STATUS_USAGE, "unknown option %s", argv[i]);
-		i++;
 	}
 	/* Under `ulimit -f` (the tests' full disk) a write past the limit must
 	 * fail with EFBIG, not end the process. */
