@@ -207,7 +207,13 @@ static void parse(struct cmdline *c, int argc, char **argv)
 			break;
 		}
 		case OPT_DECONTAMINATE: c->eval_path = optarg; break;
-		case OPT_DECONTAM_NGRAM: s->p.decontam_ngram = (int)cli_parse_u64(optarg, "--decontam-ngram", 0); break;
+		case OPT_DECONTAM_NGRAM: {
+			uint64_t n = cli_parse_u64(optarg, "--decontam-ngram", 0);
+			if (n < 1 || n > 1000)
+				cli_usage_error("--decontam-ngram: from 1 to 1000 words, not %s", optarg);
+			s->p.decontam_ngram = (int)n;
+			break;
+		}
 		case OPT_NO_DEDUP: c->no_dedup = true; break;
 		case OPT_BAND_RANGE: parse_band_range(c, optarg); break;
 		case OPT_DROP: c->drop = optarg; break;
@@ -225,8 +231,6 @@ static void parse(struct cmdline *c, int argc, char **argv)
 		cli_usage_error("--decontam-ngram needs --decontaminate");
 	if (!s->p.decontam_ngram && (c->eval_path || c->stage == STAGE_INDEX))
 		s->p.decontam_ngram = 13;
-	if (s->p.decontam_ngram < 0 || s->p.decontam_ngram > 1000)
-		cli_usage_error("--decontam-ngram: from 1 to 1000");
 	if (c->no_dedup && !c->eval_path)
 		cli_usage_error("--no-dedup: only decontaminate, so it needs --decontaminate");
 	if (s->by && s->p.near)

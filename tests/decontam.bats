@@ -141,10 +141,10 @@ like_oracle() {
 
 	run --separate-stderr "$CHECK" --ngram 13 --mode ws --index good.dc
 	assert_failure 1
-	assert_equal "$stderr" "decontam-check: good.dc: the index was made with --ngram 5 and normalisation ws, not --ngram 13 and ws"
+	assert_equal "$stderr" "decontam-check: good.dc: the index was made with --decontam-ngram 5 and --normalize ws, not --decontam-ngram 13 and --normalize ws"
 	run --separate-stderr "$CHECK" --ngram 5 --mode lower-punct --index good.dc
 	assert_failure 1
-	assert_equal "$stderr" "decontam-check: good.dc: the index was made with --ngram 5 and normalisation ws, not --ngram 5 and lower-punct"
+	assert_equal "$stderr" "decontam-check: good.dc: the index was made with --decontam-ngram 5 and --normalize ws, not --decontam-ngram 5 and --normalize lower-punct"
 
 	run --separate-stderr "$CHECK" --ngram 5 --mode ws --index missing.dc
 	assert_failure 1

@@ -357,12 +357,10 @@ int decontam_save(const struct decontam *d, const char *path, char *err, size_t 
 	return 0;
 }
 
-/* The names of the normalisations, as the file's errors give them
- * (normalize.h's order). */
+/* The name of a normalisation, as the file's errors give it. */
 static const char *mode_label(uint32_t mode)
 {
-	static const char *const names[] = {"none", "ws", "lower-punct"};
-	return mode < sizeof names / sizeof names[0] ? names[mode] : "unknown";
+	return mode <= NORMALIZE_LOWER_PUNCT ? normalize_name((enum normalize_mode)mode) : "unknown";
 }
 
 struct decontam *decontam_load(const char *path, int ngram, enum normalize_mode mode, char *err,
@@ -408,8 +406,8 @@ struct decontam *decontam_load(const char *path, int ngram, enum normalize_mode 
 	}
 	if (file_ngram != (uint32_t)ngram || file_mode != (uint32_t)mode) {
 		errorf(err, errn,
-		       "%s: the index was made with --ngram %u and normalisation %s, not --ngram %d "
-		       "and %s",
+		       "%s: the index was made with --decontam-ngram %u and --normalize %s, not "
+		       "--decontam-ngram %d and --normalize %s",
 		       path, file_ngram, mode_label(file_mode), ngram, mode_label((uint32_t)mode));
 		goto fail;
 	}
