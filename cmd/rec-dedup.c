@@ -46,7 +46,7 @@ static const char usage[] =
 	"      --ngram N               words per shingle (default 5)\n"
 	"      --bands B               LSH bands (default 14)\n"
 	"      --rows R                hashes per band (default 8)\n"
-	"      --seed S                the MinHash permutations' seed (default 1)\n"
+	"      --seed S                the MinHash permutations' seed (default 0)\n"
 	"      --verify-jaccard T      drop a near copy only when its true Jaccard\n"
 	"                              similarity to the kept record is T or more\n"
 	"\n"
@@ -112,7 +112,7 @@ static const unsigned stage_options[] = {
 	[STAGE_SIGN] = SIGNING,
 	[STAGE_BUCKETS] = BIT(OPT_BAND_RANGE) | BIT(OPT_MEM) | BIT(OPT_TMPDIR),
 	[STAGE_CLUSTERS] = BIT(OPT_VERIFY) | BIT(OPT_MEM) | BIT(OPT_TMPDIR),
-	[STAGE_REMOVE] = BIT(OPT_DROP) | BIT(OPT_REMOVED) | BIT(OPT_FIELD) | BIT(OPT_TMPDIR),
+	[STAGE_REMOVE] = BIT(OPT_DROP) | BIT(OPT_REMOVED) | BIT(OPT_TMPDIR),
 	[STAGE_INDEX] = BIT(OPT_NORMALIZE) | BIT(OPT_FIELD) | BIT(OPT_DECONTAM_NGRAM),
 };
 
@@ -172,7 +172,7 @@ static void parse(struct cmdline *c, int argc, char **argv)
 	};
 	struct sign_opts *s = &c->o.sign;
 	int ngram = MINHASH_NGRAM, bands = MINHASH_BANDS, rows = MINHASH_ROWS;
-	uint64_t seed = 1;
+	uint64_t seed = 0;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "j:o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &c->progress))

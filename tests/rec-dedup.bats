@@ -297,3 +297,20 @@ PY
 	assert_success
 	[ -z "$stderr" ] || fail "$stderr"
 }
+
+@test "small shards: three records sign, bucket and cluster; a drop list refuses another shard of the same length" {
+	printf 'one two three four five six\none two three four five six\nsomething else here\n' | rec-pack > a.rec
+	printf 'one two three four five six\nanother line entirely\nand a third one\n' | rec-pack > b.rec
+	rec-dedup -q --near a.rec > out.rec || fail "a three-record --near run"
+	[ "$(records out.rec | wc -l)" -eq 2 ] || fail "kept $(records out.rec | wc -l) of 3, want 2"
+	rec-dedup sign -q --near -o a.sig a.rec
+	rec-dedup sign -q --near -o b.sig b.rec
+	rec-dedup buckets -o ab.bkt a.sig b.sig
+	rec-dedup clusters -o d a.sig b.sig ab.bkt
+	rec-dedup remove -q --drop d/b.drop b.rec > b.out
+	[ "$(records b.out | wc -l)" -eq 2 ] || fail "b kept $(records b.out | wc -l), want 2 (its first line is a's)"
+	run rec-dedup remove -q --drop d/b.drop -o a.out a.rec
+	assert_failure 2
+	assert_output --partial "d/b.drop: made for another shard"
+	[ ! -e a.out ] || fail "a refused remove left its output"
+}

@@ -22,13 +22,13 @@ complete -c rec-dedup -n '__fish_is_first_arg' -a index -d 'An index of evaluati
 
 # What counts as a copy
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign index' -l normalize -x -a 'none\t"The bytes as they are" ws\t"White space collapsed" lower-punct\t"Lowercased, punctuation and symbols deleted (default)"' -d 'What counts as the same text'
-complete -c rec-dedup -n '__rec_dedup_stage_is all sign index remove' -l field -x -d 'The text of a JSON row (default: text)'
+complete -c rec-dedup -n '__rec_dedup_stage_is all sign index' -l field -x -d 'The text of a JSON row (default: text)'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l by -x -d 'Exact copies by this JSON field, not the text'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l near -d 'Near copies too: MinHash LSH over word n-grams'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l ngram -x -d 'Words per shingle (default 5)'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l bands -x -d 'LSH bands (default 14)'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l rows -x -d 'Hashes per band (default 8)'
-complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l seed -x -d 'The MinHash permutations\' seed (default 1)'
+complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l seed -x -d 'The MinHash permutations\' seed (default 0)'
 complete -c rec-dedup -n '__rec_dedup_stage_is all sign clusters' -l verify-jaccard -x -d 'Drop a near copy only when its Jaccard similarity is T or more'
 
 # Decontamination

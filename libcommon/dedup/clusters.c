@@ -331,8 +331,11 @@ static void write_headers(const struct clusters_opts *o, const struct emitter *e
 	snprintf(fp, sizeof fp, "%016" PRIx64, sig_fingerprint(e->sigs, e->nsig));
 	for (int s = 0; s < e->nsig; s++) {
 		json_t *h = header_new(NULL, "json", o->argc, o->argv);
-		json_object_set_new(h, "drop_list", json_pack("{s:s,s:I,s:I,s:s}", "shard", e->sigs[s].name, "shard_number",
-		                                              (json_int_t)s, "records", (json_int_t)e->sigs[s].n,
+		char digest[32];
+		snprintf(digest, sizeof digest, "%016" PRIx64, e->sigs[s].digest);
+		json_object_set_new(h, "drop_list", json_pack("{s:s,s:I,s:I,s:s,s:s}", "shard", e->sigs[s].name,
+		                                              "shard_number", (json_int_t)s, "records",
+		                                              (json_int_t)e->sigs[s].n, "digest", digest,
 		                                              "fingerprint", fp));
 		header_write(e->drops[s], h);
 		json_decref(h);

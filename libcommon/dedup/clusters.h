@@ -22,7 +22,7 @@
  * across all shards, K is the kept record's key (left out when it has
  * none), J only with verification, E the evaluation record's number.  Its
  * header says which shard it is for ("drop_list": shard name, records,
- * fingerprint), and its trailer counts what it drops. */
+ * the digest of its records, fingerprint), and its trailer counts what it drops. */
 #ifndef SLUICE_CLUSTERS_H
 #define SLUICE_CLUSTERS_H
 

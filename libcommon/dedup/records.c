@@ -14,6 +14,10 @@ void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **name
 	in->fds = fds;
 	in->names = names;
 	in->progress = progress;
+	in->digest = XXH3_createState();
+	if (!in->digest)
+		die(STATUS_FAIL, "out of memory");
+	XXH3_64bits_reset(in->digest);
 }
 
 static const char *kind_name(int type)
@@ -61,6 +65,11 @@ int dedup_input_next(struct dedup_input *in, struct rec_frame *f, const char **n
 				progress_add(in->progress, now - in->last_offset, 1);
 			in->last_offset = now;
 			in->read++;
+			uint64_t lens[3] = {(uint64_t)f->type, f->key ? f->key_len : 0, f->payload_len};
+			XXH3_64bits_update(in->digest, lens, sizeof lens);
+			if (f->key)
+				XXH3_64bits_update(in->digest, f->key, f->key_len);
+			XXH3_64bits_update(in->digest, f->payload, f->payload_len);
 			*name = in->names[in->at];
 			return 1;
 		}
@@ -75,6 +84,7 @@ void dedup_input_close(struct dedup_input *in)
 	if (in->reader)
 		rec_reader_close(in->reader);
 	free(in->header);
+	XXH3_freeState(in->digest);
 	memset(in, 0, sizeof *in);
 }
 
@@ -113,4 +123,9 @@ int dedup_record_text(int type, const char *payload, size_t len, const char *fie
 	}
 	*row = obj;
 	return 0;
+}
+
+uint64_t dedup_input_digest(const struct dedup_input *in)
+{
+	return XXH3_64bits_digest(in->digest);
 }

@@ -12,6 +12,7 @@
 
 #include "base/progress.h"
 #include "rec/rec.h"
+#include <xxhash.h>
 
 struct dedup_input {
 	int n;
@@ -23,6 +24,7 @@ struct dedup_input {
 	char *header;          /* the first input's header JSON, or NULL */
 	uint64_t read;         /* records handed out */
 	uint64_t last_offset;  /* for progress */
+	XXH3_state_t *digest;  /* of the records read so far */
 	struct progress *progress;
 };
 
@@ -34,6 +36,11 @@ void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **name
  * name is the caller's names[i], so it outlives the input. */
 int dedup_input_next(struct dedup_input *in, struct rec_frame *f, const char **name);
 void dedup_input_close(struct dedup_input *in);
+/* The digest of the records handed out so far: XXH3-64 over each one's
+ * type, key length, key, payload length and payload, in order.  The
+ * signature file keeps it, the drop lists carry it, and remove checks it,
+ * so a drop list is never applied to another shard than its own. */
+uint64_t dedup_input_digest(const struct dedup_input *in);
 
 /* The text of a record: a text record's payload, or a JSON row's string
  * field `field` (null is empty).  Returns 0, or -1 with why set (not an

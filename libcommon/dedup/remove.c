@@ -19,6 +19,7 @@ struct drops {
 	struct rec_reader *r;
 	const char *name;
 	uint64_t records; /* the shard's record count it was made for */
+	char digest[17];  /* and its records' digest, in hex */
 	bool have;        /* next holds the next drop */
 	uint64_t index;   /* its record */
 	json_t *row;
@@ -39,6 +40,8 @@ static void drops_next(struct drops *d)
 			if (!json_is_integer(records))
 				die_at(STATUS_MALFORMED, d->name, f.offset, "not a rec-dedup drop list (made by `rec-dedup clusters`)");
 			d->records = (uint64_t)json_integer_value(records);
+			const char *digest = json_string_value(json_object_get(list, "digest"));
+			snprintf(d->digest, sizeof d->digest, "%s", digest ? digest : "");
 			json_decref(h);
 			continue;
 		}
@@ -151,6 +154,10 @@ void remove_run(const struct remove_opts *o, int n, const int *fds, char **names
 	if (counts->read != d.records)
 		die(STATUS_USAGE, "%s: %" PRIu64 " records, but %s was made for %" PRIu64, n ? names[n - 1] : "-",
 		    counts->read, drop_name, d.records);
+	char digest[32];
+	snprintf(digest, sizeof digest, "%016" PRIx64, dedup_input_digest(&in));
+	if (strcmp(digest, d.digest) != 0)
+		die(STATUS_USAGE, "%s: made for another shard (its records differ from these)", drop_name);
 	if (!header_done)
 		write_header(o, &in, out, removed);
 	char t[256];

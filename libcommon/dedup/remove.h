@@ -7,7 +7,8 @@
  * The output's header is the input's, with this program's lineage; its
  * trailer counts the records read, kept and dropped (duplicates and
  * contaminated).  A drop list made for another shard (another record
- * count) is an error, found at the latest at the end of the input. */
+ * count, or other records: the digest of records.h) is an error, found at
+ * the latest at the end of the input, before the trailer. */
 #ifndef SLUICE_REMOVE_H
 #define SLUICE_REMOVE_H
 

@@ -32,6 +32,7 @@ struct sig_writer {
 	int keys_fd, sets_fd;
 	struct outbuf keys, sets;
 	uint64_t key_bytes, set_words;
+	uint64_t digest;
 	/* The offsets are written after the entries: they wait in memory,
 	 * 16 bytes a record beside the entry's 24 or more. */
 	uint64_t *key_off, *set_off;
@@ -91,8 +92,9 @@ static void copy_back(struct sig_writer *w, struct outbuf *tmp, int fd, uint64_t
 	}
 }
 
-void sig_writer_finish(struct sig_writer *w)
+void sig_writer_finish(struct sig_writer *w, uint64_t digest)
 {
+	w->digest = digest;
 	static const char zeros[8];
 	w->key_off = xrealloc(w->key_off, (w->n + 1) * sizeof *w->key_off);
 	w->key_off[w->n] = w->key_bytes;
@@ -120,6 +122,7 @@ void sig_writer_finish(struct sig_writer *w)
 		w->key_bytes,
 		w->set_words,
 		(uint64_t)p->decontam_ngram,
+		w->digest,
 	};
 	outbuf_write(&w->out, footer, sizeof footer);
 	outbuf_free(&w->out);
@@ -190,9 +193,10 @@ int sig_open_fd(struct sig_file *s, int fd, const char *name, char *err, size_t 
 	p->rows = (int)f[6];
 	p->seed = f[7];
 	p->decontam_ngram = (int)f[12];
+	s->digest = f[13];
 	s->n = f[8];
 	s->entry_words = sig_entry_words(p);
-	if (f[9] != s->entry_words || s->n >= total / s->entry_words)
+	if (f[9] != s->entry_words || s->n > total / s->entry_words)
 		goto damaged;
 	uint64_t at = 0, key_words = (f[10] + 7) / 8;
 	s->entries = w;
@@ -267,7 +271,7 @@ uint64_t sig_fingerprint(const struct sig_file *sigs, int n)
 	for (int i = 0; i < n; i++) {
 		const struct sig_params *p = &sigs[i].p;
 		uint64_t words[] = {p->near, p->sets, p->no_dedup, (uint64_t)p->mode, (uint64_t)p->ngram, (uint64_t)p->bands,
-		                    (uint64_t)p->rows, p->seed, (uint64_t)p->decontam_ngram, sigs[i].n};
+		                    (uint64_t)p->rows, p->seed, (uint64_t)p->decontam_ngram, sigs[i].n, sigs[i].digest};
 		XXH3_64bits_update(st, words, sizeof words);
 	}
 	uint64_t h = XXH3_64bits_digest(st);

@@ -16,7 +16,8 @@
  *   sets       (only with sets) each record's shingle set, sorted
  *   footer     SIG_FOOTER_WORDS words: magic "SLDDSIG1", version, flags,
  *              normalisation, ngram, bands, rows, seed, N, E, key bytes,
- *              set words, the decontamination n-gram (0: none), then zeros
+ *              set words, the decontamination n-gram (0: none), the
+ *              shard's digest (records.h), then zeros
  *
  * Opening checks that the footer is one and that every size and offset
  * agrees with the file's length, so a truncated or foreign file is an
@@ -63,13 +64,15 @@ struct sig_writer *sig_writer_new(int fd, const char *name, const struct sig_par
  * kept with sets).  Dies on a write error. */
 void sig_writer_add(struct sig_writer *w, const uint64_t *entry, const char *key, size_t key_len,
                     const uint64_t *set, size_t nset);
-/* Writes the rest and the footer, and frees w (fd stays open). */
-void sig_writer_finish(struct sig_writer *w);
+/* Writes the rest and the footer with the shard's digest (records.h),
+ * and frees w (fd stays open). */
+void sig_writer_finish(struct sig_writer *w, uint64_t digest);
 
 struct sig_file {
 	char *name;
 	struct sig_params p;
 	uint64_t n;         /* records */
+	uint64_t digest;    /* of the shard's records (records.h) */
 	size_t entry_words; /* E */
 	const uint64_t *entries;
 	const uint64_t *key_off;

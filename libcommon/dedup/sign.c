@@ -237,7 +237,7 @@ uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **na
 	}
 	chunk_free(c);
 	ordpool_free(pool);
-	sig_writer_finish(w);
+	sig_writer_finish(w, dedup_input_digest(&in));
 	dedup_input_close(&in);
 	for (int i = 0; i < threads; i++) {
 		free(signers[i].norm);

@@ -230,7 +230,7 @@ def main():
     ap.add_argument("--ngram", type=int, default=5)
     ap.add_argument("--bands", type=int, default=14)
     ap.add_argument("--rows", type=int, default=8)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verify-jaccard", type=float)
     ap.add_argument("--decontaminate")
     ap.add_argument("--decontam-ngram", type=int, default=13)
