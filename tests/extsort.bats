@@ -170,3 +170,16 @@ runs() { sed -n 's/^runs //p' runs.txt; }
 	exec 5>&-
 	assert_equal "$(ls -A "$SPILL")" ""
 }
+
+@test "--ordered-tail: records added in the order of their last word sort as sort -n sorts them, spilled or not" {
+	# (key, number) pairs with many equal keys, numbered in the order they come.
+	records 60000 1 5 10 | awk '{ print $1, NR }' > in.txt
+	sorts_like_oracle 2 --ordered-tail 1 < in.txt
+	sorts_like_oracle 2 --ordered-tail 1 --mem 1 < in.txt
+	[ "$(runs)" -gt 0 ] || fail "nothing spilled"
+	# The promise is what makes it right: broken, the order is wrong.
+	records 60000 1 6 10 | awk '{ print $1, 60000 - NR }' > broken.txt
+	oracle 2 < broken.txt > want.txt
+	"$CHECK" --words 2 --ordered-tail 1 < broken.txt > got.txt 2> /dev/null
+	! cmp -s want.txt got.txt || fail "an unkept promise still sorted right: the tail was sorted after all"
+}

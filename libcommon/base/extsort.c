@@ -66,6 +66,7 @@ struct extsort {
 	struct run *runs; /* a queue: runs[head..nruns) are live */
 	size_t head, nruns, runcap;
 	size_t fanin;
+	size_t key_words; /* the words the in-memory sort orders by (see extsort_set_ordered_tail) */
 	int finished;
 	size_t next; /* with nothing spilled: the next record of buf */
 	struct merge m;
@@ -109,7 +110,7 @@ static void insertion_sort(uint64_t *a, size_t n, size_t words)
 }
 
 /* Sorts a[0..n) using scratch (n records); the result ends up in a. */
-static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words)
+static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words, size_t key_words)
 {
 	if (n < EXTSORT_SMALL) {
 		insertion_sort(a, n, words);
@@ -119,7 +120,7 @@ static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words)
 	uint64_t *from = a, *to = scratch;
 	/* Least significant first: the last word's low byte up to the first
 	 * word's high byte; each pass is stable, so the order is by all of them. */
-	for (size_t w = words; w-- > 0;) {
+	for (size_t w = key_words; w-- > 0;) {
 		memset(count, 0, sizeof count);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t v = from[i * words + w];
@@ -238,7 +239,7 @@ static int spill(struct extsort *s, char *err, size_t errn)
 {
 	if (alloc_scratch(s, err, errn) != 0)
 		return -1;
-	radix_sort(s->buf, s->scratch, s->n, s->words);
+	radix_sort(s->buf, s->scratch, s->n, s->words, s->key_words);
 	int fd = open_run_file(s, err, errn);
 	if (fd < 0)
 		return -1;
@@ -278,7 +279,13 @@ struct extsort *extsort_new(size_t words, size_t mem, const char *tmpdir, char *
 	s->mem = mem < EXTSORT_MIN_MEM ? EXTSORT_MIN_MEM : mem;
 	s->max = s->mem / 2 / s->recbytes; /* >= 1024: a record is at most 512 bytes */
 	s->fanin = EXTSORT_FANIN;
+	s->key_words = words;
 	return s;
+}
+
+void extsort_set_ordered_tail(struct extsort *s, size_t tail)
+{
+	s->key_words = tail < s->words ? s->words - tail : 1;
 }
 
 void extsort_set_fanin(struct extsort *s, size_t fanin)
@@ -511,7 +518,7 @@ int extsort_finish(struct extsort *s, char *err, size_t errn)
 	s->finished = 1;
 	if (alloc_scratch(s, err, errn) != 0)
 		return -1;
-	radix_sort(s->buf, s->scratch, s->n, s->words);
+	radix_sort(s->buf, s->scratch, s->n, s->words, s->key_words);
 	free(s->scratch);
 	s->scratch = NULL;
 	if (s->nruns == 0)

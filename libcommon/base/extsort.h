@@ -30,6 +30,12 @@ struct extsort *extsort_new(size_t words, size_t mem, const char *tmpdir, char *
  * memory leaves too little for their buffers).  Before extsort_finish;
  * for the tests, which force merges in several passes with few runs. */
 void extsort_set_fanin(struct extsort *s, size_t fanin);
+/* Promises that records with equal first (words - tail) words are added
+ * in the order of their last `tail` words, so that sorting can leave
+ * those to its stability: the same order, fewer passes.  (rec-dedup adds
+ * each band's (key, record) pairs in record order.)  Before the first
+ * extsort_add; a broken promise gives a wrong order. */
+void extsort_set_ordered_tail(struct extsort *s, size_t tail);
 /* Adds one record.  0, or -1 with err set (a run could not be written). */
 int extsort_add(struct extsort *s, const uint64_t *record, char *err, size_t errn);
 /* Ends the adding: sorts what is in memory and prepares the merge.

@@ -14,83 +14,90 @@
 #define BKT_VERSION 1
 #define READ_WORDS 8192
 
-/* Adds every clean record's key of band b to the sorter, as
- * (band, key high, key low, record). */
-static void add_band(struct extsort *sorter, const struct sig_file *sigs, int nsig, int b, const char *name)
+/* Band b's (key, record) pairs sorted: the LSH bands' keys are a word,
+ * the exact key two.  One band at a time, so the memory a band needs is
+ * all the sorting ever holds, and each band's pairs come in record order,
+ * which the sort keeps without sorting by it. */
+static struct extsort *sort_band(const struct sig_file *sigs, int nsig, int b, size_t mem, const char *tmpdir,
+                                 const char *name, size_t *words)
 {
-	const struct sig_params *p = &sigs[0].p;
-	bool exact = b == sig_band_count(p) - 1;
-	uint64_t record = 0;
+	bool exact = b == sig_band_count(&sigs[0].p) - 1;
 	char err[512];
+	*words = exact ? 3 : 2;
+	struct extsort *sorter = extsort_new(*words, mem, tmpdir, err, sizeof err);
+	if (!sorter)
+		die(STATUS_FAIL, "%s: %s", name, err);
+	extsort_set_ordered_tail(sorter, 1);
+	uint64_t record = 0;
 	for (int s = 0; s < nsig; s++) {
 		for (uint64_t i = 0; i < sigs[s].n; i++, record++) {
 			const uint64_t *e = sig_entry(&sigs[s], i);
 			if (e[2] != SIG_CLEAN)
 				continue;
-			uint64_t row[4] = {(uint64_t)b, exact ? e[0] : 0, exact ? e[1] : e[SIG_ENTRY_HEAD + b], record};
+			/* (key, record), or (key high, key low, record). */
+			uint64_t row[3] = {exact ? e[0] : e[SIG_ENTRY_HEAD + b], exact ? e[1] : record, record};
 			if (extsort_add(sorter, row, err, sizeof err) < 0)
 				die(STATUS_FAIL, "%s: %s", name, err);
 		}
 	}
+	if (extsort_finish(sorter, err, sizeof err) < 0)
+		die(STATUS_FAIL, "%s: %s", name, err);
+	return sorter;
 }
 
 void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, const char *tmpdir,
                  int fd, const char *name)
 {
 	char err[512];
-	struct extsort *sorter = extsort_new(4, mem, tmpdir, err, sizeof err);
-	if (!sorter)
-		die(STATUS_FAIL, "%s: %s", name, err);
 	uint64_t records = 0;
 	for (int s = 0; s < nsig; s++)
 		records += sigs[s].n;
-	for (int b = band_lo; b < band_hi; b++)
-		add_band(sorter, sigs, nsig, b, name);
-	if (extsort_finish(sorter, err, sizeof err) < 0)
-		die(STATUS_FAIL, "%s: %s", name, err);
-
-	struct outbuf out;
-	outbuf_init(&out, fd, name, 1 << 20);
-	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC, BKT_VERSION, sig_fingerprint(sigs, nsig), records,
-	                                     (uint64_t)band_lo, (uint64_t)band_hi, 0, 0};
 	/* The counts lead the file, which may be a pipe: the members wait in a
 	 * temporary file until they are known. */
-	uint64_t prev[4] = {0}, *group = NULL;
-	size_t n = 0, cap = 0;
-	bool have = false;
-	uint64_t groups = 0, members = 0;
 	struct outbuf body;
 	int tmp = io_temp_file(tmpdir, name);
 	outbuf_init(&body, tmp, name, 1 << 20);
-	for (;;) {
-		const uint64_t *row = extsort_next(sorter, err, sizeof err);
-		if (!row && err[0])
-			die(STATUS_FAIL, "%s: %s", name, err);
-		bool same = row && have && row[0] == prev[0] && row[1] == prev[1] && row[2] == prev[2];
-		if (!same) {
-			if (n >= 2) {
-				group[0] |= BKT_FIRST;
-				outbuf_write(&body, group, n * sizeof *group);
-				groups++;
-				members += n;
+	uint64_t *group = NULL;
+	size_t cap = 0;
+	uint64_t groups = 0, members = 0;
+	for (int b = band_lo; b < band_hi; b++) {
+		size_t words;
+		struct extsort *sorter = sort_band(sigs, nsig, b, mem, tmpdir, name, &words);
+		uint64_t prev[2] = {0};
+		size_t n = 0;
+		for (;;) {
+			const uint64_t *row = extsort_next(sorter, err, sizeof err);
+			if (!row && err[0])
+				die(STATUS_FAIL, "%s: %s", name, err);
+			bool same = row && n > 0 && row[0] == prev[0] && (words == 2 || row[1] == prev[1]);
+			if (!same) {
+				if (n >= 2) {
+					group[0] |= BKT_FIRST;
+					outbuf_write(&body, group, n * sizeof *group);
+					groups++;
+					members += n;
+				}
+				n = 0;
 			}
-			n = 0;
+			if (!row)
+				break;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				group = xrealloc(group, cap * sizeof *group);
+			}
+			group[n++] = row[words - 1];
+			prev[0] = row[0];
+			prev[1] = row[1];
 		}
-		if (!row)
-			break;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			group = xrealloc(group, cap * sizeof *group);
-		}
-		group[n++] = row[3];
-		memcpy(prev, row, sizeof prev);
-		have = true;
+		extsort_free(sorter);
 	}
-	extsort_free(sorter);
 	free(group);
 	outbuf_flush(&body);
-	header[6] = groups;
-	header[7] = members;
+
+	struct outbuf out;
+	outbuf_init(&out, fd, name, 1 << 20);
+	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC,        BKT_VERSION,       sig_fingerprint(sigs, nsig), records,
+	                                     (uint64_t)band_lo, (uint64_t)band_hi, groups,                      members};
 	outbuf_write(&out, header, sizeof header);
 	if (lseek(tmp, 0, SEEK_SET) != 0)
 		die(STATUS_FAIL, "%s: a temporary file:", name);

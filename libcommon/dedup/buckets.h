@@ -5,8 +5,9 @@
  * Records are numbered across the shards in order (shard 0's first is 0).
  * A band's bucket is its key (sig_band_count: the LSH bands, then the
  * exact key); contaminated records are left out, as they go anyway.
- * The pairs are sorted by (band, key, record) with base/extsort.h, so the
- * stage's memory is what --mem allows, whatever the corpus.
+ * Each band's (key, record) pairs are sorted with base/extsort.h, one
+ * band at a time, so the stage's memory is what --mem allows, whatever
+ * the corpus.
  *
  * A bucket file: a header of BKT_HEADER_WORDS little-endian words (magic
  * "SLDDBKT1", version, the signature files' fingerprint, their record

@@ -243,10 +243,12 @@ static void verified_clusters(const struct clusters_opts *o, struct bkt_set *set
 		if (!e->sigs[s].p.sets)
 			die(STATUS_USAGE, "%s: made without shingle sets (verification needs `rec-dedup sign --verify-jaccard`)",
 			    e->sigs[s].name);
-	/* (record, group) pairs, sorted by record. */
+	/* (record, group) pairs, sorted by record; a record's groups are added
+	 * in group order. */
 	struct extsort *sorter = extsort_new(2, o->mem, o->tmpdir, err, sizeof err);
 	if (!sorter)
 		die(STATUS_FAIL, "%s", err);
+	extsort_set_ordered_tail(sorter, 1);
 	uint64_t groups = 0;
 	for (int i = 0; i < set->n; i++) {
 		uint64_t m;

@@ -3,7 +3,8 @@
  * and prints them sorted, one a line; on stderr "runs N" (the runs
  * spilled).  An error is "extsort-check: MESSAGE", status 1.
  *
- *   extsort-check [--words N] [--mem BYTES (256 MiB)] [--tmpdir DIR] [--fanin N] < in
+ *   extsort-check [--words N] [--mem BYTES (256 MiB)] [--tmpdir DIR] [--fanin N]
+ *                 [--ordered-tail N] < in
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,7 +28,7 @@ static unsigned long long number_arg(const char *flag, const char *s)
 
 int main(int argc, char **argv)
 {
-	size_t words = 2, mem = (size_t)256 << 20, fanin = 0;
+	size_t words = 2, mem = (size_t)256 << 20, fanin = 0, tail = 0;
 	const char *tmpdir = NULL;
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 == argc)
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 			mem = number_arg(argv[i], argv[i + 1]);
 		else if (!strcmp(argv[i], "--fanin"))
 			fanin = number_arg(argv[i], argv[i + 1]);
+		else if (!strcmp(argv[i], "--ordered-tail"))
+			tail = number_arg(argv[i], argv[i + 1]);
 		else if (!strcmp(argv[i], "--tmpdir"))
 			tmpdir = argv[i + 1];
 		else
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
 		die(STATUS_FAIL, "%s", err);
 	if (fanin)
 		extsort_set_fanin(s, fanin);
+	if (tail)
+		extsort_set_ordered_tail(s, tail);
 	uint64_t *rec = xcalloc(words ? words : 1, sizeof *rec);
 	char *line = NULL;
 	size_t cap = 0;
