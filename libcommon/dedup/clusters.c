@@ -52,31 +52,41 @@ static void emit(struct emitter *e, uint64_t r, uint64_t of, double jaccard)
 	uint64_t local;
 	int s = shard_of(e, r, &local);
 	struct buf *b = &e->row;
-	buf_clear(b);
-	buf_printf(b, "{\"index\":%" PRIu64, local);
 	if (of & CONTAMINATED) {
-		buf_printf(b, ",\"contaminated_by\":%" PRIu64 "}", of & ~CONTAMINATED);
+		drop_row_contaminated(b, local, of & ~CONTAMINATED);
 		e->counts->contaminated++;
 		e->per_shard[s].contaminated++;
 	} else {
-		buf_printf(b, ",\"duplicate_of\":%" PRIu64, of);
 		uint64_t of_local;
 		int of_shard = shard_of(e, of, &of_local);
 		size_t key_len;
 		const char *key = sig_key(&e->sigs[of_shard], of_local, &key_len);
-		if (key_len) {
-			buf_adds(b, ",\"duplicate_of_key\":");
-			jsonw_string(b, key, key_len);
-		}
-		if (!isnan(jaccard)) {
-			buf_adds(b, ",\"jaccard\":");
-			jsonw_double(b, jaccard);
-		}
-		buf_addc(b, '}');
+		drop_row_duplicate(b, local, of, key, key_len, jaccard);
 		e->counts->duplicates++;
 		e->per_shard[s].duplicates++;
 	}
 	rec_write(e->drops[s], REC_JSON, REC_DT_NONE, NULL, 0, b->data, b->len);
+}
+
+void drop_row_duplicate(struct buf *b, uint64_t index, uint64_t of, const char *key, size_t key_len, double jaccard)
+{
+	buf_clear(b);
+	buf_printf(b, "{\"index\":%" PRIu64 ",\"duplicate_of\":%" PRIu64, index, of);
+	if (key_len) {
+		buf_adds(b, ",\"duplicate_of_key\":");
+		jsonw_string(b, key, key_len);
+	}
+	if (!isnan(jaccard)) {
+		buf_adds(b, ",\"jaccard\":");
+		jsonw_double(b, jaccard);
+	}
+	buf_addc(b, '}');
+}
+
+void drop_row_contaminated(struct buf *b, uint64_t index, uint64_t eval)
+{
+	buf_clear(b);
+	buf_printf(b, "{\"index\":%" PRIu64 ",\"contaminated_by\":%" PRIu64 "}", index, eval);
 }
 
 static uint64_t contamination(const struct emitter *e, uint64_t r)

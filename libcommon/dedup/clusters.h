@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "dedup/buckets.h"
 #include "dedup/sigfile.h"
 #include "rec/rec.h"
@@ -40,6 +41,12 @@ struct clusters_opts {
 	int argc; /* the command line, for the drop lists' lineage */
 	char **argv;
 };
+
+/* A drop row's JSON text into b (cleared first): record `index` as a copy
+ * of record `of` (with its key, and its similarity unless NaN), or as
+ * contaminated by evaluation record `eval`. */
+void drop_row_duplicate(struct buf *b, uint64_t index, uint64_t of, const char *key, size_t key_len, double jaccard);
+void drop_row_contaminated(struct buf *b, uint64_t index, uint64_t eval);
 
 struct clusters_counts {
 	uint64_t records, duplicates, contaminated;

@@ -2,13 +2,24 @@
 #include "dedup/deduprun.h"
 
 #include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/die.h"
 #include "base/io.h"
 #include "dedup/buckets.h"
+#include "dedup/records.h"
+#include "rec/rec.h"
+
+/* Bytes of memory the one-pass path spends on each record it has seen (a
+ * table slot of 24 bytes at most half full, 16 for where a kept record and
+ * its key are), beside the kept records' keys. */
+#define SEEN_BYTES_PER_RECORD 64
 
 int *dedup_open_inputs(int n, char **inputs, const char *tmpdir)
 {
@@ -32,12 +43,188 @@ void dedup_close_inputs(int *fds, int n)
 	free(fds);
 }
 
+/* ---- exact keys in memory, in one pass ----
+ *
+ * Without --near, a record is a copy exactly when an earlier record has
+ * its key, so when a table of the keys seen fits in --mem the run needs no
+ * stages: each record is kept or dropped as it comes, with the drop rows
+ * the stages would have written.  Same output, one reading. */
+
+struct seen_slot {
+	uint64_t hi, lo; /* the exact key */
+	uint64_t kept;   /* which kept record has it, plus one; 0: an empty slot */
+};
+
+struct one_pass {
+	const struct dedup_opts *o;
+	struct rec_writer *out, *removed;
+	struct remove_opts ro;
+	struct remove_counts *counts;
+	bool header_done;
+	struct seen_slot *slots;
+	size_t cap, used;   /* cap is 2^bits */
+	int bits;
+	uint64_t *kept_at;  /* each kept record's number */
+	uint64_t *key_end;  /* where its frame key ends in keys (it starts where the last ended) */
+	size_t kept_cap;
+	struct buf keys;
+	struct buf row, removed_row;
+};
+
+/* A key's home slot is the top bits of its high word (the keys are
+ * hashes), so doubling the table moves every slot to about twice its
+ * place: the rehash walks both tables in order instead of at random. */
+static struct seen_slot *slot_for(struct seen_slot *slots, size_t cap, int bits, uint64_t hi, uint64_t lo)
+{
+	size_t i = (size_t)(hi >> (63 - bits) >> 1);
+	while (slots[i].kept && (slots[i].hi != hi || slots[i].lo != lo))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static void grow(struct one_pass *p, int bits)
+{
+	size_t cap = (size_t)1 << bits;
+	struct seen_slot *slots = xcalloc(cap, sizeof *slots);
+	for (size_t i = 0; i < p->cap; i++)
+		if (p->slots[i].kept)
+			*slot_for(slots, cap, bits, p->slots[i].hi, p->slots[i].lo) = p->slots[i];
+	free(p->slots);
+	p->slots = slots;
+	p->cap = cap;
+	p->bits = bits;
+}
+
+/* Drops r as the drop row in p->row says. */
+static void drop(struct one_pass *p, const struct signed_record *r)
+{
+	if (!p->removed)
+		return;
+	json_t *d = json_loadb(p->row.data, p->row.len, 0, NULL);
+	if (!d)
+		die(STATUS_FAIL, "out of memory");
+	remove_row(&p->removed_row, r->type, r->payload, r->payload_len, d, "", 0);
+	json_decref(d);
+	rec_write(p->removed, REC_JSON, REC_DT_NONE, r->key, r->key_len, p->removed_row.data, p->removed_row.len);
+}
+
+static void one_record(void *arg, const struct signed_record *r)
+{
+	struct one_pass *p = arg;
+	uint64_t i = p->counts->read++;
+	if (!p->header_done) {
+		remove_write_header(&p->ro, r->input_header, r->kind, p->out, p->removed);
+		p->header_done = true;
+	}
+	if (r->entry[2] != SIG_CLEAN) {
+		drop_row_contaminated(&p->row, i, r->entry[2]);
+		p->counts->contaminated++;
+		drop(p, r);
+		return;
+	}
+	if (!p->o->sign.p.no_dedup) {
+		if (2 * (p->used + 1) > p->cap)
+			grow(p, p->bits + 1);
+		struct seen_slot *s = slot_for(p->slots, p->cap, p->bits, r->entry[0], r->entry[1]);
+		if (s->kept) {
+			size_t k = (size_t)s->kept - 1, start = k ? (size_t)p->key_end[k - 1] : 0;
+			drop_row_duplicate(&p->row, i, p->kept_at[k], p->keys.data + start, (size_t)p->key_end[k] - start,
+			                   NAN);
+			p->counts->duplicates++;
+			drop(p, r);
+			return;
+		}
+		if (p->used == p->kept_cap) {
+			p->kept_cap = p->kept_cap ? 2 * p->kept_cap : 4096;
+			p->kept_at = xrealloc(p->kept_at, p->kept_cap * sizeof *p->kept_at);
+			p->key_end = xrealloc(p->key_end, p->kept_cap * sizeof *p->key_end);
+		}
+		buf_add(&p->keys, r->key, r->key_len);
+		p->kept_at[p->used] = i;
+		p->key_end[p->used] = p->keys.len;
+		*s = (struct seen_slot){r->entry[0], r->entry[1], ++p->used};
+	}
+	p->counts->kept++;
+	rec_write(p->out, r->type, REC_DT_NONE, r->key, r->key_len, r->payload, r->payload_len);
+}
+
+static void one_pass_run(const struct dedup_opts *o, int nin, const int *fds, char **inputs, struct rec_writer *out, struct rec_writer *removed, struct progress *progress,
+                         struct remove_counts *counts)
+{
+	struct one_pass p = {.o = o, .out = out, .removed = removed, .counts = counts};
+	/* The table grows as records come: sized for the most there could be
+	 * (a frame per 32 bytes) it cost more in zeroed pages than rehashing
+	 * saves. */
+	grow(&p, 12);
+	p.ro = (struct remove_opts){.field = o->sign.field, .argc = o->argc, .argv = o->argv};
+	memset(counts, 0, sizeof *counts);
+	uint64_t digest;
+	sign_records(&o->sign, nin, fds, inputs, progress, one_record, &p, &digest);
+	if (!p.header_done) {
+		/* No record: the input's header, as the stages would write it. */
+		struct dedup_input in;
+		dedup_input_init(&in, nin, fds, inputs, NULL);
+		struct rec_frame f;
+		const char *name;
+		while (dedup_input_next(&in, &f, &name))
+			;
+		remove_write_header(&p.ro, in.header, in.kind, out, removed);
+		dedup_input_close(&in);
+	}
+	remove_write_trailer(out, removed, counts);
+	free(p.slots);
+	free(p.kept_at);
+	free(p.key_end);
+	buf_free(&p.keys);
+	buf_free(&p.row);
+	buf_free(&p.removed_row);
+}
+
+/* An upper bound on the records of the inputs (a frame takes 32 bytes at
+ * least, a line one), and their bytes. */
+static uint64_t most_records(int nin, const int *fds, uint64_t *bytes)
+{
+	uint64_t most = 0;
+	*bytes = 0;
+	for (int i = 0; i < nin; i++) {
+		struct stat st;
+		unsigned char magic[4] = {0};
+		if (fstat(fds[i], &st) != 0)
+			return UINT64_MAX;
+		*bytes += (uint64_t)st.st_size;
+		if (pread(fds[i], magic, 4, 0) == 4 && memcmp(magic, REC_MAGIC, 4) == 0) {
+			most += (uint64_t)st.st_size / 32 + 1;
+			continue;
+		}
+		char block[1 << 16];
+		uint64_t lines = 1;
+		for (off_t at = 0;;) {
+			ssize_t n = pread(fds[i], block, sizeof block, at);
+			if (n <= 0)
+				break;
+			for (char *c = block; (c = memchr(c, '\n', (size_t)(block + n - c))); c++)
+				lines++;
+			at += n;
+		}
+		most += lines;
+	}
+	return most;
+}
+
 void dedup_run(const struct dedup_opts *o, int nin, char **inputs, struct rec_writer *out,
                struct rec_writer *removed, struct progress *progress, struct remove_counts *counts)
 {
 	char err[512];
 	const char *tmpdir = o->sign.tmpdir;
 	int *fds = dedup_open_inputs(nin, inputs, tmpdir);
+	if (!o->sign.p.near) {
+		uint64_t bytes, records = most_records(nin, fds, &bytes);
+		if (records <= o->mem / SEEN_BYTES_PER_RECORD && bytes <= o->mem - records * SEEN_BYTES_PER_RECORD) {
+			one_pass_run(o, nin, fds, inputs, out, removed, progress, counts);
+			dedup_close_inputs(fds, nin);
+			return;
+		}
+	}
 
 	int sig_fd = io_temp_file(tmpdir, "signatures");
 	sign_inputs(&o->sign, nin, fds, inputs, sig_fd, "signatures", progress);

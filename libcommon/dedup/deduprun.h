@@ -4,7 +4,13 @@
  * over shards (the kept records and removed rows, byte for byte).
  *
  * The inputs are read twice, so one that cannot be read again (a pipe,
- * stdin) is first copied to a temporary file. */
+ * stdin) is first copied to a temporary file.
+ *
+ * Without --near, when a table of every record's key surely fits in --mem
+ * (64 bytes a record, a record per 32 bytes of a record stream or per
+ * line of text, beside the input's size for the kept records' keys), the
+ * run takes one pass instead: a record is dropped as it comes when an
+ * earlier one had its key, with the rows the stages would write. */
 #ifndef SLUICE_DEDUPRUN_H
 #define SLUICE_DEDUPRUN_H
 

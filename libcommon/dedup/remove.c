@@ -64,7 +64,8 @@ static void drops_next(struct drops *d)
 
 /* The removed row of record f: its JSON row (or {"text": ...}) with the
  * drop row's fields but "index". */
-static void removed_row(struct buf *b, const struct rec_frame *f, json_t *drop, const char *name)
+void remove_row(struct buf *b, int type, const char *payload, size_t len, json_t *drop, const char *name,
+                uint64_t at)
 {
 	struct jsonw_field adds[8];
 	int nadds = 0;
@@ -76,27 +77,26 @@ static void removed_row(struct buf *b, const struct rec_frame *f, json_t *drop, 
 			adds[nadds++] = (struct jsonw_field){k, json_incref(v)};
 	}
 	buf_clear(b);
-	const char *payload = (const char *)f->payload;
-	if (f->type == REC_JSON) {
-		json_t *row = json_loadb(payload, f->payload_len, JSON_ALLOW_NUL, NULL);
+	if (type == REC_JSON) {
+		json_t *row = json_loadb(payload, len, JSON_ALLOW_NUL, NULL);
 		if (!json_is_object(row))
-			die_at(STATUS_MALFORMED, name, f->offset, "not a JSON object");
-		jsonw_row_with(b, payload, f->payload_len, row, NULL, NULL, 0, adds, nadds);
+			die_at(STATUS_MALFORMED, name, at, "not a JSON object");
+		jsonw_row_with(b, payload, len, row, NULL, NULL, 0, adds, nadds);
 		json_decref(row);
 	} else {
-		jsonw_text_row(b, payload, f->payload_len, adds, nadds);
+		jsonw_text_row(b, payload, len, adds, nadds);
 	}
 }
 
-static void write_header(const struct remove_opts *o, struct dedup_input *in, struct rec_writer *out,
-                         struct rec_writer *removed)
+void remove_write_header(const struct remove_opts *o, const char *input_header, int kind_type,
+                         struct rec_writer *out, struct rec_writer *removed)
 {
-	const char *kind = in->kind == REC_JSON ? "json" : "text";
-	json_t *h = header_new(in->header, kind, o->argc, o->argv);
+	const char *kind = kind_type == REC_JSON ? "json" : "text";
+	json_t *h = header_new(input_header, kind, o->argc, o->argv);
 	header_write(out, h);
 	json_decref(h);
 	if (removed) {
-		h = header_new(in->header, "json", o->argc, o->argv);
+		h = header_new(input_header, "json", o->argc, o->argv);
 		json_object_set_new(h, "removed", json_true());
 		header_write(removed, h);
 		json_decref(h);
@@ -131,7 +131,7 @@ void remove_run(const struct remove_opts *o, int n, const int *fds, char **names
 			die_at(STATUS_USAGE, name, f.offset, "more records than the %" PRIu64 " that %s was made for",
 			       d.records, drop_name);
 		if (!header_done) {
-			write_header(o, &in, out, removed);
+			remove_write_header(o, in.header, in.kind, out, removed);
 			header_done = true;
 		}
 		const char *key = f.key;
@@ -146,7 +146,7 @@ void remove_run(const struct remove_opts *o, int n, const int *fds, char **names
 		else
 			counts->duplicates++;
 		if (removed) {
-			removed_row(&row, &f, d.row, name);
+			remove_row(&row, f.type, (const char *)f.payload, f.payload_len, d.row, name, f.offset);
 			rec_write(removed, REC_JSON, REC_DT_NONE, key, key_len, row.data, row.len);
 		}
 		drops_next(&d);
@@ -159,18 +159,22 @@ void remove_run(const struct remove_opts *o, int n, const int *fds, char **names
 	if (strcmp(digest, d.digest) != 0)
 		die(STATUS_USAGE, "%s: made for another shard (its records differ from these)", drop_name);
 	if (!header_done)
-		write_header(o, &in, out, removed);
-	char t[256];
-	int tn = snprintf(t, sizeof t, "{\"read\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"removed\":%" PRIu64
-	                  ",\"duplicates\":%" PRIu64 ",\"contaminated\":%" PRIu64 "}",
-	                  counts->read, counts->kept, counts->duplicates + counts->contaminated, counts->duplicates,
-	                  counts->contaminated);
-	rec_write_trailer(out, t, (size_t)tn);
-	rec_write_end(out);
-	if (removed)
-		rec_write_end(removed);
+		remove_write_header(o, in.header, in.kind, out, removed);
+	remove_write_trailer(out, removed, counts);
 	json_decref(d.row);
 	rec_reader_close(d.r);
 	buf_free(&row);
 	dedup_input_close(&in);
+}
+
+void remove_write_trailer(struct rec_writer *out, struct rec_writer *removed, const struct remove_counts *c)
+{
+	char t[256];
+	int n = snprintf(t, sizeof t, "{\"read\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"removed\":%" PRIu64
+	                 ",\"duplicates\":%" PRIu64 ",\"contaminated\":%" PRIu64 "}",
+	                 c->read, c->kept, c->duplicates + c->contaminated, c->duplicates, c->contaminated);
+	rec_write_trailer(out, t, (size_t)n);
+	rec_write_end(out);
+	if (removed)
+		rec_write_end(removed);
 }

@@ -14,6 +14,9 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "base/buf.h"
 #include "base/progress.h"
 #include "rec/rec.h"
 
@@ -33,5 +36,16 @@ struct remove_counts {
 void remove_run(const struct remove_opts *o, int n, const int *fds, char **names, int drop_fd, const char *drop_name,
                 struct rec_writer *out, struct rec_writer *removed, struct progress *progress,
                 struct remove_counts *counts);
+
+/* The pieces, for the one-shot run's path that needs no drop list
+ * (deduprun.h): the headers (the input's, kind, lineage), a removed row
+ * (the record as a JSON row with the drop row's fields but "index";
+ * name and at for a message on a row that is not an object), and the
+ * trailer and end frames. */
+void remove_write_header(const struct remove_opts *o, const char *input_header, int kind, struct rec_writer *out,
+                         struct rec_writer *removed);
+void remove_row(struct buf *b, int type, const char *payload, size_t len, json_t *drop, const char *name,
+                uint64_t at);
+void remove_write_trailer(struct rec_writer *out, struct rec_writer *removed, const struct remove_counts *counts);
 
 #endif

@@ -180,13 +180,25 @@ static void chunk_free(struct chunk *c)
 
 /* Writes a signed chunk's entries in order; dies at one that could not be
  * signed, after those before it. */
-static void emit_chunk(struct sig_writer *w, const struct sign_opts *o, struct chunk *c, uint64_t *count)
+static void emit_chunk(const struct sign_opts *o, struct chunk *c, const struct dedup_input *in, sign_each each,
+                       void *arg, uint64_t *count)
 {
 	size_t words = sig_entry_words(&o->p);
 	for (size_t i = 0; i < c->bad; i++) {
 		const struct item *it = &c->items[i];
-		sig_writer_add(w, c->entries + i * words, c->data.data + it->key_off, it->key_len, c->sets + it->set_off,
-		               it->set_len);
+		struct signed_record r = {
+			.entry = c->entries + i * words,
+			.type = it->type,
+			.key = c->data.data + it->key_off,
+			.key_len = it->key_len,
+			.payload = c->data.data + it->payload_off,
+			.payload_len = it->payload_len,
+			.set = c->sets + it->set_off,
+			.nset = it->set_len,
+			.input_header = in->header,
+			.kind = in->kind,
+		};
+		each(arg, &r);
 	}
 	*count += c->bad;
 	if (c->bad < c->n) {
@@ -197,8 +209,8 @@ static void emit_chunk(struct sig_writer *w, const struct sign_opts *o, struct c
 	c->n = 0;
 }
 
-uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **names, int fd_out,
-                     const char *out_name, struct progress *progress)
+uint64_t sign_records(const struct sign_opts *o, int n, const int *fds, char **names, struct progress *progress,
+                      sign_each each, void *arg, uint64_t *digest)
 {
 	int threads = o->threads > 0 ? o->threads : 1;
 	struct signer *signers = xcalloc((size_t)threads, sizeof *signers);
@@ -210,7 +222,6 @@ uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **na
 		states[i] = &signers[i];
 	}
 	struct ordpool *pool = ordpool_new(threads, (size_t)threads * 4, sign_chunk, states);
-	struct sig_writer *w = sig_writer_new(fd_out, out_name, &o->p, o->tmpdir);
 	struct chunk *c = xcalloc(1, sizeof *c);
 	struct dedup_input in;
 	dedup_input_init(&in, n, fds, names, progress);
@@ -225,19 +236,19 @@ uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **na
 			struct chunk *done = ordpool_submit(pool, c);
 			c = done ? done : xcalloc(1, sizeof *c);
 			if (done)
-				emit_chunk(w, o, done, &count);
+				emit_chunk(o, done, &in, each, arg, &count);
 		}
 		if (!more)
 			break;
 	}
 	struct chunk *done;
 	while ((done = ordpool_drain(pool))) {
-		emit_chunk(w, o, done, &count);
+		emit_chunk(o, done, &in, each, arg, &count);
 		chunk_free(done);
 	}
 	chunk_free(c);
 	ordpool_free(pool);
-	sig_writer_finish(w, dedup_input_digest(&in));
+	*digest = dedup_input_digest(&in);
 	dedup_input_close(&in);
 	for (int i = 0; i < threads; i++) {
 		free(signers[i].norm);
@@ -247,5 +258,20 @@ uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **na
 	}
 	free(signers);
 	free(states);
+	return count;
+}
+
+static void add_to_sig(void *arg, const struct signed_record *r)
+{
+	sig_writer_add(arg, r->entry, r->key, r->key_len, r->set, r->nset);
+}
+
+uint64_t sign_inputs(const struct sign_opts *o, int n, const int *fds, char **names, int fd_out,
+                     const char *out_name, struct progress *progress)
+{
+	struct sig_writer *w = sig_writer_new(fd_out, out_name, &o->p, o->tmpdir);
+	uint64_t digest;
+	uint64_t count = sign_records(o, n, fds, names, progress, add_to_sig, w, &digest);
+	sig_writer_finish(w, digest);
 	return count;
 }

@@ -29,6 +29,26 @@ struct sign_opts {
 	const char *tmpdir;
 };
 
+/* One signed record, as the reading thread hands it over. */
+struct signed_record {
+	const uint64_t *entry; /* sig_entry_words(&o->p) words */
+	int type;              /* REC_TEXT or REC_JSON */
+	const char *key, *payload;
+	size_t key_len, payload_len;
+	const uint64_t *set; /* with sets */
+	size_t nset;
+	const char *input_header; /* the first input's header, or NULL */
+	int kind;                 /* the records' kind */
+};
+typedef void (*sign_each)(void *arg, const struct signed_record *r);
+
+/* Signs the records of the inputs, open descriptors named names[i], read
+ * in order as one stream, handing each to each(arg, r) on the calling
+ * thread in input order; returns how many there were, and their digest
+ * (records.h).  Bad input as for sign_inputs. */
+uint64_t sign_records(const struct sign_opts *o, int n, const int *fds, char **names, struct progress *progress,
+                      sign_each each, void *arg, uint64_t *digest);
+
 /* Signs the records of the inputs, open descriptors named names[i], read
  * in order as one stream, into fd_out (named out_name); returns how many
  * records there were.  A record of another kind, a JSON row that is not an
