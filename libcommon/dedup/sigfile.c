@@ -29,14 +29,12 @@ struct sig_writer {
 	struct outbuf out;
 	struct sig_params p;
 	uint64_t n;
-	int keys_fd, sets_fd;
-	struct outbuf keys, sets;
+	/* The sections after the entries wait in unlinked temporary files,
+	 * so memory stays the same however many records there are. */
+	int keys_fd, sets_fd, key_off_fd, set_off_fd;
+	struct outbuf keys, sets, key_off, set_off;
 	uint64_t key_bytes, set_words;
 	uint64_t digest;
-	/* The offsets are written after the entries: they wait in memory,
-	 * 16 bytes a record beside the entry's 24 or more. */
-	uint64_t *key_off, *set_off;
-	size_t cap;
 };
 
 struct sig_writer *sig_writer_new(int fd, const char *name, const struct sig_params *p, const char *tmpdir)
@@ -46,10 +44,14 @@ struct sig_writer *sig_writer_new(int fd, const char *name, const struct sig_par
 	outbuf_init(&w->out, fd, name, 1 << 20);
 	w->keys_fd = io_temp_file(tmpdir, name);
 	outbuf_init(&w->keys, w->keys_fd, name, 1 << 16);
-	w->sets_fd = -1;
+	w->key_off_fd = io_temp_file(tmpdir, name);
+	outbuf_init(&w->key_off, w->key_off_fd, name, 1 << 16);
+	w->sets_fd = w->set_off_fd = -1;
 	if (p->sets) {
 		w->sets_fd = io_temp_file(tmpdir, name);
 		outbuf_init(&w->sets, w->sets_fd, name, 1 << 20);
+		w->set_off_fd = io_temp_file(tmpdir, name);
+		outbuf_init(&w->set_off, w->set_off_fd, name, 1 << 16);
 	}
 	return w;
 }
@@ -57,18 +59,12 @@ struct sig_writer *sig_writer_new(int fd, const char *name, const struct sig_par
 void sig_writer_add(struct sig_writer *w, const uint64_t *entry, const char *key, size_t key_len,
                     const uint64_t *set, size_t nset)
 {
-	if (w->n + 1 >= w->cap) {
-		w->cap = w->cap ? 2 * w->cap : 4096;
-		w->key_off = xrealloc(w->key_off, w->cap * sizeof *w->key_off);
-		if (w->p.sets)
-			w->set_off = xrealloc(w->set_off, w->cap * sizeof *w->set_off);
-	}
 	outbuf_write(&w->out, entry, sig_entry_words(&w->p) * sizeof *entry);
-	w->key_off[w->n] = w->key_bytes;
+	outbuf_write(&w->key_off, &w->key_bytes, sizeof w->key_bytes);
 	outbuf_write(&w->keys, key, key_len);
 	w->key_bytes += key_len;
 	if (w->p.sets) {
-		w->set_off[w->n] = w->set_words;
+		outbuf_write(&w->set_off, &w->set_words, sizeof w->set_words);
 		outbuf_write(&w->sets, set, nset * sizeof *set);
 		w->set_words += nset;
 	}
@@ -96,15 +92,13 @@ void sig_writer_finish(struct sig_writer *w, uint64_t digest)
 {
 	w->digest = digest;
 	static const char zeros[8];
-	w->key_off = xrealloc(w->key_off, (w->n + 1) * sizeof *w->key_off);
-	w->key_off[w->n] = w->key_bytes;
-	outbuf_write(&w->out, w->key_off, (w->n + 1) * sizeof *w->key_off);
+	outbuf_write(&w->key_off, &w->key_bytes, sizeof w->key_bytes);
+	copy_back(w, &w->key_off, w->key_off_fd, (w->n + 1) * 8);
 	copy_back(w, &w->keys, w->keys_fd, w->key_bytes);
 	outbuf_write(&w->out, zeros, (size_t)(-w->key_bytes & 7));
 	if (w->p.sets) {
-		w->set_off = xrealloc(w->set_off, (w->n + 1) * sizeof *w->set_off);
-		w->set_off[w->n] = w->set_words;
-		outbuf_write(&w->out, w->set_off, (w->n + 1) * sizeof *w->set_off);
+		outbuf_write(&w->set_off, &w->set_words, sizeof w->set_words);
+		copy_back(w, &w->set_off, w->set_off_fd, (w->n + 1) * 8);
 		copy_back(w, &w->sets, w->sets_fd, w->set_words * 8);
 	}
 	const struct sig_params *p = &w->p;
@@ -128,12 +122,14 @@ void sig_writer_finish(struct sig_writer *w, uint64_t digest)
 	outbuf_free(&w->out);
 	outbuf_free(&w->keys);
 	close(w->keys_fd);
+	outbuf_free(&w->key_off);
+	close(w->key_off_fd);
 	if (w->p.sets) {
 		outbuf_free(&w->sets);
 		close(w->sets_fd);
+		outbuf_free(&w->set_off);
+		close(w->set_off_fd);
 	}
-	free(w->key_off);
-	free(w->set_off);
 	free(w);
 }
 
