@@ -276,6 +276,31 @@ static void commit(const char *path, struct atomic_file *file)
 		die(STATUS_FAIL, "%s:", path);
 }
 
+/* The record outputs of the one-shot run and remove: -o (or stdout) and
+ * --removed, both written atomically. */
+struct outputs {
+	struct atomic_file file, removed_file; /* atomic_guard: they live until exit */
+	struct rec_writer *w, *removed;
+};
+
+static struct outputs *open_outputs(const struct cmdline *c)
+{
+	static struct outputs o = {.file = {.fd = -1}, .removed_file = {.fd = -1}};
+	o.w = rec_writer_fdopen(open_output(c->output, &o.file), c->output ? c->output : "<stdout>");
+	if (c->removed)
+		o.removed = rec_writer_fdopen(open_output(c->removed, &o.removed_file), c->removed);
+	return &o;
+}
+
+static void commit_outputs(const struct cmdline *c, struct outputs *o)
+{
+	rec_writer_free(o->w);
+	if (o->removed)
+		rec_writer_free(o->removed);
+	commit(c->removed, &o->removed_file);
+	commit(c->output, &o->file);
+}
+
 /* The evaluation texts' index: a saved one, or built from a record file. */
 static struct decontam *load_eval(const struct cmdline *c)
 {
@@ -340,9 +365,8 @@ static void run_sign(struct cmdline *c, struct progress *progress)
 		cli_usage_error("sign: -o SIG names the signature file");
 	static struct atomic_file file = {.fd = -1};
 	int fd = open_output(c->output, &file);
-	char *stdin_name[] = {"-"};
-	int nin = c->nin ? c->nin : 1;
-	char **inputs = c->nin ? c->inputs : stdin_name;
+	int nin = c->nin;
+	char **inputs = cli_inputs(c->inputs, &nin);
 	int *fds = dedup_open_inputs(nin, inputs, c->o.sign.tmpdir);
 	sign_inputs(&c->o.sign, nin, fds, inputs, fd, c->output, progress);
 	dedup_close_inputs(fds, nin);
@@ -442,29 +466,19 @@ static void run_remove(struct cmdline *c, struct progress *progress)
 {
 	if (!c->drop)
 		cli_usage_error("remove: --drop LIST names the shard's drop list");
-	static struct atomic_file file = {.fd = -1}, removed_file = {.fd = -1};
-	int fd = open_output(c->output, &file);
-	struct rec_writer *w = rec_writer_fdopen(fd, c->output ? c->output : "<stdout>");
-	struct rec_writer *removed = NULL;
-	if (c->removed)
-		removed = rec_writer_fdopen(open_output(c->removed, &removed_file), c->removed);
-	char *stdin_name[] = {"-"};
-	int nin = c->nin ? c->nin : 1;
-	char **inputs = c->nin ? c->inputs : stdin_name;
+	struct outputs *out = open_outputs(c);
+	int nin = c->nin;
+	char **inputs = cli_inputs(c->inputs, &nin);
 	int *fds = dedup_open_inputs(nin, inputs, c->o.sign.tmpdir);
 	int drop_fd = open(c->drop, O_RDONLY | O_CLOEXEC);
 	if (drop_fd < 0)
 		die(STATUS_FAIL, "%s:", c->drop);
 	struct remove_opts ro = {.field = c->o.sign.field, .argc = c->argc, .argv = c->argv};
 	struct remove_counts counts;
-	remove_run(&ro, nin, fds, inputs, drop_fd, c->drop, w, removed, progress, &counts);
+	remove_run(&ro, nin, fds, inputs, drop_fd, c->drop, out->w, out->removed, progress, &counts);
 	close(drop_fd);
 	dedup_close_inputs(fds, nin);
-	rec_writer_free(w);
-	if (removed)
-		rec_writer_free(removed);
-	commit(c->removed, &removed_file);
-	commit(c->output, &file);
+	commit_outputs(c, out);
 }
 
 static void run_index(struct cmdline *c)
@@ -481,22 +495,12 @@ static void run_index(struct cmdline *c)
 
 static void run_all(struct cmdline *c, struct progress *progress)
 {
-	static struct atomic_file file = {.fd = -1}, removed_file = {.fd = -1};
-	int fd = open_output(c->output, &file);
-	struct rec_writer *w = rec_writer_fdopen(fd, c->output ? c->output : "<stdout>");
-	struct rec_writer *removed = NULL;
-	if (c->removed)
-		removed = rec_writer_fdopen(open_output(c->removed, &removed_file), c->removed);
-	char *stdin_name[] = {"-"};
-	int nin = c->nin ? c->nin : 1;
-	char **inputs = c->nin ? c->inputs : stdin_name;
+	struct outputs *out = open_outputs(c);
+	int nin = c->nin;
+	char **inputs = cli_inputs(c->inputs, &nin);
 	struct remove_counts counts;
-	dedup_run(&c->o, nin, inputs, w, removed, progress, &counts);
-	rec_writer_free(w);
-	if (removed)
-		rec_writer_free(removed);
-	commit(c->removed, &removed_file);
-	commit(c->output, &file);
+	dedup_run(&c->o, nin, inputs, out->w, out->removed, progress, &counts);
+	commit_outputs(c, out);
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
  * for the run written) comes out of the memory the last buffer leaves. */
 #define _GNU_SOURCE /* O_TMPFILE */
 #include "base/extsort.h"
+#include "base/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,28 +152,6 @@ static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words, s
 		memcpy(a, from, n * words * 8);
 }
 
-/* write(2) until all is written; -1 with errno set (ENOSPC for a write
- * that wrote nothing). */
-static int write_fully(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A new temporary file in the sort's directory, already without a name:
  * O_TMPFILE never gives it one; where the file system lacks it, mkstemp's
  * name is removed at once. */
@@ -243,7 +222,7 @@ static int spill(struct extsort *s, char *err, size_t errn)
 	int fd = open_run_file(s, err, errn);
 	if (fd < 0)
 		return -1;
-	if (write_fully(fd, s->buf, s->n * s->recbytes) != 0) {
+	if (io_write_fully(fd, s->buf, s->n * s->recbytes) != 0) {
 		int e = errno;
 		close(fd);
 		return errorf(err, errn, "extsort: writing a run file in %s: %s", s->tmpdir,
@@ -482,7 +461,7 @@ static int merge_pass(struct extsort *s, size_t k, char *err, size_t errn)
 	int rc = 0;
 	while (m.nheap > 0) {
 		if (used == outbytes) {
-			if (write_fully(fd, out, used) != 0)
+			if (io_write_fully(fd, out, used) != 0)
 				goto write_error;
 			used = 0;
 		}
@@ -493,7 +472,7 @@ static int merge_pass(struct extsort *s, size_t k, char *err, size_t errn)
 			goto done;
 		}
 	}
-	if (write_fully(fd, out, used) != 0)
+	if (io_write_fully(fd, out, used) != 0)
 		goto write_error;
 	if (rewind_run(fd, s, err, errn) != 0 || push_run(s, fd, count, err, errn) != 0) {
 		rc = -1;

@@ -51,7 +51,7 @@ static void SLUICE_NORETURN end_on_closed_pipe(void)
 	_exit(128 + SIGPIPE);
 }
 
-void write_all(int fd, const void *p, size_t n, const char *name)
+int io_write_fully(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 	while (n > 0) {
@@ -59,13 +59,25 @@ void write_all(int fd, const void *p, size_t n, const char *name)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EPIPE)
-				end_on_closed_pipe();
-			die(STATUS_FAIL, "%s: write error:", name);
+			return -1;
+		}
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
 		}
 		c += w;
 		n -= (size_t)w;
 	}
+	return 0;
+}
+
+void write_all(int fd, const void *p, size_t n, const char *name)
+{
+	if (io_write_fully(fd, p, n) == 0)
+		return;
+	if (errno == EPIPE)
+		end_on_closed_pipe();
+	die(STATUS_FAIL, "%s: write error:", name);
 }
 
 ssize_t read_full(int fd, void *p, size_t n)

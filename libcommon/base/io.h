@@ -35,6 +35,9 @@ int io_temp_file(const char *dir, const char *what);
 /* Writes all n bytes; dies with "prog: name: write error: ..." on failure,
  * and ends silently on EPIPE. */
 void write_all(int fd, const void *p, size_t n, const char *name);
+/* write(2) until all of it is written; 0, or -1 with errno set (ENOSPC
+ * for a write that wrote nothing), for callers that report errors. */
+int io_write_fully(int fd, const void *p, size_t n);
 /* Reads up to n bytes, retrying on EINTR and short reads; returns the count
  * (less than n only at end of input) or -1 on error. */
 ssize_t read_full(int fd, void *p, size_t n);

@@ -41,16 +41,12 @@ static struct decontam_text *read_lines(const char *path, char **data, size_t *n
 	return t;
 }
 
-/* The modes by name; normalize.c, which names them, is not needed here. */
 static enum normalize_mode parse_mode(const char *name)
 {
-	if (!strcmp(name, "none"))
-		return NORMALIZE_NONE;
-	if (!strcmp(name, "ws"))
-		return NORMALIZE_WS;
-	if (!strcmp(name, "lower-punct"))
-		return NORMALIZE_LOWER_PUNCT;
-	die(STATUS_USAGE, "--mode: unknown normalisation %s", name);
+	int mode = normalize_parse(name);
+	if (mode < 0)
+		die(STATUS_USAGE, "--mode: unknown normalisation %s", name);
+	return (enum normalize_mode)mode;
 }
 
 int main(int argc, char **argv)
