@@ -22,6 +22,8 @@
 #include "dedup/minhash.h"
 #include "dedup/normalize.h"
 
+#include "mapped.h"
+
 static const char *const alphabet[] = {
 	"a", "b", "Z", "Q", "0", "7", " ", " ", "  ", "\t", "\n", "\r\n", "\v", "\f", "\x1c",
 	"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\x83", "\xe2\x80\xa8", "\xe3\x80\x80",
@@ -56,33 +58,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	int mapped = data[0] & 1, ngram = 1 + (data[0] >> 1) % 6;
-	data++, size--;
-	size_t cap = mapped ? 4 * size + 1 : size + 1, n = 0;
-	uint8_t *s = malloc(cap);
-	if (!s)
-		return 0;
-	if (mapped) {
-		for (size_t i = 0; i < size; i++) {
-			const char *a = alphabet[data[i] % NA];
-			size_t k = *a ? strlen(a) : 1; /* "" stands for NUL */
-			memcpy(s + n, a, k);
-			n += k;
-		}
-	} else {
-		memcpy(s, data, size);
-		n = size;
-	}
-	/* Exact-size copies, so a read or write past the text or the bound
-	 * is one past an allocation. */
-	char *text = malloc(n ? n : 1);
+	int ngram = 1 + (data[0] >> 1) % 6;
+	size_t n;
+	char *text = (char *)fuzz_mapped_text(data, size, alphabet, NA, &n);
+	/* Exact-size buffers, so a write past the bound is one past an
+	 * allocation. */
 	size_t bound = normalize_bound(n);
 	char *out = malloc(bound ? bound : 1);
 	char *again = malloc(bound ? bound : 1);
 	if (!text || !out || !again)
 		abort();
-	memcpy(text, s, n);
-	free(s);
 	int valid = utf8_valid((const unsigned char *)text, n);
 
 	uint64_t *hashes = NULL, sig[12], keys[4];

@@ -15,6 +15,8 @@
 
 #include "text/wordtok.h"
 
+#include "mapped.h"
+
 static const char *const alphabet[] = {
 	"a", "b", "e", "g", "i", "m", "n", "o", "s", "t", "A", "C", "E", "M", "S", "U", "0", "1", "5",
 	"9", " ", " ", " ", "  ", "\t", "\n", "\xc2\xa0", "\xe3\x80\x80", ".", ".", "..", ",", ":",
@@ -52,30 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size < 1)
 		return 0;
-	int mapped = data[0] & 1;
-	data++, size--;
-	size_t cap = mapped ? 8 * size + 1 : size + 1, n = 0;
-	uint8_t *s = malloc(cap);
-	if (!s)
-		return 0;
-	if (mapped) {
-		for (size_t i = 0; i < size; i++) {
-			const char *a = alphabet[data[i] % NA];
-			size_t k = *a ? strlen(a) : 1; /* "" stands for NUL */
-			memcpy(s + n, a, k);
-			n += k;
-		}
-	} else {
-		memcpy(s, data, size);
-		n = size;
-	}
-	/* An exact-size copy, so a read past the text is a read past the
-	 * allocation. */
-	uint8_t *t = malloc(n ? n : 1);
+	size_t n;
+	uint8_t *t = fuzz_mapped_text(data, size, alphabet, NA, &n);
 	if (!t)
 		abort();
-	memcpy(t, s, n);
-	free(s);
 
 	const struct text_span *v;
 	long k = wordtok_words(wt, (const char *)t, n, &v);
