@@ -293,7 +293,8 @@ static void verified_clusters(const struct clusters_opts *o, struct bkt_set *set
 				cands_cap = 2 * (ncands + k->n);
 				cands = xrealloc(cands, cands_cap * sizeof *cands);
 			}
-			memcpy(cands + ncands, k->r, k->n * sizeof *cands);
+			if (k->n)
+				memcpy(cands + ncands, k->r, k->n * sizeof *cands);
 			ncands += k->n;
 			mine[nmine++] = row[1];
 		}
@@ -301,7 +302,8 @@ static void verified_clusters(const struct clusters_opts *o, struct bkt_set *set
 			die(STATUS_FAIL, "%s", err);
 		if (!nmine)
 			continue;
-		qsort(cands, ncands, sizeof *cands, cmp_u64);
+		if (ncands)
+			qsort(cands, ncands, sizeof *cands, cmp_u64);
 		size_t nset;
 		const uint64_t *my_set = set_of(e, r, &nset);
 		bool dropped = false;

@@ -128,8 +128,8 @@ static void one_record(void *arg, const struct signed_record *r)
 		struct seen_slot *s = slot_for(p->slots, p->cap, p->bits, r->entry[0], r->entry[1]);
 		if (s->kept) {
 			size_t k = (size_t)s->kept - 1, start = k ? (size_t)p->key_end[k - 1] : 0;
-			drop_row_duplicate(&p->row, i, p->kept_at[k], p->keys.data + start, (size_t)p->key_end[k] - start,
-			                   NAN);
+			size_t key_len = (size_t)p->key_end[k] - start;
+			drop_row_duplicate(&p->row, i, p->kept_at[k], key_len ? p->keys.data + start : "", key_len, NAN);
 			p->counts->duplicates++;
 			drop(p, r);
 			return;

@@ -65,7 +65,8 @@ void sig_writer_add(struct sig_writer *w, const uint64_t *entry, const char *key
 	w->key_bytes += key_len;
 	if (w->p.sets) {
 		outbuf_write(&w->set_off, &w->set_words, sizeof w->set_words);
-		outbuf_write(&w->sets, set, nset * sizeof *set);
+		if (nset)
+			outbuf_write(&w->sets, set, nset * sizeof *set);
 		w->set_words += nset;
 	}
 	w->n++;

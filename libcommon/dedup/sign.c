@@ -189,11 +189,12 @@ static void emit_chunk(const struct sign_opts *o, struct chunk *c, const struct 
 		struct signed_record r = {
 			.entry = c->entries + i * words,
 			.type = it->type,
-			.key = c->data.data + it->key_off,
+			/* (Empty pieces point at "": the buffers may be NULL.) */
+			.key = it->key_len ? c->data.data + it->key_off : "",
 			.key_len = it->key_len,
-			.payload = c->data.data + it->payload_off,
+			.payload = it->payload_len ? c->data.data + it->payload_off : "",
 			.payload_len = it->payload_len,
-			.set = c->sets + it->set_off,
+			.set = it->set_len ? c->sets + it->set_off : NULL,
 			.nset = it->set_len,
 			.input_header = in->header,
 			.kind = in->kind,
