@@ -19,7 +19,6 @@
 #include "dedup/deduprun.h"
 #include "dedup/minhash.h"
 #include "dedup/normalize.h"
-#include "dedup/records.h"
 #include "dedup/remove.h"
 #include "dedup/sign.h"
 #include "rec/rec.h"
@@ -301,52 +300,6 @@ static void commit_outputs(const struct cmdline *c, struct outputs *o)
 	commit(c->output, &o->file);
 }
 
-/* The evaluation texts' index: a saved one, or built from a record file. */
-static struct decontam *load_eval(const struct cmdline *c)
-{
-	const struct sign_opts *s = &c->o.sign;
-	char err[512];
-	if (decontam_is_index(c->eval_path)) {
-		struct decontam *d = decontam_load(c->eval_path, s->p.decontam_ngram, s->p.mode, err, sizeof err);
-		if (!d)
-			die(STATUS_USAGE, "%s", err);
-		return d;
-	}
-	int *fds = dedup_open_inputs(1, (char **)&c->eval_path, s->tmpdir);
-	struct dedup_input in;
-	dedup_input_init(&in, 1, fds, (char **)&c->eval_path, NULL);
-	struct decontam_text *texts = NULL;
-	char **norms = NULL;
-	size_t n = 0, cap = 0;
-	struct rec_frame f;
-	const char *name;
-	while (dedup_input_next(&in, &f, &name)) {
-		const char *text;
-		size_t len;
-		json_t *row;
-		if (dedup_record_text(f.type, (const char *)f.payload, f.payload_len, s->field, &text, &len, &row, err,
-		                      sizeof err) < 0)
-			die_at(STATUS_MALFORMED, name, f.offset, "%s", err);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			texts = xrealloc(texts, cap * sizeof *texts);
-			norms = xrealloc(norms, cap * sizeof *norms);
-		}
-		norms[n] = xmalloc(normalize_bound(len) + 1);
-		texts[n] = (struct decontam_text){norms[n], normalize(s->p.mode, text, len, norms[n])};
-		n++;
-		json_decref(row);
-	}
-	dedup_input_close(&in);
-	dedup_close_inputs(fds, 1);
-	struct decontam *d = decontam_build(texts, n, s->p.decontam_ngram, s->p.mode, s->threads);
-	for (size_t i = 0; i < n; i++)
-		free(norms[i]);
-	free(norms);
-	free(texts);
-	return d;
-}
-
 static void open_sigs(char **paths, int n, struct sig_file *sigs)
 {
 	char err[512];
@@ -486,7 +439,7 @@ static void run_index(struct cmdline *c)
 	if (!c->output || c->nin != 1)
 		cli_usage_error("index: -o INDEX and one EVAL record file");
 	c->eval_path = c->inputs[0];
-	struct decontam *d = load_eval(c);
+	struct decontam *d = dedup_load_eval(c->eval_path, &c->o.sign);
 	char err[512];
 	if (decontam_save(d, c->output, err, sizeof err) < 0)
 		die(STATUS_FAIL, "%s", err);
@@ -531,7 +484,7 @@ int main(int argc, char **argv)
 
 	struct decontam *eval = NULL;
 	if (c.eval_path && c.stage != STAGE_INDEX)
-		eval = load_eval(&c);
+		eval = dedup_load_eval(c.eval_path, &c.o.sign);
 	c.o.sign.eval = eval;
 
 	struct progress progress;

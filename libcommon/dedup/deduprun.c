@@ -13,6 +13,8 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "dedup/buckets.h"
+#include "dedup/decontam.h"
+#include "dedup/normalize.h"
 #include "dedup/records.h"
 #include "rec/rec.h"
 
@@ -34,6 +36,51 @@ int *dedup_open_inputs(int n, char **inputs, const char *tmpdir)
 		fds[i] = seekable;
 	}
 	return fds;
+}
+
+struct decontam *dedup_load_eval(const char *path, const struct sign_opts *s)
+{
+	char err[512];
+	if (decontam_is_index(path)) {
+		struct decontam *d = decontam_load(path, s->p.decontam_ngram, s->p.mode, err, sizeof err);
+		if (!d)
+			die(STATUS_USAGE, "%s", err);
+		return d;
+	}
+	char *names[] = {(char *)path};
+	int *fds = dedup_open_inputs(1, names, s->tmpdir);
+	struct dedup_input in;
+	dedup_input_init(&in, 1, fds, names, NULL);
+	struct decontam_text *texts = NULL;
+	char **norms = NULL;
+	size_t n = 0, cap = 0;
+	struct rec_frame f;
+	const char *name;
+	while (dedup_input_next(&in, &f, &name)) {
+		const char *text;
+		size_t len;
+		json_t *row;
+		if (dedup_record_text(f.type, (const char *)f.payload, f.payload_len, s->field, &text, &len, &row, err,
+		                      sizeof err) < 0)
+			die_at(STATUS_MALFORMED, name, f.offset, "%s", err);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			texts = xrealloc(texts, cap * sizeof *texts);
+			norms = xrealloc(norms, cap * sizeof *norms);
+		}
+		norms[n] = xmalloc(normalize_bound(len) + 1);
+		texts[n] = (struct decontam_text){norms[n], normalize(s->p.mode, text, len, norms[n])};
+		n++;
+		json_decref(row);
+	}
+	dedup_input_close(&in);
+	dedup_close_inputs(fds, 1);
+	struct decontam *d = decontam_build(texts, n, s->p.decontam_ngram, s->p.mode, s->threads);
+	for (size_t i = 0; i < n; i++)
+		free(norms[i]);
+	free(norms);
+	free(texts);
+	return d;
 }
 
 void dedup_close_inputs(int *fds, int n)

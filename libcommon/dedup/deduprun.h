@@ -40,4 +40,9 @@ void dedup_run(const struct dedup_opts *o, int nin, char **inputs, struct rec_wr
 int *dedup_open_inputs(int n, char **inputs, const char *tmpdir);
 void dedup_close_inputs(int *fds, int n);
 
+/* The evaluation texts' index for --decontaminate: a saved one (dies when
+ * it was made with another n-gram or normalisation than s's), or built
+ * from a record file's texts (s's --field, normalisation, threads). */
+struct decontam *dedup_load_eval(const char *path, const struct sign_opts *s);
+
 #endif
