@@ -7,7 +7,7 @@
  * stdin) is first copied to a temporary file.
  *
  * Without --near, when a table of every record's key surely fits in --mem
- * (64 bytes a record, a record per 32 bytes of a record stream or per
+ * (128 bytes a record, a record per 32 bytes of a record stream or per
  * line of text, beside the input's size for the kept records' keys), the
  * run takes one pass instead: a record is dropped as it comes when an
  * earlier one had its key, with the rows the stages would write. */
