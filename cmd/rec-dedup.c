@@ -3,6 +3,7 @@
  * shards. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,13 @@ struct cmdline {
 	int argc;
 };
 
+/* A count for minhash_params_init to judge: past INT_MAX it stays past
+ * its range, rather than wrapping into a small plausible one. */
+static int clamp_int(uint64_t v)
+{
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
 static void parse_band_range(struct cmdline *c, const char *arg)
 {
 	char *end;
@@ -193,9 +201,9 @@ static void parse(struct cmdline *c, int argc, char **argv)
 		case OPT_FIELD: s->field = optarg; break;
 		case OPT_BY: s->by = optarg; break;
 		case OPT_NEAR: s->p.near = true; break;
-		case OPT_NGRAM: ngram = (int)cli_parse_u64(optarg, "--ngram", 0); break;
-		case OPT_BANDS: bands = (int)cli_parse_u64(optarg, "--bands", 0); break;
-		case OPT_ROWS: rows = (int)cli_parse_u64(optarg, "--rows", 0); break;
+		case OPT_NGRAM: ngram = clamp_int(cli_parse_u64(optarg, "--ngram", 0)); break;
+		case OPT_BANDS: bands = clamp_int(cli_parse_u64(optarg, "--bands", 0)); break;
+		case OPT_ROWS: rows = clamp_int(cli_parse_u64(optarg, "--rows", 0)); break;
 		case OPT_SEED: seed = cli_parse_u64(optarg, "--seed", 0); break;
 		case OPT_VERIFY: {
 			char *end;

@@ -328,3 +328,10 @@ PY
 	assert_failure 1
 	assert_output --partial "out of memory"
 }
+
+@test "a count past any int is refused, not wrapped into a small one" {
+	run rec-dedup --near --bands 4294967310 /dev/null
+	assert_failure 2
+	run rec-dedup --near --ngram 4294967301 /dev/null
+	assert_failure 2
+}
