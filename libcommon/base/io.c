@@ -104,12 +104,44 @@ void outbuf_init(struct outbuf *o, int fd, const char *name, size_t cap)
 	o->cap = cap ? cap : 1 << 16;
 	o->data = xmalloc(o->cap);
 	o->len = 0;
+	o->write_back = 0;
+	o->flushed = o->synced = 0;
+}
+
+void outbuf_write_back(struct outbuf *o)
+{
+	o->write_back = 1;
+}
+
+/* Write-back starts in pieces of this much: enough that the calls cost
+ * nothing beside the writing, few enough that the disk is kept busy. */
+#define WRITE_BACK_BYTES (8u << 20)
+
+static void start_write_back(struct outbuf *o)
+{
+	if (!o->write_back || o->flushed - o->synced < WRITE_BACK_BYTES)
+		return;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Only a hint: a descriptor it does not apply to (a pipe) says so,
+	 * and the fsync that commits the file still does the work. */
+	if (sync_file_range(o->fd, (off_t)o->synced, (off_t)(o->flushed - o->synced), SYNC_FILE_RANGE_WRITE) != 0)
+		o->write_back = 0;
+#endif
+	o->synced = o->flushed;
+}
+
+static void outbuf_wrote(struct outbuf *o, size_t n)
+{
+	o->flushed += n;
+	start_write_back(o);
 }
 
 void outbuf_flush(struct outbuf *o)
 {
-	if (o->len)
+	if (o->len) {
 		write_all(o->fd, o->data, o->len, o->name);
+		outbuf_wrote(o, o->len);
+	}
 	o->len = 0;
 }
 
@@ -125,6 +157,7 @@ void outbuf_write_slow(struct outbuf *o, const void *p, size_t n)
 	outbuf_flush(o);
 	if (n >= o->cap) {
 		write_all(o->fd, p, n, o->name);
+		outbuf_wrote(o, n);
 		return;
 	}
 	memcpy(o->data, p, n);

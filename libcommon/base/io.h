@@ -50,8 +50,15 @@ struct outbuf {
 	const char *name;
 	char *data;
 	size_t len, cap;
+	int write_back;          /* see outbuf_write_back */
+	uint64_t flushed, synced; /* bytes written to fd, and handed to write-back */
 };
 void outbuf_init(struct outbuf *o, int fd, const char *name, size_t cap);
+/* Has the kernel start writing each few MiB to disk as soon as it is
+ * flushed to a file written from its start (sync_file_range, where
+ * Linux has it), so that the fsync committing a large file finds little
+ * left to wait for: the disk works while the program does. */
+void outbuf_write_back(struct outbuf *o);
 void outbuf_flush(struct outbuf *o);
 void outbuf_free(struct outbuf *o); /* flushes first */
 void outbuf_write_slow(struct outbuf *o, const void *p, size_t n);

@@ -112,6 +112,11 @@ struct one_pass {
 	struct seen_slot *slots;
 	size_t cap, used;   /* cap is 2^bits */
 	int bits;
+	/* For sizing the table once, early, instead of doubling it a dozen
+	 * times: the inputs' bytes, the most records they can hold, and the
+	 * keys' and payloads' bytes seen so far. */
+	uint64_t input_bytes, most_records, text_bytes;
+	bool sized;
 	uint64_t *kept_at;  /* each kept record's number */
 	uint64_t *key_end;  /* where its frame key ends in keys (it starts where the last ended) */
 	size_t kept_cap;
@@ -122,9 +127,14 @@ struct one_pass {
 /* A key's home slot is the top bits of its high word (the keys are
  * hashes), so doubling the table moves every slot to about twice its
  * place: the rehash walks both tables in order instead of at random. */
+static size_t home_slot(int bits, uint64_t hi)
+{
+	return (size_t)(hi >> (63 - bits) >> 1);
+}
+
 static struct seen_slot *slot_for(struct seen_slot *slots, size_t cap, int bits, uint64_t hi, uint64_t lo)
 {
-	size_t i = (size_t)(hi >> (63 - bits) >> 1);
+	size_t i = home_slot(bits, hi);
 	while (slots[i].kept && (slots[i].hi != hi || slots[i].lo != lo))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
@@ -143,11 +153,29 @@ static void grow(struct one_pass *p, int bits)
 	p->bits = bits;
 }
 
-/* Drops r as the drop row in p->row says. */
+/* Grows the table for one more key.  The first time, it is sized for the
+ * records the inputs will hold if the rest are like those seen so far
+ * (within the most there can be): every doubling rehashes the whole table
+ * and faults in new pages, which was a fifth of a run on short records. */
+static void make_room(struct one_pass *p)
+{
+	if (2 * (p->used + 1) <= p->cap)
+		return;
+	int bits = p->bits + 1;
+	if (!p->sized) {
+		p->sized = true;
+		uint64_t seen = p->counts->read, expected = p->most_records;
+		if (p->text_bytes && p->input_bytes / p->text_bytes < expected / seen)
+			expected = seen * (p->input_bytes / p->text_bytes + 1);
+		while (bits < 62 && ((uint64_t)1 << bits) < 2 * expected + 2)
+			bits++;
+	}
+	grow(p, bits);
+}
+
+/* Writes r to --removed with the drop row in p->row. */
 static void drop(struct one_pass *p, const struct signed_record *r)
 {
-	if (!p->removed)
-		return;
 	json_t *d = json_loadb(p->row.data, p->row.len, 0, NULL);
 	if (!d)
 		die(STATUS_FAIL, "out of memory");
@@ -160,26 +188,33 @@ static void one_record(void *arg, const struct signed_record *r)
 {
 	struct one_pass *p = arg;
 	uint64_t i = p->counts->read++;
+	p->text_bytes += r->key_len + r->payload_len;
+	if (r->ahead)
+		__builtin_prefetch(&p->slots[home_slot(p->bits, r->ahead[0])]);
 	if (!p->header_done) {
 		remove_write_header(&p->ro, r->input_header, r->kind, p->out, p->removed);
 		p->header_done = true;
 	}
 	if (r->entry[2] != SIG_CLEAN) {
-		drop_row_contaminated(&p->row, i, r->entry[2]);
 		p->counts->contaminated++;
-		drop(p, r);
+		if (p->removed) {
+			drop_row_contaminated(&p->row, i, r->entry[2]);
+			drop(p, r);
+		}
 		return;
 	}
 	if (!p->o->sign.p.no_dedup) {
-		if (2 * (p->used + 1) > p->cap)
-			grow(p, p->bits + 1);
+		make_room(p);
 		struct seen_slot *s = slot_for(p->slots, p->cap, p->bits, r->entry[0], r->entry[1]);
 		if (s->kept) {
-			size_t k = (size_t)s->kept - 1, start = k ? (size_t)p->key_end[k - 1] : 0;
-			size_t key_len = (size_t)p->key_end[k] - start;
-			drop_row_duplicate(&p->row, i, p->kept_at[k], key_len ? p->keys.data + start : "", key_len, NAN);
 			p->counts->duplicates++;
-			drop(p, r);
+			if (p->removed) {
+				size_t k = (size_t)s->kept - 1, start = k ? (size_t)p->key_end[k - 1] : 0;
+				size_t key_len = (size_t)p->key_end[k] - start;
+				drop_row_duplicate(&p->row, i, p->kept_at[k], key_len ? p->keys.data + start : "", key_len,
+				                   NAN);
+				drop(p, r);
+			}
 			return;
 		}
 		if (p->used == p->kept_cap) {
@@ -196,13 +231,19 @@ static void one_record(void *arg, const struct signed_record *r)
 	rec_write(p->out, r->type, REC_DT_NONE, r->key, r->key_len, r->payload, r->payload_len);
 }
 
-static void one_pass_run(const struct dedup_opts *o, int nin, const int *fds, char **inputs, struct rec_writer *out, struct rec_writer *removed, struct progress *progress,
-                         struct remove_counts *counts)
+static void one_pass_run(const struct dedup_opts *o, int nin, const int *fds, char **inputs, uint64_t most_records,
+                         uint64_t input_bytes, struct rec_writer *out, struct rec_writer *removed,
+                         struct progress *progress, struct remove_counts *counts)
 {
-	struct one_pass p = {.o = o, .out = out, .removed = removed, .counts = counts};
-	/* The table grows as records come: sized for the most there could be
-	 * (a frame per 32 bytes) it cost more in zeroed pages than rehashing
-	 * saves. */
+	struct one_pass p = {.o = o,
+	                     .out = out,
+	                     .removed = removed,
+	                     .counts = counts,
+	                     .most_records = most_records,
+	                     .input_bytes = input_bytes};
+	/* Small at first, and sized once the first records say how long
+	 * records are (make_room): sized for the most there could be (a frame
+	 * per 32 bytes) it cost more in zeroed pages than rehashing saves. */
 	grow(&p, 12);
 	p.ro = (struct remove_opts){.field = o->sign.field, .argc = o->argc, .argv = o->argv};
 	memset(counts, 0, sizeof *counts);
@@ -268,7 +309,7 @@ void dedup_run(const struct dedup_opts *o, int nin, char **inputs, struct rec_wr
 	if (!o->sign.p.near) {
 		uint64_t bytes, records = most_records(nin, fds, &bytes);
 		if (records <= o->mem / SEEN_BYTES_PER_RECORD && bytes <= o->mem - records * SEEN_BYTES_PER_RECORD) {
-			one_pass_run(o, nin, fds, inputs, out, removed, progress, counts);
+			one_pass_run(o, nin, fds, inputs, records, bytes, out, removed, progress, counts);
 			dedup_close_inputs(fds, nin);
 			return;
 		}

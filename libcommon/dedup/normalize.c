@@ -84,17 +84,23 @@ static int punct_or_symbol(uint32_t c)
 	return k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_SO;
 }
 
-/* ws (fold 0) and lower-punct (fold 1). */
-static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned char *out)
+/* Collapses s[*at..] into out from out[o] on, character by character,
+ * with after_space saying whether the last byte written is a space (or
+ * none has been); returns the new output length.  With until_ascii it
+ * stops at the first ASCII byte, for the vector loop to take over. */
+static size_t collapse_chars(int fold, const unsigned char *s, size_t len, size_t *at, unsigned char *out, size_t o,
+                             int *after_space, int until_ascii)
 {
 	const unsigned char *table = fold ? ascii_lower_punct : ascii_ws;
-	size_t o = 0;
+	size_t i = *at;
 	/* The last byte written, or a space before the first: a space is
 	 * written only after something else. */
-	unsigned char last = ' ';
-	for (size_t i = 0; i < len;) {
+	unsigned char last = *after_space ? ' ' : 'x';
+	while (i < len) {
 		unsigned c = s[i];
 		if (c < 0x80) {
+			if (until_ascii)
+				break;
 			/* Without a branch on the kind of byte, which English
 			 * changes every few letters: the byte is always stored,
 			 * and the output grows past it or not. */
@@ -135,10 +141,92 @@ static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned ch
 		}
 		i += n;
 	}
+	*at = i;
+	*after_space = last == ' ';
+	return o;
+}
+
+/* ws (fold 0) and lower-punct (fold 1), a character at a time. */
+static size_t collapse(int fold, const unsigned char *s, size_t len, unsigned char *out)
+{
+	size_t i = 0;
+	int after_space = 1;
+	size_t o = collapse_chars(fold, s, len, &i, out, 0, &after_space, 0);
 	if (o && out[o - 1] == ' ')
 		o--;
 	return o;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX512_COLLAPSE 1
+
+/* The same, 64 bytes at a time where they are ASCII, for CPUs with
+ * AVX-512 VBMI and VBMI2 (byte permutes and byte compression) and BMI2;
+ * the output is the same by construction, which the normalize fuzz target
+ * checks against collapse().  For each block: the table gives each byte's
+ * kind (vpermi2b looks up 64 at once), letters are folded and white space
+ * made ' '; then among the bytes not deleted (live), a space is written
+ * only when the live byte before it is not one, which is a shift of the
+ * live bytes' space mask once they are packed together (pext) and put back
+ * (pdep); the written bytes are packed (vpcompressb) and stored under a
+ * mask.  A block holding other bytes is done in vector up to the first of
+ * them, and that run of characters by collapse_chars. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt"))) static size_t
+collapse_avx512(int fold, const unsigned char *s, size_t len, unsigned char *out)
+{
+	const unsigned char *table = fold ? ascii_lower_punct : ascii_ws;
+	const __m512i table_lo = _mm512_loadu_si512(table), table_hi = _mm512_loadu_si512(table + 64);
+	const __m512i keep = _mm512_set1_epi8(KEEP), space = _mm512_set1_epi8(SPACE);
+	const __m512i fold_bit = _mm512_set1_epi8(FOLD), blank = _mm512_set1_epi8(' ');
+	size_t i = 0, o = 0;
+	int after_space = 1;
+	while (i < len) {
+		size_t n = len - i < 64 ? len - i : 64;
+		__mmask64 valid = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(valid, s + i);
+		uint64_t other = _mm512_movepi8_mask(v);
+		if (other) {
+			n = (size_t)_tzcnt_u64(other);
+			valid = ((__mmask64)1 << n) - 1;
+		}
+		if (n) {
+			__m512i kind = _mm512_permutex2var_epi8(table_lo, v, table_hi);
+			uint64_t kept = _mm512_mask_test_epi8_mask(valid, kind, keep);
+			uint64_t spaces = _mm512_mask_test_epi8_mask(valid, kind, space);
+			__m512i b = _mm512_or_si512(v, _mm512_and_si512(kind, fold_bit));
+			b = _mm512_mask_mov_epi8(b, spaces, blank);
+			uint64_t live = kept | spaces;
+			uint64_t packed_spaces = _pext_u64(spaces, live);
+			unsigned nlive = (unsigned)_mm_popcnt_u64(live);
+			uint64_t packed_written = ~(packed_spaces & (packed_spaces << 1 | (uint64_t)after_space));
+			uint64_t written = _pdep_u64(packed_written, live);
+			unsigned nwritten = (unsigned)_mm_popcnt_u64(written);
+			__mmask64 store = nwritten == 64 ? ~(__mmask64)0 : ((__mmask64)1 << nwritten) - 1;
+			_mm512_mask_storeu_epi8(out + o, store, _mm512_maskz_compress_epi8(written, b));
+			o += nwritten;
+			/* The last byte written is a space exactly when the last
+			 * live byte is: if that one was not written, the one
+			 * before it was a space too, and so on back to one that
+			 * was (or to a space already there). */
+			if (nlive)
+				after_space = (int)(packed_spaces >> (nlive - 1) & 1);
+			i += n;
+		}
+		if (other)
+			o = collapse_chars(fold, s, len, &i, out, o, &after_space, 1);
+	}
+	if (o && out[o - 1] == ' ')
+		o--;
+	return o;
+}
+
+static int have_avx512_collapse(void)
+{
+	return __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vbmi") &&
+	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2");
+}
+#endif
 
 int normalize_parse(const char *name)
 {
@@ -175,17 +263,22 @@ size_t normalize_bound(size_t len)
 	return len + len / 2;
 }
 
+size_t normalize_portable(enum normalize_mode mode, const char *text, size_t len, char *out)
+{
+	if (mode == NORMALIZE_NONE) {
+		if (len)
+			memcpy(out, text, len);
+		return len;
+	}
+	return collapse(mode == NORMALIZE_LOWER_PUNCT, (const unsigned char *)text, len, (unsigned char *)out);
+}
+
 size_t normalize(enum normalize_mode mode, const char *text, size_t len, char *out)
 {
-	switch (mode) {
-	case NORMALIZE_WS:
-		return collapse(0, (const unsigned char *)text, len, (unsigned char *)out);
-	case NORMALIZE_LOWER_PUNCT:
-		return collapse(1, (const unsigned char *)text, len, (unsigned char *)out);
-	case NORMALIZE_NONE:
-		break;
-	}
-	if (len)
-		memcpy(out, text, len);
-	return len;
+#ifdef HAVE_AVX512_COLLAPSE
+	if (mode != NORMALIZE_NONE && have_avx512_collapse())
+		return collapse_avx512(mode == NORMALIZE_LOWER_PUNCT, (const unsigned char *)text, len,
+		                       (unsigned char *)out);
+#endif
+	return normalize_portable(mode, text, len, out);
 }

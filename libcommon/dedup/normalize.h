@@ -35,5 +35,8 @@ size_t normalize_bound(size_t len);
 /* Writes the normalised text into out (normalize_bound(len) bytes) and
  * returns its length.  NORMALIZE_NONE copies. */
 size_t normalize(enum normalize_mode mode, const char *text, size_t len, char *out);
+/* The same a character at a time, without the vector loop that
+ * normalize() takes on CPUs with AVX-512 VBMI2: what tests compare it with. */
+size_t normalize_portable(enum normalize_mode mode, const char *text, size_t len, char *out);
 
 #endif

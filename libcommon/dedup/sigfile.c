@@ -42,6 +42,7 @@ struct sig_writer *sig_writer_new(int fd, const char *name, const struct sig_par
 	struct sig_writer *w = xcalloc(1, sizeof *w);
 	w->p = *p;
 	outbuf_init(&w->out, fd, name, 1 << 20);
+	outbuf_write_back(&w->out);
 	w->keys_fd = io_temp_file(tmpdir, name);
 	outbuf_init(&w->keys, w->keys_fd, name, 1 << 16);
 	w->key_off_fd = io_temp_file(tmpdir, name);

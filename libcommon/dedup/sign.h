@@ -39,6 +39,10 @@ struct signed_record {
 	size_t nset;
 	const char *input_header; /* the first input's header, or NULL */
 	int kind;                 /* the records' kind */
+	/* The entry of a record a few places further on, or NULL: a caller
+	 * that looks each record up in a large table can prefetch the slot
+	 * it will need, rather than wait on every lookup's cache miss. */
+	const uint64_t *ahead;
 };
 typedef void (*sign_each)(void *arg, const struct signed_record *r);
 
