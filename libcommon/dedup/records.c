@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/die.h"
+#include "base/le.h"
 
 void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **names, struct progress *progress)
 {
@@ -65,11 +66,9 @@ int dedup_input_next(struct dedup_input *in, struct rec_frame *f, const char **n
 				progress_add(in->progress, now - in->last_offset, 1);
 			in->last_offset = now;
 			in->read++;
-			uint64_t lens[3] = {(uint64_t)f->type, f->key ? f->key_len : 0, f->payload_len};
-			XXH3_64bits_update(in->digest, lens, sizeof lens);
-			if (f->key)
-				XXH3_64bits_update(in->digest, f->key, f->key_len);
-			XXH3_64bits_update(in->digest, f->payload, f->payload_len);
+			if (!in->caller_hashes)
+				dedup_input_add_hash(in, dedup_record_hash(f->type, f->key, f->key ? f->key_len : 0,
+				                                           (const char *)f->payload, f->payload_len));
 			*name = in->names[in->at];
 			return 1;
 		}
@@ -125,7 +124,36 @@ int dedup_record_text(int type, const char *payload, size_t len, const char *fie
 	return 0;
 }
 
-uint64_t dedup_input_digest(const struct dedup_input *in)
+uint64_t dedup_record_hash(int type, const char *key, size_t key_len, const char *payload, size_t payload_len)
 {
+	return XXH3_64bits_withSeed(payload, payload_len, XXH3_64bits_withSeed(key, key_len, (uint64_t)type));
+}
+
+void dedup_input_hash_elsewhere(struct dedup_input *in)
+{
+	in->caller_hashes = 1;
+}
+
+/* The hashes go into the digest in batches: XXH3's streaming state copies
+ * small pieces into a buffer of its own first. */
+static void flush_hashes(struct dedup_input *in)
+{
+	unsigned char bytes[sizeof in->pending];
+	for (size_t i = 0; i < in->npending; i++)
+		le_put64(bytes + 8 * i, in->pending[i]);
+	XXH3_64bits_update(in->digest, bytes, 8 * in->npending);
+	in->npending = 0;
+}
+
+void dedup_input_add_hash(struct dedup_input *in, uint64_t hash)
+{
+	if (in->npending == sizeof in->pending / sizeof in->pending[0])
+		flush_hashes(in);
+	in->pending[in->npending++] = hash;
+}
+
+uint64_t dedup_input_digest(struct dedup_input *in)
+{
+	flush_hashes(in);
 	return XXH3_64bits_digest(in->digest);
 }

@@ -24,7 +24,10 @@ struct dedup_input {
 	char *header;          /* the first input's header JSON, or NULL */
 	uint64_t read;         /* records handed out */
 	uint64_t last_offset;  /* for progress */
-	XXH3_state_t *digest;  /* of the records read so far */
+	XXH3_state_t *digest;  /* of the records' hashes so far */
+	uint64_t pending[64];  /* hashes not yet in digest */
+	size_t npending;
+	int caller_hashes;     /* see dedup_input_hash_elsewhere */
 	struct progress *progress;
 };
 
@@ -36,11 +39,19 @@ void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **name
  * name is the caller's names[i], so it outlives the input. */
 int dedup_input_next(struct dedup_input *in, struct rec_frame *f, const char **name);
 void dedup_input_close(struct dedup_input *in);
-/* The digest of the records handed out so far: XXH3-64 over each one's
- * type, key length, key, payload length and payload, in order.  The
+/* The digest of the records handed out so far: XXH3-64 over their
+ * hashes (dedup_record_hash), in order, as little-endian words.  The
  * signature file keeps it, the drop lists carry it, and remove checks it,
  * so a drop list is never applied to another shard than its own. */
-uint64_t dedup_input_digest(const struct dedup_input *in);
+uint64_t dedup_input_digest(struct dedup_input *in);
+/* One record's hash: XXH3-64 of its payload, seeded with XXH3-64 of its
+ * key seeded with its type. */
+uint64_t dedup_record_hash(int type, const char *key, size_t key_len, const char *payload, size_t payload_len);
+/* From now on dedup_input_next leaves the hashing to the caller, which
+ * hands each record's hash to dedup_input_add_hash in order: sign hashes
+ * on its worker threads, so the thread that reads does not. */
+void dedup_input_hash_elsewhere(struct dedup_input *in);
+void dedup_input_add_hash(struct dedup_input *in, uint64_t hash);
 
 /* The text of a record: a text record's payload, or a JSON row's string
  * field `field` (null is empty).  Returns 0, or -1 with why set (not an

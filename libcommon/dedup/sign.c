@@ -29,6 +29,7 @@ struct item {
 	const char *input;
 	uint64_t at;
 	size_t set_off, set_len; /* in the chunk's sets */
+	uint64_t hash;           /* for the input's digest (records.h) */
 };
 
 struct chunk {
@@ -106,6 +107,8 @@ static int sign_one(struct signer *s, struct chunk *c, struct item *it, uint64_t
 	const char *text;
 	size_t text_len, norm_len;
 	json_t *row;
+	it->hash = dedup_record_hash(it->type, it->key_len ? c->data.data + it->key_off : "", it->key_len,
+	                             it->payload_len ? c->data.data + it->payload_off : "", it->payload_len);
 	if (dedup_record_text(it->type, c->data.data + it->payload_off, it->payload_len, o->field, &text, &text_len,
 	                      &row, c->why, sizeof c->why) < 0)
 		return -1;
@@ -183,12 +186,13 @@ static void chunk_free(struct chunk *c)
 
 /* Writes a signed chunk's entries in order; dies at one that could not be
  * signed, after those before it. */
-static void emit_chunk(const struct sign_opts *o, struct chunk *c, const struct dedup_input *in, sign_each each,
+static void emit_chunk(const struct sign_opts *o, struct chunk *c, struct dedup_input *in, sign_each each,
                        void *arg, uint64_t *count)
 {
 	size_t words = sig_entry_words(&o->p);
 	for (size_t i = 0; i < c->bad; i++) {
 		const struct item *it = &c->items[i];
+		dedup_input_add_hash(in, it->hash);
 		struct signed_record r = {
 			.entry = c->entries + i * words,
 			.type = it->type,
@@ -235,6 +239,7 @@ uint64_t sign_records(const struct sign_opts *o, int n, const int *fds, char **n
 	struct chunk *c = xcalloc(1, sizeof *c);
 	struct dedup_input in;
 	dedup_input_init(&in, n, fds, names, progress);
+	dedup_input_hash_elsewhere(&in);
 	struct rec_frame f;
 	const char *name;
 	uint64_t count = 0;
