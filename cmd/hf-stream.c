@@ -11,6 +11,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
+#include "base/shard.h"
 #include "formats/rows.h"
 #include "hub/hfcache.h"
 #include "hub/hfhub.h"
@@ -53,8 +54,9 @@ static const char usage[] =
 	"  -k, --key-field NAME   the field that becomes each record's key\n"
 	"  -n, --take N           stop after N records\n"
 	"      --skip N           leave out the first N records\n"
-	"      --shard I/N        only shard I of N (0-based): by file when there are at\n"
-	"                         least N files, else by row group, else by row\n"
+	"      --shard I/N|auto   only shard I of N (0-based): by file when there are at\n"
+	"                         least N files, else by row group, else by row; auto:\n"
+	"                         this task's of a Slurm array or Indexed Job\n"
 	"      --shuffle BUF      shuffle the file order and then rows through a buffer\n"
 	"                         of BUF records\n"
 	"      --seed S           the shuffle's seed (default 0)\n"
@@ -165,6 +167,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 	struct hub_sources *src = &a->src;
 	struct row_stream_opts *s = &a->rows;
 	int opt, format_given = 0;
+	const char *shard_arg = NULL;
 	while ((opt = getopt_long(argc, argv, "c:s:t:f:k:n:o:r:v" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (cli_common(opt, usage, &a->progress))
 			continue;
@@ -194,7 +197,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 		case 'k': s->key_field = optarg; break;
 		case 'n': s->take = cli_parse_u64(optarg, "--take", 0); s->taking = 1; break;
 		case OPT_SKIP: s->skip = cli_parse_u64(optarg, "--skip", 0); break;
-		case OPT_SHARD: cli_parse_shard(optarg, "--shard", &s->shard_i, &s->shard_n), s->sharded = 1; break;
+		case OPT_SHARD: shard_arg = optarg; break;
 		case OPT_SHUFFLE:
 			s->shuffle_buf = cli_parse_u64(optarg, "--shuffle", 1);
 			if (s->shuffle_buf == 0)
@@ -243,6 +246,12 @@ static void parse_args(struct args *a, int argc, char **argv)
 	}
 	if (s->min_chars > s->max_chars)
 		cli_usage_error("--min-chars is larger than --max-chars");
+	struct shard shard = shard_resolve(shard_arg);
+	if (!shard_is_whole(shard)) {
+		s->shard_i = shard.index;
+		s->shard_n = shard.count;
+		s->sharded = 1;
+	}
 	s->first_source = optind;
 }
 

@@ -9,6 +9,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
+#include "base/shard.h"
 #include "formats/where.h"
 #include "rec/rec.h"
 #include "text/fasttext.h"
@@ -46,6 +47,9 @@ static const char usage[] =
 	"      --rejects FILE          write the dropped records to FILE as JSON rows\n"
 	"                              naming the rule that dropped each (\"rejected_by\")\n"
 	"  -n, --take N               stop after N kept records\n"
+	"      --shard I/N|auto       only part I of N (0-based): every Nth file when there\n"
+	"                             are at least N, else every Nth record; auto: this\n"
+	"                             task's of a Slurm array or Indexed Job\n"
 	"  -j, --threads N            threads (default: all cores)\n"
 	"  -o, --output FILE          write FILE atomically instead of stdout\n"
 	"      --progress             show a progress line on stderr even when it is not a terminal\n"
@@ -68,6 +72,7 @@ enum {
 	OPT_FIELD,
 	OPT_WHERE,
 	OPT_REJECTS,
+	OPT_SHARD,
 };
 
 static void open_output(const char *path, struct atomic_file *file, int *fd)
@@ -92,6 +97,7 @@ int main(int argc, char **argv)
 		{"field", required_argument, 0, OPT_FIELD},
 		{"where", required_argument, 0, OPT_WHERE},
 		{"rejects", required_argument, 0, OPT_REJECTS},
+		{"shard", required_argument, 0, OPT_SHARD},
 		{"take", required_argument, 0, 'n'},
 		{"threads", required_argument, 0, 'j'},
 		{"output", required_argument, 0, 'o'},
@@ -103,7 +109,7 @@ int main(int argc, char **argv)
 	static struct quality_opts quality;
 	static struct atomic_file output_file = {.fd = -1}, rejects_file = {.fd = -1}; /* atomic_guard */
 	enum cli_progress progress_mode = CLI_PROGRESS_AUTO;
-	const char *output = NULL, *rejects_path = NULL, *model_path = NULL;
+	const char *output = NULL, *rejects_path = NULL, *model_path = NULL, *shard_arg = NULL;
 	char err[512];
 	int opt, any_quality = 0;
 	quality_opts_init(&quality);
@@ -134,6 +140,7 @@ int main(int argc, char **argv)
 			o.nwheres++;
 			break;
 		case OPT_REJECTS: rejects_path = optarg; break;
+		case OPT_SHARD: shard_arg = optarg; break;
 		case 'n': o.take = cli_parse_u64(optarg, "--take", 1), o.taking = true; break;
 		case 'j': o.threads = cli_parse_threads(optarg); break;
 		case 'o': output = optarg; break;
@@ -144,6 +151,7 @@ int main(int argc, char **argv)
 		cli_usage_error("--lang and --annotate need --lang-model");
 	if (any_quality)
 		o.quality = &quality;
+	o.shard = shard_resolve(shard_arg);
 
 	struct ft_model *model = NULL;
 	if (model_path && !(model = ft_load(model_path, err, sizeof err)))

@@ -10,6 +10,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
+#include "base/shard.h"
 #include "hub/hfhub.h"
 #include "net/http.h"
 #include "rec/header.h"
@@ -48,8 +49,9 @@ static const char usage[] =
 	"  -o, --output FILE      write FILE atomically instead of stdout\n"
 	"\n"
 	"Order and sharding:\n"
-	"      --shard I/N        only shards I, I+N, I+2N... (0-based) of the list,\n"
-	"                         after --shard-shuffle\n"
+	"      --shard I/N|auto   only shards I, I+N, I+2N... (0-based) of the list,\n"
+	"                         after --shard-shuffle; with fewer than N shards,\n"
+	"                         samples I, I+N...; auto: this task's of a job array\n"
 	"      --shard-shuffle    shuffle the shard list, anew each epoch\n"
 	"      --shuffle N        shuffle samples through a buffer of N\n"
 	"      --shuffle-initial N  start once the buffer holds N samples (default\n"
@@ -98,7 +100,7 @@ struct args {
 	struct wds_cat_opts cat;
 	char **shards;
 	size_t nshards;
-	uint32_t rank, nranks;
+	const char *shard_arg;
 	uint64_t epochs;
 	int shard_shuffle, resampled, list;
 	const char *output;
@@ -184,7 +186,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 			break;
 		case 'n': c->take = cli_parse_u64(optarg, "--take", 0); c->taking = 1; break;
 		case 'o': a->output = optarg; break;
-		case OPT_SHARD: cli_parse_shard(optarg, "--shard", &a->rank, &a->nranks); break;
+		case OPT_SHARD: a->shard_arg = optarg; break;
 		case OPT_SHARD_SHUFFLE: a->shard_shuffle = 1; break;
 		case OPT_SHUFFLE:
 			c->shuffle_buf = cli_parse_u64(optarg, "--shuffle", 1);
@@ -257,14 +259,28 @@ static void list_shards(const struct args *a, struct shard_order *order)
 
 int main(int argc, char **argv)
 {
-	struct args a = {.epochs = 1, .nranks = 1, .cat = {.shuffle_initial = 100, .http_opts = {.retries = -1}}};
+	struct args a = {.epochs = 1, .cat = {.shuffle_initial = 100, .http_opts = {.retries = -1}}};
 	cli_init(argc, argv);
 	parse_args(&a, argc, argv);
 
+	/* With at least as many shards as parts, each part reads its own
+	 * shards (webdataset's split by node); with fewer, every part reads
+	 * them all and keeps every Nth sample, so that still each sample is
+	 * read once.  Resampling draws shards forever, so there it is always
+	 * by shard. */
+	struct shard shard = shard_resolve(a.shard_arg);
+	uint32_t rank = 0, nranks = 1;
+	if (shard_plan(shard, a.nshards) == SHARD_BY_FILE || (a.resampled && !shard_is_whole(shard))) {
+		rank = shard.index;
+		nranks = shard.count;
+	} else if (!shard_is_whole(shard)) {
+		a.cat.samples = shard;
+	}
 	struct shard_order order;
-	shard_order_init(&order, a.nshards, a.rank, a.nranks, a.shard_shuffle, a.resampled, a.cat.seed, a.epochs);
+	shard_order_init(&order, a.nshards, rank, nranks, a.shard_shuffle, a.resampled, a.cat.seed, a.epochs);
 	if (shard_order_share(&order) == 0)
-		cli_usage_error("--shard %u/%u: no shard for this rank (%zu shards)", a.rank, a.nranks, a.nshards);
+		cli_usage_error("--shard %u/%u with --resampled: no shard for this part (%zu shards)", rank, nranks,
+		                a.nshards);
 	if (a.list) {
 		list_shards(&a, &order);
 		shard_order_free(&order);
@@ -301,11 +317,7 @@ int main(int argc, char **argv)
 	enum wds_output out = a.cat.output;
 	json_t *h = header_new(NULL, out == WDS_OUT_JSON ? "json" : out == WDS_OUT_TEXT ? "text" : "sample", argc, argv);
 	json_object_set_new(h, "source", json_string("webdataset"));
-	if (a.nranks > 1) {
-		char shard[32];
-		snprintf(shard, sizeof shard, "%u/%u", a.rank, a.nranks);
-		json_object_set_new(h, "shard", json_string(shard));
-	}
+	header_set_shard(h, shard);
 	header_write(w, h);
 	json_decref(h);
 

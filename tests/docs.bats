@@ -98,7 +98,7 @@ flag_lines() { "$BIN/$1" --help | grep -E -- "^ +(-[a-zA-Z], )?$2( |,|=|\$)" || 
 		line=$(flag_lines "$p" --seed)
 		[ -z "$line" ] || grep -qE -- '^ +--seed S +.*seed.*\(default 0\)' <<<"$line" || fail "$p: --seed is not '--seed S ... (default 0)': $line"
 		line=$(flag_lines "$p" --shard)
-		[ -z "$line" ] || grep -qE -- '^ +--shard I/N +.*\(0-based\)' <<<"$line" || fail "$p: --shard is not '--shard I/N ... (0-based)': $line"
+		[ -z "$line" ] || grep -qE -- '^ +--shard I/N\|auto +.*\(0-based\)' <<<"$line" || fail "$p: --shard is not '--shard I/N|auto ... (0-based)': $line"
 		line=$(flag_lines "$p" --take)
 		[ -z "$line" ] || grep -qE -- '^ +-n, --take N +stop after N' <<<"$line" || fail "$p: --take is not '-n, --take N  stop after N ...': $line"
 		if grep -qE -- '^ +-o, ' <<<"$help"; then

@@ -290,3 +290,39 @@ for i, l in enumerate(open("test.txt", "rb").read().split(b"\n")[:-1]):
 	assert_equal "$status" 8
 	assert_stderr_line0_partial "--annotate writes into JSON rows"
 }
+
+@test "--shard I/N: part I is what base/shard.h's rule gives it, and the parts together are the whole" {
+	shard_texts_files 60
+	rec-filter a.txt b.txt c.txt > all.rec
+	rec-cat --text all.rec | sort > all.txt
+	[ "$(wc -l < all.txt)" = 60 ] || fail "the whole: $(wc -l < all.txt) records, not 60"
+	for n in 1 2 3 5 8; do
+		: > parts.txt
+		for ((i = 0; i < n; i++)); do
+			rec-filter --shard $i/$n a.txt b.txt c.txt > p.rec
+			shard_cut $i $n a.txt b.txt c.txt > cut.txt
+			rec-filter cut.txt > want.rec
+			assert_equal "$(rec-cat --text p.rec)" "$(rec-cat --text want.rec)"
+			if [ $n -gt 1 ]; then
+				rec-cat --header p.rec | grep -q "\"shard\":\"$i/$n\"" || fail "part $i/$n: no shard in the header"
+			fi
+			rec-cat --text p.rec >> parts.txt
+		done
+		assert_equal "$(sort parts.txt)" "$(cat all.txt)"
+	done
+}
+
+@test "--shard auto takes the part from a Slurm array task; SLUICE_SHARD without --shard" {
+	shard_texts_files 30
+	rec-filter --shard 2/4 a.txt b.txt c.txt > want.rec
+	SLURM_ARRAY_TASK_ID=12 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_COUNT=4 rec-filter --shard auto a.txt b.txt c.txt > slurm.rec
+	assert_equal "$(rec-cat --text slurm.rec)" "$(rec-cat --text want.rec)"
+	SLUICE_SHARD=2/4 rec-filter a.txt b.txt c.txt > env.rec
+	assert_equal "$(rec-cat --text env.rec)" "$(rec-cat --text want.rec)"
+	run env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX rec-filter --shard auto a.txt
+	assert_failure 2
+	assert_output --partial "SLURM_ARRAY_TASK_ID"
+	run rec-filter --shard 4/4 a.txt
+	assert_failure 2
+	assert_output --partial "needs 0 <= I < N"
+}

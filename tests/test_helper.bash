@@ -84,3 +84,28 @@ j = json.load(open(sys.argv[1]))
 v = eval(sys.argv[2])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
 }
+
+# shard_cut I N FILE... : the lines that part I of N must read of these
+# text files (base/shard.h's rule, written here from its documentation):
+# files I, I+N, ... when there are at least N files, else every Nth line
+# across the files in order, from line I.
+shard_cut() {
+	local i=$1 n=$2
+	shift 2
+	if [ $# -ge "$n" ]; then
+		local k=0 f
+		for f in "$@"; do
+			[ $((k % n)) = "$i" ] && cat "$f"
+			k=$((k + 1))
+		done
+		return 0
+	fi
+	cat "$@" | awk -v i="$i" -v n="$n" '(NR - 1) % n == i'
+}
+
+# shard_texts_files N : three text files of N distinct lines between them
+# (uneven: 1/6, 2/6 and 3/6 of the lines), a.txt b.txt c.txt.
+shard_texts_files() {
+	local n=$1
+	seq 1 "$n" | awk -v n="$n" '{ f = NR <= n / 6 ? "a" : NR <= n / 2 ? "b" : "c"; print "line " $1 " of the corpus, number " $1 " " > (f ".txt") }'
+}

@@ -555,8 +555,54 @@ warned() {
 	assert_equal "$(cat r0.txt r1.txt r2.txt | sort | tr '\n' ' ')" "t0 t1 t2 t3 t4 t5 t6 t7 t8 t9 "
 }
 
-@test "a rank that gets no shard is a usage error" {
-	usage_error --shard 2/3 fx/ten/t-0.tar fx/ten/t-1.tar
+@test "--shard with fewer shards than parts: every Nth sample, each sample in one part" {
+	files=(fx/ten/t-{0..4}.tar fx/basic/s-000000.tar fx/basic/s-000001.tar)
+	wds-cat -k txt "${files[@]}" > all.rec
+	texts all.rec > all.txt
+	[ "$(wc -l < all.txt)" -gt 8 ] || fail "the fixture has too few samples: $(cat all.txt)"
+	for n in 8 9 13; do
+		: > parts.txt
+		for ((i = 0; i < n; i++)); do
+			wds-cat -k txt --shard $i/$n "${files[@]}" > p$i.rec
+			rec-cat --header p$i.rec | grep -q "\"shard\":\"$i/$n\"" || fail "part $i/$n: no shard in the header"
+			# Part i holds samples i, i+n, i+2n... of the whole stream.
+			assert_equal "$(texts p$i.rec)" "$(awk -v i=$i -v n=$n '(NR - 1) % n == i' all.txt)"
+			texts p$i.rec >> parts.txt
+		done
+		assert_equal "$(sort parts.txt)" "$(sort all.txt)"
+	done
+}
+
+@test "--shard with --resampled and fewer shards than parts is a usage error" {
+	usage_error --shard 2/3 --resampled -n 5 fx/ten/t-0.tar fx/ten/t-1.tar
+}
+
+@test "--shard auto and SLUICE_SHARD: the part from a Slurm array task, an Indexed Job, or the variable" {
+	wds-cat -k txt --shard 1/3 'fx/ten/t-{0..9}.tar' > want.rec
+	SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 wds-cat -k txt --shard auto 'fx/ten/t-{0..9}.tar' > slurm.rec
+	assert_equal "$(texts slurm.rec)" "$(texts want.rec)"
+	SLURM_ARRAY_TASK_ID=7 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_STEP=6 SLURM_ARRAY_TASK_COUNT=3 wds-cat -k txt --shard auto 'fx/ten/t-{0..9}.tar' > step.rec
+	assert_equal "$(texts step.rec)" "$(texts want.rec)"
+	JOB_COMPLETION_INDEX=1 SLUICE_SHARD_COUNT=3 wds-cat -k txt --shard auto 'fx/ten/t-{0..9}.tar' > k8s.rec
+	assert_equal "$(texts k8s.rec)" "$(texts want.rec)"
+	SLUICE_SHARD=1/3 wds-cat -k txt 'fx/ten/t-{0..9}.tar' > env.rec
+	assert_equal "$(texts env.rec)" "$(texts want.rec)"
+	# --shard wins over the variable.
+	SLUICE_SHARD=2/3 wds-cat -k txt --shard 1/3 'fx/ten/t-{0..9}.tar' > both.rec
+	assert_equal "$(texts both.rec)" "$(texts want.rec)"
+}
+
+@test "--shard auto outside a job array names the variables it looked for" {
+	run env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX wds-cat --shard auto fx/ten/t-0.tar
+	assert_failure 2
+	assert_output --partial "SLURM_ARRAY_TASK_ID"
+	assert_output --partial "JOB_COMPLETION_INDEX"
+	run env SLURM_ARRAY_TASK_ID=9 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=5 wds-cat --shard auto fx/ten/t-0.tar
+	assert_failure 2
+	assert_output --partial "SLURM_ARRAY_TASK_ID=9"
+	run env SLUICE_SHARD=3/3 wds-cat fx/ten/t-0.tar
+	assert_failure 2
+	assert_output --partial "SLUICE_SHARD"
 }
 
 @test "--shard-shuffle: a permutation, the same for a seed, another for other seeds" {

@@ -17,7 +17,8 @@
  * N input files, part I is every Nth file from file I, so each run reads
  * only its own files; with fewer, every Nth record from record I, counting
  * across the files in order, which every run has to read all the records
- * to find.  Across I = 0..N-1 every record is read exactly once. */
+ * to find.  (hf-stream cuts by parquet row group before it cuts by row.)
+ * Across I = 0..N-1 every record is read exactly once. */
 #ifndef SLUICE_SHARD_H
 #define SLUICE_SHARD_H
 
@@ -50,6 +51,31 @@ enum shard_cut shard_plan(struct shard s, size_t nfiles);
 static inline bool shard_takes(struct shard s, uint64_t i)
 {
 	return s.count <= 1 || i % s.count == s.index;
+}
+
+/* Reading one shard of several inputs: open input i only when
+ * shard_wants_file() says so, and of the data records read from those,
+ * in order, keep only those shard_wants_record() says to. */
+struct shard_walk {
+	struct shard s;
+	enum shard_cut cut;
+	uint64_t records; /* data records seen so far */
+};
+
+static inline struct shard_walk shard_walk_start(struct shard s, size_t nfiles)
+{
+	return (struct shard_walk){s, shard_plan(s, nfiles), 0};
+}
+
+static inline bool shard_wants_file(const struct shard_walk *w, size_t i)
+{
+	return w->cut != SHARD_BY_FILE || shard_takes(w->s, i);
+}
+
+static inline bool shard_wants_record(struct shard_walk *w)
+{
+	uint64_t i = w->records++;
+	return w->cut != SHARD_BY_RECORD || shard_takes(w->s, i);
 }
 
 /* "I/N", for headers and messages (buf of at least 24 bytes). */

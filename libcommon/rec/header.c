@@ -52,3 +52,10 @@ void header_write(struct rec_writer *w, const json_t *h)
 	rec_write_header(w, b.data, b.len);
 	buf_free(&b);
 }
+
+void header_set_shard(json_t *h, struct shard s)
+{
+	char name[32];
+	if (!shard_is_whole(s))
+		json_object_set_new(h, "shard", json_string(shard_name(s, name, sizeof name)));
+}

@@ -273,12 +273,14 @@ static void write_header(struct run *run)
 	run->header_done = true;
 	const char *kind = run->kind == REC_JSON ? "json" : "text";
 	json_t *h = header_new(run->input_header, kind, run->o->argc, run->o->argv);
+	header_set_shard(h, run->o->shard);
 	if (run->o->quality && run->o->quality->enabled[QUALITY_C4])
 		json_object_set_new(h, "text_rewritten_by", json_string("rec-filter --c4"));
 	header_write(run->out, h);
 	json_decref(h);
 	if (run->rejects) {
 		h = header_new(run->input_header, "json", run->o->argc, run->o->argv);
+		header_set_shard(h, run->o->shard);
 		json_object_set_new(h, "rejects", json_true());
 		header_write(run->rejects, h);
 		json_decref(h);
@@ -428,7 +430,10 @@ void recfilter_run(const struct recfilter_opts *o, int nin, char **inputs, struc
 	struct chunk *c = xcalloc(1, sizeof *c);
 
 	inputs = cli_inputs(inputs, &nin);
+	struct shard_walk walk = shard_walk_start(o->shard, (size_t)nin);
 	for (int i = 0; i < nin && !run.done; i++) {
+		if (!shard_wants_file(&walk, (size_t)i))
+			continue;
 		struct rec_reader *in = rec_reader_open(inputs[i], REC_READ_LINES);
 		if (!in)
 			die(STATUS_FAIL, "%s:", inputs[i]);
@@ -454,7 +459,10 @@ void recfilter_run(const struct recfilter_opts *o, int nin, char **inputs, struc
 			uint64_t now = rec_reader_offset(in);
 			progress_add(progress, now - last, 1);
 			last = now;
-			chunk_add(c, &f, name, ++number);
+			++number;
+			if (!shard_wants_record(&walk))
+				continue;
+			chunk_add(c, &f, name, number);
 			if (chunk_full(c)) {
 				struct chunk *done = ordpool_submit(pool, c);
 				c = done ? done : xcalloc(1, sizeof *c);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "base/progress.h"
+#include "base/shard.h"
 #include "formats/where.h"
 #include "rec/rec.h"
 #include "text/fasttext.h"
@@ -44,7 +45,8 @@ struct recfilter_opts {
 	bool annotate; /* "language" and "language_score" into JSON rows */
 	int threads;
 	bool taking;
-	uint64_t take; /* stop after this many kept records, when taking */
+	uint64_t take;      /* stop after this many kept records, when taking */
+	struct shard shard; /* the part of the inputs to read (base/shard.h) */
 	int argc;      /* the command line, for the header's lineage */
 	char **argv;
 };

@@ -28,6 +28,7 @@ struct wds_cat {
 
 	uint64_t bytes; /* read from shards, before decompression */
 	uint64_t written, shards_read, bad_shards, bad_samples, lost_samples;
+	uint64_t samples_seen; /* for o.samples */
 };
 
 /* ---- --key ---- */
@@ -107,6 +108,8 @@ static void lose(struct wds_cat *c, const char *what, int whole_shard, int lost)
 static void emit(struct wds_cat *c, int type, const char *key, size_t key_len, const struct rec_piece *pieces,
                  int n)
 {
+	if (!shard_takes(c->o.samples, c->samples_seen++))
+		return;
 	if (!c->shuffling) {
 		rec_writev(c->w, type, REC_DT_NONE, key, key_len, pieces, n);
 		c->written++;

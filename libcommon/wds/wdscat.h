@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/progress.h"
+#include "base/shard.h"
 #include "net/http.h"
 #include "rec/rec.h"
 
@@ -39,6 +40,10 @@ struct wds_cat_opts {
 	uint64_t take;
 	uint64_t shuffle_buf, shuffle_initial; /* shuffle_buf 0: no shuffle */
 	uint64_t seed; /* the shuffle's (shard_order_seed's stream 3) */
+	/* Only this part of the samples, counted in the order they are read,
+	 * before the shuffle buffer: how --shard cuts fewer shards than
+	 * parts.  Zeroed: every sample. */
+	struct shard samples;
 	int verbose;   /* wds_cat_summary even without losses, with HTTP's counts */
 	struct http_opts http_opts;
 };
