@@ -14,6 +14,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
+#include "base/shard.h"
 #include "dedup/buckets.h"
 #include "dedup/clusters.h"
 #include "dedup/decontam.h"
@@ -59,6 +60,10 @@ static const char usage[] =
 	"Stages:\n"
 	"      --band-range A-B        buckets: bands A to B (default: all)\n"
 	"      --drop LIST             remove: the shard's drop list from `clusters`\n"
+	"      --shard I/N|auto        sign, remove: only part I of N (0-based) of the\n"
+	"                              FILEs: every Nth file when there are at least N,\n"
+	"                              else every Nth record; buckets: part I of the\n"
+	"                              bands; auto: this task's of a job array\n"
 	"\n"
 	"Output and resources:\n"
 	"      --removed FILE          write the dropped records to FILE as JSON rows\n"
@@ -99,6 +104,7 @@ enum {
 	OPT_REMOVED,
 	OPT_MEM,
 	OPT_TMPDIR,
+	OPT_SHARD,
 	OPT_LAST,
 };
 
@@ -109,10 +115,10 @@ enum {
                  BIT(OPT_DECONTAM_NGRAM) | BIT(OPT_NO_DEDUP) | BIT(OPT_TMPDIR))
 static const unsigned stage_options[] = {
 	[STAGE_ALL] = SIGNING | BIT(OPT_REMOVED) | BIT(OPT_MEM),
-	[STAGE_SIGN] = SIGNING,
-	[STAGE_BUCKETS] = BIT(OPT_BAND_RANGE) | BIT(OPT_MEM) | BIT(OPT_TMPDIR),
+	[STAGE_SIGN] = SIGNING | BIT(OPT_SHARD),
+	[STAGE_BUCKETS] = BIT(OPT_BAND_RANGE) | BIT(OPT_MEM) | BIT(OPT_TMPDIR) | BIT(OPT_SHARD),
 	[STAGE_CLUSTERS] = BIT(OPT_VERIFY) | BIT(OPT_MEM) | BIT(OPT_TMPDIR),
-	[STAGE_REMOVE] = BIT(OPT_DROP) | BIT(OPT_REMOVED) | BIT(OPT_TMPDIR),
+	[STAGE_REMOVE] = BIT(OPT_DROP) | BIT(OPT_REMOVED) | BIT(OPT_TMPDIR) | BIT(OPT_SHARD),
 	[STAGE_INDEX] = BIT(OPT_NORMALIZE) | BIT(OPT_FIELD) | BIT(OPT_DECONTAM_NGRAM),
 };
 
@@ -124,6 +130,7 @@ struct cmdline {
 	bool no_dedup;
 	int band_lo, band_hi; /* -1: all */
 	const char *drop, *removed, *output;
+	const char *shard_arg; /* --shard, or NULL */
 	enum cli_progress progress;
 	unsigned given;
 	int nin;
@@ -172,6 +179,7 @@ static void parse(struct cmdline *c, int argc, char **argv)
 		{"removed", required_argument, 0, OPT_REMOVED},
 		{"mem", required_argument, 0, OPT_MEM},
 		{"tmpdir", required_argument, 0, OPT_TMPDIR},
+		{"shard", required_argument, 0, OPT_SHARD},
 		{"threads", required_argument, 0, 'j'},
 		{"output", required_argument, 0, 'o'},
 		CLI_COMMON_OPTIONS,
@@ -227,6 +235,7 @@ static void parse(struct cmdline *c, int argc, char **argv)
 		case OPT_REMOVED: c->removed = optarg; break;
 		case OPT_MEM: c->o.mem = (size_t)cli_parse_u64(optarg, "--mem", 1); break;
 		case OPT_TMPDIR: s->tmpdir = optarg; break;
+		case OPT_SHARD: c->shard_arg = optarg; break;
 		case 'j': s->threads = cli_parse_threads(optarg); break;
 		case 'o': c->output = optarg; break;
 		default: cli_usage_error("unhandled option");
@@ -263,6 +272,31 @@ static void parse(struct cmdline *c, int argc, char **argv)
 }
 
 /* ---- files ---- */
+
+/* The FILEs this part reads (sign, remove: --shard, base/shard.h): every
+ * Nth from the Ith when there are at least N, else all of them, of whose
+ * records *records says which to take.  *part is the part. */
+static char **part_inputs(const struct cmdline *c, int *nin, struct shard *part, struct shard *records)
+{
+	int n = c->nin;
+	char **inputs = cli_inputs(c->inputs, &n);
+	*part = shard_resolve(c->shard_arg);
+	*records = (struct shard){0, 1};
+	switch (shard_plan(*part, (size_t)n)) {
+	case SHARD_WHOLE: break;
+	case SHARD_BY_RECORD: *records = *part; break;
+	case SHARD_BY_FILE: {
+		int kept = 0;
+		for (int i = 0; i < n; i++)
+			if (shard_takes(*part, (uint64_t)i))
+				inputs[kept++] = inputs[i];
+		n = kept;
+		break;
+	}
+	}
+	*nin = n;
+	return inputs;
+}
 
 static int open_output(const char *path, struct atomic_file *file)
 {
@@ -326,8 +360,9 @@ static void run_sign(struct cmdline *c, struct progress *progress)
 		cli_usage_error("sign: -o SIG names the signature file");
 	static struct atomic_file file = {.fd = -1};
 	int fd = open_output(c->output, &file);
-	int nin = c->nin;
-	char **inputs = cli_inputs(c->inputs, &nin);
+	int nin;
+	struct shard part;
+	char **inputs = part_inputs(c, &nin, &part, &c->o.sign.records);
 	int *fds = dedup_open_inputs(nin, inputs, c->o.sign.tmpdir);
 	sign_inputs(&c->o.sign, nin, fds, inputs, fd, c->output, progress);
 	dedup_close_inputs(fds, nin);
@@ -342,6 +377,17 @@ static void run_buckets(struct cmdline *c)
 	open_sigs(c->inputs, c->nin, sigs);
 	int bands = sig_band_count(&sigs[0].p);
 	int lo = c->band_lo < 0 ? 0 : c->band_lo, hi = c->band_lo < 0 ? bands : c->band_hi;
+	struct shard part = shard_resolve(c->shard_arg);
+	if (!shard_is_whole(part)) {
+		/* Part I of the bands: as even a cut as whole bands allow. */
+		if (c->band_lo >= 0)
+			cli_usage_error("buckets: --shard and --band-range both choose the bands; give one");
+		if (part.count > (uint32_t)bands)
+			cli_usage_error("buckets: --shard %u/%u: the signature files have bands 0 to %d, too few for %u parts",
+			                part.index, part.count, bands - 1, part.count);
+		lo = (int)((uint64_t)part.index * (uint64_t)bands / part.count);
+		hi = (int)((uint64_t)(part.index + 1) * (uint64_t)bands / part.count);
+	}
 	if (hi > bands)
 		cli_usage_error("--band-range: the signature files have bands 0 to %d", bands - 1);
 	static struct atomic_file file = {.fd = -1};
@@ -428,13 +474,13 @@ static void run_remove(struct cmdline *c, struct progress *progress)
 	if (!c->drop)
 		cli_usage_error("remove: --drop LIST names the shard's drop list");
 	struct outputs *out = open_outputs(c);
-	int nin = c->nin;
-	char **inputs = cli_inputs(c->inputs, &nin);
+	int nin;
+	struct remove_opts ro = {.field = c->o.sign.field, .argc = c->argc, .argv = c->argv};
+	char **inputs = part_inputs(c, &nin, &ro.part, &ro.records);
 	int *fds = dedup_open_inputs(nin, inputs, c->o.sign.tmpdir);
 	int drop_fd = open(c->drop, O_RDONLY | O_CLOEXEC);
 	if (drop_fd < 0)
 		die(STATUS_FAIL, "%s:", c->drop);
-	struct remove_opts ro = {.field = c->o.sign.field, .argc = c->argc, .argv = c->argv};
 	struct remove_counts counts;
 	remove_run(&ro, nin, fds, inputs, drop_fd, c->drop, out->w, out->removed, progress, &counts);
 	close(drop_fd);

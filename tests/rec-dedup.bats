@@ -335,3 +335,43 @@ PY
 	run rec-dedup --near --ngram 4294967301 /dev/null
 	assert_failure 2
 }
+
+@test "--shard I/N: sign and remove read part I of the files (by file, else by record), buckets part I of the bands; the parts give one run over their records in part order" {
+	corpus 7 900
+	split -n l/3 -d docs.jsonl f
+	for f in f00 f01 f02; do rec-pack -J --json "$f" > "$f.rec"; done
+	for n in 2 3 5; do
+		rm -rf p && mkdir p
+		sigs=() outs=() cuts=()
+		for ((i = 0; i < n; i++)); do
+			rec-dedup sign -q --near --shard $i/$n -o p/s$i.sig f00.rec f01.rec f02.rec
+			sigs+=(p/s$i.sig)
+			shard_cut $i $n f00 f01 f02 > p/cut$i.jsonl
+			rec-pack -J --json p/cut$i.jsonl > p/cut$i.rec
+			cuts+=(p/cut$i.rec)
+		done
+		rec-dedup buckets --shard 0/2 -o p/a.bkt "${sigs[@]}"
+		SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 rec-dedup buckets --shard auto -o p/b.bkt "${sigs[@]}"
+		rec-dedup clusters -o p/drops "${sigs[@]}" p/a.bkt p/b.bkt
+		for ((i = 0; i < n; i++)); do
+			SLUICE_SHARD=$i/$n rec-dedup remove -q --drop p/drops/s$i.drop -o p/out$i.rec f00.rec f01.rec f02.rec
+			rec-cat --header p/out$i.rec | grep -q "\"shard\":\"$i/$n\"" || fail "$n parts: part $i has no shard in its header"
+			outs+=(p/out$i.rec)
+		done
+		rec-dedup -q --near "${cuts[@]}" > p/one.rec
+		records "${outs[@]}" > staged.txt
+		records p/one.rec > single.txt
+		[ "$(wc -l < single.txt)" -lt 900 ] || fail "the corpus has no copies to remove"
+		cmp -s staged.txt single.txt || fail "$n parts: $(diff staged.txt single.txt | head -4)"
+	done
+	# A part's drop list is its own: another part's is refused.
+	run rec-dedup remove -q --shard 1/5 --drop p/drops/s0.drop -o x.rec f00.rec f01.rec f02.rec
+	assert_failure
+	run rec-dedup buckets --shard 0/16 -o x.bkt p/s0.sig
+	assert_failure 2
+	assert_output --partial "bands 0 to 14, too few for 16 parts"
+	run rec-dedup buckets --shard 0/2 --band-range 0-3 -o x.bkt p/s0.sig
+	assert_failure 2
+	run rec-dedup clusters --shard 0/2 -o d p/s0.sig p/a.bkt
+	assert_failure 2
+}

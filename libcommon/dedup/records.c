@@ -19,6 +19,12 @@ void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **name
 	if (!in->digest)
 		die(STATUS_FAIL, "out of memory");
 	XXH3_64bits_reset(in->digest);
+	in->records = (struct shard){0, 1};
+}
+
+void dedup_input_cut(struct dedup_input *in, struct shard records)
+{
+	in->records = records;
 }
 
 static const char *kind_name(int type)
@@ -65,6 +71,8 @@ int dedup_input_next(struct dedup_input *in, struct rec_frame *f, const char **n
 			if (in->progress)
 				progress_add(in->progress, now - in->last_offset, 1);
 			in->last_offset = now;
+			if (!shard_takes(in->records, in->seen++))
+				continue;
 			in->read++;
 			if (!in->caller_hashes)
 				dedup_input_add_hash(in, dedup_record_hash(f->type, f->key, f->key ? f->key_len : 0,

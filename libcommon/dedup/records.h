@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/progress.h"
+#include "base/shard.h"
 #include "rec/rec.h"
 #include <xxhash.h>
 
@@ -28,11 +29,18 @@ struct dedup_input {
 	uint64_t pending[64];  /* hashes not yet in digest */
 	size_t npending;
 	int caller_hashes;     /* see dedup_input_hash_elsewhere */
+	struct shard records;  /* the part of the records handed out */
+	uint64_t seen;         /* data records read, handed out or not */
 	struct progress *progress;
 };
 
 /* Reads fds[0..n) (each dup'ed, so the caller keeps its descriptors). */
 void dedup_input_init(struct dedup_input *in, int n, const int *fds, char **names, struct progress *progress);
+/* Hands out only part `records` of the records (every Nth from the Ith,
+ * base/shard.h), numbered from 0 among themselves: --shard where the
+ * inputs are fewer than its parts.  sign and remove cut alike, so their
+ * record i is the same. */
+void dedup_input_cut(struct dedup_input *in, struct shard records);
 /* The next data record into *f (valid until the next call), its input's
  * name into *name; 0 at the end.  A record of another kind, or of the
  * other kind than those before it, ends the program with die_at.  The

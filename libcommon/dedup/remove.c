@@ -93,10 +93,12 @@ void remove_write_header(const struct remove_opts *o, const char *input_header, 
 {
 	const char *kind = kind_type == REC_JSON ? "json" : "text";
 	json_t *h = header_new(input_header, kind, o->argc, o->argv);
+	header_set_shard(h, o->part);
 	header_write(out, h);
 	json_decref(h);
 	if (removed) {
 		h = header_new(input_header, "json", o->argc, o->argv);
+		header_set_shard(h, o->part);
 		json_object_set_new(h, "removed", json_true());
 		header_write(removed, h);
 		json_decref(h);
@@ -121,6 +123,7 @@ void remove_run(const struct remove_opts *o, int n, const int *fds, char **names
 
 	struct dedup_input in;
 	dedup_input_init(&in, n, fds, names, progress);
+	dedup_input_cut(&in, o->records);
 	struct rec_frame f;
 	const char *name;
 	struct buf row = {0};

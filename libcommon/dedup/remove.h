@@ -18,12 +18,15 @@
 
 #include "base/buf.h"
 #include "base/progress.h"
+#include "base/shard.h"
 #include "rec/rec.h"
 
 struct remove_opts {
 	const char *field; /* JSON rows' text, for the removed rows' reasons */
 	int argc;          /* the command line, for the header's lineage */
 	char **argv;
+	struct shard part;    /* the inputs' part this run reads, for the header */
+	struct shard records; /* only this part of the records (dedup_input_cut) */
 };
 
 struct remove_counts {

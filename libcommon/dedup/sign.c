@@ -240,6 +240,7 @@ uint64_t sign_records(const struct sign_opts *o, int n, const int *fds, char **n
 	struct dedup_input in;
 	dedup_input_init(&in, n, fds, names, progress);
 	dedup_input_hash_elsewhere(&in);
+	dedup_input_cut(&in, o->records);
 	struct rec_frame f;
 	const char *name;
 	uint64_t count = 0;

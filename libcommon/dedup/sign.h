@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/progress.h"
+#include "base/shard.h"
 #include "dedup/decontam.h"
 #include "dedup/minhash.h"
 #include "dedup/sigfile.h"
@@ -27,6 +28,7 @@ struct sign_opts {
 	const struct decontam *eval;          /* NULL: no decontamination */
 	int threads;
 	const char *tmpdir;
+	struct shard records; /* only this part of the records (dedup_input_cut) */
 };
 
 /* One signed record, as the reading thread hands it over. */
