@@ -27,6 +27,9 @@ static const char usage[] =
 	"      --epochs N           read the input N times (files only; default 1)\n"
 	"      --shuffle N          shuffle documents through a buffer of N\n"
 	"      --seed S             seed of the shuffle (default 0)\n"
+	"      --shard I/N|auto     only part I of N (0-based): every Nth file (or llm.c\n"
+	"                           shard) when there are at least N, else every Nth\n"
+	"                           document; auto: this task's of a job array\n"
 	"      --vocab-size N       ids must be below N (default: the header's)\n"
 	"\n"
 	"Validation split:\n"
@@ -68,6 +71,7 @@ enum {
 	OPT_BIN_DTYPE,
 	OPT_TO_BIN,
 	OPT_SHARD_TOKENS,
+	OPT_SHARD,
 };
 
 static const struct option longopts[] = {
@@ -86,13 +90,15 @@ static const struct option longopts[] = {
 	{"bin-dtype", required_argument, 0, OPT_BIN_DTYPE},
 	{"to-bin", required_argument, 0, OPT_TO_BIN},
 	{"shard-tokens", required_argument, 0, OPT_SHARD_TOKENS},
+	{"shard", required_argument, 0, OPT_SHARD},
 	{"output", required_argument, 0, 'o'},
 	CLI_COMMON_OPTIONS,
 	{0, 0, 0, 0},
 };
 
 /* The options into o; the --from-bin globs into (*globs)[*n_globs]. */
-static void parse_options(int argc, char **argv, struct batchify_opts *o, char ***globs, size_t *n_globs)
+static void parse_options(int argc, char **argv, struct batchify_opts *o, char ***globs, size_t *n_globs,
+                          const char **shard_arg)
 {
 	uint64_t v;
 	int opt;
@@ -127,6 +133,7 @@ static void parse_options(int argc, char **argv, struct batchify_opts *o, char *
 			break;
 		case OPT_SHUFFLE: o->shuffle = cli_parse_u64(optarg, "--shuffle", 1); break;
 		case OPT_SEED: o->seed = cli_parse_u64(optarg, "--seed", 0); break;
+		case OPT_SHARD: *shard_arg = optarg; break;
 		case OPT_VOCAB_SIZE:
 			v = cli_parse_u64(optarg, "--vocab-size", 1);
 			if (v < 1 || v > BPE_NO_ID)
@@ -163,7 +170,9 @@ int main(int argc, char **argv)
 	                          .progress = CLI_PROGRESS_AUTO, .argc = argc, .argv = argv};
 	char **from_globs = NULL;
 	size_t n_globs = 0;
-	parse_options(argc, argv, &o, &from_globs, &n_globs);
+	const char *shard_arg = NULL;
+	parse_options(argc, argv, &o, &from_globs, &n_globs, &shard_arg);
+	o.shard = shard_resolve(shard_arg);
 	int nin = argc - optind;
 	char **inputs = argv + optind;
 	if (n_globs && nin)
@@ -194,6 +203,8 @@ int main(int argc, char **argv)
 		o.dtype = width == 2 ? REC_DT_U16 : REC_DT_U32;
 		if ((o.pad || o.shuffle || o.val_frac > 0) && !o.have_eot)
 			cli_usage_error("--pad, --shuffle and --val-frac find the documents of a shard by --eot: give it");
+		if (shard_plan(o.shard, o.n_from_bin) == SHARD_BY_RECORD && !o.have_eot)
+			cli_usage_error("--shard with fewer shards than parts cuts by document, found by --eot: give it");
 	}
 	batchify(&o, inputs, nin);
 	for (size_t i = 0; i < o.n_from_bin; i++)

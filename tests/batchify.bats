@@ -236,3 +236,27 @@ assert struct.pack("<%dH" % len(ids), *ids) == want'
 	run batchify --from-bin nothing-here-*.bin
 	assert_equal "$status" 1
 }
+
+@test "--shard I/N: part I packs the documents base/shard.h's rule gives it (every Nth file, else every Nth document)" {
+	docs 60 5 > docs.txt
+	split -n l/3 -d docs.txt d
+	for f in d00 d01 d02; do records < $f > $f.rec; done
+	for n in 1 2 3 5 7; do
+		for ((i = 0; i < n; i++)); do
+			batchify -B 2 -T 8 --shard $i/$n d00.rec d01.rec d02.rec > got.rec
+			rec-cat got.rec > got
+			shard_cut $i $n d00 d01 d02 | oracle 2 8 999 pack keep > want
+			cmp want got || { diff want got | head; fail "part $i/$n"; }
+			if [ $n -gt 1 ]; then
+				rec-cat --header got.rec | grep -q "\"shard\":\"$i/$n\"" || fail "part $i/$n: no shard in the header"
+			fi
+		done
+	done
+	SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=5 batchify -B 2 -T 8 --shard auto d00.rec d01.rec d02.rec | rec-cat > got
+	shard_cut 1 5 d00 d01 d02 | oracle 2 8 999 pack keep > want
+	cmp want got || fail "--shard auto"
+	shard d00.bin 2 999 < d00
+	run batchify -B 2 -T 8 --shard 1/2 --from-bin d00.bin
+	assert_failure 2
+	assert_output --partial "--eot"
+}

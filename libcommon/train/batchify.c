@@ -50,6 +50,7 @@ struct run {
 	struct ids ids; /* a document being widened or gathered from shards */
 	bool opened; /* the outputs are open and their headers written */
 	size_t shard_doc; /* ids of the document the shards read so far end in */
+	struct shard_walk walk; /* o.shard's files and documents, anew each epoch */
 };
 
 static void write_batch(void *arg, const struct batch_view *b);
@@ -57,6 +58,7 @@ static void write_batch(void *arg, const struct batch_view *b);
 static void side_header(struct run *r, struct side *s)
 {
 	json_t *h = header_new(r->input_header, "batch", r->o.argc, r->o.argv);
+	header_set_shard(h, r->o.shard);
 	json_object_set_new(h, "dtype", json_string(rec_dtype_name(r->o.dtype)));
 	json_object_set_new(h, "B", json_integer(r->o.B));
 	json_object_set_new(h, "T", json_integer(r->o.T));
@@ -194,6 +196,8 @@ static void stream_ids(struct run *r, struct side *s, const uint32_t *ids, size_
  * dropped from later ones), else through the shuffle to training. */
 static void take_doc(struct run *r, uint64_t epoch, const char *key, size_t key_len, const uint32_t *ids, size_t n)
 {
+	if (!shard_wants_record(&r->walk))
+		return;
 	if (r->val_cut) {
 		uint64_t h = key_len ? XXH3_64bits(key, key_len) : XXH3_64bits(ids, n * sizeof *ids);
 		if (h < r->val_cut) {
@@ -397,16 +401,19 @@ void batchify(const struct batchify_opts *o, char **inputs, int nin)
 		/* Each epoch its own order, the same for the same seed. */
 		if (r->o.shuffle)
 			shufbuf_init(&r->shuf, r->o.shuffle, r->o.seed + epoch * 0x9E3779B97F4A7C15ull);
+		r->walk = shard_walk_start(r->o.shard, r->o.n_from_bin ? r->o.n_from_bin : (size_t)nin);
 		if (r->o.n_from_bin) {
 			ensure_open(r);
 			for (size_t i = 0; i < r->o.n_from_bin; i++)
-				read_shard(r, r->o.from_bin[i], epoch);
+				if (shard_wants_file(&r->walk, i))
+					read_shard(r, r->o.from_bin[i], epoch);
 			if (r->shard_doc)
 				take_doc(r, epoch, NULL, 0, r->ids.v, r->shard_doc);
 			r->shard_doc = 0;
 		} else {
 			for (int i = 0; i < nin; i++)
-				read_records(r, inputs[i], epoch);
+				if (shard_wants_file(&r->walk, (size_t)i))
+					read_records(r, inputs[i], epoch);
 		}
 		if (r->o.shuffle) {
 			const struct shuf_item *it;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/cli.h"
+#include "base/shard.h"
 
 struct batchify_opts {
 	uint32_t B, T;               /* the batch shape: B rows of T+1 ids */
@@ -30,13 +31,15 @@ struct batchify_opts {
 	unsigned raw_width;          /* of raw .bin shards: 2 or 4 */
 	char **from_bin;             /* shards to read instead of records */
 	size_t n_from_bin;
+	struct shard shard;          /* the part of the inputs to read (base/shard.h) */
 	enum cli_progress progress;
 	int argc;                    /* the command line, for the stream headers */
 	char **argv;
 };
 
 /* Reads inputs[nin] (record files, "-" for stdin), or o->from_bin when
- * there are shards, and writes the outputs. */
+ * there are shards, and writes the outputs.  With o->shard, only that part
+ * of the files (when there are enough), else of the documents. */
 void batchify(const struct batchify_opts *o, char **inputs, int nin);
 
 #endif
