@@ -23,7 +23,7 @@ static const char usage[] =
 	"  -t, --text        print text payloads only, one per line, byte for byte\n"
 	"  -z, --null        with --text, end each payload with NUL instead of newline\n"
 	"  -s, --stats       print counts per type, bytes, token totals, the header\n"
-	"                    and the trailer\n"
+	"                    and the trailers merged into one account\n"
 	"  -c, --validate    check the streams and print nothing; the exit status tells\n"
 	"  -n, --head N      stop after N records\n"
 	"      --skip N      skip the first N records\n"
@@ -124,10 +124,8 @@ static int cat_input(struct cat *c, const char *path)
 		}
 		if (f.type == REC_END) {
 			const char *t = rec_reader_trailer(r);
-			if (c->mode == MODE_STATS && t) {
-				json_decref(c->st.last_trailer);
-				c->st.last_trailer = json_loads(t, 0, NULL);
-			}
+			if (c->mode == MODE_STATS && t)
+				rec_stats_add_trailer(&c->st, t);
 			continue;
 		}
 		if (c->seen++ < c->skip)

@@ -711,6 +711,30 @@ for line in sys.stdin:
 	rec-cat --validate t.rec
 }
 
+@test "--stats merges the trailers of many streams into one account: sums, merged objects, joined lists, disagreements listed" {
+	mkframes header text:a 'raw:3:0:{"read":3,"lost":{"samples":2},"inputs":[{"input":"a"}],"tool":"x","ratio":0.5}' end:2 > a.rec
+	mkframes header text:b text:c 'raw:3:0:{"read":4,"lost":{"samples":1,"shards":1},"inputs":[{"input":"b"}],"tool":"x","ratio":0.25}' end:3 > b.rec
+	mkframes header text:d end > none.rec
+	mkframes header text:e 'raw:3:0:{"read":1,"tool":"y"}' end:2 > c.rec
+	run rec-cat --stats a.rec none.rec b.rec c.rec
+	assert_success
+	assert_equal "$(jq .streams <<< "$output")" 4
+	assert_equal "$(jq .trailers <<< "$output")" 3
+	assert_equal "$(jq -cS .trailer <<< "$output")" \
+		'{"inputs":[{"input":"a"},{"input":"b"}],"lost":{"samples":3,"shards":1},"ratio":0.75,"read":8,"tool":["x","y"]}'
+}
+
+@test "--stats over rec-filter's parts: the merged trailer is the whole run's" {
+	seq 1 300 | awk '{ printf "%s words here %s\n", ($1 % 7 ? "some" : "x"), $1 }' > a.txt
+	seq 301 500 | awk '{ printf "and more %s words, %s\n", $1, ($1 % 5 ? "fine" : "") }' > b.txt
+	rec-filter --gopher-quality a.txt b.txt > whole.rec
+	for i in 0 1 2 3; do rec-filter --gopher-quality --shard $i/4 a.txt b.txt > p$i.rec; done
+	rec-cat --stats whole.rec | jq -cS .trailer > want
+	rec-cat --stats p0.rec p1.rec p2.rec p3.rec | jq -cS .trailer > got
+	[ "$(jq .read want)" = 500 ] || fail "the whole read $(jq .read want)"
+	cmp want got || fail "$(diff want got)"
+}
+
 @test "--stats shows the last trailer, and the end frame counts it" {
 	mkframes header text:a 'raw:3:0:{"lost":{"samples":2}}' end:2 > t.rec
 	run rec-cat --stats t.rec
