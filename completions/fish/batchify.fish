@@ -20,6 +20,7 @@ complete -c batchify -l val-out -r -F -d 'The validation batches (one epoch, no 
 complete -c batchify -l from-bin -r -F -d 'Read llm.c shards or raw nanoGPT .bin files matching GLOB'
 complete -c batchify -l bin-dtype -x -a 'u16 u32' -d 'The ids of raw .bin files (default u16)'
 complete -c batchify -l to-bin -x -a '(__fish_complete_directories (commandline -ct))' -d 'Write the packed stream as llm.c shards in DIR'
+complete -c batchify -l shard -x -a auto -d 'Only part I of N (I/N, 0-based), or auto from a job array'
 complete -c batchify -l shard-tokens -x -d 'Ids per shard (default 100000000)'
 
 # Output

@@ -12,7 +12,7 @@ complete -c hf-stream -l format -x -a 'text json' -d 'Text records or whole rows
 complete -c hf-stream -s k -l key-field -x -d 'The field that becomes each record key'
 complete -c hf-stream -s n -l take -x -d 'Stop after N records'
 complete -c hf-stream -l skip -x -d 'Leave out the first N records'
-complete -c hf-stream -l shard -x -d 'Only shard I of N (I/N, 0-based)'
+complete -c hf-stream -l shard -x -a auto -d 'Only shard I of N (I/N, 0-based), or auto from a job array'
 complete -c hf-stream -l shuffle -x -d 'Shuffle the file order, then rows through a buffer of BUF records'
 complete -c hf-stream -l seed -x -d 'The seed of the shuffle (default 0)'
 complete -c hf-stream -s o -l output -r -F -d 'Write FILE atomically instead of stdout'

@@ -38,6 +38,7 @@ complete -c rec-dedup -n '__rec_dedup_stage_is all sign' -l no-dedup -d 'Only de
 
 # Stages
 complete -c rec-dedup -n '__rec_dedup_stage_is buckets' -l band-range -x -d 'Bands A to B (default: all)'
+complete -c rec-dedup -n '__rec_dedup_stage_is sign buckets remove' -l shard -x -a auto -d 'Only part I of N (I/N, 0-based), or auto from a job array'
 complete -c rec-dedup -n '__rec_dedup_stage_is remove' -l drop -r -F -d 'The shard\'s drop list from clusters'
 
 # Output and resources

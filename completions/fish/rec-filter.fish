@@ -13,6 +13,7 @@ complete -c rec-filter -l field -x -d 'The text field of JSON rows (default: tex
 complete -c rec-filter -l where -x -d 'Keep rows where the predicate holds (FIELD=VALUE, FIELD>N, ...)'
 complete -c rec-filter -l rejects -r -F -d 'Write the dropped records to FILE'
 complete -c rec-filter -s n -l take -x -d 'Stop after N kept records'
+complete -c rec-filter -l shard -x -a auto -d 'Only part I of N (I/N, 0-based), or auto from a job array'
 complete -c rec-filter -s j -l threads -x -d 'Threads (default: all cores)'
 complete -c rec-filter -s o -l output -r -F -d 'Write FILE atomically instead of stdout'
 complete -c rec-filter -l progress -d 'Show a progress line even when stderr is not a terminal'

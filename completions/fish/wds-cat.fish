@@ -7,7 +7,7 @@ complete -c wds-cat -s d -l decode -x -a 'auto text bytes' -d 'Text records for 
 complete -c wds-cat -s f -l format -x -a 'records json' -d 'Sample/text records, or JSON rows'
 complete -c wds-cat -s n -l take -x -d 'Stop after N samples'
 complete -c wds-cat -s o -l output -r -F -d 'Write FILE atomically instead of stdout'
-complete -c wds-cat -l shard -x -d 'Only shards I, I+N, I+2N... (I/N, 0-based)'
+complete -c wds-cat -l shard -x -a auto -d 'Only shards I, I+N, I+2N... (I/N, 0-based), or auto from a job array'
 complete -c wds-cat -l shard-shuffle -d 'Shuffle the shard list, anew each epoch'
 complete -c wds-cat -l shuffle -x -d 'Shuffle samples through a buffer of N'
 complete -c wds-cat -l shuffle-initial -x -d 'Start once the buffer holds N samples'
