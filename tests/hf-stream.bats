@@ -251,6 +251,27 @@ setup() {
 	done
 }
 
+@test "--shard auto from a Slurm array task or an Indexed Job, SLUICE_SHARD without --shard, --shard over the variable" {
+	mkdir many
+	for i in 0 1 2 3 4; do seq $((i * 10)) $((i * 10 + 9)) | sed 's/.*/{"text":"&"}/' > "many/$i.jsonl"; done
+	rec-cat --text <(hf-stream --shard 2/3 'many/*.jsonl') > want
+	[ -s want ] || fail "part 2/3 is empty"
+	rec-cat --text <(SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=3 hf-stream --shard auto 'many/*.jsonl') > got
+	cmp want got
+	rec-cat --text <(JOB_COMPLETION_INDEX=2 SLUICE_SHARD_COUNT=3 hf-stream --shard auto 'many/*.jsonl') > got
+	cmp want got
+	rec-cat --text <(SLUICE_SHARD=2/3 hf-stream 'many/*.jsonl') > got
+	cmp want got
+	rec-cat --text <(SLUICE_SHARD=0/3 hf-stream --shard 2/3 'many/*.jsonl') > got
+	cmp want got
+	run env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX hf-stream --shard auto 'many/*.jsonl'
+	assert_failure 2
+	assert_output --partial "JOB_COMPLETION_INDEX"
+	run env JOB_COMPLETION_INDEX=1 hf-stream --shard auto 'many/*.jsonl'
+	assert_failure 2
+	assert_output --partial "SLUICE_SHARD_COUNT"
+}
+
 @test "--shuffle with a seed: a permutation, the same for the same seed, another for another" {
 	seq 500 | sed 's/.*/{"text":"&"}/' > d.jsonl
 	rec-cat --text <(hf-stream --shuffle 100 --seed 7 d.jsonl) > a

@@ -22,6 +22,8 @@ REC_CAT=$SLUICE_BIN/rec-cat
 # `make -j check` hands the suite its jobserver; a make that a test runs must
 # not inherit it (the pipe is closed by then).
 unset MAKEFLAGS MFLAGS MAKELEVEL
+# A part set for a whole recipe (base/shard.h) would cut every test's input.
+unset SLUICE_SHARD
 # The suites check results against CPU oracles: any GPU is hidden, or
 # --device auto would train on it.  tests/train-step-cuda.bats, the one
 # suite for GPUs, sets SLUICE_TEST_GPU=1 before loading this file.
