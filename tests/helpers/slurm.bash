@@ -33,7 +33,7 @@ slurm_teardown_file() {
 slurm_setup() {
 	engine_need
 	mkdir "$BATS_TEST_TMPDIR/work"
-	cd "$BATS_TEST_TMPDIR/work"
+	cd "$BATS_TEST_TMPDIR/work" || return
 }
 
 # slurm_submit SBATCH_ARGS...: submit, print the job id.
@@ -83,10 +83,10 @@ slurm_run_array() {
 	slurm_wait "$jid" || return 1
 	bad=$(slurm_tasks "$jid" | grep -v ' COMPLETED 0:0$' || true)
 	if [ -n "$bad" ]; then
-		for t in $(cut -d' ' -f1 <<<"$bad"); do
+		while read -r t _; do
 			echo "--- slurm-${jid}_$t.out" >&2
 			cat "slurm-${jid}_$t.out" >&2 2>/dev/null
-		done
+		done <<<"$bad"
 		fail "job $jid: tasks that failed (index state exit): $bad"
 	fi
 	echo "$jid"
