@@ -28,6 +28,15 @@ marked() {
 		sed -E 's,^/proc/([0-9]+)/environ$,\1,'
 }
 
+# descendants PID: the pids of PID's children, their children, and so on.
+descendants() {
+	cat /proc/[0-9]*/stat 2>/dev/null | sed -E 's/^([0-9]+) \(.*\) . ([0-9]+) .*/\1 \2/' |
+		awk -v root="$1" '{ kids[$2] = kids[$2] " " $1 }
+			END { todo = root; while (todo != "") { n = split(todo, a, " "); todo = ""
+				for (i = 1; i <= n; i++) { m = split(kids[a[i]], k, " ")
+					for (j = 1; j <= m; j++) { print k[j]; todo = todo " " k[j] } } } }'
+}
+
 # alive PID: not gone, nor a zombie (whose parent, pid 1 in a container,
 # may never reap it).
 alive() {
