@@ -21,6 +21,8 @@ teardown_file() {
 }
 
 setup() {
+	# Jobs here get sluice's programs by name (over ssh: --env PATH).
+	export PATH="$SLUICE_BIN:$PATH"
 	mkdir "$BATS_TEST_TMPDIR/work"
 	cd "$BATS_TEST_TMPDIR/work" || return
 }

@@ -10,8 +10,9 @@
 #   slurm_tasks "$jid"                    # "INDEX STATE EXIT" per task
 #
 # Jobs run in the test's directory (bats' work dir), as the user running
-# the tests, with its environment (sbatch --export=ALL); each task's output
-# goes to slurm-JOB_INDEX.out there.
+# the tests, with its environment (sbatch --export=ALL: $SLUICE_BIN first on
+# PATH, the sanitizers' options); each task's output goes to
+# slurm-JOB_INDEX.out there.
 
 load "$HELPERS/engines.bash"
 
@@ -32,6 +33,8 @@ slurm_teardown_file() {
 
 slurm_setup() {
 	engine_need
+	# Tasks get this environment: sluice's programs by name.
+	export PATH="$SLUICE_BIN:$PATH"
 	mkdir "$BATS_TEST_TMPDIR/work"
 	cd "$BATS_TEST_TMPDIR/work" || return
 }
