@@ -130,3 +130,21 @@ expect() {
 	assert_failure 2
 	assert_equal "$stderr" "sshd-local: $SSHD_DIR already holds an sshd"
 }
+
+@test "sshd-local down: a session still running: sshd and the session's command end" {
+	sshd_need
+	s=$BATS_TEST_TMPDIR/s2
+	run --separate-stderr "$HELPERS/sshd-local" up "$s"
+	assert_success
+	eval "$output"
+	$SSHD_LOCAL_SSH 'sleep 300 & echo $! >'"$PWD"'/pid; wait' 3>&- &
+	wait_for 20 "the remote command to start" test -s pid
+	daemon=$(cat "$s/sshd.pid")
+	run --separate-stderr "$HELPERS/sshd-local" down "$s"
+	assert_success
+	assert_no_stderr
+	for p in "$daemon" "$(cat pid)"; do
+		assert [ ! -e "/proc/$p" ] || grep -q '^State:.*zombie' "/proc/$p/status"
+	done
+	wait
+}

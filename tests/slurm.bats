@@ -128,7 +128,7 @@ stage_scripts() {
 	slurm_wait "$second"
 	assert_equal "$(slurm_task_field "$second" JobState)" CANCELLED
 	assert [ ! -e merged ]
-	assert [ ! -e slurm-"$second"_4294967294.out ]
+	assert_equal "$(ls | grep "^slurm-${second}_" || true)" ""
 	assert_equal "$(ls parts)" 0
 }
 
@@ -178,4 +178,34 @@ stage_scripts() {
 	# The cluster is still there.
 	run sinfo -h -N -o %T
 	assert_output idle
+}
+
+@test "slurm-cluster down: a second cluster with a job running: its daemons and the job's processes all end" {
+	c=$BATS_TEST_TMPDIR/c2
+	run --separate-stderr "$HELPERS/slurm-cluster" up "$c"
+	assert_success
+	assert_output "SLURM_CONF=$c/slurm.conf"
+	printf '#!/bin/bash\nsleep 300 &\necho "$$ $!" >pids\nwait\n' >long.sh
+	SLURM_CONF=$c/slurm.conf sbatch --quiet --output=/dev/null long.sh
+	wait_for 20 "the job to start" test -s pids
+	daemons=$(cat "$c"/munged.pid "$c"/slurmctld.pid "$c"/slurmd.pid)
+	assert_equal "$(wc -w <<<"$daemons")" 3
+	run --separate-stderr "$HELPERS/slurm-cluster" down "$c"
+	assert_success
+	assert_no_stderr
+	# Gone, or a zombie that pid 1 has not reaped.
+	for p in $daemons $(cat pids); do
+		assert [ ! -e "/proc/$p" ] || grep -q '^State:.*zombie' "/proc/$p/status"
+	done
+	# The file's own cluster is untouched.
+	run sinfo -h -N -o %T
+	assert_output idle
+}
+
+@test "slurm-cluster up as a user other than root: exit 77 and the one line that says why" {
+	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv to become another user"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups "$HELPERS/slurm-cluster" up "$PWD/c"
+	assert_failure 77
+	assert_equal "$stderr" "slurm-cluster: not root: slurmd must be root to start jobs (SlurmUser=root)"
+	assert_output ""
 }
