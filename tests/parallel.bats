@@ -143,8 +143,6 @@ expect() {
 	run --separate-stderr "$HELPERS/sshd-local" down "$s"
 	assert_success
 	assert_no_stderr
-	for p in "$daemon" "$(cat pid)"; do
-		assert [ ! -e "/proc/$p" ] || grep -q '^State:.*zombie' "/proc/$p/status"
-	done
+	assert_ended "$daemon" "$(cat pid)"
 	wait
 }

@@ -154,11 +154,8 @@ stage_scripts() {
 	slurm_wait "$jid"
 	assert_equal "$(slurm_tasks "$jid")" "$(printf '0 COMPLETED 0:0\n1 COMPLETED 0:0\n2 CANCELLED 0:15\n3 COMPLETED 0:0')"
 	assert [ ! -e part-2 ]
-	# (Gone, or a zombie: an orphan's parent is pid 1, which in a
-	# container may never reap it.)
-	for p in $(cat pids-2); do
-		assert [ ! -e "/proc/$p" ] || grep -q '^State:.*zombie' "/proc/$p/status"
-	done
+	# shellcheck disable=SC2046
+	assert_ended $(cat pids-2)
 	for i in 0 1 3; do
 		assert_equal "$(cat "part-$i")" "$(seq "$i" 4 100)"
 	done
@@ -193,10 +190,8 @@ stage_scripts() {
 	run --separate-stderr "$HELPERS/slurm-cluster" down "$c"
 	assert_success
 	assert_no_stderr
-	# Gone, or a zombie that pid 1 has not reaped.
-	for p in $daemons $(cat pids); do
-		assert [ ! -e "/proc/$p" ] || grep -q '^State:.*zombie' "/proc/$p/status"
-	done
+	# shellcheck disable=SC2046,SC2086
+	assert_ended $daemons $(cat pids)
 	# The file's own cluster is untouched.
 	run sinfo -h -N -o %T
 	assert_output idle

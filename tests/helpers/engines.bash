@@ -50,3 +50,17 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# assert_ended PID...: each process is gone, or dead and waiting to be
+# reaped (a zombie: an orphan's new parent, pid 1 in a container, may never
+# reap it).  The state is read once, so a process reaped meanwhile passes.
+assert_ended() {
+	local p st
+	for p in "$@"; do
+		st=$(sed -n 's/^State:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null) || true
+		case $st in
+		'' | Z* | X*) ;;
+		*) fail "process $p has not ended: $st: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
+		esac
+	done
+}
