@@ -55,11 +55,12 @@ check_array_env() {
 	assert_equal "$(slurm_tasks "${output%%;*}")" "$(printf '%s COMPLETED 0:0\n' 0 1 2 3)"
 }
 
-@test "sbatch --array=2-8:3 --wait: tasks 2, 5 and 8, step 3, min 2, count 3" {
+@test "sbatch --array=2-8:3: tasks 2, 5 and 8, step 3, min 2, count 3" {
+	# Waited for by polling squeue (slurm_run_array): sbatch --wait sleeps
+	# 2 s, then 8, before it looks again.
 	array_env_script
-	run --separate-stderr sbatch --parsable --wait --array=2-8:3 --output='slurm-%A_%a.out' env.sh
-	assert_success
-	check_array_env "${output%%;*}" 2 3 8
+	jid=$(slurm_run_array 2-8:3 env.sh)
+	check_array_env "$jid" 2 3 8
 }
 
 @test "a list of indices and a lone index: min and max are the extreme indices, count the number of tasks, step 1" {
