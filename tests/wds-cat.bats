@@ -603,6 +603,17 @@ warned() {
 	run env SLUICE_SHARD=3/3 wds-cat fx/ten/t-0.tar
 	assert_failure 2
 	assert_output --partial "SLUICE_SHARD"
+	# Slurm does not say the count: a one-task array (a rerun of one part)
+	# and a list are refused, unless SLUICE_SHARD_COUNT gives it.
+	run env SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=1 SLURM_ARRAY_TASK_COUNT=1 wds-cat --shard auto fx/ten/t-0.tar
+	assert_failure 2
+	assert_output --partial "SLUICE_SHARD_COUNT"
+	run env SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=6 SLURM_ARRAY_TASK_COUNT=3 wds-cat --shard auto fx/ten/t-0.tar
+	assert_failure 2
+	assert_output --partial "not one range"
+	SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=1 SLURM_ARRAY_TASK_COUNT=1 SLUICE_SHARD_COUNT=3 \
+		wds-cat -k txt --shard auto 'fx/ten/t-{0..9}.tar' > rerun.rec
+	assert_equal "$(texts rerun.rec)" "$(texts <(wds-cat -k txt --shard 1/3 'fx/ten/t-{0..9}.tar'))"
 }
 
 @test "--shard-shuffle: a permutation, the same for a seed, another for other seeds" {

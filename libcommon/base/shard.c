@@ -24,30 +24,52 @@ static int64_t env_number(const char *name)
 	return n;
 }
 
+/* The part of a Slurm array task.  Slurm says which task this is and how
+ * the array was given, never how many parts the work was cut into, so
+ * both come from the array only when it is one range A-B or A-B:S (task k
+ * from 0 is part k of COUNT); a list, or a one-task array (as a rerun of
+ * one part is submitted), would name a part of the wrong count, and is
+ * refused unless SLUICE_SHARD_COUNT says the count, when the task ID is
+ * the part. */
+static struct shard from_slurm(int64_t id)
+{
+	int64_t parts = env_number("SLUICE_SHARD_COUNT");
+	if (parts >= 1) {
+		if (id >= parts)
+			cli_usage_error("--shard auto: SLURM_ARRAY_TASK_ID=%" PRId64 " is not below SLUICE_SHARD_COUNT=%" PRId64
+			                " (with SLUICE_SHARD_COUNT set, the task ID is the part)",
+			                id, parts);
+		return (struct shard){(uint32_t)id, (uint32_t)parts};
+	}
+	int64_t count = env_number("SLURM_ARRAY_TASK_COUNT");
+	int64_t min = env_number("SLURM_ARRAY_TASK_MIN");
+	int64_t max = env_number("SLURM_ARRAY_TASK_MAX");
+	int64_t step = env_number("SLURM_ARRAY_TASK_STEP");
+	if (count < 1)
+		cli_usage_error("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not "
+		                "(Slurm sets both in an array job)");
+	if (min < 0)
+		min = 0;
+	if (step < 1)
+		step = 1;
+	if (count == 1)
+		cli_usage_error("--shard auto: a one-task array (SLURM_ARRAY_TASK_ID=%" PRId64 ") does not say which part "
+		                "of how many; set SLUICE_SHARD_COUNT (the task ID is then the part) or give --shard I/N",
+		                id);
+	if (id < min || (id - min) % step || (id - min) / step >= count ||
+	    (max >= 0 && max != min + (count - 1) * step))
+		cli_usage_error("--shard auto: the array of SLURM_ARRAY_TASK_ID=%" PRId64 " is not one range A-B or A-B:S "
+		                "(%" PRId64 " tasks from %" PRId64 " to %" PRId64 " in steps of %" PRId64 "); "
+		                "set SLUICE_SHARD_COUNT (the task ID is then the part) or give --shard I/N",
+		                id, count, min, max, step);
+	return (struct shard){(uint32_t)((id - min) / step), (uint32_t)count};
+}
+
 static struct shard from_job_array(void)
 {
 	int64_t id = env_number("SLURM_ARRAY_TASK_ID");
-	if (id >= 0) {
-		int64_t count = env_number("SLURM_ARRAY_TASK_COUNT");
-		int64_t min = env_number("SLURM_ARRAY_TASK_MIN");
-		int64_t step = env_number("SLURM_ARRAY_TASK_STEP");
-		if (count < 1)
-			cli_usage_error("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not "
-			                "(Slurm sets both in an array job)");
-		if (min < 0)
-			min = 0;
-		if (step < 1)
-			step = 1;
-		/* Task IDs with gaps (--array=1,5,9 or 0-9:3) number their
-		 * tasks only through the step; a list with other gaps would
-		 * leave parts unread, so it is refused rather than guessed. */
-		if (id < min || (id - min) % step || (id - min) / step >= count)
-			cli_usage_error("--shard auto: SLURM_ARRAY_TASK_ID=%" PRId64 " is not task min + k * step of %" PRId64
-			                " tasks (min %" PRId64 ", step %" PRId64 "); give --array as A-B or A-B:S, "
-			                "or --shard I/N",
-			                id, count, min, step);
-		return (struct shard){(uint32_t)((id - min) / step), (uint32_t)count};
-	}
+	if (id >= 0)
+		return from_slurm(id);
 	int64_t index = env_number("JOB_COMPLETION_INDEX");
 	if (index >= 0) {
 		int64_t count = env_number("SLUICE_SHARD_COUNT");

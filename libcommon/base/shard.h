@@ -4,11 +4,14 @@
  * Every program that reads a corpus takes --shard with this one meaning:
  *
  *   --shard I/N    part I of N, counting from 0
- *   --shard auto   the part the job array gives this task: from
- *                  SLURM_ARRAY_TASK_ID, relative to SLURM_ARRAY_TASK_MIN,
- *                  in steps of SLURM_ARRAY_TASK_STEP (default 1), of
- *                  SLURM_ARRAY_TASK_COUNT; else JOB_COMPLETION_INDEX of
- *                  SLUICE_SHARD_COUNT
+ *   --shard auto   the part the job array gives this task: in a Slurm
+ *                  array given as one range A-B or A-B:S, part
+ *                  (SLURM_ARRAY_TASK_ID - MIN) / STEP of COUNT (Slurm's
+ *                  SLURM_ARRAY_TASK_MIN, _STEP, _COUNT); with
+ *                  SLUICE_SHARD_COUNT set, part SLURM_ARRAY_TASK_ID of it
+ *                  (so a rerun of one part, --array=I, still reads part
+ *                  I); in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX
+ *                  of SLUICE_SHARD_COUNT
  *   (no --shard)   SLUICE_SHARD's value (I/N or auto) when it is set, so a
  *                  recipe sets it once for all its programs; else the
  *                  whole input
