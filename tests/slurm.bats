@@ -205,3 +205,31 @@ stage_scripts() {
 	assert_equal "$stderr" "slurm-cluster: not root: slurmd must be root to start jobs (SlurmUser=root)"
 	assert_output ""
 }
+
+@test "--shard auto in real array tasks: each task reads --shard I/N's part, together the whole; a rerun of one part needs SLUICE_SHARD_COUNT" {
+	shard_texts_files 90
+	cat > part.sh <<-'EOF'
+		#!/bin/bash
+		set -e
+		rec-filter -q --shard auto a.txt b.txt c.txt -o "part-$SLURM_ARRAY_TASK_ID.rec"
+	EOF
+	# 1-5: five parts numbered from 1, fewer files than parts (by record).
+	slurm_run_array 1-5 part.sh > /dev/null
+	: > all.txt
+	for i in 0 1 2 3 4; do
+		rec-cat --header part-$((i + 1)).rec | grep -q "\"shard\":\"$i/5\"" || fail "task $((i + 1)) is not part $i/5"
+		assert_equal "$(rec-cat --text part-$((i + 1)).rec)" "$(shard_cut $i 5 a.txt b.txt c.txt)"
+		rec-cat --text part-$((i + 1)).rec >> all.txt
+	done
+	assert_equal "$(sort all.txt)" "$(cat a.txt b.txt c.txt | sort)"
+	# A rerun of part 2 as an array of one: refused without the count, part
+	# 2 of 5 with it.
+	rm part-*.rec
+	jid=$(slurm_submit --array=2 part.sh)
+	slurm_wait "$jid"
+	assert_equal "$(slurm_tasks "$jid")" "2 FAILED 2:0"
+	grep -q "SLUICE_SHARD_COUNT" "slurm-${jid}_2.out" || fail "$(cat "slurm-${jid}_2.out")"
+	[ ! -e part-2.rec ] || fail "a refused task wrote its output"
+	SLUICE_SHARD_COUNT=5 slurm_run_array 2 part.sh > /dev/null
+	assert_equal "$(rec-cat --text part-2.rec)" "$(shard_cut 2 5 a.txt b.txt c.txt)"
+}
