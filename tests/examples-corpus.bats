@@ -6,61 +6,17 @@
 
 load test_helper
 
+load helpers/corpus
+
 setup() {
 	export PATH="$SLUICE_BIN:$PATH"
 	mkdir "$BATS_TEST_TMPDIR/work"
 	cd "$BATS_TEST_TMPDIR/work"
-	export HF_HUB_CACHE=$PWD/cache HF_HOME=$PWD/hf-home
-	unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE HF_ENDPOINT SLUICE_SHARD
-	make_repo
-	serve
+	corpus_setup
 }
 
 teardown() {
-	local p=$BATS_TEST_TMPDIR/work/ports.json
-	[ -f "$p" ] && kill "$(json_get "$p" 'j["pid"]')" 2>/dev/null || true
-}
-
-serve() {
-	"$PY" "$HELPERS/hubserver.py" --root hub --port-file ports.json --log requests.jsonl \
-		2> server.err 3>&- &
-	for _ in $(seq 100); do [ -s ports.json ] && break; sleep 0.1; done
-	[ -s ports.json ] || fail "the hub server did not start: $(cat server.err)"
-	export HF_ENDPOINT=$(json_get ports.json 'j["hub"]')
-}
-
-# org/licences: every paragraph of the licence texts Debian ships, a JSON
-# line each, in three files.
-make_repo() {
-	local d=hub/datasets/org/licences
-	mkdir -p $d/data
-	for f in /usr/share/common-licenses/*; do
-		[ -f "$f" ] && tr -d '\000-\010\013-\037' < "$f" && echo
-	done | awk -v RS= '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, " "); gsub(/\n/, " "); printf "{\"text\":\"%s\"}\n", $0 }' \
-		> rows.jsonl
-	split -n l/3 -d --additional-suffix=.jsonl rows.jsonl $d/data/train-0000
-	printf -- '---\nlicense: other\n---\n# Licences\n' > $d/README.md
-}
-
-VARS=(SMALL=1 PARTS=4 BUCKETS=3 DATASET=org/licences)
-
-# recipe DIR: a copy of the example to run in DIR.
-recipe() {
-	mkdir "$1"
-	cp "$TOP/examples/corpus/Makefile" "$TOP/examples/corpus/run-parallel" "$TOP/examples/corpus/submit-slurm" "$1/"
-}
-
-# same A B: the final shards and tokenizer, and every part's output, are
-# the same bytes in A and B.
-same() {
-	local f n=0
-	for f in tokenizer.json bin/* raw/* filtered/* sig/* bkt/* drop/*.drop dedup/* counts/* tokens/*; do
-		[ -e "$1/$f" ] || fail "$1/$f is missing"
-		cmp -s "$1/$f" "$2/$f" || fail "$1/$f and $2/$f differ"
-		n=$((n + 1))
-	done
-	[ -z "$(cd "$2" && ls -d raw/* bin/* | grep -vxFf <(cd "$1" && ls -d raw/* bin/*))" ] || fail "$2 has files $1 has not"
-	[ "$n" -gt 30 ] || fail "only $n files compared"
+	corpus_teardown
 }
 
 @test "examples/corpus: make -j1, make -j3 and run-parallel give the same shards and tokenizer; each stage did its part" {
