@@ -392,7 +392,7 @@ static void run_buckets(struct cmdline *c)
 		cli_usage_error("--band-range: the signature files have bands 0 to %d", bands - 1);
 	static struct atomic_file file = {.fd = -1};
 	int fd = open_output(c->output, &file);
-	buckets_run(sigs, c->nin, lo, hi, c->o.mem, c->o.sign.tmpdir, fd, c->output);
+	buckets_run(sigs, c->nin, lo, hi, c->o.mem, c->o.sign.threads, c->o.sign.tmpdir, fd, c->output);
 	commit(c->output, &file);
 	for (int i = 0; i < c->nin; i++)
 		sig_close(&sigs[i]);

@@ -9,6 +9,7 @@
 
 #include "base/die.h"
 #include "base/extsort.h"
+#include "base/ordpool.h"
 
 #define BKT_MAGIC 0x31544b4244444c53ull /* "SLDDBKT1" */
 #define BKT_VERSION 1
@@ -45,53 +46,124 @@ static struct extsort *sort_band(const struct sig_file *sigs, int nsig, int b, s
 	return sorter;
 }
 
-void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, const char *tmpdir,
-                 int fd, const char *name)
+/* One band's groups, sorted and written to a temporary file by a worker
+ * (band_work), then appended to the body in band order by the caller. */
+struct band_job {
+	int band;
+	int fd;                  /* the band's groups, as the body holds them */
+	uint64_t groups, members;
+};
+
+struct band_ctx {
+	const struct sig_file *sigs;
+	int nsig;
+	size_t mem; /* each band's sort: the run's --mem over the threads */
+	const char *tmpdir, *name;
+};
+
+static void band_work(void *arg, void *state)
 {
+	struct band_job *job = arg;
+	const struct band_ctx *ctx = state;
 	char err[512];
+	size_t words;
+	struct extsort *sorter = sort_band(ctx->sigs, ctx->nsig, job->band, ctx->mem, ctx->tmpdir, ctx->name, &words);
+	struct outbuf out;
+	job->fd = io_temp_file(ctx->tmpdir, ctx->name);
+	outbuf_init(&out, job->fd, ctx->name, 1 << 16);
+	uint64_t *group = NULL;
+	size_t cap = 0, n = 0;
+	uint64_t prev[2] = {0};
+	for (;;) {
+		const uint64_t *row = extsort_next(sorter, err, sizeof err);
+		if (!row && err[0])
+			die(STATUS_FAIL, "%s: %s", ctx->name, err);
+		bool same = row && n > 0 && row[0] == prev[0] && (words == 2 || row[1] == prev[1]);
+		if (!same) {
+			if (n >= 2) {
+				group[0] |= BKT_FIRST;
+				outbuf_write(&out, group, n * sizeof *group);
+				job->groups++;
+				job->members += n;
+			}
+			n = 0;
+		}
+		if (!row)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			group = xrealloc(group, cap * sizeof *group);
+		}
+		group[n++] = row[words - 1];
+		prev[0] = row[0];
+		prev[1] = row[1];
+	}
+	free(group);
+	outbuf_free(&out);
+	extsort_free(sorter);
+}
+
+/* Appends the first n bytes of the temporary file fd to out. */
+static void copy_back(struct outbuf *out, int fd, uint64_t n, const char *name)
+{
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		die(STATUS_FAIL, "%s: a temporary file:", name);
+	char block[1 << 16];
+	while (n > 0) {
+		size_t want = n < sizeof block ? (size_t)n : sizeof block;
+		if (read_full(fd, block, want) != (ssize_t)want)
+			die(STATUS_FAIL, "%s: reading back a temporary file:", name);
+		outbuf_write(out, block, want);
+		n -= want;
+	}
+}
+
+void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, int threads,
+                 const char *tmpdir, int fd, const char *name)
+{
 	uint64_t records = 0;
 	for (int s = 0; s < nsig; s++)
 		records += sigs[s].n;
+	/* The bands are independent: each thread sorts one at a time, with
+	 * its share of the memory, and the caller appends them in order. */
+	int nbands = band_hi - band_lo;
+	if (threads < 1)
+		threads = 1;
+	if (threads > nbands && nbands > 0)
+		threads = nbands;
+	struct band_ctx ctx = {sigs, nsig, mem / (size_t)threads, tmpdir, name};
+	void **states = xcalloc((size_t)threads, sizeof *states);
+	for (int i = 0; i < threads; i++)
+		states[i] = &ctx;
+	struct ordpool *pool = ordpool_new(threads, (size_t)threads, band_work, states);
+	struct band_job *jobs = xcalloc((size_t)(nbands > 0 ? nbands : 1), sizeof *jobs);
+
 	/* The counts lead the file, which may be a pipe: the members wait in a
 	 * temporary file until they are known. */
 	struct outbuf body;
 	int tmp = io_temp_file(tmpdir, name);
 	outbuf_init(&body, tmp, name, 1 << 20);
-	uint64_t *group = NULL;
-	size_t cap = 0;
 	uint64_t groups = 0, members = 0;
-	for (int b = band_lo; b < band_hi; b++) {
-		size_t words;
-		struct extsort *sorter = sort_band(sigs, nsig, b, mem, tmpdir, name, &words);
-		uint64_t prev[2] = {0};
-		size_t n = 0;
-		for (;;) {
-			const uint64_t *row = extsort_next(sorter, err, sizeof err);
-			if (!row && err[0])
-				die(STATUS_FAIL, "%s: %s", name, err);
-			bool same = row && n > 0 && row[0] == prev[0] && (words == 2 || row[1] == prev[1]);
-			if (!same) {
-				if (n >= 2) {
-					group[0] |= BKT_FIRST;
-					outbuf_write(&body, group, n * sizeof *group);
-					groups++;
-					members += n;
-				}
-				n = 0;
-			}
-			if (!row)
-				break;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				group = xrealloc(group, cap * sizeof *group);
-			}
-			group[n++] = row[words - 1];
-			prev[0] = row[0];
-			prev[1] = row[1];
+	for (int b = 0; b <= nbands; b++) {
+		struct band_job *done = NULL;
+		if (b < nbands) {
+			jobs[b] = (struct band_job){.band = band_lo + b, .fd = -1};
+			done = ordpool_submit(pool, &jobs[b]);
 		}
-		extsort_free(sorter);
+		for (;;) {
+			if (done) {
+				copy_back(&body, done->fd, done->members * 8, name);
+				close(done->fd);
+				groups += done->groups;
+				members += done->members;
+			}
+			if (b < nbands || !(done = ordpool_drain(pool)))
+				break;
+		}
 	}
-	free(group);
+	ordpool_free(pool);
+	free(jobs);
+	free(states);
 	outbuf_flush(&body);
 
 	struct outbuf out;
@@ -99,17 +171,7 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC,        BKT_VERSION,       sig_fingerprint(sigs, nsig), records,
 	                                     (uint64_t)band_lo, (uint64_t)band_hi, groups,                      members};
 	outbuf_write(&out, header, sizeof header);
-	if (lseek(tmp, 0, SEEK_SET) != 0)
-		die(STATUS_FAIL, "%s: a temporary file:", name);
-	uint64_t left = members * 8;
-	char block[1 << 16];
-	while (left > 0) {
-		size_t want = left < sizeof block ? (size_t)left : sizeof block;
-		if (read_full(tmp, block, want) != (ssize_t)want)
-			die(STATUS_FAIL, "%s: reading back a temporary file:", name);
-		outbuf_write(&out, block, want);
-		left -= want;
-	}
+	copy_back(&out, tmp, members * 8, name);
 	outbuf_free(&body);
 	close(tmp);
 	outbuf_free(&out);

@@ -29,9 +29,11 @@
 #define BKT_FIRST (UINT64_C(1) << 63)
 
 /* Writes the bucket file of bands [band_lo, band_hi) of the signature
- * files to fd (named name); dies on an I/O error. */
-void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, const char *tmpdir,
-                 int fd, const char *name);
+ * files to fd (named name), sorting up to `threads` bands at once in mem
+ * bytes between them; the file does not depend on threads.  Dies on an
+ * I/O error. */
+void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, int threads,
+                 const char *tmpdir, int fd, const char *name);
 
 struct bkt_reader {
 	char *name;

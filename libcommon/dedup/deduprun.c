@@ -323,7 +323,7 @@ void dedup_run(const struct dedup_opts *o, int nin, char **inputs, struct rec_wr
 	close(sig_fd);
 
 	int bkt_fd = io_temp_file(tmpdir, "buckets");
-	buckets_run(&sig, 1, 0, sig_band_count(&sig.p), o->mem, tmpdir, bkt_fd, "buckets");
+	buckets_run(&sig, 1, 0, sig_band_count(&sig.p), o->mem, o->sign.threads, tmpdir, bkt_fd, "buckets");
 	struct bkt_reader bkt;
 	if (bkt_open_fd(&bkt, bkt_fd, "buckets", err, sizeof err) < 0)
 		die(STATUS_FAIL, "%s", err);
