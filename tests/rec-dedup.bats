@@ -351,6 +351,10 @@ PY
 			cuts+=(p/cut$i.rec)
 		done
 		rec-dedup buckets --shard 0/2 -o p/a.bkt "${sigs[@]}"
+		# Bands sorted on several threads are appended in band order.
+		rec-dedup buckets -j1 -o p/all1.bkt "${sigs[@]}"
+		rec-dedup buckets -j3 -o p/all3.bkt "${sigs[@]}"
+		cmp p/all1.bkt p/all3.bkt || fail "buckets -j3 wrote other bytes than -j1"
 		SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 rec-dedup buckets --shard auto -o p/b.bkt "${sigs[@]}"
 		rec-dedup clusters -o p/drops "${sigs[@]}" p/a.bkt p/b.bkt
 		for ((i = 0; i < n; i++)); do
