@@ -2,10 +2,12 @@
  * (bpecorpus.h). */
 #include "tok/bpecorpus.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
 #include "base/buf.h"
+#include "base/cli.h"
 #include "base/die.h"
 #include "base/ordpool.h"
 #include "tok/bpe.h"
@@ -16,6 +18,7 @@ struct count_state {
 	const struct pretok *pt;
 	struct pretok_scratch *sc;
 	const struct bpe_train_opts *opts;
+	atomic_size_t bytes; /* what counts holds, for the caller's thread to read */
 };
 
 struct bpe_corpus {
@@ -29,6 +32,9 @@ struct bpe_corpus {
 	uint64_t cut;
 	struct buf held;
 	size_t *held_lens, n_held;
+	size_t spill_at; /* 0: never spill */
+	bpe_corpus_spill_fn spill;
+	void *spill_arg;
 };
 
 static void count_chunk(void *arg, void *state)
@@ -38,6 +44,7 @@ static void count_chunk(void *arg, void *state)
 	for (size_t i = 0; i < c->n; i++)
 		piece_counts_text(cs->counts, cs->pt, cs->sc, cs->opts->specials, cs->opts->n_specials,
 		                  c->text.data + c->recs[i].text_off, c->recs[i].text_len);
+	atomic_store_explicit(&cs->bytes, piece_counts_bytes(cs->counts), memory_order_relaxed);
 	doc_chunk_clear(c);
 }
 
@@ -57,7 +64,7 @@ struct bpe_corpus *bpe_corpus_new(const struct pretok *pt, const struct bpe_trai
 	c->cs = xcalloc((size_t)threads, sizeof *c->cs);
 	c->states = xcalloc((size_t)threads, sizeof *c->states);
 	for (int i = 0; i < threads; i++) {
-		c->cs[i] = (struct count_state){piece_counts_new(), pt, pretok_scratch_new(pt), opts};
+		c->cs[i] = (struct count_state){piece_counts_new(), pt, pretok_scratch_new(pt), opts, 0};
 		c->states[i] = &c->cs[i];
 	}
 	c->pool = ordpool_new(threads, (size_t)threads * 2, count_chunk, c->states);
@@ -66,6 +73,39 @@ struct bpe_corpus *bpe_corpus_new(const struct pretok *pt, const struct bpe_trai
 	 * fraction: the same documents whatever their order. */
 	c->cut = (uint64_t)(holdout * 18446744073709551616.0);
 	return c;
+}
+
+void bpe_corpus_set_spill(struct bpe_corpus *c, size_t limit, bpe_corpus_spill_fn spill, void *arg)
+{
+	c->spill_at = limit ? limit : 1;
+	c->spill = spill;
+	c->spill_arg = arg;
+}
+
+/* Waits for every chunk in flight (the threads then touch no counts: the
+ * pool's lock orders their writes before this thread's reads), hands
+ * each thread's counts to the spill and empties them. */
+static void spill_all(struct bpe_corpus *c)
+{
+	struct doc_chunk *ch;
+	while ((ch = ordpool_drain(c->pool)))
+		chunk_free(ch);
+	for (int i = 0; i < c->threads; i++) {
+		if (!piece_counts_unique(c->cs[i].counts))
+			continue;
+		c->spill(c->spill_arg, c->cs[i].counts);
+		piece_counts_clear(c->cs[i].counts);
+		atomic_store_explicit(&c->cs[i].bytes, piece_counts_bytes(c->cs[i].counts), memory_order_relaxed);
+	}
+}
+
+static void spill_if_full(struct bpe_corpus *c)
+{
+	size_t held = 0;
+	for (int i = 0; i < c->threads; i++)
+		held += atomic_load_explicit(&c->cs[i].bytes, memory_order_relaxed);
+	if (held > c->spill_at)
+		spill_all(c);
 }
 
 void bpe_corpus_add(struct bpe_corpus *c, const struct rec_frame *f, const char *input, bool lines)
@@ -80,7 +120,41 @@ void bpe_corpus_add(struct bpe_corpus *c, const struct rec_frame *f, const char 
 	if (doc_chunk_full(c->c)) {
 		struct doc_chunk *done = ordpool_submit(c->pool, c->c);
 		c->c = done ? done : xcalloc(1, sizeof *c->c);
+		if (c->spill)
+			spill_if_full(c);
 	}
+}
+
+uint64_t bpe_corpus_read(struct bpe_corpus *c, struct tokrun *r, const char *verb, struct shard s, int nin,
+                         char **inputs)
+{
+	inputs = cli_inputs(inputs, &nin);
+	enum shard_cut cut = shard_plan(s, (size_t)nin);
+	uint64_t record = 0, documents = 0;
+	for (int i = 0; i < nin; i++) {
+		if (cut == SHARD_BY_FILE && !shard_takes(s, (uint64_t)i))
+			continue;
+		struct rec_reader *in = r->in = tokrun_open_input(inputs[i], REC_READ_LINES);
+		struct rec_frame f;
+		uint64_t last = 0;
+		while (rec_next_or_die(in, &f) > 0) {
+			if (f.type == REC_HEADER || f.type == REC_END)
+				continue;
+			if (f.type != REC_TEXT)
+				die_at(STATUS_MALFORMED, rec_reader_name(in), f.offset,
+				       "a %s record: tok-bpe %s reads text records", rec_type_name(f.type), verb);
+			uint64_t now = rec_reader_offset(in);
+			progress_add(&r->progress, now - last, 1);
+			last = now;
+			if (cut == SHARD_BY_RECORD && !shard_takes(s, record++))
+				continue;
+			documents++;
+			bpe_corpus_add(c, &f, inputs[i], rec_reader_is_lines(in));
+		}
+		rec_reader_close(in);
+		r->in = NULL;
+	}
+	return documents;
 }
 
 const struct piece_counts *bpe_corpus_finish(struct bpe_corpus *c)
@@ -93,10 +167,14 @@ const struct piece_counts *bpe_corpus_finish(struct bpe_corpus *c)
 	}
 	if (ch)
 		chunk_free(ch);
+	if (c->spill)
+		spill_all(c);
 	while ((ch = ordpool_drain(c->pool)))
 		chunk_free(ch);
 	ordpool_free(c->pool);
 	c->pool = NULL;
+	if (c->spill)
+		return NULL;
 	for (int i = 1; i < c->threads; i++) {
 		piece_counts_merge(c->cs[0].counts, c->cs[i].counts);
 		piece_counts_free(c->cs[i].counts);
