@@ -77,10 +77,10 @@ static const char usage[] =
 	"  (--pattern sets the pre-tokenizer, default gpt2; -j the counting threads)\n"
 	"\n"
 	"count (also --pattern, --special and -j as train takes them):\n"
-	"      --shard I/N|auto         count only part I of N of the input (by file with\n"
-	"                               at least N files, else by record); auto from a\n"
-	"                               Slurm array or Kubernetes Indexed Job; default\n"
-	"                               $SLUICE_SHARD, else all\n"
+	"      --shard I/N              only shard I of N (0-based): by file when there are\n"
+	"                               at least N files, else by record; auto: the\n"
+	"                               task's of a Slurm array or Kubernetes Indexed\n"
+	"                               Job; default $SLUICE_SHARD, else all\n"
 	"      --mem SIZE               memory for the counts before sorted runs spill\n"
 	"                               to disk (k/M/G; default 1G)\n"
 	"      --tmpdir DIR             temporary files (default: $TMPDIR or /tmp)\n"
@@ -102,7 +102,8 @@ static const char usage[] =
 	"fetched, 2 usage,\n"
 	"3-7 bad record input as in sluice-rec(5), 8 malformed input: a malformed\n"
 	"stream, invalid UTF-8, a special token the text may not contain, an id outside\n"
-	"the vocabulary, a record of the wrong type.  See tok-bpe(1).\n";
+	"the vocabulary, a record of the wrong type, count files that are not sorted\n"
+	"or disagree.  See tok-bpe(1).\n";
 
 enum {
 	OPT_PATTERN = CLI_OPT_FIRST_PROGRAM_OPT,
