@@ -42,18 +42,9 @@ for bytes in $BENCH_COUNT_SIZES; do
 	[ -s "$corpus" ] || bash "$BENCH_DIR/make-english.sh" "$corpus" "$bytes"
 	# HF reads a text file line by line, each line with its newline: give
 	# count the same documents as records.
-	if [ ! -s "$corpus.nl.rec" ] || [ ! -s "$corpus.txt" ]; then
-		/usr/bin/python3 - "$corpus" "$corpus.txt" "$corpus.nl.jsonl" <<-'PY'
-			import json, sys
-			with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as t, \
-			     open(sys.argv[3], "w", encoding="utf-8") as j:
-			    for line in f:
-			        text = json.loads(line)["text"] + "\n"
-			        t.write(text)
-			        j.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
-		PY
-		"$SLUICE_BIN/rec-pack" -J "$corpus.nl.jsonl" > "$corpus.nl.rec"
-		rm -f "$corpus.nl.jsonl"
+	if [ ! -s "$corpus.nl.rec" ]; then
+		"$SLUICE_BIN/rec-pack" -J "$corpus" | "$SLUICE_BIN/rec-cat" --text > "$corpus.txt"
+		/usr/bin/python3 "$TOP/tests/helpers/hf_docs.py" jsonl "$corpus.txt" | "$SLUICE_BIN/rec-pack" -J > "$corpus.nl.rec"
 	fi
 	run=$WORK/count-$bytes
 	rm -rf "$run" && mkdir -p "$run"
@@ -63,12 +54,8 @@ for bytes in $BENCH_COUNT_SIZES; do
 	done
 	measure "$run/train" "'$TOK' train -q --from-counts --vocab-size 30001 --min-frequency 0 -o '$run/ours.json' '$run'/c*.counts"
 	measure "$run/hf" "RAYON_NUM_THREADS=$THREADS node '$TOP/tests/helpers/hf-tok.mjs' train '$corpus.txt' '$run/hf.json'"
-	/usr/bin/python3 - "$run/hf.json" "$run/ours.json" <<-'PY'
-		import json, sys
-		a, b = (json.load(open(p))["model"]["merges"] for p in sys.argv[1:])
-		if a != b:
-		    sys.exit(f"tok-bpe-count bench: the merges differ from HF's ({len(a)} and {len(b)})")
-	PY
+	/usr/bin/python3 "$TOP/tests/helpers/hf_docs.py" same-merges "$run/hf.json" "$run/ours.json" ||
+		{ echo "tok-bpe-count bench: tok-bpe's merges are not HF's" >&2; exit 1; }
 	docs=$("$SLUICE_BIN/rec-cat" --stats "$corpus.nl.rec" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["records"])')
 	words=$(/usr/bin/python3 "$TOP/tests/helpers/bpecounts.py" read "$run"/c*.counts | cut -d' ' -f1 | sort -u | wc -l)
 	read -r cs cm < <(total "$run/count")

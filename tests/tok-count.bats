@@ -166,24 +166,10 @@ split_docs() {
 	cat /usr/share/common-licenses/* | head -c 300000 | tr -d '\r' > corpus.txt
 	node "$TOP/tests/helpers/hf-tok.mjs" train corpus.txt hf.json
 	# HF trains on each line with its newline: give tok-bpe the same documents.
-	"$PY" -c '
-import json
-lines = open("corpus.txt", encoding="utf-8").read().split("\n")
-for i, l in enumerate(lines):
-    t = l + ("\n" if i < len(lines) - 1 else "")
-    if t:
-        print(json.dumps({"text": t}))' > corpus.jsonl
-	rec-pack -J corpus.jsonl > corpus.rec
+	"$PY" "$HELPERS/hf_docs.py" jsonl corpus.txt | rec-pack -J > corpus.rec
 	for i in 0 1 2; do tok-bpe count --shard $i/3 corpus.rec > s$i.rec; done
 	tok-bpe train --from-counts --vocab-size 100000 --min-frequency 0 -o ours.json s0.rec s1.rec s2.rec
-	"$PY" -c '
-import json
-a = json.load(open("hf.json"))["model"]["merges"]
-b = json.load(open("ours.json"))["model"]["merges"]
-assert len(a) > 3000, len(a)
-for i, (x, y) in enumerate(zip(a, b)):
-    assert x == y, f"merge {i}: HF {x}, tok-bpe {y}"
-assert len(a) == len(b), (len(a), len(b))'
+	"$PY" "$HELPERS/hf_docs.py" same-merges hf.json ours.json 3000
 }
 
 @test "train --from-counts: counts past 2^32, from an independent writer, train as the BPE rule says" {

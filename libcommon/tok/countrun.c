@@ -67,7 +67,8 @@ static void spill_piece(void *arg, const uint8_t *p, size_t n, uint64_t count)
 		if (c->blob_fd < 0 && c->blob_mem.len + n > c->blob_max) {
 			c->blob_fd = io_temp_file(c->tmpdir, "the long words");
 			outbuf_init(&c->blob, c->blob_fd, "the long words' temporary file", 1 << 20);
-			outbuf_write(&c->blob, c->blob_mem.data, c->blob_mem.len);
+			if (c->blob_mem.len)
+				outbuf_write(&c->blob, c->blob_mem.data, c->blob_mem.len);
 			buf_free(&c->blob_mem);
 		}
 		rec[LEN_AT] = LONG_WORD | n;
