@@ -104,6 +104,22 @@ split_docs() {
 	tok-bpe count --tmpdir "$PWD/none" "$(DOCS_REC)" | records /dev/stdin | cmp - want
 }
 
+@test "count: memory stays near --mem however many distinct words the text holds" {
+	[ -z "${SLUICE_SANITIZED:-}" ] || skip "the sanitizers' own memory hides the program's"
+	# 1.2 million words, nearly all distinct
+	"$PY" -c '
+import json, random
+r = random.Random(3)
+for i in range(12000):
+    print(json.dumps({"text": " ".join("w%x" % r.getrandbits(40) for _ in range(100))}))' | rec-pack -J > many.rec
+	/usr/bin/time -f %M -o all.kb tok-bpe count -j2 many.rec > a.rec
+	/usr/bin/time -f %M -o small.kb tok-bpe count -j2 --mem 8M --tmpdir "$PWD" many.rec > b.rec
+	records a.rec | cmp - <(records b.rec)
+	# KiB: every word in memory, and 8 MiB asked with the program's own ~10
+	[ "$(tail -1 all.kb)" -gt 45000 ] || fail "without --mem: $(tail -1 all.kb) KiB"
+	[ "$(tail -1 small.kb)" -lt 30000 ] || fail "--mem 8M: $(tail -1 small.kb) KiB"
+}
+
 @test "count --shard I/N: over I = 0..N-1 every record is counted exactly once (N = 1, 2, 3 and more than the files)" {
 	split_docs 2
 	tok-bpe count part0.rec part1.rec > all.rec

@@ -2,7 +2,7 @@
  * (bpecorpus.h). */
 #include "tok/bpecorpus.h"
 
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
@@ -18,7 +18,7 @@ struct count_state {
 	const struct pretok *pt;
 	struct pretok_scratch *sc;
 	const struct bpe_train_opts *opts;
-	atomic_size_t bytes; /* what counts holds, for the caller's thread to read */
+	struct bpe_corpus *corpus;
 };
 
 struct bpe_corpus {
@@ -32,19 +32,39 @@ struct bpe_corpus {
 	uint64_t cut;
 	struct buf held;
 	size_t *held_lens, n_held;
-	size_t spill_at; /* 0: never spill */
-	bpe_corpus_spill_fn spill;
+	/* Set before the first chunk goes to the threads (the pool's lock
+	 * then orders it before their reads), and not changed after. */
+	size_t spill_share; /* bytes a thread's counts may hold */
+	bpe_corpus_spill_fn spill; /* NULL: never spill */
 	void *spill_arg;
+	pthread_mutex_t spill_lock; /* one spill at a time */
 };
+
+/* Hands counts to the spill, one thread at a time, and empties them. */
+static void spill_counts(struct bpe_corpus *c, struct piece_counts *counts)
+{
+	if (!piece_counts_unique(counts))
+		return;
+	if (pthread_mutex_lock(&c->spill_lock) != 0)
+		die(STATUS_FAIL, "the counts' lock");
+	c->spill(c->spill_arg, counts);
+	pthread_mutex_unlock(&c->spill_lock);
+	piece_counts_clear(counts);
+}
 
 static void count_chunk(void *arg, void *state)
 {
 	struct doc_chunk *c = arg;
 	struct count_state *cs = state;
-	for (size_t i = 0; i < c->n; i++)
+	struct bpe_corpus *corpus = cs->corpus;
+	for (size_t i = 0; i < c->n; i++) {
 		piece_counts_text(cs->counts, cs->pt, cs->sc, cs->opts->specials, cs->opts->n_specials,
 		                  c->text.data + c->recs[i].text_off, c->recs[i].text_len);
-	atomic_store_explicit(&cs->bytes, piece_counts_bytes(cs->counts), memory_order_relaxed);
+		/* After each document: a chunk of a megabyte can hold more
+		 * distinct words than a small --mem. */
+		if (corpus->spill && piece_counts_bytes(cs->counts) > corpus->spill_share)
+			spill_counts(corpus, cs->counts);
+	}
 	doc_chunk_clear(c);
 }
 
@@ -63,8 +83,10 @@ struct bpe_corpus *bpe_corpus_new(const struct pretok *pt, const struct bpe_trai
 	c->threads = threads;
 	c->cs = xcalloc((size_t)threads, sizeof *c->cs);
 	c->states = xcalloc((size_t)threads, sizeof *c->states);
+	if (pthread_mutex_init(&c->spill_lock, NULL) != 0)
+		die(STATUS_FAIL, "the counts' lock");
 	for (int i = 0; i < threads; i++) {
-		c->cs[i] = (struct count_state){piece_counts_new(), pt, pretok_scratch_new(pt), opts, 0};
+		c->cs[i] = (struct count_state){piece_counts_new(), pt, pretok_scratch_new(pt), opts, c};
 		c->states[i] = &c->cs[i];
 	}
 	c->pool = ordpool_new(threads, (size_t)threads * 2, count_chunk, c->states);
@@ -77,35 +99,9 @@ struct bpe_corpus *bpe_corpus_new(const struct pretok *pt, const struct bpe_trai
 
 void bpe_corpus_set_spill(struct bpe_corpus *c, size_t limit, bpe_corpus_spill_fn spill, void *arg)
 {
-	c->spill_at = limit ? limit : 1;
+	c->spill_share = limit / (size_t)c->threads;
 	c->spill = spill;
 	c->spill_arg = arg;
-}
-
-/* Waits for every chunk in flight (the threads then touch no counts: the
- * pool's lock orders their writes before this thread's reads), hands
- * each thread's counts to the spill and empties them. */
-static void spill_all(struct bpe_corpus *c)
-{
-	struct doc_chunk *ch;
-	while ((ch = ordpool_drain(c->pool)))
-		chunk_free(ch);
-	for (int i = 0; i < c->threads; i++) {
-		if (!piece_counts_unique(c->cs[i].counts))
-			continue;
-		c->spill(c->spill_arg, c->cs[i].counts);
-		piece_counts_clear(c->cs[i].counts);
-		atomic_store_explicit(&c->cs[i].bytes, piece_counts_bytes(c->cs[i].counts), memory_order_relaxed);
-	}
-}
-
-static void spill_if_full(struct bpe_corpus *c)
-{
-	size_t held = 0;
-	for (int i = 0; i < c->threads; i++)
-		held += atomic_load_explicit(&c->cs[i].bytes, memory_order_relaxed);
-	if (held > c->spill_at)
-		spill_all(c);
 }
 
 void bpe_corpus_add(struct bpe_corpus *c, const struct rec_frame *f, const char *input, bool lines)
@@ -120,8 +116,6 @@ void bpe_corpus_add(struct bpe_corpus *c, const struct rec_frame *f, const char 
 	if (doc_chunk_full(c->c)) {
 		struct doc_chunk *done = ordpool_submit(c->pool, c->c);
 		c->c = done ? done : xcalloc(1, sizeof *c->c);
-		if (c->spill)
-			spill_if_full(c);
 	}
 }
 
@@ -167,10 +161,11 @@ const struct piece_counts *bpe_corpus_finish(struct bpe_corpus *c)
 	}
 	if (ch)
 		chunk_free(ch);
-	if (c->spill)
-		spill_all(c);
 	while ((ch = ordpool_drain(c->pool)))
 		chunk_free(ch);
+	/* The threads are idle now: what they hold is spilled from here. */
+	for (int i = 0; c->spill && i < c->threads; i++)
+		spill_counts(c, c->cs[i].counts);
 	ordpool_free(c->pool);
 	c->pool = NULL;
 	if (c->spill)
@@ -212,6 +207,7 @@ void bpe_corpus_free(struct bpe_corpus *c)
 	}
 	free(c->cs);
 	free(c->states);
+	pthread_mutex_destroy(&c->spill_lock);
 	buf_free(&c->held);
 	free(c->held_lens);
 	free(c);

@@ -22,12 +22,12 @@ struct bpe_corpus;
 struct bpe_corpus *bpe_corpus_new(const struct pretok *pt, const struct bpe_train_opts *opts, int threads,
                                   double holdout);
 void bpe_corpus_free(struct bpe_corpus *c);
-/* Bounds the memory of the counts: once the threads' counts hold more
- * than limit bytes (checked after each chunk of about a megabyte of
- * text), the threads are let finish what they hold and spill is called,
- * on the caller's thread, with each thread's counts, which are emptied
- * after.  The fractions spilled sum to the whole counts of the text;
- * finish then spills what is left and returns NULL.  Before any add. */
+/* Bounds the memory of the counts: once a thread's counts hold more than
+ * its share of limit bytes (checked after each document), spill is called
+ * with them, on that thread, never on two at once, and they are emptied.
+ * The parts spilled sum to the whole counts of the text; finish spills
+ * what is left, on the caller's thread, and returns NULL.  Before any
+ * add. */
 typedef void (*bpe_corpus_spill_fn)(void *arg, const struct piece_counts *counts);
 void bpe_corpus_set_spill(struct bpe_corpus *c, size_t limit, bpe_corpus_spill_fn spill, void *arg);
 /* Adds text record f of input (read as lines when lines is set). */

@@ -195,10 +195,12 @@ int tokrun_count(struct tokrun *r, const struct count_opts *o, struct atomic_fil
 	struct pretok *pt = pretok_new(o->pattern, 0, err, sizeof err);
 	if (!pt)
 		die(STATUS_FAIL, "--pattern: %s", err);
-	/* Half the memory for the sort's buffers, three eighths for counting,
-	 * an eighth for the long words. */
+	/* A quarter of the memory for counting, a quarter for the sort's
+	 * buffers, an eighth for the long words: the rest is what the
+	 * counts' tables take while they double, the chunks of text in
+	 * flight, and what the allocator keeps. */
 	struct counter c = {.tmpdir = o->tmpdir, .blob_fd = -1, .blob_max = o->mem / 8};
-	c.xs = extsort_new(REC_WORDS, o->mem - o->mem / 2, o->tmpdir, err, sizeof err);
+	c.xs = extsort_new(REC_WORDS, o->mem / 4, o->tmpdir, err, sizeof err);
 	if (!c.xs)
 		die(STATUS_FAIL, "%s", err);
 	int fd = r->out_fd;
@@ -210,7 +212,7 @@ int tokrun_count(struct tokrun *r, const struct count_opts *o, struct atomic_fil
 	}
 
 	struct bpe_corpus *corpus = bpe_corpus_new(pt, o->train, r->threads, 0);
-	bpe_corpus_set_spill(corpus, o->mem / 8 * 3, spill_counts, &c);
+	bpe_corpus_set_spill(corpus, o->mem / 4, spill_counts, &c);
 	uint64_t documents = bpe_corpus_read(corpus, r, "count", o->shard, nin, inputs);
 	bpe_corpus_finish(corpus);
 	progress_end(&r->progress);

@@ -4,13 +4,16 @@
  * tok-bpe train counts them (bpecorpus.h), and written as a count file
  * (countfile.h) sorted by the words' bytes.
  *
- * Memory is bounded by --mem, not by the distinct words: past three
- * eighths of it the threads' counts are spilled into an external sort
- * (base/extsort.h) that holds half of it and writes sorted runs to a
- * temporary directory (the last eighth holds the bytes of words too long
- * for the sort's records, until they too go to a file there), and the
- * merge of the runs sums each word's counts.  The file is the same
- * whether anything spilled, and whatever the threads. */
+ * Memory is bounded by --mem, not by the distinct words: once a thread's
+ * counts pass its share of a quarter of it (checked after each
+ * document), they are spilled into an external sort (base/extsort.h)
+ * that holds another quarter and writes sorted runs to a temporary
+ * directory (an eighth holds the bytes of words too long for the sort's
+ * records, until they too go to a file there), and the merge of the runs
+ * sums each word's counts.  The whole process stays near --mem (the
+ * tables double as they grow; the text in flight is a few megabytes a
+ * thread).  The file is the same whether anything spilled, and whatever
+ * the threads. */
 #ifndef SLUICE_COUNTRUN_H
 #define SLUICE_COUNTRUN_H
 
