@@ -10,7 +10,9 @@
 #include "base/io.h"
 #include "base/progress.h"
 #include "hub/hfhub.h"
+#include "base/shard.h"
 #include "tok/bpetrain.h"
+#include "tok/countrun.h"
 #include "tok/tokfetch.h"
 #include "tok/tokload.h"
 #include "tok/tokrun.h"
@@ -22,11 +24,15 @@ static const char usage[] =
 	"       tok-bpe stats  -t TOKENIZER [OPTION]... [FILE]...\n"
 	"       tok-bpe info   -t TOKENIZER\n"
 	"       tok-bpe train  [OPTION]... -o OUT [FILE]...\n"
+	"       tok-bpe count  [OPTION]... [-o COUNTS] [FILE]...\n"
+	"       tok-bpe train  --from-counts [OPTION]... -o OUT COUNTS...\n"
 	"       tok-bpe fetch  [--offline] NAME...\n"
 	"Byte-level BPE as tiktoken and HF tokenizers do it.  encode turns text\n"
 	"records (or plain lines) into token records; decode turns token records\n"
 	"(or lines of ids) into text records; stats reports how text tokenizes;\n"
-	"info describes the tokenizer; train learns one from text; fetch fills the\n"
+	"info describes the tokenizer; train learns one from text; count writes\n"
+	"the word counts train would learn from, sorted, for a share of a corpus,\n"
+	"and train --from-counts learns from those of every share; fetch fills the\n"
 	"caches with named tokenizers ahead of a run without network and prints\n"
 	"where each file went.  With no FILE, or when FILE is -, read stdin.\n"
 	"\n"
@@ -66,7 +72,18 @@ static const char usage[] =
 	"      --bytes-only             no merges: the 256 bytes and the specials\n"
 	"      --format json|tiktoken   tokenizer.json or a tiktoken rank file (default:\n"
 	"                               by OUT's extension, else json)\n"
+	"      --from-counts            the FILEs are count files of tok-bpe count, summed;\n"
+	"                               the pattern and specials are theirs\n"
 	"  (--pattern sets the pre-tokenizer, default gpt2; -j the counting threads)\n"
+	"\n"
+	"count (also --pattern, --special and -j as train takes them):\n"
+	"      --shard I/N              only shard I of N (0-based): by file when there are\n"
+	"                               at least N files, else by record; auto: the\n"
+	"                               task's of a Slurm array or Kubernetes Indexed\n"
+	"                               Job; default $SLUICE_SHARD, else all\n"
+	"      --mem SIZE               memory for the counts before sorted runs spill\n"
+	"                               to disk (k/M/G; default 1G)\n"
+	"      --tmpdir DIR             temporary files (default: $TMPDIR or /tmp)\n"
 	"\n"
 	"decode:\n"
 	"      --bytes                  keep the raw bytes; by default invalid UTF-8 is\n"
@@ -85,7 +102,8 @@ static const char usage[] =
 	"fetched, 2 usage,\n"
 	"3-7 bad record input as in sluice-rec(5), 8 malformed input: a malformed\n"
 	"stream, invalid UTF-8, a special token the text may not contain, an id outside\n"
-	"the vocabulary, a record of the wrong type.  See tok-bpe(1).\n";
+	"the vocabulary, a record of the wrong type, count files that are not sorted\n"
+	"or disagree.  See tok-bpe(1).\n";
 
 enum {
 	OPT_PATTERN = CLI_OPT_FIRST_PROGRAM_OPT,
@@ -103,6 +121,10 @@ enum {
 	OPT_BYTES_ONLY,
 	OPT_FORMAT,
 	OPT_OFFLINE,
+	OPT_FROM_COUNTS,
+	OPT_SHARD,
+	OPT_MEM,
+	OPT_TMPDIR,
 };
 
 /* The rest of the command line: what a mode's setup reads once. */
@@ -117,6 +139,10 @@ struct cmdline {
 	double holdout;
 	const char *format;
 	struct tokfetch_opts fetch;
+	bool from_counts;
+	const char *shard, *tmpdir;
+	size_t mem;
+	int count_opts; /* how many options only count takes */
 	char **opts; /* the options without the command, when a copy */
 	int nin;
 	char **inputs;
@@ -136,7 +162,9 @@ static enum tokrun_mode parse_mode(const char *s)
 		return TOKRUN_TRAIN;
 	if (strcmp(s, "fetch") == 0)
 		return TOKRUN_FETCH;
-	cli_usage_error("unknown command '%s' (encode, decode, stats, info, train or fetch)", s);
+	if (strcmp(s, "count") == 0)
+		return TOKRUN_COUNT;
+	cli_usage_error("unknown command '%s' (encode, decode, stats, info, train, count or fetch)", s);
 }
 
 static void parse_args(int argc, char **argv, struct tokrun *r, struct cmdline *cl)
@@ -159,6 +187,10 @@ static void parse_args(int argc, char **argv, struct tokrun *r, struct cmdline *
 		{"bytes-only", no_argument, 0, OPT_BYTES_ONLY},
 		{"format", required_argument, 0, OPT_FORMAT},
 		{"offline", no_argument, 0, OPT_OFFLINE},
+		{"from-counts", no_argument, 0, OPT_FROM_COUNTS},
+		{"shard", required_argument, 0, OPT_SHARD},
+		{"mem", required_argument, 0, OPT_MEM},
+		{"tmpdir", required_argument, 0, OPT_TMPDIR},
 		{"output", required_argument, 0, 'o'},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
@@ -169,6 +201,7 @@ static void parse_args(int argc, char **argv, struct tokrun *r, struct cmdline *
 		.disallowed = "all",
 		.train = {.vocab_size = 32000, .min_frequency = 2},
 		.fetch = {.offline = hfhub_env_offline()},
+		.mem = (size_t)1 << 30,
 	};
 	int threads = cli_cpu_count();
 	int opt;
@@ -211,17 +244,51 @@ static void parse_args(int argc, char **argv, struct tokrun *r, struct cmdline *
 		case OPT_BYTES_ONLY: cl->train.bytes_only = true; cl->train_opts++; break;
 		case OPT_FORMAT: cl->format = optarg; cl->train_opts++; break;
 		case OPT_OFFLINE: cl->fetch.offline = true; break;
+		case OPT_FROM_COUNTS: cl->from_counts = true; cl->train_opts++; break;
+		case OPT_SHARD: cl->shard = optarg; cl->count_opts++; break;
+		case OPT_MEM: cl->mem = (size_t)cli_parse_u64(optarg, "--mem", 1); cl->count_opts++; break;
+		case OPT_TMPDIR: cl->tmpdir = optarg; cl->count_opts++; break;
 		default: cli_usage_error("unhandled option");
 		}
 	}
 	if (!have_mode)
-		cli_usage_error("no command (encode, decode, stats, info, train or fetch)");
+		cli_usage_error("no command (encode, decode, stats, info, train, count or fetch)");
 	r->threads = threads;
-	if (r->mode != TOKRUN_TRAIN && cl->train_opts)
+	if (r->mode == TOKRUN_COUNT) {
+		if (cl->train_opts != (int)cl->n_specials)
+			cli_usage_error("count takes --special, but none of --vocab-size, --min-frequency, "
+			                "--max-token-length, --holdout, --bytes-only, --format, --from-counts: "
+			                "they are for train");
+	} else if (r->mode != TOKRUN_TRAIN && cl->train_opts) {
 		cli_usage_error("--vocab-size, --min-frequency, --special, --max-token-length, --holdout, "
-		                "--bytes-only and --format are for train");
+		                "--bytes-only, --format and --from-counts are for train");
+	}
+	if (r->mode != TOKRUN_COUNT && cl->count_opts)
+		cli_usage_error("--shard, --mem and --tmpdir are for count");
 	cl->nin = argc - optind;
 	cl->inputs = argv + optind;
+}
+
+/* train's and count's specials: --special's, else <|endoftext|> (none
+ * with --from-counts, which takes the count files'). */
+static void set_specials(struct tokrun *r, struct cmdline *cl)
+{
+	struct bpe_train_opts *train = &cl->train;
+	const char *verb = r->mode == TOKRUN_COUNT ? "count" : "train";
+	if (cl->spec)
+		cli_usage_error("%s: -t does not apply", verb);
+	if (r->eot || r->ids || cl->specials_given || r->raw_bytes || r->plain_text)
+		cli_usage_error("%s takes none of --eot, --ids, --allowed-special, --disallowed-special, --bytes, --text",
+		                verb);
+	if (!cl->n_specials && !cl->from_counts) {
+		static const char *const eot[] = {"<|endoftext|>"};
+		train->specials = eot, train->n_specials = 1;
+	} else if (cl->n_specials) {
+		train->specials = (const char *const *)cl->specials, train->n_specials = cl->n_specials;
+	}
+	for (size_t i = 0; i < train->n_specials; i++)
+		if (!*train->specials[i])
+			cli_usage_error("--special: an empty token");
 }
 
 static int train_cmd(struct tokrun *r, struct cmdline *cl)
@@ -231,28 +298,42 @@ static int train_cmd(struct tokrun *r, struct cmdline *cl)
 		cli_usage_error("train makes a tokenizer: -t does not apply");
 	if (!r->output)
 		cli_usage_error("train needs -o OUT");
-	if (r->eot || r->ids || cl->specials_given || r->raw_bytes || r->plain_text)
-		cli_usage_error("train takes none of --eot, --ids, --allowed-special, --disallowed-special, --bytes, --text");
+	set_specials(r, cl);
 	if (cl->format && strcmp(cl->format, "json") != 0 && strcmp(cl->format, "tiktoken") != 0)
 		cli_usage_error("--format must be json or tiktoken");
-	if (!cl->n_specials) {
-		static const char *const eot[] = {"<|endoftext|>"};
-		train->specials = eot, train->n_specials = 1;
-	} else {
-		train->specials = (const char *const *)cl->specials, train->n_specials = cl->n_specials;
-	}
-	for (size_t i = 0; i < train->n_specials; i++)
-		if (!*train->specials[i])
-			cli_usage_error("--special: an empty token");
-	if (train->vocab_size < 256 + train->n_specials && !train->bytes_only)
+	if (cl->from_counts && cl->holdout > 0)
+		cli_usage_error("--holdout needs the documents: train on the text, not --from-counts");
+	if (train->n_specials && train->vocab_size < 256 + train->n_specials && !train->bytes_only)
 		cli_usage_error("--vocab-size must be at least %zu: the 256 bytes and the specials",
 		                256 + train->n_specials);
 	bool tiktoken = cl->format ? strcmp(cl->format, "tiktoken") == 0
 	                           : strlen(r->output) > 9 && strcmp(r->output + strlen(r->output) - 9, ".tiktoken") == 0;
-	progress_init(&r->progress, cl->progress, io_total_size(cl->nin, cl->inputs));
+	/* From counts the line counts words: it has no bytes to set against a total. */
+	progress_init(&r->progress, cl->progress, cl->from_counts ? 0 : io_total_size(cl->nin, cl->inputs));
 	static struct atomic_file out_file = {.fd = -1}; /* lives until exit: atomic_guard */
+	if (cl->from_counts) {
+		return tokrun_train_counts(r, train, cl->pattern ? tokload_pattern_by_name(cl->pattern) : NULL, tiktoken,
+		                           &out_file, cl->nin, cl->inputs);
+	}
 	return tokrun_train(r, train, tokload_pattern_by_name(cl->pattern ? cl->pattern : "gpt2"), tiktoken,
 	                    cl->holdout, &out_file, cl->nin, cl->inputs);
+}
+
+static int count_cmd(struct tokrun *r, struct cmdline *cl)
+{
+	set_specials(r, cl);
+	if (!r->output && isatty(1))
+		cli_usage_error("refusing to write binary records to a terminal (redirect stdout or use -o)");
+	struct count_opts o = {
+		.pattern = tokload_pattern_by_name(cl->pattern ? cl->pattern : "gpt2"),
+		.train = &cl->train,
+		.mem = cl->mem,
+		.tmpdir = cl->tmpdir,
+		.shard = shard_resolve(cl->shard),
+	};
+	progress_init(&r->progress, cl->progress, io_total_size(cl->nin, cl->inputs));
+	static struct atomic_file out_file = {.fd = -1}; /* lives until exit: atomic_guard */
+	return tokrun_count(r, &o, &out_file, cl->nin, cl->inputs);
 }
 
 static int fetch_cmd(struct tokrun *r, struct cmdline *cl)
@@ -300,8 +381,10 @@ int main(int argc, char **argv)
 	struct tokrun r = {.argc = argc, .argv = argv, .out_fd = 1};
 	struct cmdline cl;
 	parse_args(argc, argv, &r, &cl);
-	if (r.mode == TOKRUN_TRAIN || r.mode == TOKRUN_FETCH) {
-		int status = r.mode == TOKRUN_TRAIN ? train_cmd(&r, &cl) : fetch_cmd(&r, &cl);
+	if (r.mode == TOKRUN_TRAIN || r.mode == TOKRUN_FETCH || r.mode == TOKRUN_COUNT) {
+		int status = r.mode == TOKRUN_TRAIN ? train_cmd(&r, &cl)
+		             : r.mode == TOKRUN_COUNT ? count_cmd(&r, &cl)
+		                                      : fetch_cmd(&r, &cl);
 		free(cl.specials);
 		if (cl.opts != r.argv)
 			free(cl.opts);
@@ -313,6 +396,7 @@ int main(int argc, char **argv)
 	switch (r.mode) {
 	case TOKRUN_TRAIN: /* handled above */
 	case TOKRUN_FETCH:
+	case TOKRUN_COUNT:
 	case TOKRUN_INFO:
 		tokrun_info(&r);
 		break;

@@ -386,22 +386,9 @@ train_corpus() {
 	train_corpus
 	node "$TOP/tests/helpers/hf-tok.mjs" train corpus.txt hf.json
 	# HF trains on each line with its newline: give tok-bpe the same documents.
-	$PY -c '
-import json, sys
-lines = open("corpus.txt", encoding="utf-8").read().split("\n")
-for i, l in enumerate(lines):
-    t = l + ("\n" if i < len(lines) - 1 else "")
-    if t:
-        print(json.dumps({"text": t}))' > corpus.jsonl
+	$PY "$HELPERS/hf_docs.py" jsonl corpus.txt > corpus.jsonl
 	rec-pack -J corpus.jsonl | tok-bpe train --vocab-size 100000 --min-frequency 0 -o ours.json
-	$PY -c '
-import json, sys
-a = json.load(open("hf.json"))["model"]["merges"]
-b = json.load(open("ours.json"))["model"]["merges"]
-assert len(a) > 3000, len(a)
-for i, (x, y) in enumerate(zip(a, b)):
-    assert x == y, f"merge {i}: HF {x}, tok-bpe {y}"
-assert len(a) == len(b), (len(a), len(b))'
+	$PY "$HELPERS/hf_docs.py" same-merges hf.json ours.json 3000
 }
 
 @test "train: HF tokenizers loads the tokenizer.json and encodes as tok-bpe does (gpt2 and cl100k patterns)" {

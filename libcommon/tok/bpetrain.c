@@ -46,6 +46,20 @@ void piece_counts_free(struct piece_counts *c)
 
 size_t piece_counts_unique(const struct piece_counts *c) { return c->n; }
 
+size_t piece_counts_bytes(const struct piece_counts *c)
+{
+	return sizeof *c + (c->mask + 1) * sizeof *c->slots + c->blob.cap;
+}
+
+void piece_counts_clear(struct piece_counts *c)
+{
+	free(c->slots);
+	buf_free(&c->blob);
+	c->mask = 1023;
+	c->n = 0;
+	c->slots = xcalloc(c->mask + 1, sizeof *c->slots);
+}
+
 static void grow_counts(struct piece_counts *c)
 {
 	size_t cap = (c->mask + 1) * 2;

@@ -33,6 +33,10 @@ void piece_counts_add(struct piece_counts *c, const uint8_t *piece, size_t n, ui
 /* Adds every count of from into into. */
 void piece_counts_merge(struct piece_counts *into, const struct piece_counts *from);
 size_t piece_counts_unique(const struct piece_counts *c);
+/* The memory it holds, table and bytes, for callers that bound it. */
+size_t piece_counts_bytes(const struct piece_counts *c);
+/* Forgets every piece and gives back the memory they held. */
+void piece_counts_clear(struct piece_counts *c);
 
 /* Calls fn for every unique piece with its count. */
 void piece_counts_each(const struct piece_counts *c,

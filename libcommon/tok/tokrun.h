@@ -23,7 +23,7 @@
 #include "tok/tokload.h"
 #include "tok/tokstats.h"
 
-enum tokrun_mode { TOKRUN_ENCODE, TOKRUN_DECODE, TOKRUN_STATS, TOKRUN_INFO, TOKRUN_TRAIN, TOKRUN_FETCH };
+enum tokrun_mode { TOKRUN_ENCODE, TOKRUN_DECODE, TOKRUN_STATS, TOKRUN_INFO, TOKRUN_TRAIN, TOKRUN_FETCH, TOKRUN_COUNT };
 
 /* One tok-bpe run: the caller sets mode, the flags, threads, argc and
  * argv (for the output header), output and the progress line. */
