@@ -45,17 +45,19 @@ recipe() {
 	cp "$TOP/examples/corpus/Makefile" "$TOP/examples/corpus/run-parallel" "$TOP/examples/corpus/submit-slurm" "$1/"
 }
 
-# same A B: the final shards and tokenizer, and every part's output, are
-# the same bytes in A and B.
+# same A B: the final shards and tokenizer, and every part's output of
+# every stage, are the same files, of the same bytes, in A and B.
+OUTPUTS='tokenizer.json bin/*.bin raw/*.rec filtered/*.rec sig/*.sig bkt/*.bkt drop/*.drop dedup/*.rec counts/*.counts tokens/*.rec'
 same() {
-	local f n=0
-	for f in tokenizer.json bin/* raw/* filtered/* sig/* bkt/* drop/*.drop dedup/* counts/* tokens/*; do
-		[ -e "$1/$f" ] || fail "$1/$f is missing"
+	local f files
+	# shellcheck disable=SC2086
+	files=$(cd "$1" && ls -d $OUTPUTS)
+	# shellcheck disable=SC2086
+	assert_equal "$(cd "$2" && ls -d $OUTPUTS)" "$files"
+	for f in $files; do
 		cmp -s "$1/$f" "$2/$f" || fail "$1/$f and $2/$f differ"
-		n=$((n + 1))
 	done
-	[ -z "$(cd "$2" && ls -d raw/* bin/* | grep -vxFf <(cd "$1" && ls -d raw/* bin/*))" ] || fail "$2 has files $1 has not"
-	[ "$n" -gt 30 ] || fail "only $n files compared"
+	[ "$(wc -l <<<"$files")" -gt 30 ] || fail "only $(wc -l <<<"$files") files compared"
 }
 
 # reference DIR: the recipe in DIR run by make -j1, the bytes every engine
@@ -65,9 +67,11 @@ reference() {
 	make -C "$1" -j1 SLUICE_BIN="$SLUICE_BIN" "${VARS[@]}" > "$1.log" 2>&1 || fail "make -j1: $(tail -n 20 "$1.log")"
 }
 
-# stopping_shim DIR REAL_BIN: in DIR, REAL_BIN's programs, but rec-filter
-# of part 2 is stopped (SIGSTOP) once its output is being written, leaves
-# the file `stopped` in its directory and waits to be killed.
+# stopping_shim DIR REAL_BIN [kill]: in DIR, REAL_BIN's programs, but
+# rec-filter of part 2 reads its input through a pipe that stays open, so
+# it is caught mid-run, its output half written: it is stopped (SIGSTOP),
+# the file `stopped` is left in its directory, and then, with kill, it is
+# killed (SIGKILL, exit 137), else it waits to be killed.
 stopping_shim() {
 	mkdir "$1"
 	local p
@@ -76,14 +80,25 @@ stopping_shim() {
 	cat > "$1/rec-filter" <<-EOF
 		#!/usr/bin/env bash
 		case "\$*" in
-		*raw/2.rec*)
-		    "$2/rec-filter" "\$@" &
-		    for _ in \$(seq 500); do compgen -G 'filtered/2.rec.tmp*' > /dev/null && break; sleep 0.01; done
-		    kill -STOP \$!
-		    touch stopped
-		    wait ;;
+		*raw/2.rec*) ;;
+		*) exec "$2/rec-filter" "\$@" ;;
 		esac
-		exec "$2/rec-filter" "\$@"
+		args=()
+		for a in "\$@"; do [ "\$a" = raw/2.rec ] && a=-; args+=("\$a"); done
+		rm -f feed.fifo && mkfifo feed.fifo
+		(cat raw/2.rec; exec sleep 600) > feed.fifo &
+		feeder=\$!
+		"$2/rec-filter" "\${args[@]}" < feed.fifo &
+		filter=\$!
+		for _ in \$(seq 500); do compgen -G 'filtered/2.rec.tmp*' > /dev/null && break; sleep 0.01; done
+		kill -STOP \$filter
+		touch stopped
+		if [ "${3:-}" = kill ]; then
+		    kill -KILL \$filter \$feeder
+		    pkill -KILL -P \$feeder
+		    exit 137
+		fi
+		wait
 	EOF
 	chmod +x "$1/rec-filter"
 }
