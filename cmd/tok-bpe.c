@@ -77,7 +77,7 @@ static const char usage[] =
 	"  (--pattern sets the pre-tokenizer, default gpt2; -j the counting threads)\n"
 	"\n"
 	"count (also --pattern, --special and -j as train takes them):\n"
-	"      --shard I/N              only shard I of N (0-based): by file when there are\n"
+	"      --shard I/N|auto         only shard I of N (0-based): by file when there are\n"
 	"                               at least N files, else by record; auto: the\n"
 	"                               task's of a Slurm array or Kubernetes Indexed\n"
 	"                               Job; default $SLUICE_SHARD, else all\n"
