@@ -5,6 +5,7 @@
 # a JSON line.
 
 load test_helper
+load helpers/hub
 
 setup() {
 	export PATH="$SLUICE_BIN:$PATH"
@@ -15,33 +16,20 @@ setup() {
 }
 
 teardown() {
-	local p=$BATS_TEST_TMPDIR/work/ports.json # the test leaves this directory
-	[ -f "$p" ] && kill "$(json_get "$p" 'j["pid"]')" 2>/dev/null || true
-}
-
-# serve: the server on ./hub, its ports in ports.json; HF_ENDPOINT set.
-serve() {
-	"$PY" "$HELPERS/hubserver.py" --root hub --port-file ports.json --log requests.jsonl \
-		2> server.err 3>&- &
-	for _ in $(seq 100); do [ -s ports.json ] && break; sleep 0.1; done
-	[ -s ports.json ] || fail "the hub server did not start: $(cat server.err)"
-	export HF_ENDPOINT=$(json_get ports.json 'j["hub"]')
+	hub_stop
 }
 
 # org/stories: every paragraph of the licence texts, a JSON line each.
 make_repo() {
 	local d=hub/datasets/org/stories
 	mkdir -p $d/data
-	for f in /usr/share/common-licenses/*; do
-		[ -f "$f" ] && tr -d '\000-\010\013-\037' < "$f" && echo
-	done | awk -v RS= '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, " "); gsub(/\n/, " "); printf "{\"text\":\"%s\"}\n", $0 }' \
-		> $d/data/train-00000-of-00001.jsonl
+	licence_rows > $d/data/train-00000-of-00001.jsonl
 	printf -- '---\nlicense: other\n---\n# Stories\n' > $d/README.md
 }
 
 @test "examples/hub-dataset: SMALL=1 streams from the Hub, learns a BPE, trains, plots and samples" {
 	make_repo
-	serve
+	hub_serve
 	mkdir recipe
 	cp "$TOP/examples/hub-dataset/Makefile" recipe/
 	run make -C recipe SMALL=1 SLUICE_BIN="$SLUICE_BIN" DATASET=org/stories PROMPT='The Licensee'

@@ -4,24 +4,17 @@
 # corpus_setup in setup (it serves the Hub from the test's directory) and
 # corpus_teardown in teardown.
 
+load "$HELPERS/hub.bash"
+
 corpus_setup() {
 	export HF_HUB_CACHE=$PWD/cache HF_HOME=$PWD/hf-home
 	unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE HF_ENDPOINT SLUICE_SHARD SLUICE_SHARD_COUNT
 	make_repo
-	serve
+	hub_serve
 }
 
 corpus_teardown() {
-	local p=$BATS_TEST_TMPDIR/work/ports.json
-	[ -f "$p" ] && kill "$(json_get "$p" 'j["pid"]')" 2>/dev/null || true
-}
-
-serve() {
-	"$PY" "$HELPERS/hubserver.py" --root hub --port-file ports.json --log requests.jsonl \
-		2> server.err 3>&- &
-	for _ in $(seq 100); do [ -s ports.json ] && break; sleep 0.1; done
-	[ -s ports.json ] || fail "the hub server did not start: $(cat server.err)"
-	export HF_ENDPOINT=$(json_get ports.json 'j["hub"]')
+	hub_stop
 }
 
 # org/licences: every paragraph of the licence texts Debian ships, a JSON
@@ -29,10 +22,7 @@ serve() {
 make_repo() {
 	local d=hub/datasets/org/licences
 	mkdir -p $d/data
-	for f in /usr/share/common-licenses/*; do
-		[ -f "$f" ] && tr -d '\000-\010\013-\037' < "$f" && echo
-	done | awk -v RS= '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, " "); gsub(/\n/, " "); printf "{\"text\":\"%s\"}\n", $0 }' \
-		> rows.jsonl
+	licence_rows > rows.jsonl
 	split -n l/3 -d --additional-suffix=.jsonl rows.jsonl $d/data/train-0000
 	printf -- '---\nlicense: other\n---\n# Licences\n' > $d/README.md
 }
