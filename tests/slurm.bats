@@ -200,7 +200,13 @@ stage_scripts() {
 
 @test "slurm-cluster up as a user other than root: exit 77 and the one line that says why" {
 	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv to become another user"
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups "$HELPERS/slurm-cluster" up "$PWD/c"
+	# A copy nobody can read: the checkout may lie under a private home.
+	local d
+	d=$(mktemp -d /tmp/sluice-slurm-helper.XXXXXX)
+	cp -r "$HELPERS"/. "$d"/
+	chmod -R a+rX "$d"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups "$d/slurm-cluster" up "$d/c"
+	rm -rf "$d"
 	assert_failure 77
 	assert_equal "$stderr" "slurm-cluster: not root: slurmd must be root to start jobs (SlurmUser=root)"
 	assert_output ""
