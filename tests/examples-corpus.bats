@@ -81,7 +81,9 @@ teardown() {
 	# are the real ones.
 	stopping_shim shim "$SLUICE_BIN" kill
 	recipe run
-	run make -C run -j2 SLUICE_BIN="$PWD/shim" "${VARS[@]}" stage-filtered
+	# -k: the other parts are made whatever becomes of part 2 (without it
+	# make starts no new target once one has failed).
+	run make -C run -k -j2 SLUICE_BIN="$PWD/shim" "${VARS[@]}" stage-filtered
 	assert_failure
 	[ -e run/stopped ] || fail "the task was not caught mid-run"
 	[ ! -e run/filtered/2.rec ] || fail "a killed task left its output"
