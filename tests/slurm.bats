@@ -143,7 +143,9 @@ stage_scripts() {
 		if [ "$i" = "${SLOW:-}" ]; then
 			sleep 60 &
 			echo "$$ $!" >"pids-$i"
-			wait
+			# Its work killed, the task commits nothing: Slurm may signal
+			# the sleep before this shell, and wait then returns.
+			wait $! || exit
 		fi
 		mv ".part-$i.tmp" "part-$i"
 	EOF
