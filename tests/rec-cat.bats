@@ -724,6 +724,14 @@ for line in sys.stdin:
 		'{"inputs":[{"input":"a"},{"input":"b"}],"lost":{"samples":3,"shards":1},"ratio":0.75,"read":8,"tool":["x","y"]}'
 }
 
+@test "--stats: a sum past what a JSON integer holds is a real number, not a wrapped negative one" {
+	mkframes header text:a 'raw:3:0:{"n":9223372036854775807}' end:2 > a.rec
+	mkframes header text:b 'raw:3:0:{"n":2}' end:2 > b.rec
+	run rec-cat --stats a.rec b.rec
+	assert_success
+	"$PY" -c 'import json, sys; n = json.loads(sys.argv[1])["trailer"]["n"]; assert n > 9.2e18, n' "$output"
+}
+
 @test "--stats over rec-filter's parts: the merged trailer is the whole run's" {
 	seq 1 300 | awk '{ printf "%s words here %s\n", ($1 % 7 ? "some" : "x"), $1 }' > a.txt
 	seq 301 500 | awk '{ printf "and more %s words, %s\n", $1, ($1 % 5 ? "fine" : "") }' > b.txt

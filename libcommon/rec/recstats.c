@@ -48,11 +48,14 @@ static json_t *merge_into(json_t *into, json_t *v, json_t *conflicts, const char
 {
 	if (!into)
 		return json_deep_copy(v);
-	if (json_is_integer(into) && json_is_integer(v)) {
-		json_t *sum = json_integer(json_integer_value(into) + json_integer_value(v));
+	json_int_t whole;
+	if (json_is_integer(into) && json_is_integer(v) &&
+	    !__builtin_add_overflow(json_integer_value(into), json_integer_value(v), &whole)) {
 		json_decref(into);
-		return sum;
+		return json_integer(whole);
 	}
+	/* Past what a JSON integer holds here, the sum is a real number, not
+	 * a wrapped negative one. */
 	if (json_is_number(into) && json_is_number(v)) {
 		json_t *sum = json_real(json_number_value(into) + json_number_value(v));
 		json_decref(into);
