@@ -18,10 +18,11 @@
 #include "dedup/records.h"
 #include "rec/rec.h"
 
-/* The most bytes of memory the one-pass path spends on each record it has
- * seen: table slots of 24 bytes, at least a quarter full just after the
- * table doubles (96), and 16 for where a kept record and its key are, in
- * arrays that double too (32); beside the kept records' keys. */
+/* The most bytes of memory the one-pass path spends for each record the
+ * inputs can hold (most_records): table slots of 24 bytes, at most four
+ * per record whether the table doubled or was sized from the first
+ * records' length (96), and 16 for where a kept record and its key are,
+ * in arrays that double (32); beside the kept records' keys. */
 #define SEEN_BYTES_PER_RECORD 128
 
 int *dedup_open_inputs(int n, char **inputs, const char *tmpdir)
