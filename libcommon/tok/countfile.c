@@ -2,7 +2,10 @@
  * one sorted sum (countfile.h). */
 #include "tok/countfile.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,7 +101,25 @@ struct countfile_merge {
 	size_t n_specials;
 	const char *first; /* the file the others must agree with */
 	struct buf word;
+	/* the first failure: its one line ("path:offset: what") and the exit
+	 * status it calls for; every call after it fails the same way */
+	char err[1024];
+	int status;
 };
+
+/* Records a failure at path:offset and returns -1. */
+SLUICE_PRINTF(5, 6)
+static int fail_at(struct countfile_merge *m, int status, const char *path, uint64_t offset, const char *fmt, ...)
+{
+	int n = snprintf(m->err, sizeof m->err, "%s:%llu: ", path, (unsigned long long)offset);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof m->err)
+		vsnprintf(m->err + n, sizeof m->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	m->status = status;
+	return -1;
+}
 
 /* A pattern as a reader knows it: its tok-bpe name when it has one. */
 static const char *pattern_label(const char *p)
@@ -125,7 +146,7 @@ static void specials_text(json_t *sp, struct buf *out)
 
 /* Checks a count file's header against the first file's (or, for the
  * first, takes its pattern and specials). */
-static void check_header(struct countfile_merge *m, struct cf_source *s, uint64_t offset)
+static int check_header(struct countfile_merge *m, struct cf_source *s, uint64_t offset)
 {
 	const char *text = rec_reader_header(s->r);
 	json_error_t jerr;
@@ -133,18 +154,25 @@ static void check_header(struct countfile_merge *m, struct cf_source *s, uint64_
 	const char *kind = json_string_value(json_object_get(h, "kind"));
 	json_t *bc = json_object_get(h, "bpe_counts");
 	json_t *pat = json_object_get(bc, "pattern"), *sp = json_object_get(bc, "specials");
-	if (!bc || !kind || strcmp(kind, "sample") != 0)
-		die_at(STATUS_MALFORMED, s->path, offset, "not a tok-bpe count file (a %s stream): make one with tok-bpe count",
-		       kind ? kind : "kindless");
-	if (json_integer_value(json_object_get(bc, "version")) != COUNTFILE_VERSION)
-		die_at(STATUS_MALFORMED, s->path, offset, "a count file of version %lld; this tok-bpe reads version %d",
-		       (long long)json_integer_value(json_object_get(bc, "version")), COUNTFILE_VERSION);
+	int rc = 0;
+	if (!bc || !kind || strcmp(kind, "sample") != 0) {
+		rc = fail_at(m, STATUS_MALFORMED, s->path, offset,
+		             "not a tok-bpe count file (a %s stream): make one with tok-bpe count", kind ? kind : "kindless");
+		goto out;
+	}
+	if (json_integer_value(json_object_get(bc, "version")) != COUNTFILE_VERSION) {
+		rc = fail_at(m, STATUS_MALFORMED, s->path, offset, "a count file of version %lld; this tok-bpe reads version %d",
+		             (long long)json_integer_value(json_object_get(bc, "version")), COUNTFILE_VERSION);
+		goto out;
+	}
 	int ok = json_is_string(pat) && json_is_array(sp);
 	for (size_t i = 0; ok && i < json_array_size(sp); i++)
 		ok = json_is_string(json_array_get(sp, i));
 	const char *order = json_string_value(json_object_get(bc, "order"));
-	if (!ok || !order || strcmp(order, "bytes") != 0)
-		die_at(STATUS_MALFORMED, s->path, offset, "a count file header without a pattern, specials or order");
+	if (!ok || !order || strcmp(order, "bytes") != 0) {
+		rc = fail_at(m, STATUS_MALFORMED, s->path, offset, "a count file header without a pattern, specials or order");
+		goto out;
+	}
 	if (!m->pattern) {
 		m->pattern = xstrdup(json_string_value(pat));
 		m->n_specials = json_array_size(sp);
@@ -152,34 +180,39 @@ static void check_header(struct countfile_merge *m, struct cf_source *s, uint64_
 		for (size_t i = 0; i < m->n_specials; i++)
 			m->specials[i] = xstrdup(json_string_value(json_array_get(sp, i)));
 		m->first = s->path;
-		json_decref(h);
-		return;
+		goto out;
 	}
-	if (strcmp(m->pattern, json_string_value(pat)) != 0)
-		die_at(STATUS_MALFORMED, s->path, offset,
-		       "counted with the pre-tokenizer pattern %s, but %s with %s: count files to be summed must "
-		       "come from the same pre-tokenizer",
-		       pattern_label(json_string_value(pat)), m->first, pattern_label(m->pattern));
+	if (strcmp(m->pattern, json_string_value(pat)) != 0) {
+		rc = fail_at(m, STATUS_MALFORMED, s->path, offset,
+		             "counted with the pre-tokenizer pattern %s, but %s with %s: count files to be summed must "
+		             "come from the same pre-tokenizer",
+		             pattern_label(json_string_value(pat)), m->first, pattern_label(m->pattern));
+		goto out;
+	}
 	int same = json_array_size(sp) == m->n_specials;
 	for (size_t i = 0; same && i < m->n_specials; i++)
 		same = strcmp(json_string_value(json_array_get(sp, i)), m->specials[i]) == 0;
 	if (!same) {
-		struct buf a = {0}, b = {0};
-		specials_text(sp, &a);
+		struct buf theirs = {0}, mine_text = {0};
+		specials_text(sp, &theirs);
 		json_t *mine = json_array();
 		for (size_t i = 0; i < m->n_specials; i++)
 			json_array_append_new(mine, json_string(m->specials[i]));
-		specials_text(mine, &b);
+		specials_text(mine, &mine_text);
 		json_decref(mine);
-		die_at(STATUS_MALFORMED, s->path, offset,
-		       "counted with the specials %s, but %s with %s: count files to be summed must cut the "
-		       "same special tokens out",
-		       a.data, m->first, b.data);
+		rc = fail_at(m, STATUS_MALFORMED, s->path, offset,
+		             "counted with the specials %s, but %s with %s: count files to be summed must cut the "
+		             "same special tokens out",
+		             theirs.data, m->first, mine_text.data);
+		buf_free(&theirs);
+		buf_free(&mine_text);
 	}
+out:
 	json_decref(h);
+	return rc;
 }
 
-/* The source's next record; 0 at its end. */
+/* The source's next record: 1, 0 at its end, -1 on a failure. */
 static int advance(struct countfile_merge *m, struct cf_source *s)
 {
 	if (s->word) {
@@ -188,25 +221,28 @@ static int advance(struct countfile_merge *m, struct cf_source *s)
 		s->has_prev = 1;
 	}
 	struct rec_frame f;
-	while (rec_next_or_die(s->r, &f) > 0) {
+	int got;
+	while ((got = rec_next(s->r, &f)) > 0) {
 		if (f.type == REC_HEADER) {
 			if (s->header_seen)
-				die_at(STATUS_MALFORMED, s->path, f.offset,
-				       "a second stream: count files are summed by naming each one, not by joining them");
+				return fail_at(m, STATUS_MALFORMED, s->path, f.offset,
+				               "a second stream: count files are summed by naming each one, not by joining them");
 			s->header_seen = 1;
-			check_header(m, s, f.offset);
+			if (check_header(m, s, f.offset) < 0)
+				return -1;
 			continue;
 		}
 		if (f.type == REC_END)
 			continue;
 		struct rec_part count, word;
 		size_t cursor = 0;
-		if (f.type != REC_SAMPLE || rec_sample_nparts(&f) != 2 || !rec_sample_next(&f, &cursor, &count) ||
-		    !rec_sample_next(&f, &cursor, &word) || count.name_len != 5 || memcmp(count.name, "count", 5) ||
-		    count.data_len != 8 || word.name_len != 4 || memcmp(word.name, "word", 4))
-			die_at(STATUS_MALFORMED, s->path, f.offset,
-			       "a %s record that is not a word count (a sample of \"count\", 8 bytes, and \"word\")",
-			       rec_type_name(f.type) ? rec_type_name(f.type) : "unknown");
+		if (!s->header_seen || f.type != REC_SAMPLE || rec_sample_nparts(&f) != 2 ||
+		    !rec_sample_next(&f, &cursor, &count) || !rec_sample_next(&f, &cursor, &word) || count.name_len != 5 ||
+		    memcmp(count.name, "count", 5) || count.data_len != 8 || word.name_len != 4 ||
+		    memcmp(word.name, "word", 4))
+			return fail_at(m, STATUS_MALFORMED, s->path, f.offset,
+			               "a %s record that is not a word count (a sample of \"count\", 8 bytes, and \"word\")",
+			               rec_type_name(f.type) ? rec_type_name(f.type) : "unknown");
 		s->word = word.data;
 		s->len = word.data_len;
 		s->count = le_get64(count.data);
@@ -214,12 +250,19 @@ static int advance(struct countfile_merge *m, struct cf_source *s)
 		if (s->has_prev) {
 			int c = countfile_cmp((const uint8_t *)s->prev.data, s->prev.len, s->word, s->len);
 			if (c >= 0)
-				die_at(STATUS_MALFORMED, s->path, f.offset, "%s word: count files are sorted by the words' bytes, "
-				       "each word once", c == 0 ? "a repeated" : "an out-of-order");
+				return fail_at(m, STATUS_MALFORMED, s->path, f.offset,
+				               "%s word: count files are sorted by the words' bytes, each word once",
+				               c == 0 ? "a repeated" : "an out-of-order");
 		}
 		return 1;
 	}
 	s->word = NULL;
+	if (got < 0) {
+		/* the reader's line names the input and offset already */
+		snprintf(m->err, sizeof m->err, "%s", rec_reader_error(s->r));
+		m->status = -got;
+		return -1;
+	}
 	return 0;
 }
 
@@ -253,18 +296,31 @@ struct countfile_merge *countfile_merge_open(int n, char **paths)
 	m->n = n;
 	m->src = xcalloc((size_t)n, sizeof *m->src);
 	m->heap = xcalloc((size_t)n, sizeof *m->heap);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !m->status; i++) {
 		struct cf_source *s = &m->src[i];
 		s->path = paths[i];
 		s->r = rec_reader_open(paths[i], 0);
-		if (!s->r)
-			die(STATUS_FAIL, "%s:", paths[i]);
-		if (advance(m, s))
+		if (!s->r) {
+			snprintf(m->err, sizeof m->err, "%s: %s", paths[i], strerror(errno));
+			m->status = STATUS_FAIL;
+			break;
+		}
+		int got = advance(m, s);
+		if (got > 0)
 			m->heap[m->nheap++] = i;
 	}
 	for (int i = m->nheap / 2; i-- > 0;)
 		sift_down(m, i);
 	return m;
+}
+
+const char *countfile_merge_error(const struct countfile_merge *m, int *status)
+{
+	if (!m->status)
+		return NULL;
+	if (status)
+		*status = m->status;
+	return m->err;
 }
 
 const char *countfile_merge_pattern(const struct countfile_merge *m)
@@ -278,31 +334,40 @@ const char *const *countfile_merge_specials(const struct countfile_merge *m, siz
 	return (const char *const *)m->specials;
 }
 
-/* Moves the top source to its next record, or out of the heap. */
-static void step_top(struct countfile_merge *m)
+/* Moves the top source to its next record, or out of the heap; -1 on a
+ * failure. */
+static int step_top(struct countfile_merge *m)
 {
-	if (!advance(m, &m->src[m->heap[0]]))
+	int got = advance(m, &m->src[m->heap[0]]);
+	if (got < 0)
+		return -1;
+	if (!got)
 		m->heap[0] = m->heap[--m->nheap];
 	sift_down(m, 0);
+	return 0;
 }
 
 int countfile_merge_next(struct countfile_merge *m, const uint8_t **word, size_t *len, uint64_t *count)
 {
+	if (m->status)
+		return -1;
 	if (!m->nheap)
 		return 0;
 	struct cf_source *top = &m->src[m->heap[0]];
 	buf_clear(&m->word);
 	buf_add(&m->word, top->word, top->len);
 	uint64_t sum = top->count;
-	step_top(m);
+	if (step_top(m) < 0)
+		return -1;
 	while (m->nheap) {
 		top = &m->src[m->heap[0]];
 		if (countfile_cmp(top->word, top->len, (const uint8_t *)m->word.data, m->word.len) != 0)
 			break;
 		if (sum + top->count < sum)
-			die_at(STATUS_MALFORMED, top->path, top->offset, "the counts of a word sum past 2^64 - 1");
+			return fail_at(m, STATUS_MALFORMED, top->path, top->offset, "the counts of a word sum past 2^64 - 1");
 		sum += top->count;
-		step_top(m);
+		if (step_top(m) < 0)
+			return -1;
 	}
 	*word = (const uint8_t *)m->word.data;
 	*len = m->word.len;

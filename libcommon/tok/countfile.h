@@ -53,18 +53,25 @@ int countfile_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 struct countfile_merge;
 
-/* Opens the n count files (a path "-" is stdin) and checks their headers:
- * a file that is not a count file, or whose pattern or specials differ
- * from the first file's, ends the program (status 8), naming it. */
+/* Opens the n count files (a path "-" is stdin) and checks their headers.
+ * A failure (a file that cannot be opened, is not a count file, or was
+ * counted with another pattern or specials than the first file) is kept:
+ * countfile_merge_error says it, and every later call fails the same way.
+ * The reader never ends the program: a fuzz target drives it. */
 struct countfile_merge *countfile_merge_open(int n, char **paths);
-/* The pattern and specials the files were counted with. */
+/* NULL while all is well; else the failure's one line ("path:offset:
+ * what wrong", without the program's name) with *status (when status is
+ * not NULL) the exit status it calls for (sluice-status(7)). */
+const char *countfile_merge_error(const struct countfile_merge *m, int *status);
+/* The pattern and specials the files were counted with (NULL and none
+ * when no file had a header). */
 const char *countfile_merge_pattern(const struct countfile_merge *m);
 const char *const *countfile_merge_specials(const struct countfile_merge *m, size_t *n);
 /* The next word of the union of the files, in order, with its counts
  * summed: 1 with *word (valid until the next call), *len and *count set,
- * 0 at the end.  A record that is not a count, a word not above the one
- * before it in its file, or a sum past 2^64 - 1 ends the program
- * (status 8) naming the file and offset. */
+ * 0 at the end, -1 on a failure: a record that is not a count, a word not
+ * above the one before it in its file, a sum past 2^64 - 1, or a broken
+ * stream. */
 int countfile_merge_next(struct countfile_merge *m, const uint8_t **word, size_t *len, uint64_t *count);
 void countfile_merge_close(struct countfile_merge *m);
 

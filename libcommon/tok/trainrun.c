@@ -82,6 +82,10 @@ int tokrun_train_counts(struct tokrun *r, const struct bpe_train_opts *opts, con
 {
 	inputs = cli_inputs(inputs, &nin);
 	struct countfile_merge *m = countfile_merge_open(nin, inputs);
+	int status;
+	const char *err = countfile_merge_error(m, &status);
+	if (err)
+		die(status, "%s", err);
 	size_t n_specials;
 	const char *const *specials = countfile_merge_specials(m, &n_specials);
 	const char *counted = countfile_merge_pattern(m);
@@ -110,13 +114,18 @@ int tokrun_train_counts(struct tokrun *r, const struct bpe_train_opts *opts, con
 	const uint8_t *word;
 	size_t len;
 	uint64_t count, pairs = 0;
-	while (countfile_merge_next(m, &word, &len, &count)) {
+	int got;
+	while ((got = countfile_merge_next(m, &word, &len, &count)) > 0) {
 		uint64_t w = len > 1 ? (uint64_t)(len - 1) : 0;
 		if (w && (count > (uint64_t)INT64_MAX / w || pairs + count * w > (uint64_t)INT64_MAX))
 			die(STATUS_MALFORMED, "the counts are too large: their pairs would count past 2^63 - 1");
 		pairs += count * w;
 		piece_counts_add(counts, word, len, count);
 		progress_add(&r->progress, 0, 1);
+	}
+	if (got < 0) {
+		err = countfile_merge_error(m, &status);
+		die(status, "%s", err);
 	}
 	progress_end(&r->progress);
 
