@@ -28,7 +28,7 @@ VECTORISE := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-fvect-c
 CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math $(VECTORISE)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -DSLUICE_LIBDIR=\"$(LIBDIR)\" -Ilibcommon
-PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy \
+PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy expat \
            libpcre2-8 libutf8proc libcurl libarchive libcrypto
 LDLIBS_ALL = -lbz2 -lm -lpthread
 

@@ -16,6 +16,10 @@
 #   BENCH_COUNT_SIZES    text sizes in bytes (default 25, 50, 100, 200 MB)
 #   BENCH_COUNT_SHARDS   shards counted one after another (default 2)
 #   BENCH_COUNT_MEM      count's --mem (default 1G)
+#   BENCH_COUNT_PEER_MAX text sizes above this many bytes run ours alone
+#                        (default: none), for the sizes whose HF training
+#                        would not fit in this machine's memory; their
+#                        peer and ratio columns print "-"
 #   THREADS              threads for both sides (default 2)
 #
 # Both sides learn as many merges as HF's defaults make (a vocabulary of
@@ -28,6 +32,7 @@
 : "${BENCH_COUNT_SIZES:=25000000 50000000 100000000 200000000}"
 : "${BENCH_COUNT_SHARDS:=2}"
 : "${BENCH_COUNT_MEM:=1G}"
+: "${BENCH_COUNT_PEER_MAX:=}"
 : "${THREADS:=2}"
 make -s -C "$TOP" test-deps >&2
 [ -x /usr/bin/time ] || { echo "tok-bpe-count bench: no /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -82,22 +87,36 @@ for bytes in $BENCH_COUNT_SIZES; do
 	for ((i = 0; i < BENCH_COUNT_SHARDS; i++)); do
 		measure "$run/count" "'$TOK' count -q -j$THREADS --mem $BENCH_COUNT_MEM --tmpdir '$run' --shard $i/$BENCH_COUNT_SHARDS -o '$run/c$i.counts' '$corpus.nl.rec'"
 	done
-	measure "$run/hf" "RAYON_NUM_THREADS=$THREADS node '$TOP/tests/helpers/hf-tok.mjs' train '$corpus.txt' '$run/hf.json'"
-	# HF's alphabet is the characters the text holds, ours all 256 bytes
-	# and the end-of-text special: as many merges as HF made.
-	merges=$(/usr/bin/python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["model"]["merges"]))' "$run/hf.json")
+	peer=1
+	[ -z "$BENCH_COUNT_PEER_MAX" ] || [ "$bytes" -le "$BENCH_COUNT_PEER_MAX" ] || peer=0
+	if [ $peer = 1 ]; then
+		measure "$run/hf" "RAYON_NUM_THREADS=$THREADS node '$TOP/tests/helpers/hf-tok.mjs' train '$corpus.txt' '$run/hf.json'"
+		# HF's alphabet is the characters the text holds, ours all 256
+		# bytes and the end-of-text special: as many merges as HF made.
+		merges=$(/usr/bin/python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["model"]["merges"]))' "$run/hf.json")
+	else
+		merges=$((30000 - 256)) # HF's default vocabulary, less its byte alphabet at most
+	fi
 	measure "$run/train" "'$TOK' train -q --from-counts --vocab-size $((257 + merges)) --min-frequency 0 -o '$run/ours.json' '$run'/c*.counts"
-	/usr/bin/python3 "$TOP/tests/helpers/hf_docs.py" same-merges "$run/hf.json" "$run/ours.json" ||
-		{ echo "tok-bpe-count bench: tok-bpe's merges are not HF's" >&2; exit 1; }
+	if [ $peer = 1 ]; then
+		/usr/bin/python3 "$TOP/tests/helpers/hf_docs.py" same-merges "$run/hf.json" "$run/ours.json" ||
+			{ echo "tok-bpe-count bench: tok-bpe's merges are not HF's" >&2; exit 1; }
+	fi
 	docs=$("$SLUICE_BIN/rec-cat" --stats "$corpus.nl.rec" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["records"])')
 	words=$(/usr/bin/python3 "$TOP/tests/helpers/bpecounts.py" read "$run"/c*.counts | cut -d' ' -f1 | sort -u | wc -l)
 	read -r cs cm < <(total "$run/count")
 	read -r ts tm < <(total "$run/train")
-	read -r hs hm < <(total "$run/hf")
 	mm=$((cm > tm ? cm : tm))
-	printf '%-8s %8s %9s | %9s %8s | %9s %8s | %9s %8s | %5.2fx %5.2fx\n' \
-		"$(echo "scale=1; $(stat -c %s "$corpus.txt") / 1000000" | bc)" "$docs" "$words" "$cs" "$cm" "$ts" "$tm" "$hs" "$hm" \
-		"$(echo "($cs + $ts) / $hs" | bc -l)" "$(echo "$mm / $hm" | bc -l)"
+	mb=$(echo "scale=1; $(stat -c %s "$corpus.txt") / 1000000" | bc)
+	if [ $peer = 1 ]; then
+		read -r hs hm < <(total "$run/hf")
+		printf '%-8s %8s %9s | %9s %8s | %9s %8s | %9s %8s | %5.2fx %5.2fx\n' \
+			"$mb" "$docs" "$words" "$cs" "$cm" "$ts" "$tm" "$hs" "$hm" \
+			"$(echo "($cs + $ts) / $hs" | bc -l)" "$(echo "$mm / $hm" | bc -l)"
+	else
+		printf '%-8s %8s %9s | %9s %8s | %9s %8s | %9s %8s | %6s %6s\n' \
+			"$mb" "$docs" "$words" "$cs" "$cm" "$ts" "$tm" - - - -
+	fi
 	rm -f "$run"/c*.counts
 done
 echo "$BENCH_COUNT_TEXT text; count s: all $BENCH_COUNT_SHARDS shards one after another (-j$THREADS each), peak of the largest;"

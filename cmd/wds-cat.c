@@ -15,7 +15,7 @@
 #include "net/http.h"
 #include "rec/header.h"
 #include "rec/rec.h"
-#include "wds/braces.h"
+#include "base/braces.h"
 #include "wds/shardorder.h"
 #include "wds/shardsrc.h"
 #include "wds/wdscat.h"

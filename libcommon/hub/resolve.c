@@ -16,6 +16,7 @@
 #include "base/io.h"
 #include "base/jsonw.h"
 #include "hub/dataset.h"
+#include "hub/urlsrc.h"
 #include "net/http.h"
 
 static void add_input(struct hub_sources *s, const char *path, enum rows_format fmt)
@@ -26,6 +27,8 @@ static void add_input(struct hub_sources *s, const char *path, enum rows_format 
 	in->path = xstrdup(path);
 	in->open_path = NULL;
 	in->hub = NULL;
+	in->remote = NULL;
+	in->etag = NULL;
 	in->fmt = fmt != FMT_UNKNOWN ? fmt : rows_format_of_path(path);
 	in->size = strcmp(path, "-") != 0 && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	/* Say now, with status 1, what would otherwise surface as a reader error. */
@@ -48,8 +51,42 @@ static void add_hub_input(struct hub_sources *s, struct hfhub *hub, const struct
 	in->fmt = fmt != FMT_UNKNOWN ? fmt : rows_format_of_path(f->path);
 	in->size = f->size;
 	in->hub = hub;
+	in->remote = NULL;
+	in->etag = NULL;
 	if (in->fmt == FMT_UNKNOWN)
 		die(STATUS_USAGE, "%s: cannot tell the format from the name; give --type", in->path);
+}
+
+/* A file named by URL (s3://, http(s)://). */
+static void add_url_input(struct hub_sources *s, const struct urlsrc_file *f)
+{
+	s->inputs = xrealloc(s->inputs, (s->ninputs + 1) * sizeof *s->inputs);
+	struct hub_input *in = &s->inputs[s->ninputs++];
+	*in = (struct hub_input){.path = xstrdup(f->url), .size = f->size, .remote = s->urls,
+	                         .etag = f->etag ? xstrdup(f->etag) : NULL};
+	/* the format by the name's path, without a query (?download=1) */
+	char *bare = xstrndup(f->url, strcspn(f->url, "?#"));
+	in->fmt = s->type != FMT_UNKNOWN ? s->type : rows_format_of_path(bare);
+	free(bare);
+	if (in->fmt == FMT_UNKNOWN)
+		die(STATUS_USAGE, "%s: cannot tell the format from the name; give --type", in->path);
+}
+
+static void add_urls(struct hub_sources *s, const char *src)
+{
+	if (!s->urls) {
+		struct urlsrc_opts uo = {.timeout = s->hub_opts.timeout, .retries = s->hub_opts.retries,
+		                         .no_sign = s->no_sign};
+		s->urls = urlsrc_new(&uo);
+	}
+	struct urlsrc_file *files;
+	size_t n;
+	char err[1024];
+	if (urlsrc_expand(s->urls, src, &files, &n, err, sizeof err) != 0)
+		die(STATUS_FAIL, "%s", err);
+	for (size_t i = 0; i < n; i++)
+		add_url_input(s, &files[i]);
+	urlsrc_files_free(files, n);
 }
 
 static int hub_open_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
@@ -69,6 +106,10 @@ struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *rop
 		ropt->open_random = hub_open_random;
 		ropt->open_stream = hub_open_stream;
 		ropt->open_ctx = in->hub;
+	} else if (in->remote) {
+		ropt->open_random = urlsrc_open_random;
+		ropt->open_stream = urlsrc_open_stream;
+		ropt->open_ctx = in->remote;
 	}
 	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, errn);
 }
@@ -394,6 +435,10 @@ void hub_sources_add(struct hub_sources *s, const char *src)
 		hfhub_ref_free(&ref);
 		return;
 	}
+	if (urlsrc_is_url(src)) {
+		add_urls(s, src);
+		return;
+	}
 	if (strcmp(src, "-") == 0) {
 		add_input(s, src, s->type != FMT_UNKNOWN ? s->type : FMT_JSONL);
 		/* Parquet is read from its footer backwards, by byte ranges, and
@@ -486,6 +531,10 @@ void hub_sources_report(const struct hub_sources *s)
 			     hfhub_commit(s->hubs[i]), (unsigned long long)st.requests, (unsigned long long)st.retries,
 			     (unsigned long long)st.resumes, (unsigned long long)st.bytes);
 	}
+	struct http_stats st;
+	if (s->urls && urlsrc_stats(s->urls, &st))
+		warn("URLs: %llu requests, %llu retries, %llu resumed, %llu bytes", (unsigned long long)st.requests,
+		     (unsigned long long)st.retries, (unsigned long long)st.resumes, (unsigned long long)st.bytes);
 }
 
 void hub_sources_free(struct hub_sources *s)
@@ -493,11 +542,13 @@ void hub_sources_free(struct hub_sources *s)
 	for (size_t i = 0; i < s->ninputs; i++) {
 		free(s->inputs[i].path);
 		free(s->inputs[i].open_path);
+		free(s->inputs[i].etag);
 	}
 	free(s->inputs);
 	for (size_t i = 0; i < s->nhubs; i++)
 		hfhub_close(s->hubs[i]);
 	free(s->hubs);
+	urlsrc_free(s->urls);
 	free(s->config_owned);
 	free(s->split_owned);
 	buf_free(&s->answer);

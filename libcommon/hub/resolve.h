@@ -1,6 +1,7 @@
 /* resolve.h - what hf-stream's SOURCE operands name, as the files to read:
  * a file, - (stdin), a glob, a directory laid out like a Hugging Face
- * dataset repository, or a Hub dataset (ORG/NAME[:CONFIG[:SPLIT]],
+ * dataset repository, a URL (s3://BUCKET/KEY-OR-GLOB, http(s)://, with
+ * braces: hub/urlsrc.h), or a Hub dataset (ORG/NAME[:CONFIG[:SPLIT]],
  * hf://datasets/ORG/NAME[@REVISION][/PATH-OR-GLOB]), its config and split
  * resolved like `datasets` (dataset.h's rules) or read from the Hub's
  * parquet export (a script dataset, --parquet-export, a repository without
@@ -20,6 +21,8 @@
 #include "formats/rows.h"
 #include "hub/hfhub.h"
 
+struct urlsrc;
+
 /* One file to read. */
 struct hub_input {
 	char *path;
@@ -27,6 +30,8 @@ struct hub_input {
 	enum rows_format fmt;
 	uint64_t size;
 	struct hfhub *hub; /* the Hub dataset it is a file of, or NULL */
+	struct urlsrc *remote; /* the reader of its URL (s3://, http(s)://), or NULL */
+	char *etag;            /* a URL's ETag, when its server gave one */
 };
 
 /* What a repository source answers instead of resolving to files. */
@@ -40,6 +45,7 @@ struct hub_sources {
 	enum rows_format type;      /* FMT_UNKNOWN: by each file's name */
 	const char *revision;       /* NULL: main */
 	int parquet_export, quiet;
+	int no_sign; /* s3:// requests unsigned (--no-sign) */
 	enum hub_listing listing;
 	struct hfhub_opts hub_opts;
 	/* what the sources resolved to */
@@ -47,6 +53,7 @@ struct hub_sources {
 	size_t ninputs;
 	struct hfhub **hubs; /* the Hub datasets opened, for hub_sources_report */
 	size_t nhubs;
+	struct urlsrc *urls; /* the reader of URL sources, once one is given */
 	const char *config_used, *split_used; /* those of the last repository, or NULL */
 	char *config_owned, *split_owned;     /* what the above point to */
 	/* With listing, once a repository source gave its configs or splits

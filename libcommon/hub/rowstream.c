@@ -77,9 +77,12 @@ static void write_header(struct stream *s, struct rows *r)
 		json_t *f = json_object();
 		json_object_set_new(f, "path", json_string(in->path));
 		json_object_set_new(f, "format", json_string(rows_format_name(in->fmt)));
-		if (in->hub) {
-			/* the commit pins the bytes; hashing them would mean reading each file twice */
+		if (in->hub || in->remote) {
+			/* the commit (a Hub file's) or the ETag (a URL's) pins the
+			 * bytes; hashing them would mean reading each file twice */
 			json_object_set_new(f, "size", json_integer((json_int_t)in->size));
+			if (in->etag)
+				json_object_set_new(f, "etag", json_string(in->etag));
 		} else if (strcmp(in->path, "-") != 0) {
 			char hex[17];
 			snprintf(hex, sizeof hex, "%016llx", (unsigned long long)file_xxh3(in->path));

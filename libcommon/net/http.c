@@ -44,6 +44,7 @@
 
 struct http {
 	char *auth_host, *token, *user_agent, *token_header;
+	char *aws_sigv4, *aws_key, *aws_secret, *aws_session_token; /* SigV4 instead of a token */
 	double timeout;
 	int retries;
 	double scale; /* SLUICE_HTTP_BACKOFF_SCALE */
@@ -91,7 +92,8 @@ struct xfer {
 	uint64_t clen, crange, total; /* Content-Length; Content-Range's start and total */
 	double last_progress;         /* when a byte last arrived (or the try began) */
 	int timed_out;
-	char *etag_raw, *location, *error_code;
+	char *etag_raw, *location, *error_code, *bucket_region;
+	int accept_ranges; /* Accept-Ranges: bytes */
 	double wait; /* what the server asked for, or -1 */
 	int fatal;   /* a callback decided this try (and the transfer) failed */
 	int paused;
@@ -228,7 +230,7 @@ out:
  * "host:DEFAULTPORT"; "host:port" matches only "host:port". */
 static int auth_allowed(const struct http *h, const char *url)
 {
-	if (!h->token || !h->auth_host)
+	if ((!h->token && !h->aws_key) || !h->auth_host)
 		return 0;
 	char hp[512];
 	if (http_url_host(url, hp, sizeof hp) != 0)
@@ -258,6 +260,12 @@ struct http *http_new(const struct http_opts *o)
 	h->token = o->token && *o->token ? xstrdup(o->token) : NULL;
 	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "sluice/" SLUICE_VERSION);
 	h->token_header = o->token_header ? xstrdup(o->token_header) : NULL;
+	if (o->aws_sigv4 && o->aws_key && *o->aws_key && o->aws_secret) {
+		h->aws_sigv4 = xstrdup(o->aws_sigv4);
+		h->aws_key = xstrdup(o->aws_key);
+		h->aws_secret = xstrdup(o->aws_secret);
+		h->aws_session_token = o->aws_session_token && *o->aws_session_token ? xstrdup(o->aws_session_token) : NULL;
+	}
 	h->timeout = o->timeout > 0 ? o->timeout : 30;
 	h->retries = o->retries >= 0 ? o->retries : 5;
 	h->scale = 1;
@@ -278,15 +286,26 @@ struct http *http_new(const struct http_opts *o)
 	return h;
 }
 
+/* Frees a credential, overwritten first so that it does not linger in
+ * freed memory (a core dump, a later allocation). */
+static void secret_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
 void http_free(struct http *h)
 {
 	if (!h)
 		return;
-	if (h->token) {
-		memset(h->token, 0, strlen(h->token));
-		free(h->token);
-	}
+	secret_free(h->token);
 	free(h->auth_host);
+	free(h->aws_sigv4);
+	free(h->aws_key);
+	secret_free(h->aws_secret);
+	secret_free(h->aws_session_token);
 	free(h->user_agent);
 	free(h->token_header);
 	for (int i = 0; i < REDIR_CACHE; i++) {
@@ -306,6 +325,7 @@ void http_response_free(struct http_response *r)
 	free(r->etag);
 	free(r->repo_commit);
 	free(r->error_code);
+	free(r->bucket_region);
 	free(r->next_link);
 	free(r->final_url);
 	memset(r, 0, sizeof *r);
@@ -434,6 +454,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		clear_str(&x->etag_raw);
 		clear_str(&x->location);
 		clear_str(&x->error_code);
+		clear_str(&x->bucket_region);
+		x->accept_ranges = 0;
 		return n;
 	}
 	if (len == 0) {
@@ -477,6 +499,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		set_str(&x->commit, val, vl);
 	else if (IS("X-Error-Code"))
 		set_str(&x->error_code, val, vl);
+	else if (IS("Accept-Ranges"))
+		x->accept_ranges = strcasecmp(val, "bytes") == 0;
+	else if (IS("x-amz-bucket-region"))
+		set_str(&x->bucket_region, val, vl);
 	else if (IS("Content-Length")) {
 		x->clen = strtoull(val, NULL, 10);
 		x->have_clen = 1;
@@ -643,6 +669,7 @@ static void xfer_free(struct xfer *x)
 	free(x->etag_raw);
 	free(x->location);
 	free(x->error_code);
+	free(x->bucket_region);
 	free(x->known_etag);
 	free(x->linked_etag);
 	free(x->commit);
@@ -721,7 +748,23 @@ static void start(struct xfer *x)
 
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
-	if (auth_allowed(h, x->url)) {
+	if (auth_allowed(h, x->url) && h->aws_key) {
+		/* libcurl signs the request (its own, well-kept SigV4); the
+		 * payload is not hashed into the signature (S3 allows that over
+		 * any transport), so a streamed body needs no second pass. */
+		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, h->aws_sigv4);
+		curl_easy_setopt(e, CURLOPT_USERNAME, h->aws_key);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, h->aws_secret);
+		add_header(x, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+		if (h->aws_session_token) {
+			struct buf a = {0};
+			buf_printf(&a, "x-amz-security-token: %s", h->aws_session_token);
+			buf_addc(&a, 0);
+			add_header(x, a.data);
+			memset(a.data, 0, a.len);
+			buf_free(&a);
+		}
+	} else if (auth_allowed(h, x->url)) {
 		struct buf a = {0};
 		if (h->token_header)
 			buf_printf(&a, "%s: %s", h->token_header, h->token);
@@ -996,6 +1039,8 @@ static void fill_resp(const struct xfer *x, struct http_response *r)
 		r->etag = strip_etag(x->known_etag);
 	r->repo_commit = x->commit ? xstrdup(x->commit) : NULL;
 	r->error_code = x->error_code ? xstrdup(x->error_code) : NULL;
+	r->bucket_region = x->bucket_region ? xstrdup(x->bucket_region) : NULL;
+	r->accept_ranges = x->accept_ranges;
 	r->linked_size = x->have_linked_size ? x->linked_size : x->have_clen ? x->clen : 0;
 	r->next_link = x->next_link ? xstrdup(x->next_link) : NULL;
 	r->final_url = xstrdup(x->url);

@@ -19,7 +19,7 @@
  *             to a host a redirect leads to (the CDN);
  *   counts    requests, retries, resumes and bytes, for --verbose.
  *
- * The token is never written anywhere: not in messages, not in counts.
+ * The token (and an AWS secret) is never written anywhere: not in messages, not in counts.
  * Messages are one line: "GET https://host/path: 503 Service Unavailable
  * (after 5 retries)" (the URL that failed, after redirects, without its
  * query).  No global state: curl_global_init is done once by http_new
@@ -55,6 +55,12 @@ struct http_opts {
 	/* The header the token goes in as "NAME: TOKEN" (Qdrant's "api-key"),
 	 * to auth_host only as above; NULL: "Authorization: Bearer TOKEN". */
 	const char *token_header;
+	/* AWS Signature V4 (S3 and compatible stores) in place of a token:
+	 * with aws_sigv4 ("aws:amz:REGION:s3", libcurl's CURLOPT_AWS_SIGV4)
+	 * and a key, requests to auth_host only are signed by libcurl with
+	 * aws_key/aws_secret and carry aws_session_token when set; requests
+	 * to any other host (a redirect's) go unsigned. */
+	const char *aws_sigv4, *aws_key, *aws_secret, *aws_session_token;
 };
 
 struct http_stats {
@@ -70,6 +76,8 @@ struct http_response {
 	uint64_t linked_size;  /* X-Linked-Size, else Content-Length, else 0 */
 	char *next_link;       /* the URL of Link: <...>; rel="next", or NULL */
 	char *final_url;       /* after redirects */
+	char *bucket_region;   /* x-amz-bucket-region (S3: where a bucket lives), or NULL */
+	int accept_ranges;     /* the server said Accept-Ranges: bytes */
 };
 void http_response_free(struct http_response *r);
 

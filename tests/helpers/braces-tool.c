@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "base/die.h"
-#include "wds/braces.h"
+#include "base/braces.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 /* braces.c - brace expansion of shard patterns (see braces.h). */
-#include "wds/braces.h"
+#include "base/braces.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,0 +1,283 @@
+/* urlsrc.c - see urlsrc.h. */
+#include "hub/urlsrc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/braces.h"
+#include "base/die.h"
+#include "base/io.h"
+#include "hub/remotepq.h"
+#include "net/s3.h"
+
+struct urlsrc {
+	struct urlsrc_opts o;
+	struct s3 *s3;     /* made at the first s3:// name */
+	struct http *http; /* for http(s):// names */
+	struct http_stats prefetched; /* of the prefetch threads' handles, closed */
+	int used;
+};
+
+struct urlsrc *urlsrc_new(const struct urlsrc_opts *o)
+{
+	struct urlsrc *u = xcalloc(1, sizeof *u);
+	if (o)
+		u->o = *o;
+	else
+		u->o.retries = -1;
+	return u;
+}
+
+void urlsrc_free(struct urlsrc *u)
+{
+	if (!u)
+		return;
+	s3_free(u->s3);
+	http_free(u->http);
+	free(u);
+}
+
+static int is_http(const char *name)
+{
+	return strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0;
+}
+
+int urlsrc_is_url(const char *name) { return s3_is_url(name) || is_http(name); }
+
+void urlsrc_files_free(struct urlsrc_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].url);
+		free(f[i].etag);
+	}
+	free(f);
+}
+
+static int get_s3(struct urlsrc *u, char *err, size_t errn)
+{
+	if (u->s3)
+		return 0;
+	struct s3_opts so = {.no_sign = u->o.no_sign, .timeout = u->o.timeout, .retries = u->o.retries};
+	u->s3 = s3_new(&so, err, errn);
+	return u->s3 ? 0 : -1;
+}
+
+static struct http *get_http(struct urlsrc *u)
+{
+	if (!u->http) {
+		struct http_opts ho = {.timeout = u->o.timeout, .retries = u->o.retries};
+		u->http = http_new(&ho);
+	}
+	return u->http;
+}
+
+static void push(struct urlsrc_file **out, size_t *n, size_t *cap, char *url, uint64_t size, const char *etag)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		*out = xrealloc(*out, *cap * sizeof **out);
+	}
+	(*out)[(*n)++] = (struct urlsrc_file){url, size, etag ? xstrdup(etag) : NULL};
+}
+
+/* One name without braces into the list. */
+static int expand_one(struct urlsrc *u, const char *name, struct urlsrc_file **out, size_t *n, size_t *cap, char *err,
+                      size_t errn)
+{
+	u->used = 1;
+	if (s3_is_url(name)) {
+		if (get_s3(u, err, errn) != 0)
+			return -1;
+		char *bucket, *key;
+		if (s3_split(name, &bucket, &key, err, errn) != 0)
+			return -1;
+		struct s3_object *objs;
+		size_t k;
+		int rc = s3_expand(u->s3, name, &objs, &k, err, errn);
+		for (size_t i = 0; rc == 0 && i < k; i++) {
+			size_t len = strlen(bucket) + strlen(objs[i].key) + 8;
+			char *url = xmalloc(len);
+			snprintf(url, len, "s3://%s/%s", bucket, objs[i].key);
+			push(out, n, cap, url, objs[i].size, objs[i].etag);
+		}
+		if (rc == 0)
+			s3_objects_free(objs, k);
+		free(bucket);
+		free(key);
+		return rc;
+	}
+	struct http_response resp = {0};
+	char why[1024];
+	int rc = http_head(get_http(u), name, &resp, why, sizeof why);
+	if (rc == 0)
+		push(out, n, cap, xstrdup(name), resp.linked_size, resp.etag);
+	else
+		errorf(err, errn, "%s", why);
+	http_response_free(&resp);
+	return rc == 0 ? 0 : -1;
+}
+
+int urlsrc_expand(struct urlsrc *u, const char *operand, struct urlsrc_file **out, size_t *n, char *err, size_t errn)
+{
+	char **names;
+	size_t k;
+	if (braces_expand(operand, &names, &k, err, errn) != 0)
+		return -1;
+	struct urlsrc_file *files = NULL;
+	size_t nf = 0, cap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = expand_one(u, names[i], &files, &nf, &cap, err, errn);
+	braces_free(names, k);
+	if (rc) {
+		urlsrc_files_free(files, nf);
+		return -1;
+	}
+	*out = files;
+	*n = nf;
+	return 0;
+}
+
+/* The handle and the http(s) URL a name is read through; *fetcher a new
+ * handle of the same kind for a prefetch thread, when fetcher is given. */
+static int locate(struct urlsrc *u, const char *name, struct http **h, char **url, struct http **fetcher, char *err,
+                  size_t errn)
+{
+	if (!s3_is_url(name)) {
+		*h = get_http(u);
+		*url = xstrdup(name);
+		if (fetcher) {
+			struct http_opts ho = {.timeout = u->o.timeout, .retries = u->o.retries};
+			*fetcher = http_new(&ho);
+		}
+		return 0;
+	}
+	if (get_s3(u, err, errn) != 0)
+		return -1;
+	char *bucket, *key;
+	if (s3_split(name, &bucket, &key, err, errn) != 0)
+		return -1;
+	*h = s3_http(u->s3, bucket);
+	*url = s3_object_url(u->s3, bucket, key);
+	if (fetcher)
+		*fetcher = s3_http_new(u->s3, bucket);
+	free(bucket);
+	free(key);
+	return 0;
+}
+
+/* A whole file fetched into an unlinked temporary file, opened as parquet
+ * there (for a server that serves no ranges). */
+static int open_downloaded(struct urlsrc *u, const char *name, struct pq_source *out, char *err, size_t errn)
+{
+	struct source src;
+	if (urlsrc_open_stream(u, name, &src, err, errn) != 0)
+		return -1;
+	int fd = io_temp_file(NULL, name);
+	char buf[1 << 16];
+	ssize_t got;
+	int rc = 0;
+	while ((got = source_read(&src, buf, sizeof buf)) > 0)
+		if (io_write_fully(fd, buf, (size_t)got) != 0) {
+			rc = errorf(err, errn, "%s: a temporary copy: %s", name, strerror(errno));
+			break;
+		}
+	if (got < 0)
+		rc = errorf(err, errn, "%s", source_error(&src));
+	source_close(&src);
+	if (rc == 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		rc = pq_open_path_as(out, path, name, err, errn);
+	}
+	close(fd); /* the parquet source holds its own descriptor of the file */
+	return rc;
+}
+
+int urlsrc_open_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
+{
+	struct urlsrc *u = ctx;
+	struct http *h, *fetcher;
+	char *url;
+	if (locate(u, path, &h, &url, NULL, err, errn) != 0)
+		return -1;
+	struct http_response resp = {0};
+	char why[1024];
+	int rc = http_head(h, url, &resp, why, sizeof why);
+	if (rc != 0) {
+		if (s3_is_url(path) && rc == 1) {
+			char *bucket, *key;
+			if (s3_split(path, &bucket, &key, why, sizeof why) == 0) {
+				s3_error_message(u->s3, bucket, key, resp.status, NULL, &resp, err, errn);
+				free(bucket);
+				free(key);
+			}
+		} else
+			errorf(err, errn, "%s", why);
+		http_response_free(&resp);
+		free(url);
+		return -1;
+	}
+	/* S3 always serves ranges; a plain server says so, or gets the file
+	 * read whole. */
+	if (!s3_is_url(path) && !resp.accept_ranges) {
+		http_response_free(&resp);
+		free(url);
+		return open_downloaded(u, path, out, err, errn);
+	}
+	free(url);
+	if (locate(u, path, &h, &url, &fetcher, err, errn) != 0) {
+		http_response_free(&resp);
+		return -1;
+	}
+	remotepq_open(out, h, fetcher, resp.final_url ? resp.final_url : url, resp.linked_size, path, &u->prefetched);
+	http_response_free(&resp);
+	free(url);
+	return 0;
+}
+
+int urlsrc_open_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
+{
+	struct urlsrc *u = ctx;
+	struct http *h;
+	char *url;
+	if (locate(u, path, &h, &url, NULL, err, errn) != 0)
+		return -1;
+	char why[1024];
+	int rc = http_open_stream(h, url, NULL, out, why, sizeof why);
+	if (rc != 0) {
+		/* http's line names the http URL and status; say it of the s3:// name */
+		uint64_t size;
+		char *bucket, *key;
+		if (s3_is_url(path) && s3_split(path, &bucket, &key, err, errn) == 0) {
+			if (s3_stat(u->s3, bucket, key, &size, NULL, err, errn) == 0)
+				errorf(err, errn, "%s: %s", path, why);
+			free(bucket);
+			free(key);
+		} else
+			errorf(err, errn, "%s", why);
+	}
+	free(url);
+	return rc;
+}
+
+int urlsrc_stats(const struct urlsrc *u, struct http_stats *out)
+{
+	if (!u->used)
+		return 0;
+	*out = u->prefetched;
+	if (u->s3) {
+		struct http_stats st;
+		s3_stats(u->s3, &st);
+		out->requests += st.requests, out->retries += st.retries, out->resumes += st.resumes, out->bytes += st.bytes;
+	}
+	if (u->http) {
+		const struct http_stats *st = http_stats(u->http);
+		out->requests += st->requests, out->retries += st->retries, out->resumes += st->resumes,
+			out->bytes += st->bytes;
+	}
+	return 1;
+}
