@@ -24,8 +24,11 @@ static const char usage[] =
 	"Stream a dataset's rows as sluice records (sluice-rec(5)): text records\n"
 	"from one field, or whole rows as JSON records.  SOURCE is a file, a\n"
 	"directory (read like a Hugging Face dataset repository: README.md configs,\n"
-	"else split names in file names), a glob, - for stdin, or a Hub dataset:\n"
-	"ORG/NAME[:CONFIG[:SPLIT]] or hf://datasets/ORG/NAME[@REVISION][/PATH-OR-GLOB].\n"
+	"else split names in file names), a glob, - for stdin, a Hub dataset:\n"
+	"ORG/NAME[:CONFIG[:SPLIT]] or hf://datasets/ORG/NAME[@REVISION][/PATH-OR-GLOB],\n"
+	"or a URL: s3://BUCKET/KEY or a glob of keys (s3://BUCKET/data/*.parquet),\n"
+	"http:// or https://, with braces ({000..009}, {a,b}).  Parquet is read by\n"
+	"byte ranges wherever the server serves them.\n"
 	"\n"
 	"Dataset:\n"
 	"  -c, --config NAME      the configuration (default: the repository's default)\n"
@@ -45,6 +48,7 @@ static const char usage[] =
 	"      --timeout SECONDS  a request without progress for this long is retried\n"
 	"                         (default 30)\n"
 	"      --retries N        retries of a failed request (default 5)\n"
+	"      --no-sign          s3://: send no credentials (a public bucket)\n"
 	"  -v, --verbose          report the requests made on stderr\n"
 	"\n"
 	"Output:\n"
@@ -104,6 +108,7 @@ enum {
 	OPT_TOKEN_ENV,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
+	OPT_NO_SIGN,
 };
 
 enum action { ACT_STREAM, ACT_LIST_CONFIGS, ACT_LIST_SPLITS, ACT_LIST_FILES, ACT_INFO };
@@ -160,6 +165,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 		{"token-env", required_argument, 0, OPT_TOKEN_ENV},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"retries", required_argument, 0, OPT_RETRIES},
+		{"no-sign", no_argument, 0, OPT_NO_SIGN},
 		{"verbose", no_argument, 0, 'v'},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
@@ -233,6 +239,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 		case OPT_TOKEN_ENV: a->token_env = optarg; break;
 		case OPT_TIMEOUT: src->hub_opts.timeout = cli_parse_seconds(optarg, "--timeout"); break;
 		case OPT_RETRIES: src->hub_opts.retries = cli_parse_retries(optarg, "--retries"); break;
+		case OPT_NO_SIGN: src->no_sign = 1; break;
 		case 'v': a->verbose = 1; break;
 		default: cli_usage_error("unhandled option");
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/braces.h"
 #include "base/buf.h"
 #include "base/cli.h"
 #include "base/die.h"
@@ -15,7 +16,6 @@
 #include "net/http.h"
 #include "rec/header.h"
 #include "rec/rec.h"
-#include "base/braces.h"
 #include "wds/shardorder.h"
 #include "wds/shardsrc.h"
 #include "wds/wdscat.h"
@@ -24,9 +24,11 @@ static const char usage[] =
 	"Usage: wds-cat [OPTION]... PATTERN...\n"
 	"Read WebDataset tar shards and write their samples as sluice records\n"
 	"(sluice-rec(5)).  A PATTERN names shards: a path, an http:// or https://\n"
-	"URL (streamed, never downloaded whole), pipe:COMMAND (the command's\n"
-	"output), or - (stdin); brace ranges and lists expand as webdataset's do\n"
-	"(shard-{000000..000099}.tar, {train,val}-{0..3}.tar) and :: joins lists.\n"
+	"URL (streamed, never downloaded whole), an s3://BUCKET/KEY object or glob\n"
+	"(s3://BUCKET/shards/*.tar; credentials, region and endpoint as aws reads\n"
+	"them), pipe:COMMAND (the command's output), or - (stdin); brace ranges\n"
+	"and lists expand as webdataset's do (shard-{000000..000099}.tar,\n"
+	"{train,val}-{0..3}.tar) and :: joins lists.\n"
 	"Shards are tar files, plain or compressed with gzip, zstd, bzip2 or xz.\n"
 	"\n"
 	"Samples are consecutive members that share a key: the member's path up to\n"
@@ -71,6 +73,7 @@ static const char usage[] =
 	"      --timeout SECONDS  HTTP: a request without progress for this long is\n"
 	"                         retried (default 30)\n"
 	"      --retries N        HTTP: retries of a failed request (default 5)\n"
+	"      --no-sign          s3://: send no credentials (a public bucket)\n"
 	"  -v, --verbose          a summary on stderr at the end: shards, samples,\n"
 	"                         bytes, losses, HTTP requests\n"
 	"\n"
@@ -93,6 +96,7 @@ enum {
 	OPT_ON_ERROR,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
+	OPT_NO_SIGN,
 };
 
 /* What the command line asks for. */
@@ -149,6 +153,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 		{"on-error", required_argument, 0, OPT_ON_ERROR},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"retries", required_argument, 0, OPT_RETRIES},
+		{"no-sign", no_argument, 0, OPT_NO_SIGN},
 		{"verbose", no_argument, 0, 'v'},
 		CLI_COMMON_OPTIONS,
 		{0, 0, 0, 0},
@@ -219,6 +224,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 			break;
 		case OPT_TIMEOUT: c->http_opts.timeout = cli_parse_seconds(optarg, "--timeout"); break;
 		case OPT_RETRIES: c->http_opts.retries = cli_parse_retries(optarg, "--retries"); break;
+		case OPT_NO_SIGN: c->no_sign = 1; break;
 		case 'v': c->verbose = 1; break;
 		default: cli_usage_error("unhandled option");
 		}
@@ -227,6 +233,10 @@ static void parse_args(struct args *a, int argc, char **argv)
 		cli_usage_error("no PATTERN given");
 	for (int i = optind; i < argc; i++)
 		add_pattern(a, argv[i]);
+	struct s3_opts so = {.no_sign = a->cat.no_sign, .timeout = a->cat.http_opts.timeout,
+	                     .retries = a->cat.http_opts.retries};
+	if (shardsrc_expand_s3(&a->shards, &a->nshards, &so, err, sizeof err) != 0)
+		die(STATUS_FAIL, "%s", err);
 	if (a->nshards == 0)
 		cli_usage_error("the patterns name no shard");
 	size_t stdin_uses = 0;

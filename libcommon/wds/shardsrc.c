@@ -22,6 +22,8 @@ enum shardsrc_kind shardsrc_kind_of(const char *name)
 		return SHARDSRC_PIPE;
 	if (strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0)
 		return SHARDSRC_HTTP;
+	if (s3_is_url(name))
+		return SHARDSRC_S3;
 	return SHARDSRC_FILE;
 }
 
@@ -122,7 +124,91 @@ static int pipe_open(struct source *out, const char *command, char *err, size_t 
 	return 0;
 }
 
-int shardsrc_open(struct source *out, const char *name, struct http *http, char *err, size_t errn)
+/* An s3:// shard, streamed; a failure says what S3 said of the object. */
+static int s3_open(struct source *out, const char *name, struct s3 *s3, char *err, size_t errn)
+{
+	char *bucket, *key;
+	if (s3_split(name, &bucket, &key, err, errn) != 0)
+		return -1;
+	char *url = s3_object_url(s3, bucket, key), why[512];
+	int rc = http_open_stream(s3_http(s3, bucket), url, NULL, out, why, sizeof why);
+	if (rc != 0) {
+		uint64_t size;
+		char msg[1024];
+		/* HEAD says NoSuchKey, AccessDenied or the region in words */
+		if (s3_stat(s3, bucket, key, &size, NULL, msg, sizeof msg) == 0)
+			errorf(err, errn, "%s", why);
+		else {
+			/* the caller names the shard: leave out the "s3://B/K: " */
+			size_t n = strlen(name);
+			const char *what = strncmp(msg, name, n) == 0 && msg[n] == ':' ? msg + n + 1 : msg;
+			errorf(err, errn, "%s", what + strspn(what, " "));
+		}
+	}
+	free(url);
+	free(bucket);
+	free(key);
+	return rc;
+}
+
+int shardsrc_expand_s3(char ***names, size_t *n, const struct s3_opts *o, char *err, size_t errn)
+{
+	struct s3 *s3 = NULL;
+	char **in = *names, **out = NULL;
+	size_t nin = *n, nout = 0, i = 0;
+	int rc = 0;
+	for (; i < nin && rc == 0; i++) {
+		if (!s3_is_url(in[i]) || !strpbrk(in[i], "*?[")) {
+			out = xrealloc(out, (nout + 1) * sizeof *out);
+			out[nout++] = in[i];
+			continue;
+		}
+		if (!s3 && !(s3 = s3_new(o, err, errn))) {
+			rc = -1;
+			break;
+		}
+		struct s3_object *objs;
+		size_t k;
+		char *bucket, *key;
+		if (s3_split(in[i], &bucket, &key, err, errn) != 0) {
+			rc = -1;
+			break;
+		}
+		if (s3_expand(s3, in[i], &objs, &k, err, errn) == 0) {
+			out = xrealloc(out, (nout + k) * sizeof *out);
+			for (size_t j = 0; j < k; j++) {
+				size_t len = strlen(bucket) + strlen(objs[j].key) + 7;
+				out[nout] = xmalloc(len);
+				snprintf(out[nout++], len, "s3://%s/%s", bucket, objs[j].key);
+			}
+			s3_objects_free(objs, k);
+			free(in[i]);
+		} else
+			rc = -1;
+		free(bucket);
+		free(key);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		/* the names not yet moved to out are still in's */
+		for (size_t j = i; j < nin; j++)
+			free(in[j]);
+		for (size_t j = 0; j < nout; j++)
+			free(out[j]);
+		free(out);
+		free(in);
+		*names = NULL, *n = 0;
+	} else {
+		free(in);
+		*names = xrealloc(out, (nout + 1) * sizeof *out);
+		*n = nout;
+	}
+	s3_free(s3);
+	return rc;
+}
+
+int shardsrc_open(struct source *out, const char *name, struct http *http, struct s3 *s3, char *err, size_t errn)
 {
 	switch (shardsrc_kind_of(name)) {
 	case SHARDSRC_STDIN:
@@ -140,6 +226,10 @@ int shardsrc_open(struct source *out, const char *name, struct http *http, char 
 		}
 		return 0;
 	}
+	case SHARDSRC_S3:
+		if (!s3)
+			return errorf(err, errn, "s3:// URLs are not read here");
+		return s3_open(out, name, s3, err, errn);
 	case SHARDSRC_FILE:
 		break;
 	}

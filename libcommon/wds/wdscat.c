@@ -11,6 +11,7 @@
 #include "base/die.h"
 #include "base/jsonw.h"
 #include "base/utf8.h"
+#include "net/s3.h"
 #include "rec/shufbuf.h"
 #include "wds/shardorder.h"
 #include "wds/shardsrc.h"
@@ -19,6 +20,7 @@
 struct wds_cat {
 	struct wds_cat_opts o; /* its keys and want are the caller's */
 	struct http *http;     /* made at the first http:// shard */
+	struct s3 *s3;         /* made at the first s3:// shard */
 	struct rec_writer *w;
 	struct shufbuf shuf;
 	int shuffling;
@@ -313,13 +315,29 @@ static struct http *http_of(struct wds_cat *c)
 	return c->http;
 }
 
+/* The S3 client, made at the first s3:// shard; a configuration it cannot
+ * use (a profile that does not exist) ends the program. */
+static struct s3 *s3_of(struct wds_cat *c)
+{
+	if (!c->s3) {
+		struct s3_opts so = {.no_sign = c->o.no_sign, .timeout = c->o.http_opts.timeout,
+		                     .retries = c->o.http_opts.retries};
+		char err[1024];
+		c->s3 = s3_new(&so, err, sizeof err);
+		if (!c->s3)
+			die(STATUS_FAIL, "%s", err);
+	}
+	return c->s3;
+}
+
 void wds_cat_read_shard(struct wds_cat *c, const char *url)
 {
 	char err[1024];
 	struct source src;
-	int is_url = shardsrc_kind_of(url) == SHARDSRC_HTTP;
+	enum shardsrc_kind kind = shardsrc_kind_of(url);
 	c->shards_read++;
-	if (shardsrc_open(&src, url, is_url ? http_of(c) : NULL, err, sizeof err) < 0) {
+	if (shardsrc_open(&src, url, kind == SHARDSRC_HTTP ? http_of(c) : NULL, kind == SHARDSRC_S3 ? s3_of(c) : NULL,
+	                  err, sizeof err) < 0) {
 		char what[1400];
 		snprintf(what, sizeof what, "%s: %s", url, err);
 		lose(c, what, 1, 0);
@@ -391,11 +409,17 @@ void wds_cat_summary(const struct wds_cat *c)
 		n += snprintf(line + n, sizeof line - (size_t)n, "; lost: %llu samples, %llu bad samples, %llu bad shards",
 		              (unsigned long long)c->lost_samples, (unsigned long long)c->bad_samples,
 		              (unsigned long long)c->bad_shards);
-	if (c->http && c->o.verbose) {
-		const struct http_stats *st = http_stats(c->http);
+	if ((c->http || c->s3) && c->o.verbose) {
+		struct http_stats st = {0};
+		if (c->s3)
+			s3_stats(c->s3, &st);
+		if (c->http) {
+			const struct http_stats *h = http_stats(c->http);
+			st.requests += h->requests, st.retries += h->retries, st.resumes += h->resumes;
+		}
 		(void)!snprintf(line + n, sizeof line - (size_t)n, "; HTTP: %llu requests, %llu retries, %llu resumes",
-		         (unsigned long long)st->requests, (unsigned long long)st->retries,
-		         (unsigned long long)st->resumes);
+		                (unsigned long long)st.requests, (unsigned long long)st.retries,
+		                (unsigned long long)st.resumes);
 	}
 	warn("%s", line);
 }
@@ -433,6 +457,7 @@ void wds_cat_free(struct wds_cat *c)
 	if (!c)
 		return;
 	http_free(c->http);
+	s3_free(c->s3);
 	free(c->chosen);
 	buf_free(&c->payload);
 	buf_free(&c->url_part);

@@ -46,6 +46,7 @@ struct wds_cat_opts {
 	struct shard samples;
 	int verbose;   /* wds_cat_summary even without losses, with HTTP's counts */
 	struct http_opts http_opts;
+	int no_sign; /* s3:// shards read without credentials (--no-sign) */
 };
 
 /* --key's EXTS into o->keys and o->want (lower-cased).  0, or -1 with the
