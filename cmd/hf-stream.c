@@ -17,6 +17,7 @@
 #include "hub/hfhub.h"
 #include "hub/resolve.h"
 #include "hub/rowstream.h"
+#include "net/sink.h"
 #include "rec/rec.h"
 
 static const char usage[] =
@@ -311,7 +312,7 @@ int main(int argc, char **argv)
 	static struct atomic_file af = {.fd = -1}; /* lives until exit: atomic_guard */
 	int fd = 1;
 	if (a.output) {
-		if (atomic_open(&af, a.output) != 0)
+		if (sink_open(&af, a.output) != 0)
 			die(STATUS_FAIL, "%s:", a.output);
 		atomic_guard(&af);
 		fd = af.fd;

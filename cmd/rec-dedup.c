@@ -23,6 +23,7 @@
 #include "dedup/normalize.h"
 #include "dedup/remove.h"
 #include "dedup/sign.h"
+#include "net/sink.h"
 #include "rec/rec.h"
 
 static const char usage[] =
@@ -305,7 +306,7 @@ static int open_output(const char *path, struct atomic_file *file)
 			cli_usage_error("refusing to write binary records to a terminal (redirect stdout or use -o)");
 		return 1;
 	}
-	if (atomic_open(file, path) != 0)
+	if (sink_open(file, path) != 0)
 		die(STATUS_FAIL, "%s:", path);
 	atomic_guard(file);
 	return file->fd;
@@ -445,7 +446,7 @@ static void run_clusters(struct cmdline *c)
 			if (strcmp(paths[i], paths[j]) == 0)
 				cli_usage_error("%s and %s would both write %s", sigs[j].name, sigs[i].name, paths[i]);
 		files[i].fd = -1;
-		if (atomic_open(&files[i], paths[i]) != 0)
+		if (sink_open(&files[i], paths[i]) != 0)
 			die(STATUS_FAIL, "%s:", paths[i]);
 		atomic_guard(&files[i]);
 		drops[i] = rec_writer_fdopen(files[i].fd, paths[i]);

@@ -11,6 +11,7 @@
 #include "base/progress.h"
 #include "base/shard.h"
 #include "formats/where.h"
+#include "net/sink.h"
 #include "rec/rec.h"
 #include "text/fasttext.h"
 #include "text/quality.h"
@@ -77,7 +78,7 @@ enum {
 
 static void open_output(const char *path, struct atomic_file *file, int *fd)
 {
-	if (atomic_open(file, path) != 0)
+	if (sink_open(file, path) != 0)
 		die(STATUS_FAIL, "%s:", path);
 	atomic_guard(file);
 	*fd = file->fd;

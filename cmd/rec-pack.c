@@ -8,6 +8,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "base/progress.h"
+#include "net/sink.h"
 #include "rec/rec.h"
 #include "rec/recpack.h"
 
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 
 	int fd = 1;
 	if (output) {
-		if (atomic_open(&output_file, output) != 0)
+		if (sink_open(&output_file, output) != 0)
 			die(STATUS_FAIL, "%s:", output);
 		atomic_guard(&output_file);
 		fd = output_file.fd;

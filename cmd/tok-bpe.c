@@ -11,6 +11,7 @@
 #include "base/progress.h"
 #include "hub/hfhub.h"
 #include "base/shard.h"
+#include "net/sink.h"
 #include "tok/bpetrain.h"
 #include "tok/countrun.h"
 #include "tok/tokfetch.h"
@@ -363,7 +364,7 @@ static void open_tokenizer(struct tokrun *r, struct cmdline *cl, struct atomic_f
 
 	tokrun_open_tokenizer(r, cl->spec, cl->pattern, cl->allowed, cl->disallowed, &cl->fetch);
 	if (r->output) {
-		if (atomic_open(output_file, r->output) != 0)
+		if (sink_open(output_file, r->output) != 0)
 			die(STATUS_FAIL, "%s:", r->output);
 		atomic_guard(output_file);
 		r->out_fd = output_file->fd;

@@ -14,6 +14,7 @@
 #include "base/shard.h"
 #include "hub/hfhub.h"
 #include "net/http.h"
+#include "net/sink.h"
 #include "rec/header.h"
 #include "rec/rec.h"
 #include "wds/shardorder.h"
@@ -315,7 +316,7 @@ int main(int argc, char **argv)
 	static struct atomic_file af = {.fd = -1}; /* lives until exit: atomic_guard */
 	int fd = STDOUT_FILENO;
 	if (a.output) {
-		if (atomic_open(&af, a.output) != 0)
+		if (sink_open(&af, a.output) != 0)
 			die(STATUS_FAIL, "%s:", a.output);
 		atomic_guard(&af);
 		fd = af.fd;

@@ -172,6 +172,8 @@ int atomic_open(struct atomic_file *a, const char *path)
 	 * link stays and its target is replaced. */
 	struct stat st;
 	char *real = NULL;
+	a->remote = NULL;
+	a->remote_ctx = NULL;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if (S_ISDIR(st.st_mode)) {
 			errno = EISDIR;
@@ -221,6 +223,15 @@ static int fsync_parent_dir(const char *path)
 
 int atomic_commit(struct atomic_file *a)
 {
+	if (a->remote) {
+		const struct atomic_remote *r = a->remote;
+		a->remote = NULL;
+		int rc = r->commit(a->remote_ctx, a->fd);
+		close(a->fd);
+		a->fd = -1;
+		a->remote_ctx = NULL;
+		return rc;
+	}
 	if (!a->tmp) { /* a device or FIFO, written in place */
 		int r = close(a->fd);
 		a->fd = -1;
@@ -246,6 +257,12 @@ int atomic_commit(struct atomic_file *a)
 
 void atomic_abort(struct atomic_file *a)
 {
+	if (a->remote) {
+		const struct atomic_remote *r = a->remote;
+		a->remote = NULL;
+		r->discard(a->remote_ctx);
+		a->remote_ctx = NULL;
+	}
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->tmp)

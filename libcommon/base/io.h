@@ -81,14 +81,29 @@ static inline void outbuf_putc(struct outbuf *o, char c)
 /* A file written under a temporary name beside its final path and renamed
  * into place only when complete, so readers see the old file or the whole
  * new one, never a prefix. */
+struct atomic_remote;
 struct atomic_file {
 	int fd;
 	char *path;
 	char *tmp;
+	/* An output that is not a local file (an s3:// object, net/sink.h):
+	 * fd is an unlinked temporary file, and the commit sends its bytes
+	 * where they belong.  NULL for a local file. */
+	const struct atomic_remote *remote;
+	void *remote_ctx;
+};
+/* How a remote output is committed: commit sends the bytes of fd (from
+ * its start to its size) to the destination, returning 0 or ending the
+ * program with the one line that says why; discard drops it.  Both free
+ * ctx.  (Base code cannot call the network: the layers above give these.) */
+struct atomic_remote {
+	int (*commit)(void *ctx, int fd);
+	void (*discard)(void *ctx);
 };
 /* Returns 0, or -1 with errno set. */
 int atomic_open(struct atomic_file *a, const char *path);
-/* fsync, rename over path, fsync the directory.  Returns 0 or -1. */
+/* fsync, rename over path, fsync the directory (or a remote output's
+ * commit).  Returns 0 or -1. */
 int atomic_commit(struct atomic_file *a);
 /* Closes and removes the temporary file. */
 void atomic_abort(struct atomic_file *a);

@@ -5,10 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/die.h"
 
@@ -842,4 +845,284 @@ int s3_expand(struct s3 *s, const char *url, struct s3_object **out, size_t *n, 
 	free(bucket);
 	free(key);
 	return rc;
+}
+
+/* ---- writing ---- */
+
+/* Parts are at least 16 MiB (S3's floor is 5 MiB) and as many as S3
+ * allows at most (10000), so an object up to 160 GB keeps the floor and a
+ * larger one (to S3's 5 TiB) gets larger parts. */
+#define PART_MIN ((uint64_t)16 << 20)
+#define PARTS_MAX 10000
+#define UPLOAD_THREADS 4
+
+/* The object URL with a query (already in canonical order and encoding). */
+static char *object_query_url(const struct s3 *s, const char *bucket, const char *key, const char *query)
+{
+	struct buf u = {0};
+	bucket_base(s, bucket, &u);
+	uri_encode(&u, key, 1);
+	buf_printf(&u, "?%s", query);
+	buf_addc(&u, 0);
+	return u.data;
+}
+
+/* A request whose answer is XML: 0 with the body in *body, or -1 with the
+ * message.  S3 may answer 200 and still put an <Error> in the body (a
+ * CompleteMultipartUpload that failed after it started): that is a
+ * failure too. */
+static int xml_request(struct s3 *s, struct http *h, const char *bucket, const char *key, const char *url,
+                       const struct http_req *rq, struct buf *body, char *err, size_t errn)
+{
+	struct http_response resp = {0};
+	char why[1024];
+	int rc = http_request(h, url, rq, body, &resp, why, sizeof why);
+	if (rc == 0) {
+		struct xml_read x = {0};
+		if (xml_parse(body, &x) == 0 && x.code) {
+			s3_error_message(s, bucket, key, resp.status, body, &resp, err, errn);
+			rc = -1;
+		}
+		xml_read_free(&x);
+	} else if (rc == 1) {
+		s3_error_message(s, bucket, key, resp.status, body, &resp, err, errn);
+		rc = -1;
+	} else
+		errorf(err, errn, "s3://%s/%s: %s", bucket, key, why);
+	http_response_free(&resp);
+	return rc;
+}
+
+int s3_check_bucket(struct s3 *s, const char *bucket, char *err, size_t errn)
+{
+	struct buf u = {0};
+	bucket_base(s, bucket, &u);
+	buf_addc(&u, 0);
+	struct http_response resp = {0};
+	char why[1024];
+	int rc = http_head(s3_http(s, bucket), u.data, &resp, why, sizeof why);
+	if (rc == 1)
+		s3_error_message(s, bucket, "", resp.status, NULL, &resp, err, errn);
+	else if (rc < 0)
+		errorf(err, errn, "s3://%s: %s", bucket, why);
+	http_response_free(&resp);
+	buf_free(&u);
+	return rc == 0 ? 0 : -1;
+}
+
+/* pread until n bytes or the end; -1 on an error. */
+static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int put_whole(struct s3 *s, const char *bucket, const char *key, int fd, uint64_t size, char *err, size_t errn)
+{
+	char *data = xmalloc(size ? size : 1);
+	if (pread_full(fd, data, size, 0) != (ssize_t)size) {
+		free(data);
+		return errorf(err, errn, "s3://%s/%s: reading the temporary copy: %s", bucket, key, strerror(errno));
+	}
+	char *url = s3_object_url(s, bucket, key);
+	struct http_req rq = {.method = "PUT", .content_type = "application/octet-stream", .body = data, .len = size,
+	                      .idempotent = 1};
+	struct buf body = {0};
+	int rc = xml_request(s, s3_http(s, bucket), bucket, key, url, &rq, &body, err, errn);
+	buf_free(&body);
+	free(url);
+	free(data);
+	return rc;
+}
+
+/* One multipart upload in flight: the parts, shared by the threads. */
+struct upload {
+	struct s3 *s;
+	const char *bucket, *key, *upload_id;
+	int fd;
+	uint64_t size, part_size;
+	uint32_t nparts, next;
+	char **etags; /* per part, once uploaded */
+	pthread_mutex_t mu;
+	int failed;
+	char err[1024];
+};
+
+static void *upload_parts(void *arg)
+{
+	struct upload *u = arg;
+	struct http *h = s3_http_new(u->s, u->bucket);
+	char *data = xmalloc(u->part_size);
+	struct buf enc = {0};
+	uri_encode(&enc, u->upload_id, 0);
+	buf_addc(&enc, 0);
+	for (;;) {
+		pthread_mutex_lock(&u->mu);
+		uint32_t part = u->failed ? u->nparts : u->next++;
+		pthread_mutex_unlock(&u->mu);
+		if (part >= u->nparts)
+			break;
+		uint64_t off = (uint64_t)part * u->part_size;
+		size_t len = (size_t)(u->size - off < u->part_size ? u->size - off : u->part_size);
+		char err[1024] = "";
+		char *etag = NULL;
+		if (pread_full(u->fd, data, len, off) != (ssize_t)len)
+			errorf(err, sizeof err, "s3://%s/%s: reading the temporary copy: %s", u->bucket, u->key,
+			       strerror(errno));
+		else {
+			char query[1024];
+			snprintf(query, sizeof query, "partNumber=%u&uploadId=%s", part + 1, enc.data);
+			char *url = object_query_url(u->s, u->bucket, u->key, query);
+			struct http_req rq = {.method = "PUT", .content_type = "application/octet-stream", .body = data,
+			                      .len = len, .idempotent = 1};
+			struct http_response resp = {0};
+			struct buf body = {0};
+			char why[1024];
+			int rc = http_request(h, url, &rq, &body, &resp, why, sizeof why);
+			if (rc == 0 && resp.etag)
+				etag = xstrdup(resp.etag);
+			else if (rc == 0)
+				errorf(err, sizeof err, "s3://%s/%s: part %u was stored without an ETag", u->bucket, u->key,
+				       part + 1);
+			else if (rc == 1)
+				s3_error_message(u->s, u->bucket, u->key, resp.status, &body, &resp, err, sizeof err);
+			else
+				errorf(err, sizeof err, "s3://%s/%s: %s", u->bucket, u->key, why);
+			http_response_free(&resp);
+			buf_free(&body);
+			free(url);
+		}
+		pthread_mutex_lock(&u->mu);
+		if (etag)
+			u->etags[part] = etag;
+		else if (!u->failed) {
+			u->failed = 1;
+			snprintf(u->err, sizeof u->err, "%s", err);
+		}
+		pthread_mutex_unlock(&u->mu);
+	}
+	buf_free(&enc);
+	free(data);
+	/* the handle's counts are lost with it: uploads report none */
+	http_free(h);
+	return NULL;
+}
+
+/* Abandons an upload, so that its parts are not kept (and billed). */
+static void abort_upload(struct s3 *s, const char *bucket, const char *key, const char *upload_id)
+{
+	struct buf q = {0};
+	buf_adds(&q, "uploadId=");
+	uri_encode(&q, upload_id, 0);
+	buf_addc(&q, 0);
+	char *url = object_query_url(s, bucket, key, q.data);
+	struct http_req rq = {.method = "DELETE", .idempotent = 1};
+	struct buf body = {0};
+	char why[1024];
+	(void)http_request(s3_http(s, bucket), url, &rq, &body, NULL, why, sizeof why);
+	buf_free(&body);
+	buf_free(&q);
+	free(url);
+}
+
+static int put_multipart(struct s3 *s, const char *bucket, const char *key, int fd, uint64_t size, char *err,
+                         size_t errn)
+{
+	/* CreateMultipartUpload: POST ?uploads= ("uploads" with an empty
+	 * value is its canonical form) */
+	char *url = object_query_url(s, bucket, key, "uploads=");
+	struct http_req rq = {.method = "POST", .content_type = "application/octet-stream"};
+	struct buf body = {0};
+	int rc = xml_request(s, s3_http(s, bucket), bucket, key, url, &rq, &body, err, errn);
+	free(url);
+	char *upload_id = NULL;
+	if (rc == 0) {
+		const char *a = body.data ? memmem(body.data, body.len, "<UploadId>", 10) : NULL;
+		const char *b = a ? memmem(a, body.len - (size_t)(a - body.data), "</UploadId>", 11) : NULL;
+		if (!a || !b)
+			rc = errorf(err, errn, "s3://%s/%s: the store's answer to CreateMultipartUpload has no UploadId",
+			            bucket, key);
+		else
+			upload_id = xstrndup(a + 10, (size_t)(b - a - 10));
+	}
+	buf_free(&body);
+	if (rc)
+		return -1;
+
+	struct upload u = {.s = s, .bucket = bucket, .key = key, .upload_id = upload_id, .fd = fd, .size = size};
+	u.part_size = PART_MIN;
+	while ((size + u.part_size - 1) / u.part_size > PARTS_MAX)
+		u.part_size += (uint64_t)1 << 20;
+	u.nparts = (uint32_t)((size + u.part_size - 1) / u.part_size);
+	u.etags = xcalloc(u.nparts, sizeof *u.etags);
+	pthread_mutex_init(&u.mu, NULL);
+	pthread_t th[UPLOAD_THREADS];
+	int nth = 0;
+	for (; nth < UPLOAD_THREADS && (uint32_t)nth < u.nparts; nth++)
+		if (pthread_create(&th[nth], NULL, upload_parts, &u) != 0)
+			break;
+	if (!nth)
+		upload_parts(&u);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&u.mu);
+
+	if (!u.failed) {
+		struct buf x = {0};
+		buf_adds(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+		for (uint32_t i = 0; i < u.nparts; i++)
+			buf_printf(&x, "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>", i + 1, u.etags[i]);
+		buf_adds(&x, "</CompleteMultipartUpload>");
+		struct buf q = {0};
+		buf_adds(&q, "uploadId=");
+		uri_encode(&q, upload_id, 0);
+		buf_addc(&q, 0);
+		url = object_query_url(s, bucket, key, q.data);
+		/* Sent again after a lost answer it would meet NoSuchUpload: the
+		 * object is then checked instead (below). */
+		struct http_req crq = {.method = "POST", .content_type = "application/xml", .body = x.data, .len = x.len,
+		                       .idempotent = 1};
+		rc = xml_request(s, s3_http(s, bucket), bucket, key, url, &crq, &body, u.err, sizeof u.err);
+		if (rc != 0 && strstr(u.err, "NoSuchUpload")) {
+			uint64_t got;
+			char e2[1024];
+			if (s3_stat(s, bucket, key, &got, NULL, e2, sizeof e2) == 0 && got == size)
+				rc = 0;
+		}
+		u.failed = rc != 0;
+		free(url);
+		buf_free(&q);
+		buf_free(&x);
+		buf_free(&body);
+	}
+	if (u.failed) {
+		abort_upload(s, bucket, key, upload_id);
+		errorf(err, errn, "%s", u.err);
+	}
+	for (uint32_t i = 0; i < u.nparts; i++)
+		free(u.etags[i]);
+	free(u.etags);
+	free(upload_id);
+	return u.failed ? -1 : 0;
+}
+
+int s3_put_file(struct s3 *s, const char *bucket, const char *key, int fd, char *err, size_t errn)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return errorf(err, errn, "s3://%s/%s: the temporary copy: %s", bucket, key, strerror(errno));
+	uint64_t size = (uint64_t)st.st_size;
+	if (size <= PART_MIN)
+		return put_whole(s, bucket, key, fd, size, err, errn);
+	return put_multipart(s, bucket, key, fd, size, err, errn);
 }

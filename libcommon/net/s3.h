@@ -104,6 +104,20 @@ int s3_list(struct s3 *s, const char *bucket, const char *prefix, struct s3_obje
  * error naming the pattern.  0 or -1 as above. */
 int s3_expand(struct s3 *s, const char *url, struct s3_object **out, size_t *n, char *err, size_t errn);
 
+/* Whether bucket exists and these credentials reach it (HEAD): 0, or -1
+ * with the message (no such bucket, access denied, another region), so
+ * that a writer fails before its work rather than after. */
+int s3_check_bucket(struct s3 *s, const char *bucket, char *err, size_t errn);
+
+/* Stores the bytes of the file fd (from its start to its size) as the
+ * object bucket/key: one PUT up to 16 MiB, else a multipart upload of
+ * parts read with pread and sent four at a time, completed only once all
+ * are stored and abandoned (AbortMultipartUpload) on any failure, so the
+ * object appears whole or not at all, and a writer killed half way leaves
+ * none (only the parts of an unfinished upload, which S3 keeps until a
+ * lifecycle rule or an abort removes them).  0, or -1 with a message. */
+int s3_put_file(struct s3 *s, const char *bucket, const char *key, int fd, char *err, size_t errn);
+
 /* The message for a failed request's answer: status, the XML error body
  * (may be empty) and the response's headers (may be NULL), for the
  * object s3://bucket/key. */

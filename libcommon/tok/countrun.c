@@ -21,6 +21,7 @@
 #include "base/cli.h"
 #include "base/die.h"
 #include "base/extsort.h"
+#include "net/sink.h"
 #include "tok/bpecorpus.h"
 #include "tok/countfile.h"
 #include "tok/pretok.h"
@@ -205,7 +206,7 @@ int tokrun_count(struct tokrun *r, const struct count_opts *o, struct atomic_fil
 		die(STATUS_FAIL, "%s", err);
 	int fd = r->out_fd;
 	if (r->output) {
-		if (atomic_open(out_file, r->output) != 0)
+		if (sink_open(out_file, r->output) != 0)
 			die(STATUS_FAIL, "%s:", r->output);
 		atomic_guard(out_file);
 		fd = out_file->fd;

@@ -7,6 +7,7 @@
 
 #include "base/cli.h"
 #include "base/die.h"
+#include "net/sink.h"
 #include "tok/bpecorpus.h"
 #include "tok/countfile.h"
 #include "tok/pretok.h"
@@ -35,7 +36,7 @@ int tokrun_train(struct tokrun *r, const struct bpe_train_opts *opts, const char
 	struct pretok *pt = pretok_new(pattern, 0, err, sizeof err);
 	if (!pt)
 		die(STATUS_FAIL, "--pattern: %s", err);
-	if (atomic_open(out_file, r->output) != 0)
+	if (sink_open(out_file, r->output) != 0)
 		die(STATUS_FAIL, "%s:", r->output);
 	atomic_guard(out_file);
 
@@ -104,7 +105,7 @@ int tokrun_train_counts(struct tokrun *r, const struct bpe_train_opts *opts, con
 	}
 	if (o.vocab_size < 256 + o.n_specials && !o.bytes_only)
 		cli_usage_error("--vocab-size must be at least %zu: the 256 bytes and the specials", 256 + o.n_specials);
-	if (atomic_open(out_file, r->output) != 0)
+	if (sink_open(out_file, r->output) != 0)
 		die(STATUS_FAIL, "%s:", r->output);
 	atomic_guard(out_file);
 

@@ -16,6 +16,7 @@
 #include "base/io.h"
 #include "base/progress.h"
 #include "formats/llmc.h"
+#include "net/sink.h"
 #include "rec/header.h"
 #include "rec/rec.h"
 #include "rec/shufbuf.h"
@@ -86,7 +87,7 @@ static void side_open(struct run *r, struct side *s, const char *path)
 		return;
 	int fd = 1;
 	if (path) {
-		if (atomic_open(&s->file, path) != 0)
+		if (sink_open(&s->file, path) != 0)
 			die(STATUS_FAIL, "%s:", path);
 		atomic_guard(&s->file);
 		fd = s->file.fd;
@@ -135,7 +136,7 @@ static void shard_flush(struct run *r, struct side *s)
 	struct buf path = {0};
 	buf_printf(&path, "%s/%s_%06" PRIu64 ".bin", r->o.to_bin, s->name, s->shard_index++);
 	buf_addc(&path, '\0');
-	if (atomic_open(&s->shard, path.data) != 0)
+	if (sink_open(&s->shard, path.data) != 0)
 		die(STATUS_FAIL, "%s:", path.data);
 	atomic_guard(&s->shard);
 	int32_t header[LLMC_HEADER_INTS];

@@ -15,6 +15,7 @@
 #include "base/io.h"
 #include "base/jsonw.h"
 #include "base/progress.h"
+#include "net/sink.h"
 #include "rec/rec.h"
 
 /* webdataset's readers refuse longer keys, and a name this long already
@@ -346,7 +347,7 @@ static uint64_t header_bytes(struct wds_writer *w, const char *name)
 static void open_shard(struct wds_writer *w)
 {
 	w->path = wds_pattern_name(w->o.pattern, w->next_shard++);
-	if (atomic_open(w->o.shard_file, w->path) != 0)
+	if (sink_open(w->o.shard_file, w->path) != 0)
 		die(STATUS_FAIL, "%s:", w->path);
 	w->a = new_tar();
 	if (set_filter(w->a, w->o.compress, w->o.level) != ARCHIVE_OK)
@@ -614,7 +615,7 @@ static void write_index(struct wds_writer *w)
 	}
 	buf_adds(&b, "]}\n");
 	struct atomic_file *f = w->o.index_file;
-	if (atomic_open(f, w->o.index) != 0)
+	if (sink_open(f, w->o.index) != 0)
 		die(STATUS_FAIL, "%s:", w->o.index);
 	write_all(f->fd, b.data, b.len, w->o.index);
 	if (atomic_commit(f) != 0)
