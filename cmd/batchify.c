@@ -7,6 +7,7 @@
 #include "base/cli.h"
 #include "base/die.h"
 #include "formats/llmc.h"
+#include "net/s3.h"
 #include "rec/rec.h"
 #include "tok/bpe.h"
 #include "train/batchify.h"
@@ -189,17 +190,22 @@ int main(int argc, char **argv)
 				cli_usage_error("--epochs reads its input again: give files, not standard input");
 	}
 	char err[512];
-	for (size_t i = 0; i < n_globs; i++)
-		if (llmc_glob(from_globs[i], &o.from_bin, &o.n_from_bin, err, sizeof err) != 0)
+	for (size_t i = 0; i < n_globs; i++) {
+		struct s3_opts so = {.retries = -1};
+		if (s3_is_url(from_globs[i]) ? s3_expand_names(from_globs[i], &so, &o.from_bin, &o.n_from_bin, err, sizeof err)
+		                             : llmc_glob(from_globs[i], &o.from_bin, &o.n_from_bin, err, sizeof err))
 			die(STATUS_FAIL, "--from-bin %s", err);
+	}
 	free(from_globs);
 	if (!nin && !n_globs)
 		inputs = cli_inputs(inputs, &nin);
 	if (o.n_from_bin) {
 		/* The width of the first shard decides the output's dtype. */
-		int width = llmc_width(o.from_bin[0], o.raw_width, err, sizeof err);
-		if (width < 0)
+		struct llmc_shard first;
+		if (batchify_open_shard(&first, o.from_bin[0], o.raw_width, err, sizeof err) != 0)
 			die(STATUS_MALFORMED, "%s", err);
+		unsigned width = first.width;
+		llmc_close(&first);
 		o.dtype = width == 2 ? REC_DT_U16 : REC_DT_U32;
 		if ((o.pad || o.shuffle || o.val_frac > 0) && !o.have_eot)
 			cli_usage_error("--pad, --shuffle and --val-frac find the documents of a shard by --eot: give it");

@@ -16,10 +16,20 @@
 
 int llmc_open(struct llmc_shard *s, const char *path, unsigned raw_width, char *err, size_t errn)
 {
-	memset(s, 0, sizeof *s);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(s, 0, sizeof *s);
+		s->fd = -1;
 		return errorf(err, errn, "%s: %s", path, strerror(errno));
+	}
+	return llmc_fdopen(s, fd, path, raw_width, err, errn);
+}
+
+int llmc_fdopen(struct llmc_shard *s, int fd, const char *name, unsigned raw_width, char *err, size_t errn)
+{
+	const char *path = name; /* what the messages call it */
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
 	struct stat st;
 	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		errorf(err, errn, "%s: not a regular file", path);

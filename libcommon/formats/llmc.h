@@ -30,6 +30,9 @@ struct llmc_shard {
  * is inconsistent with the file's size, or a raw file is not a whole
  * number of tokens. */
 int llmc_open(struct llmc_shard *s, const char *path, unsigned raw_width, char *err, size_t errn);
+/* The same for a descriptor open at the file's start, which s takes (it
+ * is closed on failure too); messages call the file name. */
+int llmc_fdopen(struct llmc_shard *s, int fd, const char *name, unsigned raw_width, char *err, size_t errn);
 /* Reads up to n tokens into out (as u32); returns how many, 0 at the end,
  * -1 on a read error (errno set). */
 long llmc_read(struct llmc_shard *s, uint32_t *out, size_t n);

@@ -847,6 +847,40 @@ int s3_expand(struct s3 *s, const char *url, struct s3_object **out, size_t *n, 
 	return rc;
 }
 
+int s3_expand_names(const char *pattern, const struct s3_opts *o, char ***names, size_t *n, char *err,
+                    size_t errn)
+{
+	if (!s3_is_url(pattern) || !strpbrk(pattern, "*?[")) {
+		*names = xrealloc(*names, (*n + 1) * sizeof **names);
+		(*names)[(*n)++] = xstrdup(pattern);
+		return 0;
+	}
+	struct s3 *s3 = s3_new(o, err, errn);
+	if (!s3)
+		return -1;
+	char *bucket, *key;
+	struct s3_object *objs;
+	size_t k;
+	int rc = s3_split(pattern, &bucket, &key, err, errn);
+	if (rc == 0) {
+		rc = s3_expand(s3, pattern, &objs, &k, err, errn);
+		if (rc == 0) {
+			*names = xrealloc(*names, (*n + k) * sizeof **names);
+			for (size_t i = 0; i < k; i++) {
+				size_t len = strlen(bucket) + strlen(objs[i].key) + 7;
+				char *u = xmalloc(len);
+				snprintf(u, len, "s3://%s/%s", bucket, objs[i].key);
+				(*names)[(*n)++] = u;
+			}
+			s3_objects_free(objs, k);
+		}
+		free(bucket);
+		free(key);
+	}
+	s3_free(s3);
+	return rc;
+}
+
 /* ---- writing ---- */
 
 /* Parts are at least 16 MiB (S3's floor is 5 MiB) and as many as S3

@@ -118,6 +118,14 @@ int s3_check_bucket(struct s3 *s, const char *bucket, char *err, size_t errn);
  * lifecycle rule or an abort removes them).  0, or -1 with a message. */
 int s3_put_file(struct s3 *s, const char *bucket, const char *key, int fd, char *err, size_t errn);
 
+/* Appends to (*names)[*n] what pattern names: the objects of an s3://
+ * glob, listed in key order (the order of sorted file names, as llm.c's
+ * loader reads shards), or the pattern itself when it is a URL without a
+ * wildcard, or any name that is not s3://.  A client is made and freed
+ * for the listing (o: NULL for the defaults).  0, or -1 with a message. */
+int s3_expand_names(const char *pattern, const struct s3_opts *o, char ***names, size_t *n, char *err,
+                    size_t errn);
+
 /* The message for a failed request's answer: status, the XML error body
  * (may be empty) and the response's headers (may be NULL), for the
  * object s3://bucket/key. */

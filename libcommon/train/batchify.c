@@ -16,6 +16,7 @@
 #include "base/io.h"
 #include "base/progress.h"
 #include "formats/llmc.h"
+#include "net/localcopy.h"
 #include "net/sink.h"
 #include "rec/header.h"
 #include "rec/rec.h"
@@ -134,7 +135,10 @@ static void shard_flush(struct run *r, struct side *s)
 	if (!s->shard_count)
 		return;
 	struct buf path = {0};
-	buf_printf(&path, "%s/%s_%06" PRIu64 ".bin", r->o.to_bin, s->name, s->shard_index++);
+	size_t dir_len = strlen(r->o.to_bin);
+	while (dir_len > 1 && r->o.to_bin[dir_len - 1] == '/') /* s3://b/shards/ is a prefix */
+		dir_len--;
+	buf_printf(&path, "%.*s/%s_%06" PRIu64 ".bin", (int)dir_len, r->o.to_bin, s->name, s->shard_index++);
 	buf_addc(&path, '\0');
 	if (sink_open(&s->shard, path.data) != 0)
 		die(STATUS_FAIL, "%s:", path.data);
@@ -333,6 +337,21 @@ static void read_records(struct run *r, const char *path, uint64_t epoch)
 	r->in = NULL;
 }
 
+int batchify_open_shard(struct llmc_shard *sh, const char *path, unsigned raw_width, char *err, size_t errn)
+{
+	if (!localcopy_is_url(path))
+		return llmc_open(sh, path, raw_width, err, errn);
+	/* A shard is read once an epoch, front to back: a copy fetched for
+	 * each read costs no more than keeping them all on disk would save. */
+	struct s3_opts so = {.retries = -1};
+	int fd = localcopy_fetch(path, &so, err, errn);
+	if (fd < 0) {
+		/* not a malformed shard: the status of an I/O failure */
+		die(STATUS_FAIL, "%s", err);
+	}
+	return llmc_fdopen(sh, fd, path, raw_width, err, errn);
+}
+
 /* A shard's ids as documents, each starting at an end-of-text id (llm.c
  * writes [eot] + doc).  The shards are one stream, as llm.c reads them: a
  * document goes on into the next shard (r->shard_doc ids so far, in
@@ -340,8 +359,8 @@ static void read_records(struct run *r, const char *path, uint64_t epoch)
 static void read_shard(struct run *r, const char *path, uint64_t epoch)
 {
 	struct llmc_shard sh;
-	char err[512];
-	if (llmc_open(&sh, path, r->o.raw_width, err, sizeof err) != 0)
+	char err[1024];
+	if (batchify_open_shard(&sh, path, r->o.raw_width, err, sizeof err) != 0)
 		die(STATUS_MALFORMED, "%s", err);
 	enum { BLOCK = 1 << 20 };
 	uint32_t *block = xmalloc(BLOCK * sizeof *block);
@@ -394,7 +413,7 @@ void batchify(const struct batchify_opts *o, char **inputs, int nin)
 {
 	struct run run = {.o = *o, .train.name = "train", .val.name = "val"}, *r = &run;
 	r->val_cut = r->o.val_frac > 0 ? (uint64_t)(r->o.val_frac * 18446744073709551616.0) : 0;
-	if (r->o.to_bin && mkdir(r->o.to_bin, 0777) != 0 && errno != EEXIST)
+	if (r->o.to_bin && !sink_is_remote(r->o.to_bin) && mkdir(r->o.to_bin, 0777) != 0 && errno != EEXIST)
 		die(STATUS_FAIL, "%s:", r->o.to_bin);
 	progress_init(&r->progress, r->o.progress, r->o.n_from_bin ? 0 : io_total_size(nin, inputs));
 

@@ -37,6 +37,12 @@ struct batchify_opts {
 	char **argv;
 };
 
+/* Opens an llm.c shard for --from-bin: a path, or an s3:// or http(s)://
+ * URL fetched into a temporary copy (net/localcopy.h; a fetch that fails
+ * ends the program, status 1).  As llmc_open. */
+struct llmc_shard;
+int batchify_open_shard(struct llmc_shard *sh, const char *path, unsigned raw_width, char *err, size_t errn);
+
 /* Reads inputs[nin] (record files, "-" for stdin), or o->from_bin when
  * there are shards, and writes the outputs.  With o->shard, only that part
  * of the files (when there are enough), else of the documents. */

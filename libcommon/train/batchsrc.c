@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "base/die.h"
 #include "base/io.h"
 #include "formats/llmc.h"
+#include "net/localcopy.h"
 #include "rec/rec.h"
 
 struct batchsrc {
@@ -19,6 +21,9 @@ struct batchsrc {
 	struct batchsrc_opts o;
 	bool *is_shard;
 	bool rereadable;
+	/* a URL input's local copy (net/localcopy.h), fetched when first
+	 * needed and kept for the passes after; -1 until then */
+	int *copy_fd;
 
 	int idx;                /* the input being read */
 	uint64_t batch;         /* batches taken from it */
@@ -46,14 +51,39 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* A shard by name, or by an llm.c magic in its first bytes. */
-static bool looks_like_shard(const char *path)
+/* A descriptor of its own (its own offset, unlike dup's) of a copy. */
+static int reopen(int copy)
 {
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", copy);
+	return open(proc, O_RDONLY | O_CLOEXEC);
+}
+
+/* Input i's local copy, when it is a URL; -1 for a local path. */
+static int local_copy(struct batchsrc *s, int i)
+{
+	if (!localcopy_is_url(s->paths[i]))
+		return -1;
+	if (s->copy_fd[i] < 0) {
+		char err[1024];
+		struct s3_opts so = {.retries = -1};
+		s->copy_fd[i] = localcopy_fetch(s->paths[i], &so, err, sizeof err);
+		if (s->copy_fd[i] < 0)
+			die(STATUS_FAIL, "%s", err);
+	}
+	return s->copy_fd[i];
+}
+
+/* A shard by name, or by an llm.c magic in its first bytes. */
+static bool looks_like_shard(struct batchsrc *s, int i)
+{
+	const char *path = s->paths[i];
 	if (strcmp(path, "-") == 0)
 		return false;
 	if (ends_with(path, ".bin"))
 		return true;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int copy = local_copy(s, i);
+	int fd = copy >= 0 ? reopen(copy) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false; /* the record reader reports it */
 	unsigned char b[4];
@@ -76,9 +106,12 @@ struct batchsrc *batchsrc_new(char **paths, int n, const struct batchsrc_opts *o
 	if (!s->o.option)
 		s->o.option = "--data";
 	s->is_shard = xcalloc((size_t)n, sizeof *s->is_shard);
+	s->copy_fd = xmalloc((size_t)n * sizeof *s->copy_fd);
+	for (int i = 0; i < n; i++)
+		s->copy_fd[i] = -1;
 	s->rereadable = o->cycle;
 	for (int i = 0; i < n; i++) {
-		s->is_shard[i] = looks_like_shard(paths[i]);
+		s->is_shard[i] = looks_like_shard(s, i);
 		if (strcmp(paths[i], "-") == 0)
 			s->rereadable = false;
 	}
@@ -102,6 +135,10 @@ void batchsrc_free(struct batchsrc *s)
 	if (!s)
 		return;
 	close_input(s);
+	for (int i = 0; i < s->n; i++)
+		if (s->copy_fd[i] >= 0)
+			close(s->copy_fd[i]);
+	free(s->copy_fd);
 	free(s->is_shard);
 	free(s->first_header);
 	free(s->inp);
@@ -161,13 +198,17 @@ void batchsrc_set_vocab(struct batchsrc *s, int vocab)
 static void open_input(struct batchsrc *s)
 {
 	const char *path = s->paths[s->idx];
+	int copy = local_copy(s, s->idx), fd = -1;
+	if (copy >= 0 && (fd = reopen(copy)) < 0)
+		die(STATUS_FAIL, "%s: its local copy:", path);
 	if (s->is_shard[s->idx]) {
 		char err[1024];
-		if (llmc_open(&s->shard, path, s->o.raw_width, err, sizeof err) != 0)
+		if ((fd >= 0 ? llmc_fdopen(&s->shard, fd, path, s->o.raw_width, err, sizeof err)
+		             : llmc_open(&s->shard, path, s->o.raw_width, err, sizeof err)) != 0)
 			die(STATUS_MALFORMED, "%s", err);
 		s->shard_open = true;
 	} else {
-		s->in = rec_reader_open(path, 0);
+		s->in = fd >= 0 ? rec_reader_source_open(source_fd(fd, 1), path, 0) : rec_reader_open(path, 0);
 		if (!s->in)
 			die(STATUS_FAIL, "%s:", path);
 	}

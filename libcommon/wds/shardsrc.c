@@ -153,59 +153,26 @@ static int s3_open(struct source *out, const char *name, struct s3 *s3, char *er
 
 int shardsrc_expand_s3(char ***names, size_t *n, const struct s3_opts *o, char *err, size_t errn)
 {
-	struct s3 *s3 = NULL;
-	char **in = *names, **out = NULL;
-	size_t nin = *n, nout = 0, i = 0;
+	char **out = NULL;
+	size_t nout = 0, i = 0;
 	int rc = 0;
-	for (; i < nin && rc == 0; i++) {
-		if (!s3_is_url(in[i]) || !strpbrk(in[i], "*?[")) {
-			out = xrealloc(out, (nout + 1) * sizeof *out);
-			out[nout++] = in[i];
-			continue;
-		}
-		if (!s3 && !(s3 = s3_new(o, err, errn))) {
-			rc = -1;
-			break;
-		}
-		struct s3_object *objs;
-		size_t k;
-		char *bucket, *key;
-		if (s3_split(in[i], &bucket, &key, err, errn) != 0) {
-			rc = -1;
-			break;
-		}
-		if (s3_expand(s3, in[i], &objs, &k, err, errn) == 0) {
-			out = xrealloc(out, (nout + k) * sizeof *out);
-			for (size_t j = 0; j < k; j++) {
-				size_t len = strlen(bucket) + strlen(objs[j].key) + 7;
-				out[nout] = xmalloc(len);
-				snprintf(out[nout++], len, "s3://%s/%s", bucket, objs[j].key);
-			}
-			s3_objects_free(objs, k);
-			free(in[i]);
-		} else
-			rc = -1;
-		free(bucket);
-		free(key);
-		if (rc)
-			break;
+	for (; i < *n && rc == 0; i++) {
+		rc = s3_expand_names((*names)[i], o, &out, &nout, err, errn);
+		free((*names)[i]);
 	}
+	for (; i < *n; i++)
+		free((*names)[i]);
+	free(*names);
 	if (rc) {
-		/* the names not yet moved to out are still in's */
-		for (size_t j = i; j < nin; j++)
-			free(in[j]);
 		for (size_t j = 0; j < nout; j++)
 			free(out[j]);
 		free(out);
-		free(in);
 		*names = NULL, *n = 0;
-	} else {
-		free(in);
-		*names = xrealloc(out, (nout + 1) * sizeof *out);
-		*n = nout;
+		return -1;
 	}
-	s3_free(s3);
-	return rc;
+	*names = xrealloc(out, (nout + 1) * sizeof *out);
+	*n = nout;
+	return 0;
 }
 
 int shardsrc_open(struct source *out, const char *name, struct http *http, struct s3 *s3, char *err, size_t errn)
