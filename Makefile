@@ -155,11 +155,12 @@ demo:
 	SLUICE_BIN=$(abspath $(BIN)) bash examples/demo.sh
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	cp -f $(PROG_BIN) $(DESTDIR)$(BINDIR)/
 	cp -f man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp -f man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp -f man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 	cp -f completions/bash/* $(DESTDIR)$(BASHCOMPDIR)/
 	cp -f completions/zsh/_* $(DESTDIR)$(ZSHCOMPDIR)/
 	cp -f completions/fish/*.fish $(DESTDIR)$(FISHCOMPDIR)/
@@ -170,7 +171,7 @@ uninstall:
 	for p in $(PROGS); do \
 		rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(BASHCOMPDIR)/$$p \
 			$(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
-	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5 $(DESTDIR)$(LIBDIR)/sluice/sluice-cuda.so
+	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5 $(DESTDIR)$(MANDIR)/man7/sluice-s3.7 $(DESTDIR)$(LIBDIR)/sluice/sluice-cuda.so
 	-rmdir $(DESTDIR)$(LIBDIR)/sluice 2>/dev/null
 
 clean:

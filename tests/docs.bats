@@ -44,7 +44,7 @@ help_options() { "$BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
 }
 
 @test "the man pages are free of mandoc warnings" {
-	run mandoc -T lint -W warning "$TOP"/man/man1/*.1 "$TOP"/man/man5/*.5
+	run mandoc -T lint -W warning "$TOP"/man/man1/*.1 "$TOP"/man/man5/*.5 "$TOP"/man/man7/*.7
 	assert_success
 	assert_output ''
 }
