@@ -380,6 +380,8 @@ function checkComplete(bucket, id, body) {
 	parts.forEach((p, i) => {
 		if (i > 0 && p.n <= parts[i - 1].n)
 			throw new S3Fail(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+	});
+	parts.forEach((p, i) => {
 		const file = path.join(dir, String(p.n));
 		const md5 = fs.existsSync(`${file}.md5`) ? fs.readFileSync(`${file}.md5`, 'utf8') : null;
 		if (md5 === null || md5 !== p.etag)
@@ -414,7 +416,11 @@ function emulate(req, res, bucket, key, q, body) {
 
 // ---- the servers ----
 
-function readBody(req) {
+// The request's body, after the 100 Continue a client that sent
+// "Expect: 100-continue" waits for (the servers answer it here, not Node,
+// so that a "reset" comes before any answer at all).
+function readBody(req, res) {
+	if (/100-continue/i.test(req.headers.expect || '')) res.writeContinue();
 	return new Promise((resolve, reject) => {
 		const chunks = [];
 		req.on('data', (c) => chunks.push(c));
@@ -466,9 +472,10 @@ async function proxyRequest(req, res) {
 		return;
 	}
 
-	const body = await readBody(req);
+	const body = await readBody(req, res);
 	entry.body_bytes = body.length;
 	const done = (status, err) => {
+		if (entry.status !== null) return; // a dropped answer may still end
 		entry.status = status;
 		entry.error = err;
 		logLine(entry);
@@ -505,6 +512,7 @@ async function proxyRequest(req, res) {
 
 	const headers = { ...req.headers };
 	delete headers['transfer-encoding'];
+	delete headers.expect; // the body is here already
 	headers['content-length'] = String(body.length);
 	const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
 		path: bucketPath + (rawQuery ? '?' + rawQuery : ''), headers }, (ur) => {
@@ -513,13 +521,18 @@ async function proxyRequest(req, res) {
 		res.writeHead(ur.statusCode, out);
 		let sent = 0, errXml = '';
 		const limit = fault && fault.action === 'drop' ? Number(fault.after_bytes) || 0 : Infinity;
+		// end(), not destroy(): what was written still goes out first.
 		const cut = () => {
 			ur.destroy();
-			res.socket.destroy();
+			res.socket.end();
 			done(ur.statusCode, 'dropped');
 		};
-		if (limit === 0) return cut();
+		if (limit === 0) {
+			res.flushHeaders();
+			return cut();
+		}
 		ur.on('data', (c) => {
+			if (sent >= limit) return;
 			if (ur.statusCode >= 400 && errXml.length < 4096) errXml += c.toString('utf8');
 			if (sent + c.length >= limit && limit !== Infinity) {
 				res.write(c.subarray(0, limit - sent));
@@ -543,7 +556,7 @@ async function proxyRequest(req, res) {
 
 async function otherRequest(req, res) {
 	const [rawPath, rawQuery] = splitUrl(req.url);
-	const body = await readBody(req);
+	const body = await readBody(req, res);
 	sendFail(res, new S3Fail(404, 'NoSuchKey', 'This is the other host: it holds nothing.'));
 	logLine({ port: 'other', method: req.method, path: rawPath, query: rawQuery, host: req.headers.host || '',
 		authorization: 'authorization' in req.headers, security_token: 'x-amz-security-token' in req.headers,
@@ -551,13 +564,15 @@ async function otherRequest(req, res) {
 }
 
 function serve(handler) {
-	const server = http.createServer((req, res) => {
+	const handle = (req, res) => {
 		handler(req, res).catch((e) => {
 			process.stderr.write(`s3server.mjs: ${e.stack}\n`);
 			if (!res.headersSent) sendFail(res, new S3Fail(500, 'InternalError', e.message));
 			else res.destroy();
 		});
-	});
+	};
+	const server = http.createServer(handle);
+	server.on('checkContinue', handle);
 	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
