@@ -65,8 +65,7 @@ serve_bucket() {
 @test "a wrong secret gets 403 SignatureDoesNotMatch from the proxy (s3rver alone would take it)" {
 	serve_bucket
 	printf 'x' | s3_curl -T - "$S3_URL/bkt/k"
-	run -0 curl -s -o body.xml -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:wrong \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_URL/bkt/k"
+	AWS_SECRET_ACCESS_KEY=wrong run -0 s3_curl -o body.xml -w '%{http_code}' "$S3_URL/bkt/k"
 	[ "$output" = 403 ]
 	grep -q '<Code>SignatureDoesNotMatch</Code>' body.xml
 	# the canonical request is in the answer, as AWS gives it
@@ -74,8 +73,7 @@ serve_bucket() {
 	AWS_SECRET_ACCESS_KEY=wrong run -1 s3_get bkt k
 	[[ "$output" == *"GET /bkt/k: 403 SignatureDoesNotMatch: "* ]]
 	# why the proxy checks: s3rver itself never computes a SigV4 signature
-	run -0 curl -s -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:wrong \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_DIRECT/bkt/k"
+	AWS_SECRET_ACCESS_KEY=wrong run -0 s3_curl -w '%{http_code}' "$S3_DIRECT/bkt/k"
 	[ "$output" = x200 ]
 }
 
@@ -89,8 +87,7 @@ serve_bucket() {
 	serve_bucket
 	AWS_REGION=eu-west-1 run -1 s3_ls bkt
 	[ "$output" = "s3client: GET /bkt: 400 AuthorizationHeaderMalformed: The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'" ]
-	run -0 curl -s -o body.xml -w '%{http_code}' --aws-sigv4 aws:amz:eu-west-1:s3 --user S3RVER:S3RVER \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_URL/bkt"
+	AWS_REGION=eu-west-1 run -0 s3_curl -o body.xml -w '%{http_code}' "$S3_URL/bkt"
 	[ "$output" = 400 ]
 	grep -q '<Region>us-east-1</Region>' body.xml
 	s3_requests '.credential.region == "eu-west-1" and .status == 400' | grep -q .
@@ -113,13 +110,12 @@ serve_bucket() {
 	local good bad
 	good=$(sha256sum <p | cut -d' ' -f1)
 	bad=$(printf 'other' | sha256sum | cut -d' ' -f1)
-	run -0 curl -s -o body.xml -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER \
-		-H "x-amz-content-sha256: $bad" -T p "$S3_URL/bkt/k"
+	S3_PAYLOAD_SHA256=$bad run -0 s3_curl -o body.xml -w '%{http_code}' -T p "$S3_URL/bkt/k"
 	[ "$output" = 400 ]
 	grep -q '<Code>XAmzContentSHA256Mismatch</Code>' body.xml
 	run -1 s3_get bkt k
 	[[ "$output" == *"404 NoSuchKey"* ]]
-	curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -H "x-amz-content-sha256: $good" -T p "$S3_URL/bkt/k"
+	S3_PAYLOAD_SHA256=$good s3_curl -f -T p "$S3_URL/bkt/k"
 	[ "$(s3_get bkt k)" = payload ]
 	s3_requests ".content_sha256 == \"$good\" and .status == 200" | grep -q .
 }

@@ -90,12 +90,14 @@ s3_put() { s3_client put "$1" "$2" "$3"; }
 s3_get() { s3_client get "$1" "$2"; }
 s3_ls() { s3_client ls "$@"; }
 
-# s3_curl ARGS...: curl signing with the test's credentials.  curl 7.88
+# s3_curl ARGS...: curl signing with the AWS_* credentials and region
+# (override them for one call: AWS_SECRET_ACCESS_KEY=wrong s3_curl ...), the
+# payload hash S3_PAYLOAD_SHA256 (default UNSIGNED-PAYLOAD).  curl 7.88
 # neither sorts the query nor writes "k=" for a bare "k" when it signs, so
 # give it queries already in order, every parameter with its "=".
 s3_curl() {
 	curl -sS --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+		-H "x-amz-content-sha256: ${S3_PAYLOAD_SHA256:-UNSIGNED-PAYLOAD}" "$@"
 }
 
 # s3_requests JQ-CONDITION: the logged requests for which the condition

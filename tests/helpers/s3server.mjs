@@ -34,9 +34,12 @@
 //   - requests with no signature at all are served, every bucket readable and
 //     writable: there are no ACLs nor policies, nor a way to set any.
 //   - ListObjectsV2: max-keys (default and cap 1000), continuation-token,
-//     start-after, prefix, delimiter; V1 marker.  GetObject with one
-//     Range: bytes=A-B / A- (206, Content-Range; 416 InvalidRange), not
-//     suffix ranges (bytes=-N).  HeadObject, PutObject, DeleteObject,
+//     start-after, prefix, delimiter; V1 marker (its listings' xmlns is
+//     http://doc.s3.amazonaws.com/2006-03-01/, not AWS's; its continuation
+//     tokens need DES, which this file maps to AES, see below).  GetObject
+//     with one Range: bytes=A-B / A- (206, Content-Range; 416 InvalidRange);
+//     a suffix range bytes=-N is MISREAD as bytes=0-N (206, the first N+1
+//     bytes), so a test must not rely on one.  HeadObject, PutObject, DeleteObject,
 //     DeleteObjects, CopyObject (x-amz-copy-source), ListBuckets,
 //     Create/DeleteBucket, GetBucketLocation (always empty: us-east-1).
 //     NoSuchKey, NoSuchBucket, BucketNotEmpty as S3 spells them.
