@@ -120,6 +120,19 @@ serve_bucket() {
 	s3_requests ".content_sha256 == \"$good\" and .status == 200" | grep -q .
 }
 
+@test "a presigned GET URL works without credentials; the same URL with another signature is refused" {
+	serve_bucket
+	printf 'signed' | s3_curl -T - "$S3_URL/bkt/k"
+	local url
+	url=$(s3_client presign bkt k 60)
+	run -0 curl -s "$url"
+	[ "$output" = signed ]
+	run -0 curl -s -o /dev/null -w '%{http_code}' "${url%X-Amz-Signature=*}X-Amz-Signature=$(printf '0%.0s' {1..64})"
+	[ "$output" = 403 ]
+	[ "$(s3_requests '.presigned' | jq -r '"\(.status) \(.error) \(.credential.region)"')" = \
+		"$(printf '200 null us-east-1\n403 SignatureDoesNotMatch us-east-1')" ]
+}
+
 @test "unsigned requests are refused 403 AccessDenied, but may read a --public bucket" {
 	serve_bucket --public pub
 	s3_mb pub

@@ -17,6 +17,8 @@
 //   mpu-part BUCKET KEY ID N FILE   UploadPart N; prints its ETag
 //   mpu-done BUCKET KEY ID N:ETAG...  CompleteMultipartUpload
 //   mpu-abort BUCKET KEY ID AbortMultipartUpload
+//   presign BUCKET KEY [SECONDS]  a presigned GET URL (default 300 s), as
+//                           the SDK's S3 presigner writes it (UNSIGNED-PAYLOAD)
 // The endpoint and credentials come from the environment: AWS_ENDPOINT_URL,
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional),
 // AWS_REGION (default us-east-1).  Requests are path-style.  Any answer but
@@ -94,7 +96,7 @@ if (args[0] === '--max-keys') {
 }
 const [cmd, bucket, a1, a2, a3, a4] = args;
 const needs = { mb: 1, put: 3, get: 2, head: 2, rm: 2, ls: 1, uploads: 1,
-	'mpu-start': 2, 'mpu-part': 5, 'mpu-done': 4, 'mpu-abort': 3 };
+	'mpu-start': 2, 'mpu-part': 5, 'mpu-done': 4, 'mpu-abort': 3, presign: 2 };
 const need = needs[cmd];
 if (need === undefined) die(`unknown command '${cmd ?? ''}' (${Object.keys(needs).join(', ')})`);
 if (args.length - 1 < need) die(`${cmd} needs ${need} argument(s)`);
@@ -157,4 +159,13 @@ case 'mpu-done': {
 case 'mpu-abort':
 	await request('DELETE', bucket, a1, { uploadId: a2 });
 	break;
+case 'presign': {
+	const p = '/' + bucket + '/' + encodeKey(a1);
+	const r = await signer.presign({ method: 'GET', protocol: endpoint.protocol, hostname: endpoint.hostname,
+		port: Number(endpoint.port) || 80, path: p, query: {},
+		headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+	{ expiresIn: Number(a2 || 300) });
+	process.stdout.write(`${endpoint.origin}${p}?${new URLSearchParams(r.query).toString().replace(/\+/g, '%20')}\n`);
+	break;
+}
 }

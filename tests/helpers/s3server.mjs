@@ -300,7 +300,8 @@ function verifySigV4(req, a, rawPath, pairs, body) {
 			{ HeadersNotSigned: unsigned.join(', ') });
 	let payload;
 	if (a.presigned) {
-		payload = 'UNSIGNED-PAYLOAD';
+		// S3's presigned URLs sign no payload, unless they name a hash
+		payload = (pairs.find(([k]) => k.toLowerCase() === 'x-amz-content-sha256') || [])[1] || 'UNSIGNED-PAYLOAD';
 	} else {
 		payload = req.headers['x-amz-content-sha256'];
 		if (payload === undefined)
