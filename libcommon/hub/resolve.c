@@ -89,29 +89,46 @@ static void add_urls(struct hub_sources *s, const char *src)
 	urlsrc_files_free(files, n);
 }
 
-static int hub_open_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
+/* The open hooks of a remote input, noting whether one failed: a file
+ * that cannot be fetched is an I/O error, not a malformed file.  The
+ * hooks run only within rows_open. */
+struct tracked_open {
+	const struct hub_input *in;
+	int failed;
+};
+
+static int tracked_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
 {
-	return hfhub_open_random(ctx, path, out, err, errn);
+	struct tracked_open *t = ctx;
+	int rc = t->in->hub ? hfhub_open_random(t->in->hub, path, out, err, errn)
+	                    : urlsrc_open_random(t->in->remote, path, out, err, errn);
+	t->failed |= rc != 0;
+	return rc;
 }
 
-static int hub_open_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
+static int tracked_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
 {
-	return hfhub_open_stream(ctx, path, out, err, errn);
+	struct tracked_open *t = ctx;
+	int rc = t->in->hub ? hfhub_open_stream(t->in->hub, path, out, err, errn)
+	                    : urlsrc_open_stream(t->in->remote, path, out, err, errn);
+	t->failed |= rc != 0;
+	return rc;
 }
 
-struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t errn)
+struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, int *status, char *err,
+                            size_t errn)
 {
 	ropt->name = in->path;
-	if (in->hub) {
-		ropt->open_random = hub_open_random;
-		ropt->open_stream = hub_open_stream;
-		ropt->open_ctx = in->hub;
-	} else if (in->remote) {
-		ropt->open_random = urlsrc_open_random;
-		ropt->open_stream = urlsrc_open_stream;
-		ropt->open_ctx = in->remote;
+	struct tracked_open t = {in, 0};
+	if (in->hub || in->remote) {
+		ropt->open_random = tracked_random;
+		ropt->open_stream = tracked_stream;
+		ropt->open_ctx = &t;
 	}
-	return rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, errn);
+	struct rows *r = rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, errn);
+	ropt->open_random = NULL, ropt->open_stream = NULL, ropt->open_ctx = NULL;
+	*status = t.failed ? STATUS_FAIL : STATUS_MALFORMED;
+	return r;
 }
 
 static int is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
@@ -492,9 +509,10 @@ void hub_sources_info(const struct hub_sources *s, int paragraphs, const char *j
 		char err[1024];
 		const struct hub_input *in = &s->inputs[i];
 		struct rows_options ropt = {.paragraphs = paragraphs, .json_field = json_field};
-		struct rows *r = hub_input_rows(in, &ropt, err, sizeof err);
+		int status;
+		struct rows *r = hub_input_rows(in, &ropt, &status, err, sizeof err);
 		if (!r)
-			die(STATUS_MALFORMED, "%s", err);
+			die(status, "%s", err);
 		const char *const *names, *const *types;
 		int n = rows_schema(r, &names, &types);
 		buf_clear(&b);

@@ -67,9 +67,12 @@ struct hub_sources {
 void hub_sources_add(struct hub_sources *s, const char *src);
 void hub_sources_free(struct hub_sources *s);
 
-/* Opens an input's rows, from stdin's copy or the Hub when it comes from
- * there, named as given.  NULL with a message in err. */
-struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, char *err, size_t errn);
+/* Opens an input's rows, from stdin's copy, the Hub or its URL when it
+ * comes from there, named as given.  NULL with a message in err and in
+ * *status the exit status it calls for: STATUS_FAIL when the file could
+ * not be fetched, STATUS_MALFORMED when its bytes are not the format. */
+struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, int *status, char *err,
+                            size_t errn);
 
 /* --info: a JSON line per input on stdout (columns and types, rows and
  * row groups). */

@@ -296,9 +296,10 @@ static int count_units(struct stream *s, const struct hub_input *in)
 		return 1;
 	char err[1024];
 	struct rows_options ropt = {0};
-	struct rows *r = hub_input_rows(in, &ropt, err, sizeof err);
+	int status;
+	struct rows *r = hub_input_rows(in, &ropt, &status, err, sizeof err);
 	if (!r)
-		die(STATUS_MALFORMED, "%s", err);
+		die(status, "%s", err);
 	int n = rows_units(r);
 	rows_close(r);
 	return n;
@@ -335,9 +336,10 @@ static int stream_file(struct stream *s, struct hub_input *in, int unit_base, in
 {
 	char err[1024];
 	struct rows_options ropt = {.paragraphs = s->o->paragraphs, .json_field = s->o->json_field};
-	struct rows *r = hub_input_rows(in, &ropt, err, sizeof err);
+	int status;
+	struct rows *r = hub_input_rows(in, &ropt, &status, err, sizeof err);
 	if (!r)
-		die(STATUS_MALFORMED, "%s", err);
+		die(status, "%s", err);
 	/* The text field: named, or by the default rule; in JSON mode only when
 	 * text filters need one. */
 	if (!s->text_field && (!s->o->json_rows || has_text_filters(s)))

@@ -614,6 +614,32 @@ void s3_error_message(const struct s3 *s, const char *bucket, const char *key, l
 
 /* ---- requests ---- */
 
+/* A HEAD's answer has no body to say which error it is: a listing of the
+ * key asks the same bucket with the same credentials, and its XML says
+ * NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId or the region.
+ * A listing that succeeds leaves the HEAD's status to speak (404: no such
+ * key; 403: this key may list but not read). */
+static void explain_head(struct s3 *s, const char *bucket, const char *key, struct http_response *head, char *err,
+                         size_t errn)
+{
+	struct buf u = {0};
+	bucket_base(s, bucket, &u);
+	buf_adds(&u, "?list-type=2&max-keys=1&prefix=");
+	uri_encode(&u, key, 0);
+	buf_addc(&u, 0);
+	struct buf body = {0};
+	struct http_response resp = {0};
+	char why[1024];
+	int rc = http_get(s3_http(s, bucket), u.data, &body, &resp, why, sizeof why);
+	if (rc == 1)
+		s3_error_message(s, bucket, resp.status == 404 ? "" : key, resp.status, &body, &resp, err, errn);
+	else
+		s3_error_message(s, bucket, key, head->status, NULL, head, err, errn);
+	http_response_free(&resp);
+	buf_free(&body);
+	buf_free(&u);
+}
+
 int s3_stat(struct s3 *s, const char *bucket, const char *key, uint64_t *size, char **etag, char *err, size_t errn)
 {
 	char *url = s3_object_url(s, bucket, key);
@@ -625,24 +651,9 @@ int s3_stat(struct s3 *s, const char *bucket, const char *key, uint64_t *size, c
 		*size = resp.linked_size;
 		if (etag)
 			*etag = resp.etag ? xstrdup(resp.etag) : NULL;
-	} else if (rc == 1) {
-		/* A HEAD's answer has no body to say which: ask the bucket whether
-		 * it exists and where it lives. */
-		struct buf u = {0};
-		bucket_base(s, bucket, &u);
-		buf_addc(&u, 0);
-		struct http_response bresp = {0};
-		int brc = http_head(s3_http(s, bucket), u.data, &bresp, why, sizeof why);
-		if (brc == 1 && bresp.status == 404)
-			s3_error_message(s, bucket, "", 404, NULL, &bresp, err, errn);
-		else {
-			if (!resp.bucket_region && bresp.bucket_region)
-				resp.bucket_region = xstrdup(bresp.bucket_region);
-			s3_error_message(s, bucket, key, resp.status, NULL, &resp, err, errn);
-		}
-		http_response_free(&bresp);
-		buf_free(&u);
-	} else
+	} else if (rc == 1)
+		explain_head(s, bucket, key, &resp, err, errn);
+	else
 		errorf(err, errn, "s3://%s/%s: %s", bucket, key, why);
 	http_response_free(&resp);
 	return rc == 0 ? 0 : -1;
