@@ -261,6 +261,42 @@ open("ids.bin", "wb").write(ids.tobytes())'
 	assert_output ''
 }
 
+@test "wds-write shards and index to s3:// are the local bytes; train-step trains from s3:// as from disk" {
+	serve_bucket
+	fixtures
+	hf-stream -q p1.parquet >t.rec
+	mkdir out
+	wds-write -q -c 3000 out/tr t.rec
+	wds-write -q -c 3000 s3://bkt/wds/tr t.rec
+	n=0
+	for f in out/*; do
+		s3_curl -f "$S3_URL/bkt/wds/$(basename "$f")" -o got
+		cmp "$f" got
+		n=$((n + 1))
+	done
+	assert_equal "$n" 5 # four shards and the index
+	run -2 wds-write -q --index elsewhere.json s3://bkt/wds/tr t.rec
+	assert_output --partial 'the index goes beside the shards'
+	# batches and a shard in the bucket: the same model as from the files
+	"$PY" -c '
+import numpy as np
+ids = np.random.default_rng(3).integers(0, 200, size=20000).astype("<u2")
+hdr = np.zeros(256, dtype="<i4"); hdr[:3] = (20240520, 1, len(ids))
+open("train_000000.bin", "wb").write(hdr.tobytes() + ids.tobytes())'
+	batchify -q -B 2 -T 16 --eot 199 --from-bin train_000000.bin -o b.rec
+	put b.rec b.rec
+	put train_000000.bin train_000000.bin
+	tiny=(--layers 1 --heads 2 --dim 16 --seed 4 --steps 3 --lr 1e-2 --vocab 200)
+	train-step -q "${tiny[@]}" --data b.rec --export local.bin
+	train-step -q "${tiny[@]}" --data s3://bkt/b.rec --export remote.bin
+	cmp local.bin remote.bin
+	train-step -q "${tiny[@]}" -B 2 -T 16 --data train_000000.bin --export local-shard.bin
+	train-step -q "${tiny[@]}" -B 2 -T 16 --data s3://bkt/train_000000.bin --export remote-shard.bin
+	cmp local-shard.bin remote-shard.bin
+	run -1 train-step -q "${tiny[@]}" --data s3://bkt/missing.rec --export x.bin
+	assert_output --partial 'no such key (404 NoSuchKey)'
+}
+
 @test "writes: a writer killed during its upload, or failing, leaves no object and no upload" {
 	serve_bucket
 	head -c 40000000 /dev/urandom | base64 -w 100 >big.txt

@@ -6,6 +6,7 @@
 
 #include "base/cli.h"
 #include "base/die.h"
+#include "net/sink.h"
 
 /* The model file of PATH: itself, PATH/model.bin (a checkpoint), or the
  * newest checkpoint's model.bin under PATH (a --ckpt-dir). */
@@ -54,7 +55,7 @@ struct lm *lm_open(const struct lm_open_opts *o, struct model_tokenizer *mt, boo
 int lm_open_output(struct atomic_file *f, const char *path, const char *tty_refusal)
 {
 	if (path) {
-		if (atomic_open(f, path) != 0)
+		if (sink_open(f, path) != 0)
 			die(STATUS_FAIL, "%s:", path);
 		atomic_guard(f);
 		return f->fd;

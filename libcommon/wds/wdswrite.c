@@ -313,6 +313,8 @@ static struct archive *new_tar(void)
 	return a;
 }
 
+static char *dir_of(const char *path);
+
 struct wds_writer *wds_writer_new(const struct wds_write_opts *o)
 {
 	struct wds_writer *w = xcalloc(1, sizeof *w);
@@ -329,6 +331,17 @@ struct wds_writer *wds_writer_new(const struct wds_write_opts *o)
 	atomic_guard(o->shard_file);
 	if (o->index)
 		atomic_guard(o->index_file);
+	/* Shards named from the index's directory need both paths resolved on
+	 * disk; an object store has no directories to resolve, so there the
+	 * index must lie beside the shards.  Said now, not after the upload. */
+	if (o->index && (sink_is_remote(o->index) || sink_is_remote(o->pattern->prefix))) {
+		char *shard_dir = dir_of(o->pattern->prefix), *index_dir = dir_of(o->index);
+		if (strcmp(shard_dir, index_dir) != 0)
+			die(STATUS_USAGE, "--index %s: with s3:// shards or index, the index goes beside the shards (%s/)",
+			    o->index, shard_dir);
+		free(shard_dir);
+		free(index_dir);
+	}
 	return w;
 }
 
