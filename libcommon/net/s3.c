@@ -553,6 +553,23 @@ static int xml_parse(const struct buf *body, struct xml_read *x)
 	return ok ? 0 : -1;
 }
 
+int s3_parse_list_page(const char *xml, size_t len, struct s3_list_page *page)
+{
+	struct buf body = {.data = (char *)xml, .len = len};
+	struct xml_read x = {0};
+	*page = (struct s3_list_page){0};
+	int rc = len > (64u << 20) ? -1 : xml_parse(&body, &x);
+	if (rc == 0 && x.code)
+		rc = -1; /* an <Error> is no listing */
+	if (rc == 0) {
+		page->objects = x.objs, page->n = x.nobjs, page->truncated = x.truncated;
+		page->next_token = x.next_token;
+		x.objs = NULL, x.nobjs = 0, x.next_token = NULL;
+	}
+	xml_read_free(&x);
+	return rc;
+}
+
 void s3_objects_free(struct s3_object *o, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -688,31 +705,30 @@ int s3_list(struct s3 *s, const char *bucket, const char *prefix, struct s3_obje
 		struct http_response resp = {0};
 		char why[1024];
 		int got = http_get(s3_http(s, bucket), u.data, &body, &resp, why, sizeof why);
-		struct xml_read x = {0};
+		struct s3_list_page pg = {0};
 		if (got == 1)
 			s3_error_message(s, bucket, prefix, resp.status, &body, &resp, err, errn), rc = -1;
 		else if (got < 0)
 			rc = errorf(err, errn, "s3://%s/%s: %s", bucket, prefix, why);
-		else if (xml_parse(&body, &x) != 0)
+		else if (s3_parse_list_page(body.data, body.len, &pg) != 0)
 			rc = errorf(err, errn, "s3://%s/%s: the listing's answer is not the XML of ListObjectsV2", bucket, prefix);
 		else {
-			for (size_t i = 0; i < x.nobjs; i++) {
+			for (size_t i = 0; i < pg.n; i++) {
 				if (nall == cap) {
 					cap = cap ? 2 * cap : 256;
 					all = xrealloc(all, cap * sizeof *all);
 				}
-				all[nall++] = x.objs[i];
+				all[nall++] = pg.objects[i];
 			}
-			free(x.objs);
-			x.objs = NULL, x.nobjs = 0;
+			free(pg.objects);
 			free(token);
-			token = x.truncated ? x.next_token : NULL;
-			if (x.truncated && !token)
+			token = pg.truncated ? pg.next_token : NULL;
+			if (pg.truncated && !token)
 				rc = errorf(err, errn, "s3://%s/%s: a truncated listing without a continuation token", bucket,
 				            prefix);
-			x.next_token = NULL;
+			else if (!pg.truncated)
+				free(pg.next_token);
 		}
-		xml_read_free(&x);
 		http_response_free(&resp);
 		buf_free(&body);
 		buf_free(&u);

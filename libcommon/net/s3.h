@@ -86,6 +86,17 @@ struct s3_object {
 };
 void s3_objects_free(struct s3_object *o, size_t n);
 
+/* One page of a ListObjectsV2 answer: its objects (Contents: Key, Size,
+ * ETag), whether it is truncated, and the token of the next page.  0, or
+ * -1 when xml is not a listing (not XML, an <Error>, a field over 1 MiB). */
+struct s3_list_page {
+	struct s3_object *objects;
+	size_t n;
+	int truncated;
+	char *next_token; /* or NULL */
+};
+int s3_parse_list_page(const char *xml, size_t len, struct s3_list_page *page);
+
 /* HEAD of an object: its size and ETag (*etag may be NULL: not wanted).
  * 0, or -1 with the message for the status (no such key, access denied,
  * wrong region, ...). */
