@@ -76,6 +76,11 @@ fixtures() {
 	run -0 s3_requests '.method == "GET" and .range == null and (.query | test("list-type") | not)'
 	assert_output ''
 	[ "$(jq -s 'map(.body_bytes) | add' <(s3_requests '.method == "GET"'))" -lt "$size" ]
+	# a key that needs encoding, signed as AWS canonicalises it
+	zcat x.jsonl.gz >odd.jsonl
+	s3_put bkt "data/odd key+(1)=é~.jsonl" odd.jsonl
+	cmp <(hf-stream -q "s3://bkt/data/odd key+(1)=é~.jsonl" | rec-cat --text) <(hf-stream -q x.jsonl.gz | rec-cat --text)
+	cmp <(hf-stream -q "s3://bkt/data/odd*.jsonl" | rec-cat --text) <(hf-stream -q x.jsonl.gz | rec-cat --text)
 	# every request was signed with our key and the server's region, and passed the check
 	run -0 s3_requests '.credential.key != "S3RVER" or .credential.region != "us-east-1" or .status >= 400'
 	assert_output ''
@@ -189,6 +194,12 @@ fixtures() {
 	run -1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY hf-stream -q s3://bkt/o.jsonl
 	assert_output --partial 'access denied (403 AccessDenied) to a request without credentials'
 	run -0 s3_requests '.authorization and .method != "PUT"'
+	assert_output ''
+	# the S3-specific endpoint wins over the general one; a session token goes along, signed
+	log_reset
+	run -0 env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ENDPOINT_URL_S3="$S3_URL" AWS_SESSION_TOKEN=tok-1 \
+		hf-stream -q s3://bkt/o.jsonl
+	run -0 s3_requests '.method != "PUT" and (.security_token | not)'
 	assert_output ''
 	# --no-sign sends none even with credentials set
 	log_reset
