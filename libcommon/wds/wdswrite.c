@@ -335,12 +335,14 @@ struct wds_writer *wds_writer_new(const struct wds_write_opts *o)
 	 * disk; an object store has no directories to resolve, so there the
 	 * index must lie beside the shards.  Said now, not after the upload. */
 	if (o->index && (sink_is_remote(o->index) || sink_is_remote(o->pattern->prefix))) {
-		char *shard_dir = dir_of(o->pattern->prefix), *index_dir = dir_of(o->index);
+		char *shard_dir = dir_of(o->pattern->prefix), *index_dir = dir_of(o->index), msg[1024] = "";
 		if (strcmp(shard_dir, index_dir) != 0)
-			die(STATUS_USAGE, "--index %s: with s3:// shards or index, the index goes beside the shards (%s/)",
-			    o->index, shard_dir);
+			snprintf(msg, sizeof msg, "--index %s: with s3:// shards or index, the index goes beside the shards (%s/)",
+			         o->index, shard_dir);
 		free(shard_dir);
 		free(index_dir);
+		if (msg[0])
+			die(STATUS_USAGE, "%s", msg);
 	}
 	return w;
 }
