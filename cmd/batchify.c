@@ -7,6 +7,7 @@
 #include "base/cli.h"
 #include "base/die.h"
 #include "formats/llmc.h"
+#include "net/localcopy.h"
 #include "net/s3.h"
 #include "rec/rec.h"
 #include "tok/bpe.h"
@@ -200,13 +201,15 @@ int main(int argc, char **argv)
 	if (!nin && !n_globs)
 		inputs = cli_inputs(inputs, &nin);
 	if (o.n_from_bin) {
-		/* The width of the first shard decides the output's dtype. */
-		struct llmc_shard first;
-		if (batchify_open_shard(&first, o.from_bin[0], o.raw_width, err, sizeof err) != 0)
-			die(STATUS_MALFORMED, "%s", err);
-		unsigned width = first.width;
-		llmc_close(&first);
-		o.dtype = width == 2 ? REC_DT_U16 : REC_DT_U32;
+		/* The width of the first shard decides the output's dtype: found
+		 * here for a file; for a URL, when it is fetched to be read
+		 * (fetching it twice would cost a whole shard). */
+		if (!localcopy_is_url(o.from_bin[0])) {
+			int width = llmc_width(o.from_bin[0], o.raw_width, err, sizeof err);
+			if (width < 0)
+				die(STATUS_MALFORMED, "%s", err);
+			o.dtype = width == 2 ? REC_DT_U16 : REC_DT_U32;
+		}
 		if ((o.pad || o.shuffle || o.val_frac > 0) && !o.have_eot)
 			cli_usage_error("--pad, --shuffle and --val-frac find the documents of a shard by --eot: give it");
 		if (shard_plan(o.shard, o.n_from_bin) == SHARD_BY_RECORD && !o.have_eot)

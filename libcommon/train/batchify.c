@@ -362,6 +362,8 @@ static void read_shard(struct run *r, const char *path, uint64_t epoch)
 	char err[1024];
 	if (batchify_open_shard(&sh, path, r->o.raw_width, err, sizeof err) != 0)
 		die(STATUS_MALFORMED, "%s", err);
+	if (!r->o.dtype) /* shards named by URL: the first one read decides */
+		r->o.dtype = sh.width == 2 ? REC_DT_U16 : REC_DT_U32;
 	enum { BLOCK = 1 << 20 };
 	uint32_t *block = xmalloc(BLOCK * sizeof *block);
 	size_t doc = r->shard_doc; /* a document may go on from the last shard */
