@@ -631,6 +631,32 @@ void s3_error_message(const struct s3 *s, const char *bucket, const char *key, l
 
 /* ---- requests ---- */
 
+/* GET of one ListObjectsV2 page: keys under prefix, after token's page
+ * (NULL: the first), at most max_keys (0: the store's page).  As
+ * http_get.  The query's parameters are in the canonical order (by name)
+ * and encoding, so that the URL is its own canonical form for SigV4. */
+static int list_get(struct s3 *s, const char *bucket, const char *prefix, const char *token, int max_keys,
+                    struct buf *body, struct http_response *resp, char *why, size_t whyn)
+{
+	struct buf u = {0};
+	bucket_base(s, bucket, &u);
+	buf_addc(&u, '?');
+	if (token) {
+		buf_adds(&u, "continuation-token=");
+		uri_encode(&u, token, 0);
+		buf_addc(&u, '&');
+	}
+	buf_adds(&u, "list-type=2&");
+	if (max_keys > 0)
+		buf_printf(&u, "max-keys=%d&", max_keys);
+	buf_adds(&u, "prefix=");
+	uri_encode(&u, prefix, 0);
+	buf_addc(&u, 0);
+	int rc = http_get(s3_http(s, bucket), u.data, body, resp, why, whyn);
+	buf_free(&u);
+	return rc;
+}
+
 /* A HEAD's answer has no body to say which error it is: a listing of the
  * key asks the same bucket with the same credentials, and its XML says
  * NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId or the region.
@@ -639,22 +665,16 @@ void s3_error_message(const struct s3 *s, const char *bucket, const char *key, l
 static void explain_head(struct s3 *s, const char *bucket, const char *key, struct http_response *head, char *err,
                          size_t errn)
 {
-	struct buf u = {0};
-	bucket_base(s, bucket, &u);
-	buf_adds(&u, "?list-type=2&max-keys=1&prefix=");
-	uri_encode(&u, key, 0);
-	buf_addc(&u, 0);
 	struct buf body = {0};
 	struct http_response resp = {0};
 	char why[1024];
-	int rc = http_get(s3_http(s, bucket), u.data, &body, &resp, why, sizeof why);
+	int rc = list_get(s, bucket, key, NULL, 1, &body, &resp, why, sizeof why);
 	if (rc == 1)
 		s3_error_message(s, bucket, resp.status == 404 ? "" : key, resp.status, &body, &resp, err, errn);
 	else
 		s3_error_message(s, bucket, key, head->status, NULL, head, err, errn);
 	http_response_free(&resp);
 	buf_free(&body);
-	buf_free(&u);
 }
 
 int s3_stat(struct s3 *s, const char *bucket, const char *key, uint64_t *size, char **etag, char *err, size_t errn)
@@ -688,23 +708,10 @@ int s3_list(struct s3 *s, const char *bucket, const char *prefix, struct s3_obje
 			rc = errorf(err, errn, "s3://%s/%s: the listing did not end after %d pages", bucket, prefix, page);
 			break;
 		}
-		/* The query's parameters in the canonical order (by name) and
-		 * encoding, so that the URL is its own canonical form. */
-		struct buf u = {0};
-		bucket_base(s, bucket, &u);
-		buf_add(&u, "?", 1);
-		if (token) {
-			buf_add(&u, "continuation-token=", 19);
-			uri_encode(&u, token, 0);
-			buf_addc(&u, '&');
-		}
-		buf_printf(&u, "list-type=2&prefix=");
-		uri_encode(&u, prefix, 0);
-		buf_addc(&u, 0);
 		struct buf body = {0};
 		struct http_response resp = {0};
 		char why[1024];
-		int got = http_get(s3_http(s, bucket), u.data, &body, &resp, why, sizeof why);
+		int got = list_get(s, bucket, prefix, token, 0, &body, &resp, why, sizeof why);
 		struct s3_list_page pg = {0};
 		if (got == 1)
 			s3_error_message(s, bucket, prefix, resp.status, &body, &resp, err, errn), rc = -1;
@@ -731,7 +738,6 @@ int s3_list(struct s3 *s, const char *bucket, const char *prefix, struct s3_obje
 		}
 		http_response_free(&resp);
 		buf_free(&body);
-		buf_free(&u);
 		if (rc || !token)
 			break;
 	}

@@ -9,17 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tempfile.h"
 #include "tok/countfile.h"
-
-static int write_file(char *path, const uint8_t *data, size_t n)
-{
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	int ok = write(fd, data, n) == (ssize_t)n;
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 static void read_merged(char **paths)
 {
@@ -64,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (split > size)
 		split = size;
 	char a[] = "/tmp/fuzz-countfile-XXXXXX", b[] = "/tmp/fuzz-countfile-XXXXXX";
-	int ok_a = write_file(a, data, split) == 0;
-	int ok_b = ok_a && write_file(b, data + split, size - split) == 0;
+	int ok_a = fuzz_temp_file(a, data, split) == 0;
+	int ok_b = ok_a && fuzz_temp_file(b, data + split, size - split) == 0;
 	if (ok_b)
 		read_merged((char *[]){a, b});
 	if (ok_a)

@@ -12,17 +12,14 @@
 #include <xxhash.h>
 
 #include "dedup/decontam.h"
+#include "tempfile.h"
 
 #define HEADER 48
 
 static void load_and_probe(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/fuzz-decontam-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return;
-	int ok = write(fd, data, size) == (ssize_t)size;
-	close(fd);
+	int ok = fuzz_temp_file(path, data, size) == 0;
 	if (ok) {
 		char err[512];
 		struct decontam *d = decontam_load(path, 5, NORMALIZE_WS, err, sizeof err);

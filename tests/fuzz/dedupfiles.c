@@ -10,6 +10,7 @@
 
 #include "dedup/buckets.h"
 #include "dedup/sigfile.h"
+#include "tempfile.h"
 
 static void read_sig(const char *path)
 {
@@ -65,11 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	char path[] = "/tmp/fuzz-dedupfiles-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return 0;
-	int ok = write(fd, data + 1, size - 1) == (ssize_t)(size - 1);
-	close(fd);
+	int ok = fuzz_temp_file(path, data + 1, size - 1) == 0;
 	if (ok) {
 		if (data[0] & 1)
 			read_bkt(path);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "net/s3.h"
+#include "tempfile.h"
 
 static void read_page(const uint8_t *data, size_t size)
 {
@@ -39,22 +40,17 @@ static void read_error(struct s3 *s, const uint8_t *data, size_t size)
 static void read_profile(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/fuzz-s3profile-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
+	if (fuzz_temp_file(path, data, size) != 0)
 		return;
-	int ok = write(fd, data, size) == (ssize_t)size;
-	close(fd);
-	if (ok) {
-		/* the same bytes as the credentials file and as the config file */
-		setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
-		setenv("AWS_CONFIG_FILE", path, 1);
-		setenv("AWS_PROFILE", size && (data[0] & 1) ? "fuzz" : "default", 1);
-		char err[512] = "";
-		struct s3 *s = s3_new(NULL, err, sizeof err);
-		if (!s && !err[0])
-			abort();
-		s3_free(s);
-	}
+	/* the same bytes as the credentials file and as the config file */
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+	setenv("AWS_CONFIG_FILE", path, 1);
+	setenv("AWS_PROFILE", size && (data[0] & 1) ? "fuzz" : "default", 1);
+	char err[512] = "";
+	struct s3 *s = s3_new(NULL, err, sizeof err);
+	if (!s && !err[0])
+		abort();
+	s3_free(s);
 	unlink(path);
 }
 
