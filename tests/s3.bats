@@ -177,13 +177,14 @@ fixtures() {
 }
 
 @test "credentials: a profile from the credentials file, anonymous reads of a public bucket, --no-sign" {
-	serve_bucket --public pub
+	# a region other than the default, so that the profile's must be read
+	serve_bucket --public pub --region eu-west-1
 	s3_curl -f -X PUT "$S3_URL/pub"
 	printf '{"text":"open"}\n' >o.jsonl
 	s3_curl -f -T o.jsonl "$S3_URL/pub/o.jsonl"
 	s3_curl -f -T o.jsonl "$S3_URL/bkt/o.jsonl"
 	printf '[reader]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' >"$AWS_SHARED_CREDENTIALS_FILE"
-	printf '[profile reader]\nregion = us-east-1\n' >"$AWS_CONFIG_FILE"
+	printf '[profile reader]\nregion = eu-west-1\n' >"$AWS_CONFIG_FILE"
 	# the profile alone signs
 	run -0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION AWS_PROFILE=reader hf-stream -q s3://bkt/o.jsonl
 	run -1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=nobody hf-stream -q s3://bkt/o.jsonl
