@@ -26,10 +26,11 @@
 # always signs the payload (hashes every part, where we send
 # UNSIGNED-PAYLOAD, as we do on https), and the proxy then hashes those
 # parts again to check them.
-# The peers are Python programs: each run pays their start (about half a
-# second; printed), which is why the objects are large.  Client and server
-# share the machine's cores, so a ratio also says how much CPU a client
-# leaves to the server.  The peers are configured by flags
+# The peers are Python programs: each run pays their start (0.5 to 1.3 s
+# here; printed), which is why the objects are large; the small put row is
+# mostly that start, and says only what a one-object upload costs.  Client
+# and server share the machine's cores, so a ratio also says how much CPU a
+# client leaves to the server.  The peers are configured by flags
 # (--endpoint-url, endpoint_url=), as AWS CLI 2.9 and boto3 1.26 (Debian 12)
 # do not read AWS_ENDPOINT_URL; their transfer settings are their defaults.
 # Not compared: parquet (hf-stream's column reads): its peer would be
