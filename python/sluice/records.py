@@ -538,8 +538,13 @@ class Writer:
         self._frame(JSON, DT_NONE, key, [data])
 
     def _ids(self, ids, what):
-        dt = NUMPY_DTYPES[self._dtype if self._dtype in (DT_U16, DT_U32) else DT_U32]
         a = np.asarray(ids)
+        if self._dtype in (DT_U16, DT_U32):
+            dt = NUMPY_DTYPES[self._dtype]  # the stream's, as its header says
+        elif a.dtype in (NUMPY_DTYPES[DT_U16], NUMPY_DTYPES[DT_U32]):
+            dt = a.dtype  # a stream of no one dtype: the array's own
+        else:
+            dt = NUMPY_DTYPES[DT_U32]
         if a.dtype != dt:
             if a.size and (a.dtype.kind not in "ui" or a.min() < 0 or a.max() > np.iinfo(dt).max):
                 raise ValueError("%s do not fit the stream's dtype %s" % (what, dt.name))
