@@ -99,7 +99,7 @@ def check_layout(ftype, dtype, buf, at, n):
     return None
 
 
-def _json_object(data, frame, what):
+def json_object(data, frame, what):
     """Parses a JSON object, or raises MalformedError as rec-cat would."""
     try:
         v = json.loads(bytes(data))
@@ -175,7 +175,7 @@ class Frame:
     def json(self):
         """A json frame's object, parsed (MalformedError if it is not one)."""
         self._expect(JSON)
-        return _json_object(self.payload, self, "json record")
+        return json_object(self.payload, self, "json record")
 
     @property
     def tokens(self):
@@ -229,7 +229,7 @@ class Frame:
         if not meta:
             return None
         at = self._at + VECTOR_HEAD + 4 * dim
-        return _json_object(memoryview(self._buf)[at:at + meta], self, "vector metadata")
+        return json_object(memoryview(self._buf)[at:at + meta], self, "vector metadata")
 
     @property
     def parts(self):
@@ -257,6 +257,6 @@ class Frame:
 
 _VALUE = {TEXT: lambda f: f.text, JSON: lambda f: f.json, TOKENS: lambda f: f.tokens,
           BATCH: lambda f: f.batch, VECTOR: lambda f: f.vector, SAMPLE: lambda f: f.parts,
-          HEADER: lambda f: _json_object(f.payload, f, "header frame"),
-          TRAILER: lambda f: _json_object(f.payload, f, "trailer frame"),
+          HEADER: lambda f: json_object(f.payload, f, "header frame"),
+          TRAILER: lambda f: json_object(f.payload, f, "trailer frame"),
           END: lambda f: struct.unpack_from("<Q", f._buf, f._at)[0]}

@@ -28,10 +28,10 @@ import numpy as np
 
 from . import checksum
 from .errors import (ChecksumError, FrameTooLargeError, MalformedError, MissingEndError,
-                     NotRecordsError, RecordError, TruncatedError)
+                     NotRecordsError, TruncatedError)
 from .frames import (BATCH, BATCH_HAS_MASK, DT_F32, DT_NONE, DT_U16, DT_U32, DTYPE_CODES,
                      END, HEAD, HEADER, JSON, MAGIC, NUMPY_DTYPES, SAMPLE, TEXT, TOKENS,
-                     TRAILER, TYPE_NAMES, VECTOR, Frame, check_layout, pad8)
+                     TRAILER, TYPE_NAMES, VECTOR, Frame, check_layout, json_object)
 
 __version__ = "0.1.0"
 
@@ -207,15 +207,6 @@ class Reader:
                        "(it looks like plain text; convert with rec-pack)")
         self._fail(NotRecordsError, off, "not a sluice record stream (bad magic)")
 
-    def _json_object(self, frame, what):
-        try:
-            v = json.loads(bytes(frame.payload))
-        except ValueError:
-            v = None
-        if not isinstance(v, dict):
-            self._fail(MalformedError, frame.offset, what + " frame is not a JSON object")
-        return v
-
     def _next(self):
         """The next frame of any type but trailers and unknown ones, checked
         as sluice-rec(5) says; None at the clean end of the input."""
@@ -268,7 +259,7 @@ class Reader:
                 if self._state == "stream":
                     self._fail(MalformedError, off, "header frame inside a stream "
                                "(the previous stream has no end marker)")
-                self.header = self._json_object(frame, "header")
+                self.header = json_object(frame.payload, frame, "header frame")
                 self.headers.append(self.header)
                 self.trailer = None
                 self._state, self.count = "stream", 0
@@ -291,7 +282,7 @@ class Reader:
             self.count += 1
             if ftype == TRAILER:
                 # Kept apart from the data, as the C reader keeps it.
-                self.trailer = self._json_object(frame, "trailer")
+                self.trailer = json_object(frame.payload, frame, "trailer frame")
                 self.trailers.append(self.trailer)
                 continue
             if ftype not in TYPE_NAMES:
