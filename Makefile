@@ -165,6 +165,8 @@ install: all
 	cp -f completions/zsh/_* $(DESTDIR)$(ZSHCOMPDIR)/
 	cp -f completions/fish/*.fish $(DESTDIR)$(FISHCOMPDIR)/
 	$(if $(CUDA_PLUGIN),mkdir -p $(DESTDIR)$(LIBDIR)/sluice && cp -f $(CUDA_PLUGIN) $(DESTDIR)$(LIBDIR)/sluice/,)
+	mkdir -p $(DESTDIR)$(PYDIR)/sluice
+	cp -f python/sluice/*.py $(DESTDIR)$(PYDIR)/sluice/
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
@@ -172,6 +174,9 @@ uninstall:
 		rm -f $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(BASHCOMPDIR)/$$p \
 			$(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
 	rm -f $(DESTDIR)$(MANDIR)/man5/sluice-rec.5 $(DESTDIR)$(MANDIR)/man7/sluice-s3.7 $(DESTDIR)$(LIBDIR)/sluice/sluice-cuda.so
+	rm -f $(DESTDIR)$(PYDIR)/sluice/*.py
+	rm -rf $(DESTDIR)$(PYDIR)/sluice/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR)/sluice $(DESTDIR)$(PYDIR) $(DESTDIR)$(PREFIX)/lib/python3 2>/dev/null
 	-rmdir $(DESTDIR)$(LIBDIR)/sluice 2>/dev/null
 
 clean:

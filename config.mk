@@ -11,6 +11,10 @@ ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 # Where the CUDA plugin goes (LIBDIR/sluice/sluice-cuda.so).
 LIBDIR    = $(PREFIX)/lib
+# Where the Python package goes (PYDIR/sluice): Debian's python3 reads
+# /usr/lib/python3/dist-packages; for PREFIX=/usr/local it reads
+# /usr/local/lib/python3.X/dist-packages instead, so set PYDIR there.
+PYDIR     = $(PREFIX)/lib/python3/dist-packages
 # Where tok-bpe looks for tokenizers by name (after the tiktoken and Hub caches).
 DATADIR   = $(PREFIX)/share/sluice
 

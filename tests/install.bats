@@ -28,8 +28,14 @@ setup() {
 	if [ -f "$TOP/lib/sluice/sluice-cuda.so" ]; then
 		[ -f "$ROOT/opt/sl/lib/sluice/sluice-cuda.so" ] || fail "no lib/sluice/sluice-cuda.so"
 	else
-		[ ! -e "$ROOT/opt/sl/lib" ] || fail "a CPU-only build installed lib/"
+		[ ! -e "$ROOT/opt/sl/lib/sluice" ] || fail "a CPU-only build installed lib/sluice/"
 	fi
+	# the Python package, where Debian's python3 looks for it under PREFIX=/usr
+	for m in "$TOP"/python/sluice/*.py; do
+		cmp "$m" "$ROOT/opt/sl/lib/python3/dist-packages/sluice/${m##*/}" || fail "python: no ${m##*/}"
+	done
+	run env PYTHONPATH="$ROOT/opt/sl/lib/python3/dist-packages" /usr/bin/python3 -c 'import sluice; print(sluice.__file__)'
+	assert_output "$ROOT/opt/sl/lib/python3/dist-packages/sluice/__init__.py"
 	run "$ROOT/opt/sl/bin/rec-cat" --version
 	assert_output --regexp '^rec-cat \(sluice\) '
 	run mandoc -T utf8 "$ROOT/opt/sl/share/man/man5/sluice-rec.5"
@@ -39,10 +45,13 @@ setup() {
 
 @test "make uninstall removes what make install put there" {
 	make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/usr
+	# an import leaves __pycache__ behind, which uninstall removes too
+	PYTHONPATH="$ROOT/usr/lib/python3/dist-packages" /usr/bin/python3 -c 'import sluice'
 	run make -s -C "$TOP" uninstall DESTDIR="$ROOT" PREFIX=/usr
 	assert_success
 	run find "$ROOT" -type f
 	assert_output ''
+	[ ! -e "$ROOT/usr/lib/python3" ] || fail "uninstall left lib/python3"
 }
 
 @test "after make install, man finds every program's page and sluice-rec(5) under the PREFIX" {
