@@ -27,34 +27,19 @@ loss 1e-5 (1e-4 in train), gradients 1e-5 of their tensor's largest and
 Prints what it measured; exits 1 when a tolerance is exceeded.
 """
 import math
+import os
 import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-NAMES = ["wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
-         "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb"]
-DECAY = {"wte", "wpe", "qkvw", "attprojw", "fcw", "fcprojw"}
-
-
-def shapes(L, C, S, Vp):
-    return {"wte": (Vp, C), "wpe": (S, C), "ln1w": (L, C), "ln1b": (L, C),
-            "qkvw": (L, 3 * C, C), "qkvb": (L, 3 * C), "attprojw": (L, C, C),
-            "attprojb": (L, C), "ln2w": (L, C), "ln2b": (L, C), "fcw": (L, 4 * C, C),
-            "fcb": (L, 4 * C), "fcprojw": (L, C, 4 * C), "fcprojb": (L, C),
-            "lnfw": (C,), "lnfb": (C,)}
-
-
-def unflatten(flat, shp):
-    out, at = {}, 0
-    for n in NAMES:
-        size = int(np.prod(shp[n]))
-        out[n] = flat[at:at + size].reshape(shp[n])
-        at += size
-    assert at == flat.size, (at, flat.size)
-    return out
-
+# The model is the PyTorch example's (examples/pytorch-train/gpt2.py): one
+# GPT-2 over llm.c's layout serves as this oracle and as the trainer users
+# copy, so the example is checked by every test here too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "examples", "pytorch-train"))
+from gpt2 import DECAY, NAMES, shapes, unflatten  # noqa: E402
+from gpt2 import forward as gpt2_forward  # noqa: E402
 
 IGNORE = 2**32 - 1
 
@@ -73,27 +58,8 @@ def compare(what, got, want, tol):
 
 
 def forward(p, inp, tgt, L, NH, C, V, logits_out=None):
-    B, T = inp.shape
-    hs = C // NH
-    x = p["wte"][inp] + p["wpe"][:T]
-    mask = torch.ones(T, T, dtype=torch.bool).tril()
-    for l in range(L):
-        h = F.layer_norm(x, (C,), p["ln1w"][l], p["ln1b"][l], 1e-5)
-        qkv = h @ p["qkvw"][l].T + p["qkvb"][l]
-        q, k, v = (t.view(B, T, NH, hs).transpose(1, 2) for t in qkv.split(C, dim=2))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)
-        x = x + y @ p["attprojw"][l].T + p["attprojb"][l]
-        h = F.layer_norm(x, (C,), p["ln2w"][l], p["ln2b"][l], 1e-5)
-        h = F.gelu(h @ p["fcw"][l].T + p["fcb"][l], approximate="tanh")
-        x = x + h @ p["fcprojw"][l].T + p["fcprojb"][l]
-    x = F.layer_norm(x, (C,), p["lnfw"], p["lnfb"], 1e-5)
-    logits = x @ p["wte"][:V].T  # the padding rows take no part
-    if logits_out is not None:
-        logits_out.append(logits)
-    # -100 is cross_entropy's ignore_index; a mean over the rest
-    return F.cross_entropy(logits.reshape(-1, V), tgt.reshape(-1), ignore_index=-100)
+    # -100 is cross_entropy's default ignore_index; a mean over the rest
+    return gpt2_forward(p, inp, tgt, L, NH, C, V, logits_out, ignore_index=-100)
 
 
 def main():
