@@ -98,7 +98,8 @@ def main():
     if a.init:
         config, params = gpt2.load(a.init)
     else:
-        head = ds.header
+        # the input's header says what --ctx and --vocab leave open
+        head = ds.header if a.ctx is None or a.vocab is None else {}
         config = gpt2.config_of(a.ctx or head["T"], a.vocab or head["vocab_size"],
                                 a.layers, a.heads, a.dim)
         params = gpt2.init(config, a.seed)

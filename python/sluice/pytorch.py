@@ -29,9 +29,9 @@ order, read by every part: train-step's rule for its ranks, for one file or
 a stream copied to every rank.  Either way the parts are disjoint, cover
 the input, and come in a fixed order.
 
-A stream (standard input, a pipe, a file object) can be read by one reader
-only: with DataLoader workers it is an error (use num_workers=0, or write
-the batches to files with batchify -o).
+A stream (standard input, a pipe, a file object) can be read once, by one
+reader, in the main process: with DataLoader workers it is an error (use
+num_workers=0, or write the batches to files with batchify -o).
 """
 import glob
 import os
@@ -179,11 +179,13 @@ class BatchDataset(IterableDataset):
         """(part, parts): this rank's and DataLoader worker's share."""
         info = get_worker_info()
         workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
-        if workers > 1 and self.stream is not None:
+        if info is not None and self.stream is not None:
+            # Even one worker cannot: a worker process's stdin is /dev/null
+            # (multiprocessing's rule), and a file object is not shared.
             raise RuntimeError(
-                "%s is a stream (standard input, a pipe or a file object), which only one "
-                "reader can read: use DataLoader(num_workers=0), or write the batches to "
-                "files (batchify -o) for workers to share" % self.stream)
+                "%s is a stream (standard input, a pipe or a file object), which only the "
+                "main process can read: use DataLoader(num_workers=0), or write the batches "
+                "to files (batchify -o) for workers to share" % self.stream)
         return self.rank * workers + worker, self.world_size * workers
 
     def _frames(self, inputs):
