@@ -179,6 +179,23 @@ py() { "$PY" - "$@"; }
 	EOF
 }
 
+@test "torch.distributed: an initialised process group's rank and size make the shares" {
+	cat > rank.py <<-'EOF'
+		import os, sys; sys.path.insert(0, sys.argv[2])
+		import torch.distributed as dist
+		r = int(sys.argv[1])
+		dist.init_process_group("gloo", init_method="file://" + os.path.abspath("pg"), rank=r, world_size=2)
+		from torch_shares import *
+		ds = BatchDataset(FILES)
+		assert (ds.rank, ds.world_size) == (r, 2)
+		assert loader(ds, 0) == of(FILES[r::2]), r
+		dist.destroy_process_group()
+	EOF
+	"$PY" rank.py 0 "$HELPERS" & zero=$!
+	"$PY" rank.py 1 "$HELPERS"
+	wait $zero
+}
+
 @test "split='batches': rank r of W takes batches r, r+W, ... (train-step's rule), from a file or its own copy of a pipe" {
 	cat > check.py <<-'EOF'
 		import sys; sys.path.insert(0, sys.argv[1])

@@ -43,7 +43,7 @@ def lr_at(step, a):
 def clip_(params, clip):
     """Scales the gradients to a global L2 norm of clip when it is larger,
     as train-step does (no epsilon, unlike clip_grad_norm_); the norm before."""
-    norm = math.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in params))
+    norm = float(torch.stack([(p.grad.double() ** 2).sum() for p in params]).sum().sqrt())
     if clip > 0 and norm > clip:
         scale = float(np.float32(clip / norm))  # train-step scales in float
         for p in params:
