@@ -106,6 +106,9 @@ py() { "$PY" - "$@"; }
 		for src in ("-", io.BytesIO(open(sys.argv[1], "rb").read())):
 		    ds = BatchDataset(src)
 		    assert ds.stream is not None
+		    # the header first (train.py sizes its model by it): the stream
+		    # is read once, its batches still all there
+		    assert ds.header["T"] == 48
 		    got = list(ds)
 		    assert len(got) == len(want) and all(
 		        torch.equal(a, b) for g, w in zip(got, want) for a, b in zip(g, w))

@@ -192,9 +192,10 @@ class BatchDataset(IterableDataset):
         for src in inputs:
             # the reader .header opened, if it opened this stream
             kept, self._opened = self._opened, None
-            reader = kept if kept is not None and src is self.inputs[0] else \
-                open_records(src, verify=self.verify)
-            with reader:
+            if kept is not None and src is not self.inputs[0]:
+                kept.close()  # this share does not read it
+                kept = None
+            with kept or open_records(src, verify=self.verify) as reader:
                 yield from reader
 
     def __iter__(self):
