@@ -432,10 +432,14 @@ with sluice.Writer(\"-\", kind=\"text\") as w:
 	EOF
 }
 
-@test "speed: batch records read at more than 200 MB/s of ids from a file and from a pipe (bench/python-records.sh for the real figures)" {
+# A floor, not the goal: a reader that touched ids one at a time in Python
+# would run at a few MB/s, while the suite's parallel jobs on a loaded
+# 2-core machine have pulled the real reader down to 200 MB/s; the goal's
+# figures (2 GB/s from a file, 1 GB/s from a pipe) are bench/python-records.sh's.
+@test "speed: batch records read at more than 40 MB/s of ids from a file and from a pipe (bench/python-records.sh for the real figures)" {
 	"$PY" "$TOP/bench/python-records.py" make b.rec 100000000
-	check speed b.rec 200
-	cat b.rec | check speed - 200
+	check speed b.rec 40
+	cat b.rec | check speed - 40
 }
 
 @test "the package's version is the project's, in __init__ and pyproject.toml" {
