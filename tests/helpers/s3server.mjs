@@ -52,7 +52,9 @@
 //   - virtual-hosted buckets only under an "s3." label (BUCKET.s3.DOMAIN).
 //
 // What the proxy adds, so that the tests see AWS's behaviour:
-//   - SigV4 checked in full (Authorization header and presigned query):
+//   - SigV4 checked in full (Authorization header and presigned query),
+//     by our reading of AWS's rules and, for header-signed requests, again
+//     by the AWS SDK's own signer (@smithy/signature-v4, checkWithSdk):
 //     wrong secret -> 403 SignatureDoesNotMatch (with StringToSign and
 //     CanonicalRequest in the body, as AWS gives them); scope region other
 //     than --region (default us-east-1) -> 400 AuthorizationHeaderMalformed
@@ -115,6 +117,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', 'node', 'package.json'));
 const S3rver = require('s3rver');
+const { SignatureV4 } = require('@smithy/signature-v4');
+const { Sha256 } = require('@aws-crypto/sha256-js');
 const winston = require('winston');
 
 const KEY_ID = 'S3RVER';
@@ -338,6 +342,35 @@ function verifySigV4(req, a, rawPath, pairs, body) {
 			{ AWSAccessKeyId: s.key, StringToSign: toSign, SignatureProvided: a.signature, CanonicalRequest: canonical });
 }
 
+// A second opinion on a header-signed request that verifySigV4 accepted:
+// the signature AWS's own SDK signer (@smithy/signature-v4) computes for
+// the same method, canonical path, query, signed headers, date and
+// credential scope.  A client must agree with both; where it agrees with
+// verifySigV4 but not with the SDK, one of the two readings of AWS's rules
+// is wrong, and the request is refused all the same.
+async function checkWithSdk(req, a, rawPath, pairs) {
+	const s = a.scope;
+	if (a.presigned || s.key !== KEY_ID) return;
+	const signer = new SignatureV4({ credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+		region: s.region, service: s.service, sha256: Sha256, uriEscapePath: false });
+	const headers = {};
+	for (const n of a.signed) headers[n] = (req.headersDistinct[n] || []).join(',');
+	const query = {};
+	for (const [k, v] of pairs) query[k] = k in query ? [].concat(query[k], v) : v;
+	const d = a.date;
+	const signingDate = new Date(Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8),
+		+d.slice(9, 11), +d.slice(11, 13), +d.slice(13, 15)));
+	const hostHeader = String(req.headers.host || '');
+	const request = { method: req.method, protocol: 'http:', hostname: hostHeader.replace(/:\d+$/, ''),
+		path: uriEncode(uriDecode(rawPath), true), query, headers };
+	const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(a.signed) });
+	const m = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization || '');
+	if (!m || m[1] !== String(a.signature).toLowerCase())
+		throw new S3Fail(403, 'SignatureDoesNotMatch',
+			'The request signature does not match the one the AWS SDK signer (@smithy/signature-v4) computes.',
+			{ SignatureProvided: a.signature, SdkSignature: m ? m[1] : '', SdkAuthorization: signed.headers.authorization || '' });
+}
+
 // ---- multipart, emulated over s3rver's files ----
 
 const bucketDir = (bucket) => path.join(opt.dir, bucket);
@@ -500,7 +533,10 @@ async function proxyRequest(req, res) {
 	}
 
 	try {
-		if (auth) verifySigV4(req, auth, rawPath, pairs, body);
+		if (auth) {
+			verifySigV4(req, auth, rawPath, pairs, body);
+			await checkWithSdk(req, auth, rawPath, pairs);
+		}
 		else if (!('authorization' in req.headers) && !('Signature' in q)) {
 			const readOnly = req.method === 'GET' || req.method === 'HEAD';
 			if (!(readOnly && bucket && opt.public.includes(bucket)))
