@@ -32,19 +32,22 @@ def hidden(model, ids):
     """The final LayerNorm's output [len(ids), C] for one window."""
     p, L, NH, C, S, V = model
     seen = []
-    real = gpt2_torch.F.layer_norm
+    # The model calls torch.nn.functional.layer_norm through the module
+    # (examples/pytorch-train/gpt2.py's F): record its outputs there.
+    functional = torch.nn.functional
+    real = functional.layer_norm
 
     def recording(*a, **k):
         out = real(*a, **k)
         seen.append(out)
         return out
 
-    gpt2_torch.F.layer_norm = recording
+    functional.layer_norm = recording
     try:
         x = torch.tensor([ids], dtype=torch.int64)
         gpt2_torch.forward(p, x, torch.zeros_like(x), L, NH, C, V)
     finally:
-        gpt2_torch.F.layer_norm = real
+        functional.layer_norm = real
     assert len(seen) == 2 * L + 1, len(seen)
     return seen[-1][0]
 
