@@ -1,7 +1,6 @@
 /* urlsrc.c - see urlsrc.h. */
 #include "hub/urlsrc.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,8 @@
 
 #include "base/braces.h"
 #include "base/die.h"
-#include "base/io.h"
 #include "hub/remotepq.h"
+#include "net/localcopy.h"
 #include "net/s3.h"
 
 struct urlsrc {
@@ -173,26 +172,13 @@ static int locate(struct urlsrc *u, const char *name, struct http **h, char **ur
  * there (for a server that serves no ranges). */
 static int open_downloaded(struct urlsrc *u, const char *name, struct pq_source *out, char *err, size_t errn)
 {
-	struct source src;
-	if (urlsrc_open_stream(u, name, &src, err, errn) != 0)
+	struct s3_opts so = {.no_sign = u->o.no_sign, .timeout = u->o.timeout, .retries = u->o.retries};
+	int fd = localcopy_fetch(name, &so, err, errn);
+	if (fd < 0)
 		return -1;
-	int fd = io_temp_file(NULL, name);
-	char buf[1 << 16];
-	ssize_t got;
-	int rc = 0;
-	while ((got = source_read(&src, buf, sizeof buf)) > 0)
-		if (io_write_fully(fd, buf, (size_t)got) != 0) {
-			rc = errorf(err, errn, "%s: a temporary copy: %s", name, strerror(errno));
-			break;
-		}
-	if (got < 0)
-		rc = errorf(err, errn, "%s", source_error(&src));
-	source_close(&src);
-	if (rc == 0) {
-		char path[64];
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-		rc = pq_open_path_as(out, path, name, err, errn);
-	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int rc = pq_open_path_as(out, path, name, err, errn);
 	close(fd); /* the parquet source holds its own descriptor of the file */
 	return rc;
 }

@@ -37,7 +37,6 @@ struct s3 {
 	char *sigv4; /* "aws:amz:REGION:s3" */
 	struct bucket_handle *handles;
 	size_t nhandles;
-	struct http_stats closed; /* of handles freed */
 };
 
 /* ---- configuration ---- */
@@ -427,7 +426,7 @@ struct http *s3_http(struct s3 *s, const char *bucket)
 
 void s3_stats(const struct s3 *s, struct http_stats *out)
 {
-	*out = s->closed;
+	*out = (struct http_stats){0};
 	for (size_t i = 0; i < s->nhandles; i++) {
 		const struct http_stats *st = http_stats(s->handles[i].http);
 		out->requests += st->requests;

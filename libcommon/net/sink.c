@@ -9,7 +9,7 @@
 
 struct remote_object {
 	struct s3 *s3;
-	char *bucket, *key, *url;
+	char *bucket, *key;
 };
 
 static void remote_free(struct remote_object *r)
@@ -17,7 +17,6 @@ static void remote_free(struct remote_object *r)
 	s3_free(r->s3);
 	free(r->bucket);
 	free(r->key);
-	free(r->url);
 	free(r);
 }
 
@@ -52,7 +51,6 @@ int sink_open(struct atomic_file *a, const char *path)
 		die(STATUS_FAIL, "%s", err);
 	if (s3_check_bucket(r->s3, r->bucket, err, sizeof err) != 0)
 		die(STATUS_FAIL, "%s", err);
-	r->url = xstrdup(path);
 	*a = (struct atomic_file){.fd = io_temp_file(NULL, path), .remote = &remote_ops, .remote_ctx = r};
 	return 0;
 }
