@@ -17,7 +17,6 @@
 #include <xxhash.h>
 
 #include "base/die.h"
-#include "base/le.h"
 #include "base/nprandom.h"
 
 int minhash_params_init(struct minhash_params *p, int ngram, int bands, int rows, uint64_t seed,
@@ -168,13 +167,13 @@ void minhash_signature(const struct minhash_params *p, const uint64_t *h, size_t
 
 void minhash_band_keys(const struct minhash_params *p, const uint64_t *sig, uint64_t *keys)
 {
+	/* A band's key hashes its rows as little-endian bytes, which on the
+	 * little-endian hosts sluice runs on (base/le.h) is the signature's own
+	 * memory: copying the rows to a buffer first made the hash stall
+	 * reloading what the copy had just stored. */
 	size_t rows = (size_t)p->rows;
-	unsigned char bytes[1024 * 8];
-	for (size_t j = 0; j < (size_t)p->bands; j++) {
-		for (size_t r = 0; r < rows; r++)
-			le_put64(bytes + 8 * r, sig[rows * j + r]);
-		keys[j] = XXH3_64bits_withSeed(bytes, 8 * rows, (XXH64_hash_t)j);
-	}
+	for (size_t j = 0; j < (size_t)p->bands; j++)
+		keys[j] = XXH3_64bits_withSeed(sig + rows * j, 8 * rows, (XXH64_hash_t)j);
 }
 
 static int compare_u64(const void *x, const void *y)
