@@ -5,7 +5,7 @@ include config.mk
 O   ?= build
 BIN ?= bin
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_HEADERS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The libraries are checked before anything is built, except for goals that
 # need none: make demo and make check install them first

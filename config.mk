@@ -33,7 +33,10 @@ CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math $(VECTORISE)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION=\"$(VERSION)\" -DSLUICE_DATADIR=\"$(DATADIR)\" -DSLUICE_LIBDIR=\"$(LIBDIR)\" -Ilibcommon
 PKGS     = jansson libxxhash openblas yaml-0.1 zlib libzstd liblzma liblz4 libbrotlidec snappy expat \
-           libpcre2-8 libutf8proc libcurl libarchive libcrypto
+           libpcre2-8 libutf8proc libarchive libcrypto
+# Headers only: the programs open libcurl with dlopen when they first go to
+# the network (libcommon/net/curlshim.c), not at every start.
+PKGS_HEADERS = libcurl
 LDLIBS_ALL = -lbz2 -lm -lpthread
 
 # CUDA: auto (build the CUDA objects if nvcc and the CUDA libraries are

@@ -367,3 +367,18 @@ while True:
 	/usr/bin/time -f %M -o rss "$HG" stream "$HUB/datasets/org/ds/resolve/main/huge.bin" >/dev/null
 	[ "$(cat rss)" -lt 30000 ]
 }
+
+# libcurl and its thirty-odd libraries are opened when a program first goes
+# to the network (net/curlshim.c), not at every start.  LD_DEBUG=files
+# makes the loader name each library as it maps it.
+@test "libcurl is loaded only by a run that goes to the network" {
+	for prog in rec-dedup rec-pack wds-write batchify hf-stream; do
+		LD_DEBUG=files "$SLUICE_BIN/$prog" --version >/dev/null 2>"$BATS_TEST_TMPDIR/ld.$prog"
+		grep -q 'file=libc.so.6 ' "$BATS_TEST_TMPDIR/ld.$prog" || fail "$prog: LD_DEBUG named no library at all"
+		! grep -q 'libcurl' "$BATS_TEST_TMPDIR/ld.$prog" || fail "$prog --version loaded libcurl"
+	done
+	start_hub
+	LD_DEBUG=files "$HG" get "$SMALL" >small.out 2>"$BATS_TEST_TMPDIR/ld.get"
+	grep -q 'file=libcurl.so.4 .*dynamically loaded' "$BATS_TEST_TMPDIR/ld.get" || fail "a GET did not open libcurl"
+	cmp small.out "$REPO/small.txt"
+}
