@@ -448,3 +448,27 @@ with sluice.Writer(\"-\", kind=\"text\") as w:
 	assert_output "$v"
 	grep -q "^version = \"$v\"" "$TOP/python/pyproject.toml"
 }
+
+# pip builds the package from pyproject.toml with setuptools; this machine
+# has no network, so pip uses the setuptools the system has
+# (--no-build-isolation) and looks at no index, where a user's plain
+# `pip install ./python` fetches setuptools first.  The copy keeps pip's
+# build/ and egg-info out of the checkout.
+@test "pip install ./python: a venv gets the package, which reads records and has the torch pipe" {
+	cp -r "$TOP/python" src
+	"$PY" -m venv --system-site-packages venv
+	run venv/bin/pip install --no-index --no-build-isolation ./src
+	[ "$status" -eq 0 ] || fail "pip install: $output"
+	rm -rf src
+	printf 'one\ntwo\n' | rec-pack > t.rec
+	# Nothing from the checkout on the path: the installed copy answers.
+	run env -u PYTHONPATH venv/bin/python -c '
+import sluice, sluice.pytorch
+print(sluice.__file__.split("/site-packages/")[0].endswith("/venv/lib/python3." + __import__("sys").version.split(".")[1]))
+print([r.value for r in sluice.open("t.rec")])'
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_output "True
+['one', 'two']"
+	run venv/bin/pip show sluice
+	assert_line "Version: $(sed -n 's/^VERSION *= *//p' "$TOP/config.mk")"
+}
