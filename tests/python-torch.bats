@@ -157,24 +157,24 @@ py() { "$PY" - "$@"; }
 	EOF
 }
 
-@test "ranks, given or from RANK and WORLD_SIZE: disjoint shares of files that cover them, also with workers" {
+@test "ranks, given or from RANK and WORLD_SIZE (even=False): disjoint shares of files that cover them, also with workers" {
 	py "$HELPERS" <<-'EOF'
 		import os, sys; sys.path.insert(0, sys.argv[1])
 		from torch_shares import *
 		seen = []
 		for r in range(3):
-		    mine = loader(BatchDataset(FILES, rank=r, world_size=3), 0)
+		    mine = loader(BatchDataset(FILES, rank=r, world_size=3, even=False), 0)
 		    assert mine == of(FILES[r::3]), r
 		    os.environ.update(RANK=str(r), WORLD_SIZE="3")
-		    assert loader(BatchDataset(FILES), 0) == mine  # torchrun's variables
+		    assert loader(BatchDataset(FILES, even=False), 0) == mine  # torchrun's variables
 		    seen += mine
 		assert sorted(seen) == sorted(ALL)
 		# 2 ranks of 2 workers: part rank * 2 + worker of 4
 		os.environ.update(RANK="1", WORLD_SIZE="2")
-		one = loader(BatchDataset(FILES), 2)
+		one = loader(BatchDataset(FILES, even=False), 2)
 		assert one == interleave([FILES[2::4], FILES[3::4]])
 		os.environ.update(RANK="0")
-		zero = loader(BatchDataset(FILES), 2)
+		zero = loader(BatchDataset(FILES, even=False), 2)
 		assert zero == interleave([FILES[0::4], FILES[1::4]])
 		assert sorted(zero + one) == sorted(ALL)
 		del os.environ["RANK"], os.environ["WORLD_SIZE"]
@@ -189,7 +189,7 @@ py() { "$PY" - "$@"; }
 		r = int(sys.argv[1])
 		dist.init_process_group("gloo", init_method="file://" + os.path.abspath("pg"), rank=r, world_size=2)
 		from torch_shares import *
-		ds = BatchDataset(FILES)
+		ds = BatchDataset(FILES, even=False)
 		assert (ds.rank, ds.world_size) == (r, 2)
 		assert loader(ds, 0) == of(FILES[r::2]), r
 		dist.destroy_process_group()
@@ -199,20 +199,135 @@ py() { "$PY" - "$@"; }
 	wait $zero
 }
 
-@test "split='batches': rank r of W takes batches r, r+W, ... (train-step's rule), from a file or its own copy of a pipe" {
+@test "split='batches' (even=False): rank r of W takes batches r, r+W, ... (train-step's rule), from a file or its own copy of a pipe" {
 	cat > check.py <<-'EOF'
 		import sys; sys.path.insert(0, sys.argv[1])
 		from torch_shares import *
 		whole = of(["b2.rec"])
-		parts = [loader(BatchDataset("b2.rec", rank=r, world_size=3, split="batches"), 0)
+		parts = [loader(BatchDataset("b2.rec", rank=r, world_size=3, split="batches", even=False), 0)
 		         for r in range(3)]
 		assert [whole[r::3] for r in range(3)] == parts
-		assert loader(BatchDataset("-", rank=1, world_size=3, split="batches"), 0) == whole[1::3]
+		assert loader(BatchDataset("-", rank=1, world_size=3, split="batches", even=False), 0) == whole[1::3]
 		# with workers, over several files: still disjoint and covering
 		got = loader(BatchDataset(FILES, split="batches"), 2)
 		assert sorted(got) == sorted(ALL)
 	EOF
 	cat b2.rec | "$PY" check.py "$HELPERS"
+}
+
+# The oracle of even shares, from the rule the module states: a rank keeps
+# as many batches as the rank with the fewest; its parts give up the rest
+# one at a time, always from the part with the most left (the last of them
+# on a tie).
+@test "even shares (the default with several ranks): every rank yields the smallest rank's count, trimmed from its largest parts; it says so once" {
+	py "$HELPERS" <<-'EOF'
+		import sys; sys.path.insert(0, sys.argv[1])
+		from torch_shares import *
+		import contextlib, io
+		def trimmed(lists, keep):
+		    lists = [list(l) for l in lists]
+		    while sum(map(len, lists)) > keep:
+		        most = max(map(len, lists))
+		        i = max(i for i, l in enumerate(lists) if len(l) == most)
+		        lists[i].pop()
+		    return lists
+		def interleave_lists(lists):
+		    lists, out = [list(l) for l in lists], []
+		    while any(lists):
+		        for l in lists:
+		            if l:
+		                out.append(l.pop(0))
+		    return out
+		for W, workers in ((2, 0), (3, 0), (2, 2), (2, 3)):
+		    k = max(workers, 1)
+		    parts = W * k
+		    share = [of(FILES[p::parts]) for p in range(parts)]
+		    keep = min(sum(len(share[r * k + w]) for w in range(k)) for r in range(W))
+		    got = []
+		    for r in range(W):
+		        err = io.StringIO()
+		        with contextlib.redirect_stderr(err):
+		            mine = loader(BatchDataset(FILES, rank=r, world_size=W), workers)
+		        want = interleave_lists(trimmed(share[r * k:(r + 1) * k], keep))
+		        assert mine == want, (W, workers, r)
+		        assert len(mine) == keep
+		        have = sum(len(share[r * k + w]) for w in range(k))
+		        if workers == 0:  # (workers write to their own stderr)
+		            lines = err.getvalue().splitlines()
+		            if have > keep:
+		                assert lines == ["sluice.pytorch: rank %d of %d yields %d of its %d batches, as many as every rank has (even=False yields all)" % (r, W, keep, have)], lines
+		            else:
+		                assert lines == [], lines
+		        got += mine
+		    assert len(set(got)) == len(got)  # still disjoint
+		# the rule on its own, over small counts full of ties
+		import random
+		from sluice.pytorch import _quotas
+		rng = random.Random(7)
+		for _ in range(3000):
+		    counts = [rng.randrange(6) for _ in range(rng.randrange(1, 6))]
+		    keep = rng.randrange(sum(counts) + 1)
+		    want = [len(l) for l in trimmed([[0] * c for c in counts], keep)]
+		    assert _quotas(counts, keep) == want, (counts, keep, _quotas(counts, keep), want)
+		# one rank: nothing left out, whatever the files
+		assert loader(BatchDataset(FILES), 2) == loader(BatchDataset(FILES, even=False), 2)
+	EOF
+}
+
+@test "even shares with split='batches': each part yields floor(M/parts), the last incomplete round left out, from a file or a pipe" {
+	cat > check.py <<-'EOF'
+		import sys; sys.path.insert(0, sys.argv[1])
+		from torch_shares import *
+		whole = of(["b2.rec"])
+		M = len(whole)
+		assert any(M % W for W in (2, 3, 4)), "nothing would be left out: the test shows nothing"
+		for W in (2, 3, 4):
+		    for r in range(W):
+		        got = loader(BatchDataset("b2.rec", rank=r, world_size=W, split="batches"), 0)
+		        assert got == whole[r::W][:M // W], (W, r)
+		assert loader(BatchDataset("-", rank=1, world_size=3, split="batches"), 0) == whole[1::3][:M // 3]
+		# workers too: 2 ranks of 2 workers are 4 parts
+		got = [loader(BatchDataset(FILES, rank=r, world_size=2, split="batches"), 2) for r in range(2)]
+		n = len(ALL) // 4
+		assert len(got[0]) == len(got[1]) == 2 * n
+		assert sorted(got[0] + got[1]) == sorted(b for p in range(4) for b in ALL[p::4][:n])
+	EOF
+	cat b2.rec | "$PY" check.py "$HELPERS"
+}
+
+@test "torch.distributed over uneven files: an all_reduce every step on 2 gloo ranks ends (even shares), as many steps on each" {
+	cat > ddp.py <<-'EOF'
+		import os, sys; sys.path.insert(0, sys.argv[2])
+		import torch, torch.distributed as dist
+		r = int(sys.argv[1])
+		dist.init_process_group("gloo", init_method="file://" + os.path.abspath("pg"), rank=r, world_size=2)
+		from torch_shares import *
+		steps = 0
+		for x, y in torch.utils.data.DataLoader(BatchDataset(FILES), batch_size=None, num_workers=2):
+		    t = x.float().sum().reshape(1)
+		    dist.all_reduce(t)  # as DDP's backward does: every rank must come
+		    steps += 1
+		print(steps)
+		dist.destroy_process_group()
+	EOF
+	timeout 120 "$PY" ddp.py 0 "$HELPERS" >steps0 2>err0 & zero=$!
+	timeout 120 "$PY" ddp.py 1 "$HELPERS" >steps1 2>err1 || fail "rank 1: $(cat err1)"
+	wait $zero || fail "rank 0: $(cat err0)"
+	[ "$(cat steps0)" = "$(cat steps1)" ]
+	[ "$(cat steps0)" -gt 0 ]
+}
+
+@test "even shares of files need files: a stream among the inputs is refused, even=False takes it" {
+	run py <<-'EOF'
+		from sluice.pytorch import BatchDataset
+		BatchDataset(["b0.rec", open("b1.rec", "rb")], rank=0, world_size=2)
+	EOF
+	assert_failure
+	assert_line "ValueError: b1.rec is a stream: even shares of files need files, whose batches can be counted first (write them with batchify -o, use split='batches', or even=False)"
+	py <<-'EOF'
+		from sluice.pytorch import BatchDataset
+		BatchDataset(["b0.rec", open("b1.rec", "rb")], rank=0, world_size=2, even=False)
+	EOF
 }
 
 @test "more ranks than files with split='files' is refused: a rank without data would hang DDP" {

@@ -26,8 +26,22 @@ split="files" (the default) gives part i the inputs i, i+N, i+2N...; a rank
 left without an input is an error, since DDP would wait for it forever.
 split="batches" gives part i the batches i, i+N, i+2N... of all inputs in
 order, read by every part: train-step's rule for its ranks, for one file or
-a stream copied to every rank.  Either way the parts are disjoint, cover
-the input, and come in a fixed order.
+a stream copied to every rank.  Either way the parts are disjoint and come
+in a fixed order.
+
+Even shares.  DDP runs a collective every step, so a rank that runs out of
+batches before the others leaves them waiting forever.  With several ranks
+(even=None, the default, or even=True) every rank therefore yields the same
+number of batches, the smallest rank's, and the batches past it are left
+out, as DistributedSampler's drop_last leaves them; the rank says on
+stderr how many, once.  split="batches" leaves out the last round of
+batches that not every part has a batch of (fewer than N); split="files"
+counts the batches of every file first (a pass over their frame heads,
+mapped, no checksums) and takes the ones left out from the parts of a rank
+that have the most.  even=False yields every batch of the share, for a
+loop that joins uneven ranks itself (torch.distributed.algorithms.Join).
+Even shares of files need files: inputs that are streams cannot be counted
+before they are read, and are refused.
 
 A stream (standard input, a pipe, a file object) can be read once, by one
 reader, in the main process: with DataLoader workers it is an error (use
@@ -36,6 +50,7 @@ num_workers=0, or write the batches to files with batchify -o).
 import glob
 import os
 import stat
+import sys
 
 import numpy as np
 
@@ -133,6 +148,35 @@ def batch_tensors(frame, mask=False):
     return x, y, counted
 
 
+def _count_batches(path, verify):
+    """The batch frames of a file; the reader's own checks, unverified."""
+    with open_records(path, verify=False if verify is None else verify) as r:
+        return sum(1 for f in r if f.type == BATCH)
+
+
+def _quotas(counts, keep):
+    """How many batches each part of a rank yields so that they add up to
+    keep: the parts with the most give up theirs first (the ceiling is
+    lowered until enough are left out; ties give from the last part)."""
+    drop = sum(counts) - keep
+    if drop <= 0:
+        return list(counts)
+    lo, hi = 0, max(counts)  # the lowest ceiling that drops at most `drop`
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sum(max(0, c - mid) for c in counts) <= drop:
+            hi = mid
+        else:
+            lo = mid + 1
+    quotas = [min(c, lo) for c in counts]
+    more = drop - (sum(counts) - sum(quotas))
+    for i in reversed(range(len(counts))):
+        if more and quotas[i] == lo and lo > 0:
+            quotas[i] -= 1
+            more -= 1
+    return quotas
+
+
 class BatchDataset(IterableDataset):
     """Batches of sluice batch records as (x, y) tensors; see the module.
 
@@ -143,11 +187,13 @@ class BatchDataset(IterableDataset):
                 this process's share (default: torch.distributed's, or
                 RANK and WORLD_SIZE, or the whole input)
     split       "files" or "batches": what the shares are made of
+    even        every rank yields as many batches as the others (default:
+                when there are several ranks)
     verify      checksums, as sluice.open's verify
     """
 
     def __init__(self, source="-", mask=False, rank=None, world_size=None, split="files",
-                 verify=None):
+                 even=None, verify=None):
         if split not in ("files", "batches"):
             raise ValueError("split must be 'files' or 'batches', not %r" % (split,))
         self.inputs = _expand(source)
@@ -155,12 +201,18 @@ class BatchDataset(IterableDataset):
         self.split = split
         self.verify = verify
         self.rank, self.world_size = _ranks(rank, world_size)
+        self.even = self.world_size > 1 if even is None else bool(even)
         streams = [s for s in self.inputs if _is_stream(s)]
         self.stream = _name(streams[0]) if streams else None
         if split == "files" and self.world_size > len(self.inputs):
             raise ValueError("%d inputs for %d ranks: rank %d would have none (give at least "
                              "one file a rank, or split='batches')"
                              % (len(self.inputs), self.world_size, self.world_size - 1))
+        if split == "files" and self.even and self.stream is not None:
+            raise ValueError("%s is a stream: even shares of files need files, whose batches can "
+                             "be counted first (write them with batchify -o, use split='batches', "
+                             "or even=False)" % self.stream)
+        self._counts = None  # the batches of each input, once counted
         self._opened = None  # a stream's reader, once .header has read it
 
     @property
@@ -198,15 +250,56 @@ class BatchDataset(IterableDataset):
             with kept or open_records(src, verify=self.verify) as reader:
                 yield from reader
 
+    def _say_dropped(self, have, keep, part, parts):
+        """One line on stderr, from the rank's first part, if the rank
+        leaves batches out."""
+        workers = parts // self.world_size
+        if have > keep and part % workers == 0:
+            sys.stderr.write("sluice.pytorch: rank %d of %d yields %d of its %d batches, as "
+                             "many as every rank has (even=False yields all)\n"
+                             % (self.rank, self.world_size, keep, have))
+
+    def _even_file_quota(self, part, parts):
+        """How many batches this part yields for its rank to have as many
+        as the rank with the fewest."""
+        if self._counts is None:
+            self._counts = [_count_batches(f, self.verify) for f in self.inputs]
+        per_part = [sum(self._counts[p::parts]) for p in range(parts)]
+        workers = parts // self.world_size
+        per_rank = [per_part[r * workers:(r + 1) * workers] for r in range(self.world_size)]
+        keep = min(sum(r) for r in per_rank)
+        mine = per_rank[self.rank]
+        self._say_dropped(sum(mine), keep, part, parts)
+        return _quotas(mine, keep)[part % workers]
+
     def __iter__(self):
         part, parts = self.share()
         if self.split == "files":
-            for frame in self._frames(self.inputs[part::parts]):
+            quota = self._even_file_quota(part, parts) if self.even else None
+            for n, frame in enumerate(self._frames(self.inputs[part::parts])):
+                if n == quota:
+                    break
                 yield batch_tensors(frame, self.mask)
-        else:
+        elif not self.even:
             for i, frame in enumerate(self._frames(self.inputs)):
                 if i % parts == part:
                     yield batch_tensors(frame, self.mask)
+        else:
+            # A part's batch goes out once its round of `parts` batches is
+            # complete: the last, incomplete round is the one left out.  (It
+            # is held as tensors, which outlive the file it came from.)
+            held, seen = None, 0
+            for i, frame in enumerate(self._frames(self.inputs)):
+                seen = i + 1
+                if i % parts == part:
+                    held = batch_tensors(frame, self.mask)
+                if i % parts == parts - 1:
+                    yield held
+                    held = None
+            workers = parts // self.world_size
+            mine = range(self.rank * workers, (self.rank + 1) * workers)
+            have = sum(len(range(p, seen, parts)) for p in mine)
+            self._say_dropped(have, workers * (seen // parts), part, parts)
 
 
 def to_device(batch, device, non_blocking=True):
