@@ -76,6 +76,13 @@ fixtures() {
 	run -0 s3_requests '.method == "GET" and .range == null and (.query | test("list-type") | not)'
 	assert_output ''
 	[ "$(jq -s 'map(.body_bytes) | add' <(s3_requests '.method == "GET"'))" -lt "$size" ]
+	# opening an object asks nothing its expansion learnt: one HEAD for a
+	# key named whole, none after a listing
+	assert_equal "$(s3_requests '.method == "HEAD"' | wc -l)" 1
+	log_reset
+	hf-stream -q --format json -f id 's3://bkt/data/*.parquet' >/dev/null
+	assert_equal "$(s3_requests '.method == "HEAD"' | wc -l)" 0
+	assert_equal "$(s3_requests '.query | test("list-type")' | wc -l)" 1
 	# a key that needs encoding, signed as AWS canonicalises it
 	zcat x.jsonl.gz >odd.jsonl
 	s3_put bkt "data/odd key+(1)=é~.jsonl" odd.jsonl
@@ -350,6 +357,8 @@ open("train_000000.bin", "wb").write(hdr.tobytes() + ids.tobytes())'
 	cmp <(hf-stream -q -f id "$url/p0.parquet" | rec-cat --text) <(hf-stream -q -f id p0.parquet | rec-cat --text)
 	cmp <(hf-stream -q "$url/x.jsonl.gz" | rec-cat --text) <(hf-stream -q x.jsonl.gz | rec-cat --text)
 	[ -n "$(jq -c 'select(.path == "/p0.parquet" and .range != null)' fs.jsonl)" ]
+	# one HEAD a run of a named file: the open uses the expansion's
+	assert_equal "$(jq -c 'select(.method == "HEAD")' fs.jsonl | wc -l)" 3
 	kill "$(json_get fs.json 'j["pid"]')"
 	# Python's http.server answers every GET whole, without Accept-Ranges
 	port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
