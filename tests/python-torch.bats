@@ -231,13 +231,6 @@ py() { "$PY" - "$@"; }
 		        i = max(i for i, l in enumerate(lists) if len(l) == most)
 		        lists[i].pop()
 		    return lists
-		def interleave_lists(lists):
-		    lists, out = [list(l) for l in lists], []
-		    while any(lists):
-		        for l in lists:
-		            if l:
-		                out.append(l.pop(0))
-		    return out
 		for W, workers in ((2, 0), (3, 0), (2, 2), (2, 3)):
 		    k = max(workers, 1)
 		    parts = W * k

@@ -23,9 +23,14 @@ assert len(set(ALL)) == len(ALL), "two batches alike: the test cannot tell them 
 
 
 def interleave(shares):
+    """DataLoader's order over workers reading the given shares of files."""
+    return interleave_lists([of(s) for s in shares])
+
+
+def interleave_lists(lists):
     """DataLoader's order: one batch from each worker in turn, skipping
     those that have ended."""
-    lists, out = [of(s) for s in shares], []
+    lists, out = [list(l) for l in lists], []
     while any(lists):
         for l in lists:
             if l:
