@@ -49,8 +49,9 @@ struct signed_record {
 typedef void (*sign_each)(void *arg, const struct signed_record *r);
 
 /* Signs the records of the inputs, open descriptors named names[i], read
- * in order as one stream, handing each to each(arg, r) on the calling
- * thread in input order; returns how many there were, and their digest
+ * in order as one stream, handing each to each(arg, r) in input order,
+ * one call at a time but not always on the calling thread (each may not
+ * use thread-local state); returns how many there were, and their digest
  * (records.h).  Bad input as for sign_inputs. */
 uint64_t sign_records(const struct sign_opts *o, int n, const int *fds, char **names, struct progress *progress,
                       sign_each each, void *arg, uint64_t *digest);
