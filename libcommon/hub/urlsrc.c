@@ -290,26 +290,12 @@ int urlsrc_open_random(void *ctx, const char *path, struct pq_source *out, char 
 int urlsrc_open_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
 {
 	struct urlsrc *u = ctx;
-	struct http *h;
-	char *url;
-	if (locate(u, path, &h, &url, NULL, err, errn) != 0)
-		return -1;
+	if (s3_is_url(path))
+		return get_s3(u, err, errn) == 0 ? s3_open_stream(u->s3, path, out, err, errn) : -1;
 	char why[1024];
-	int rc = http_open_stream(h, url, NULL, out, why, sizeof why);
-	if (rc != 0) {
-		/* http's line names the http URL and status; say it of the s3:// name */
-		uint64_t size;
-		char *bucket, *key;
-		if (s3_is_url(path) && s3_split(path, &bucket, &key, err, errn) == 0) {
-			if (s3_stat(u->s3, bucket, key, &size, NULL, err, errn) == 0)
-				errorf(err, errn, "%s: %s", path, why);
-			free(bucket);
-			free(key);
-		} else
-			errorf(err, errn, "%s", why);
-	}
-	free(url);
-	return rc;
+	if (http_open_stream(get_http(u), path, NULL, out, why, sizeof why) != 0)
+		return errorf(err, errn, "%s", why);
+	return 0;
 }
 
 int urlsrc_stats(const struct urlsrc *u, struct http_stats *out)

@@ -29,24 +29,8 @@ static int open_body(const char *url, const struct s3_opts *o, struct s3 **s3, s
 			return errorf(err, errn, "%s", why);
 		return 0;
 	}
-	char *bucket, *key;
-	if (s3_split(url, &bucket, &key, err, errn) != 0)
-		return -1;
-	int rc = -1;
-	if ((*s3 = s3_new(o, err, errn))) {
-		uint64_t size;
-		/* HEAD first: its failure says NoSuchKey or AccessDenied in words */
-		if (s3_stat(*s3, bucket, key, &size, NULL, err, errn) == 0) {
-			char *http_url = s3_object_url(*s3, bucket, key);
-			rc = http_open_stream(s3_http(*s3, bucket), http_url, NULL, src, why, sizeof why);
-			if (rc != 0)
-				errorf(err, errn, "%s: %s", url, why);
-			free(http_url);
-		}
-	}
-	free(bucket);
-	free(key);
-	return rc;
+	*s3 = s3_new(o, err, errn);
+	return *s3 ? s3_open_stream(*s3, url, src, err, errn) : -1;
 }
 
 int localcopy_fetch(const char *url, const struct s3_opts *o, char *err, size_t errn)

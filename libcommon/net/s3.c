@@ -695,6 +695,24 @@ int s3_stat(struct s3 *s, const char *bucket, const char *key, uint64_t *size, c
 	return rc == 0 ? 0 : -1;
 }
 
+int s3_open_stream(struct s3 *s, const char *url, struct source *out, char *err, size_t errn)
+{
+	char *bucket, *key;
+	if (s3_split(url, &bucket, &key, err, errn) != 0)
+		return -1;
+	char *http_url = s3_object_url(s, bucket, key), why[1024];
+	int rc = http_open_stream(s3_http(s, bucket), http_url, NULL, out, why, sizeof why) == 0 ? 0 : -1;
+	uint64_t size;
+	/* http's line names the http URL and the status; a HEAD that fails
+	 * too says why in S3's words, one that passes leaves http's line */
+	if (rc != 0 && s3_stat(s, bucket, key, &size, NULL, err, errn) == 0)
+		errorf(err, errn, "%s: %s", url, why);
+	free(http_url);
+	free(bucket);
+	free(key);
+	return rc;
+}
+
 int s3_list(struct s3 *s, const char *bucket, const char *prefix, struct s3_object **out, size_t *n, char *err,
             size_t errn)
 {

@@ -102,6 +102,12 @@ int s3_parse_list_page(const char *xml, size_t len, struct s3_list_page *page);
  * wrong region, ...). */
 int s3_stat(struct s3 *s, const char *bucket, const char *key, uint64_t *size, char **etag, char *err, size_t errn);
 
+/* The body of the object url (s3://BUCKET/KEY) as a stream: 0, or -1 with
+ * a message that begins "s3://BUCKET/KEY: ".  The GET goes first; only
+ * when it fails does a HEAD (and a listing) find the words for why: no
+ * such key or bucket, access denied, another region. */
+int s3_open_stream(struct s3 *s, const char *url, struct source *out, char *err, size_t errn);
+
 /* Every object whose key begins with prefix, in key order, through
  * ListObjectsV2 and its continuation tokens.  0 with *out (allocated) and
  * *n, or -1 with a message. */

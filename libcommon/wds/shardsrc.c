@@ -127,28 +127,13 @@ static int pipe_open(struct source *out, const char *command, char *err, size_t 
 /* An s3:// shard, streamed; a failure says what S3 said of the object. */
 static int s3_open(struct source *out, const char *name, struct s3 *s3, char *err, size_t errn)
 {
-	char *bucket, *key;
-	if (s3_split(name, &bucket, &key, err, errn) != 0)
-		return -1;
-	char *url = s3_object_url(s3, bucket, key), why[512];
-	int rc = http_open_stream(s3_http(s3, bucket), url, NULL, out, why, sizeof why);
-	if (rc != 0) {
-		uint64_t size;
-		char msg[1024];
-		/* HEAD says NoSuchKey, AccessDenied or the region in words */
-		if (s3_stat(s3, bucket, key, &size, NULL, msg, sizeof msg) == 0)
-			errorf(err, errn, "%s", why);
-		else {
-			/* the caller names the shard: leave out the "s3://B/K: " */
-			size_t n = strlen(name);
-			const char *what = strncmp(msg, name, n) == 0 && msg[n] == ':' ? msg + n + 1 : msg;
-			errorf(err, errn, "%s", what + strspn(what, " "));
-		}
-	}
-	free(url);
-	free(bucket);
-	free(key);
-	return rc;
+	char msg[1024];
+	if (s3_open_stream(s3, name, out, msg, sizeof msg) == 0)
+		return 0;
+	/* the caller names the shard: leave out the "s3://B/K: " */
+	size_t n = strlen(name);
+	const char *what = strncmp(msg, name, n) == 0 && msg[n] == ':' ? msg + n + 1 : msg;
+	return errorf(err, errn, "%s", what + strspn(what, " "));
 }
 
 int shardsrc_expand_s3(char ***names, size_t *n, const struct s3_opts *o, char *err, size_t errn)
