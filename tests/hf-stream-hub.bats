@@ -530,3 +530,18 @@ for l in sys.stdin: print(json.loads(l)["text"])')"
 	[ ! -s remote.err ]
 	assert_equal "$(hf-stream org/lic --list-splits)" "$(printf 'train\ntest')"
 }
+
+# A plain URL that redirects (the Hub's resolve URL 302s parquet to its CDN,
+# as servers redirect to presigned URLs that expire): the open asks the
+# named URL again and follows a fresh redirect, never the target expansion
+# saw, which a long run may reach only after it expired.
+@test "a redirected https:// parquet file is asked again at open, not read from the expansion's redirect" {
+	make_repo hub/datasets/org/lic
+	serve
+	url="$HF_ENDPOINT/datasets/org/lic/resolve/main/data/train-00000-of-00002.parquet"
+	hf-stream -q "$url" -o remote.rec
+	hf-stream -q hub/datasets/org/lic/data/train-00000-of-00002.parquet -o local.rec
+	cmp <(texts local.rec) <(texts remote.rec)
+	run -0 jq -c 'select(.port == "hub" and .method == "HEAD" and (.path | endswith("train-00000-of-00002.parquet")))' requests.jsonl
+	assert_equal "${#lines[@]}" 2
+}

@@ -13,13 +13,12 @@
 #include "net/s3.h"
 
 /* What expanding a name learnt of its object (a listing's size, a HEAD's
- * size, final URL and ranges), so that opening it needs no second HEAD: one
+ * size and ranges), so that opening it needs no second HEAD: one
  * request fewer per object, which is most of the cost of opening many
  * small ones. */
 struct known {
 	char *name;
 	uint64_t size;
-	char *final_url; /* after redirects; NULL: the name's own */
 	int ranges;      /* the server serves byte ranges (S3 always does) */
 };
 
@@ -50,21 +49,19 @@ void urlsrc_free(struct urlsrc *u)
 		return;
 	s3_free(u->s3);
 	http_free(u->http);
-	for (size_t i = 0; i < u->nknown; i++) {
+	for (size_t i = 0; i < u->nknown; i++)
 		free(u->known[i].name);
-		free(u->known[i].final_url);
-	}
 	free(u->known);
 	free(u);
 }
 
-static void remember(struct urlsrc *u, const char *name, uint64_t size, const char *final_url, int ranges)
+static void remember(struct urlsrc *u, const char *name, uint64_t size, int ranges)
 {
 	if (u->nknown == u->known_cap) {
 		u->known_cap = u->known_cap ? 2 * u->known_cap : 16;
 		u->known = xrealloc(u->known, u->known_cap * sizeof *u->known);
 	}
-	u->known[u->nknown++] = (struct known){xstrdup(name), size, final_url ? xstrdup(final_url) : NULL, ranges};
+	u->known[u->nknown++] = (struct known){xstrdup(name), size, ranges};
 	u->sorted = 0;
 }
 
@@ -148,7 +145,7 @@ static int expand_one(struct urlsrc *u, const char *name, struct urlsrc_file **o
 			size_t len = strlen(bucket) + strlen(objs[i].key) + 8;
 			char *url = xmalloc(len);
 			snprintf(url, len, "s3://%s/%s", bucket, objs[i].key);
-			remember(u, url, objs[i].size, NULL, 1);
+			remember(u, url, objs[i].size, 1);
 			push(out, n, cap, url, objs[i].size, objs[i].etag);
 		}
 		if (rc == 0)
@@ -161,7 +158,11 @@ static int expand_one(struct urlsrc *u, const char *name, struct urlsrc_file **o
 	char why[1024];
 	int rc = http_head(get_http(u), name, &resp, why, sizeof why);
 	if (rc == 0) {
-		remember(u, name, resp.linked_size, resp.final_url, resp.accept_ranges);
+		/* Not an answer that came by a redirect: its target may be a
+		 * presigned URL that expires before a long run opens the file,
+		 * so the open asks again and follows a fresh one. */
+		if (!resp.final_url || strcmp(resp.final_url, name) == 0)
+			remember(u, name, resp.linked_size, resp.accept_ranges);
 		push(out, n, cap, xstrdup(name), resp.linked_size, resp.etag);
 	} else
 		errorf(err, errn, "%s", why);
@@ -251,7 +252,7 @@ int urlsrc_open_random(void *ctx, const char *path, struct pq_source *out, char 
 	struct urlsrc *u = ctx;
 	const struct known *k = recall(u, path);
 	if (k)
-		return k->ranges ? open_ranges(u, path, k->final_url, k->size, out, err, errn)
+		return k->ranges ? open_ranges(u, path, NULL, k->size, out, err, errn)
 		                 : open_downloaded(u, path, out, err, errn);
 	struct http *h;
 	char *url;
