@@ -36,8 +36,8 @@ number of batches, the smallest rank's, and the batches past it are left
 out, as DistributedSampler's drop_last leaves them; the rank says on
 stderr how many, once.  split="batches" leaves out the last round of
 batches that not every part has a batch of (fewer than N); split="files"
-counts the batches of every file first (a pass over their frame heads,
-mapped, no checksums) and takes the ones left out from the parts of a rank
+counts the batches of every file when the dataset is made (a pass over
+their frames, mapped, no checksums) and takes the ones left out from the parts of a rank
 that have the most.  even=False yields every batch of the share, for a
 loop that joins uneven ranks itself (torch.distributed.algorithms.Join).
 Even shares of files need files: inputs that are streams cannot be counted
@@ -212,7 +212,12 @@ class BatchDataset(IterableDataset):
             raise ValueError("%s is a stream: even shares of files need files, whose batches can "
                              "be counted first (write them with batchify -o, use split='batches', "
                              "or even=False)" % self.stream)
-        self._counts = None  # the batches of each input, once counted
+        # The batches of each input, for even shares of files: counted once
+        # here, so that DataLoader's workers get them with the dataset
+        # instead of each counting every file every epoch.
+        self._counts = None
+        if split == "files" and self.even and self.world_size > 1:
+            self._counts = [_count_batches(f, self.verify) for f in self.inputs]
         self._opened = None  # a stream's reader, once .header has read it
 
     @property
@@ -262,8 +267,8 @@ class BatchDataset(IterableDataset):
     def _even_file_quota(self, part, parts):
         """How many batches this part yields for its rank to have as many
         as the rank with the fewest."""
-        if self._counts is None:
-            self._counts = [_count_batches(f, self.verify) for f in self.inputs]
+        if self._counts is None:  # one rank: nothing to even out
+            return None
         per_part = [sum(self._counts[p::parts]) for p in range(parts)]
         workers = parts // self.world_size
         per_rank = [per_part[r * workers:(r + 1) * workers] for r in range(self.world_size)]
