@@ -143,9 +143,11 @@ stage_scripts() {
 		if [ "$i" = "${SLOW:-}" ]; then
 			sleep 60 &
 			echo "$$ $!" >"pids-$i"
-			# Its work killed, the task commits nothing: Slurm may signal
-			# the sleep before this shell, and wait then returns.
-			wait $! || exit
+			# Its work killed, the task commits nothing.  Slurm may signal
+			# the sleep before this shell, and wait then returns 143; the
+			# shell then ends by the same signal, so the task's exit code
+			# is 0:15 whichever of the two Slurm reached first.
+			wait $! || kill -TERM $$
 		fi
 		mv ".part-$i.tmp" "part-$i"
 	EOF
