@@ -36,6 +36,11 @@ void extsort_set_fanin(struct extsort *s, size_t fanin);
  * each band's (key, record) pairs in record order.)  Before the first
  * extsort_add; a broken promise gives a wrong order. */
 void extsort_set_ordered_tail(struct extsort *s, size_t tail);
+/* Says that about n records will be added: the buffer is made that size
+ * (at most the memory allowed) at once, not grown by doubling, each
+ * growth a copy and a page fault on every page of the new buffer.  Before
+ * the first extsort_add.  0, or -1 with err set. */
+int extsort_reserve(struct extsort *s, uint64_t n, char *err, size_t errn);
 /* Adds one record.  0, or -1 with err set (a run could not be written). */
 int extsort_add(struct extsort *s, const uint64_t *record, char *err, size_t errn);
 /* Ends the adding: sorts what is in memory and prepares the merge.

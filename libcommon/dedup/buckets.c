@@ -29,6 +29,11 @@ static struct extsort *sort_band(const struct sig_file *sigs, int nsig, int b, s
 	if (!sorter)
 		die(STATUS_FAIL, "%s: %s", name, err);
 	extsort_set_ordered_tail(sorter, 1);
+	uint64_t records = 0;
+	for (int s = 0; s < nsig; s++)
+		records += sigs[s].n;
+	if (extsort_reserve(sorter, records, err, sizeof err) < 0)
+		die(STATUS_FAIL, "%s: %s", name, err);
 	uint64_t record = 0;
 	for (int s = 0; s < nsig; s++) {
 		for (uint64_t i = 0; i < sigs[s].n; i++, record++) {
@@ -138,11 +143,9 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 	struct ordpool *pool = ordpool_new(threads, (size_t)threads, band_work, states);
 	struct band_job *jobs = xcalloc((size_t)(nbands > 0 ? nbands : 1), sizeof *jobs);
 
-	/* The counts lead the file, which may be a pipe: the members wait in a
-	 * temporary file until they are known. */
-	struct outbuf body;
-	int tmp = io_temp_file(tmpdir, name);
-	outbuf_init(&body, tmp, name, 1 << 20);
+	/* The counts lead the file, which may be a pipe: the bands' members
+	 * wait in their temporary files until all are known, and are then
+	 * copied out once. */
 	uint64_t groups = 0, members = 0;
 	for (int b = 0; b <= nbands; b++) {
 		struct band_job *done = NULL;
@@ -152,8 +155,6 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 		}
 		for (;;) {
 			if (done) {
-				copy_back(&body, done->fd, done->members * 8, name);
-				close(done->fd);
 				groups += done->groups;
 				members += done->members;
 			}
@@ -162,18 +163,18 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 		}
 	}
 	ordpool_free(pool);
-	free(jobs);
 	free(states);
-	outbuf_flush(&body);
 
 	struct outbuf out;
 	outbuf_init(&out, fd, name, 1 << 20);
 	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC,        BKT_VERSION,       sig_fingerprint(sigs, nsig), records,
 	                                     (uint64_t)band_lo, (uint64_t)band_hi, groups,                      members};
 	outbuf_write(&out, header, sizeof header);
-	copy_back(&out, tmp, members * 8, name);
-	outbuf_free(&body);
-	close(tmp);
+	for (int b = 0; b < nbands; b++) {
+		copy_back(&out, jobs[b].fd, jobs[b].members * 8, name);
+		close(jobs[b].fd);
+	}
+	free(jobs);
 	outbuf_free(&out);
 }
 
