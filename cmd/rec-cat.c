@@ -25,7 +25,7 @@ static const char usage[] =
 	"  -s, --stats       print counts per type, bytes, token totals, the header\n"
 	"                    and the trailers merged into one account\n"
 	"  -c, --validate    check the streams and print nothing; the exit status tells\n"
-	"  -n, --head N      stop after N records\n"
+	"  -n, --take N      stop after N records\n"
 	"      --skip N      skip the first N records\n"
 	"  -H, --header      print the header JSON of each input and stop\n"
 	"      --progress    show a progress line on stderr even when it is not a terminal\n"
@@ -43,7 +43,7 @@ enum { OPT_SKIP = CLI_OPT_FIRST_PROGRAM_OPT };
 struct cat {
 	enum mode mode;
 	char delim;
-	uint64_t head, skip, seen;
+	uint64_t take, skip, seen;
 	int limited;
 	struct outbuf out;
 	struct buf line;
@@ -93,10 +93,10 @@ static int next_frame(struct cat *c, struct rec_reader *r, struct rec_frame *f)
 	return got;
 }
 
-/* Returns 0 when --head is satisfied and reading should stop. */
+/* Returns 0 when --take is satisfied and reading should stop. */
 static int cat_input(struct cat *c, const char *path)
 {
-	if (c->limited && c->head == 0)
+	if (c->limited && c->take == 0)
 		return 0;
 	struct rec_reader *r = rec_reader_open(path, 0);
 	if (!r) {
@@ -149,7 +149,7 @@ static int cat_input(struct cat *c, const char *path)
 		default:
 			break;
 		}
-		if (c->limited && c->seen - c->skip >= c->head) {
+		if (c->limited && c->seen - c->skip >= c->take) {
 			more = 0;
 			break;
 		}
@@ -175,6 +175,8 @@ int main(int argc, char **argv)
 		{"null", no_argument, 0, 'z'},
 		{"stats", no_argument, 0, 's'},
 		{"validate", no_argument, 0, 'c'},
+		{"take", required_argument, 0, 'n'},
+		/* Its name before --take was the flag for this in every program. */
 		{"head", required_argument, 0, 'n'},
 		{"skip", required_argument, 0, OPT_SKIP},
 		{"header", no_argument, 0, 'H'},
@@ -185,7 +187,8 @@ int main(int argc, char **argv)
 	enum cli_progress progress = CLI_PROGRESS_AUTO;
 	int opt, modes = 0;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "tzscn:H" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+	int which = -1;
+	while ((opt = getopt_long(argc, argv, "tzscn:H" CLI_COMMON_SHORT, longopts, &which)) != -1) {
 		if (cli_common(opt, usage, &progress))
 			continue;
 		switch (opt) {
@@ -195,8 +198,10 @@ int main(int argc, char **argv)
 		case 'c': c.mode = MODE_VALIDATE; modes++; break;
 		case 'H': c.mode = MODE_HEADER; modes++; break;
 		case 'n':
-			c.head = cli_parse_u64(optarg, "--head", 0);
+			/* (An error names the flag as it was given.) */
+			c.take = cli_parse_u64(optarg, which >= 0 && !strcmp(longopts[which].name, "head") ? "--head" : "--take", 0);
 			c.limited = 1;
+			which = -1;
 			break;
 		case OPT_SKIP: c.skip = cli_parse_u64(optarg, "--skip", 0); break;
 		default: cli_usage_error("unhandled option");

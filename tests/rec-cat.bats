@@ -412,25 +412,27 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 
 # ---- options --------------------------------------------------------------
 
-@test "--head N prints the first N records" {
+@test "--take N prints the first N records; -n and the old name --head are the same flag" {
 	seq 10 | rec-pack > s.rec
-	run rec-cat --head 3 --text s.rec
+	run rec-cat --take 3 --text s.rec
 	assert_output "$(seq 3)"
 	run rec-cat -n 1 s.rec
 	assert_output '{"type":"text","text":"1"}'
+	run rec-cat --head 2 --text s.rec
+	assert_output "$(seq 2)"
 }
 
-@test "--head N stops reading: a corrupt frame after the Nth is not reached" {
+@test "--take N stops reading: a corrupt frame after the Nth is not reached" {
 	seq 10 | rec-pack > s.rec
 	flip_byte s.rec "$(frame_offset s.rec 5)"
-	run --separate-stderr rec-cat --head 3 --text s.rec
+	run --separate-stderr rec-cat --take 3 --text s.rec
 	assert_success
 	assert_output "$(seq 3)"
 }
 
-@test "--head 0 prints nothing" {
+@test "--take 0 prints nothing" {
 	seq 10 | rec-pack > s.rec
-	run --separate-stderr rec-cat --head 0 s.rec
+	run --separate-stderr rec-cat --take 0 s.rec
 	assert_success
 	assert_output ""
 }
@@ -443,14 +445,14 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 
 @test "--skip and --head together select a window" {
 	seq 10 | rec-pack > s.rec
-	run rec-cat --skip 2 --head 3 --text s.rec
+	run rec-cat --skip 2 --take 3 --text s.rec
 	assert_output "$(seq 3 5)"
 }
 
 @test "--skip and --head count across inputs" {
 	seq 3 | rec-pack > a.rec
 	seq 4 6 | rec-pack > b.rec
-	run rec-cat --skip 2 --head 2 --text a.rec b.rec
+	run rec-cat --skip 2 --take 2 --text a.rec b.rec
 	assert_output "$(printf '3\n4')"
 }
 
@@ -484,7 +486,7 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 
 @test "--stats with --head counts the bytes read so far" {
 	seq 100 | rec-pack > s.rec
-	rec-cat --stats --head 2 s.rec > stats.json
+	rec-cat --stats --take 2 s.rec > stats.json
 	third=$(frame_offset s.rec 3)
 	assert_equal "$(json_get stats.json '[j["records"], j["bytes"]]')" "[2, $third]"
 }
@@ -534,10 +536,10 @@ sys.stdout.buffer.write(all + b"\n" + b"".join(bytes([b]) + b"\n" for b in all))
 	assert_equal "${stderr_lines[0]}" "rec-cat: --text, --stats, --validate and --header exclude each other"
 }
 
-@test "usage: --head with a bad number exits 2" {
-	run --separate-stderr rec-cat --head 1x
+@test "usage: --take (or --head) with a bad number exits 2" {
+	run --separate-stderr rec-cat --take 1x
 	assert_equal "$status" 2
-	assert_equal "${stderr_lines[0]}" "rec-cat: --head: '1x' is not a number"
+	assert_equal "${stderr_lines[0]}" "rec-cat: --take: '1x' is not a number"
 	run --separate-stderr rec-cat --head -1
 	assert_equal "$status" 2
 	assert_equal "${stderr_lines[0]}" "rec-cat: --head: '-1' is not a non-negative number"
