@@ -74,6 +74,18 @@ runs() { sed -n 's/^runs //p' runs.txt; }
 	assert_equal "$(runs)" 0
 }
 
+@test "extsort_reserve: fewer, as many or more records than come, or than the memory holds, sort as without it" {
+	records 100000 2 11 > in.txt
+	for reserve in 1000 100000 5000000; do
+		sorts_like_oracle 2 --reserve "$reserve" < in.txt
+		assert_equal "$(runs)" 0
+		# 1 MiB holds 32768 two-word records a run: spilled, with the
+		# reservation capped at what a run may hold.
+		sorts_like_oracle 2 --mem 1 --reserve "$reserve" < in.txt
+		assert_equal "$(runs)" 3
+	done
+}
+
 @test "duplicates all come back, in order" {
 	records 200000 2 11 3 | sorts_like_oracle 2 --mem 1 --fanin 4
 	[ "$(runs)" -ge 5 ]

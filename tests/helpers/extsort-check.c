@@ -4,7 +4,7 @@
  * spilled).  An error is "extsort-check: MESSAGE", status 1.
  *
  *   extsort-check [--words N] [--mem BYTES (256 MiB)] [--tmpdir DIR] [--fanin N]
- *                 [--ordered-tail N] < in
+ *                 [--ordered-tail N] [--reserve RECORDS] < in
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +28,7 @@ static unsigned long long number_arg(const char *flag, const char *s)
 
 int main(int argc, char **argv)
 {
-	size_t words = 2, mem = (size_t)256 << 20, fanin = 0, tail = 0;
+	size_t words = 2, mem = (size_t)256 << 20, fanin = 0, tail = 0, reserve = 0;
 	const char *tmpdir = NULL;
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 == argc)
@@ -41,6 +41,8 @@ int main(int argc, char **argv)
 			fanin = number_arg(argv[i], argv[i + 1]);
 		else if (!strcmp(argv[i], "--ordered-tail"))
 			tail = number_arg(argv[i], argv[i + 1]);
+		else if (!strcmp(argv[i], "--reserve"))
+			reserve = number_arg(argv[i], argv[i + 1]);
 		else if (!strcmp(argv[i], "--tmpdir"))
 			tmpdir = argv[i + 1];
 		else
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
 		extsort_set_fanin(s, fanin);
 	if (tail)
 		extsort_set_ordered_tail(s, tail);
+	if (reserve && extsort_reserve(s, reserve, err, sizeof err) != 0)
+		die(STATUS_FAIL, "%s", err);
 	uint64_t *rec = xcalloc(words ? words : 1, sizeof *rec);
 	char *line = NULL;
 	size_t cap = 0;
