@@ -315,6 +315,24 @@ PY
 	[ ! -e a.out ] || fail "a refused remove left its output"
 }
 
+@test "buckets: a thousand bands within 64 open files, into a file or a pipe, decide as one run" {
+	"$PY" -c 'import random; r = random.Random(5); w = ["w%d" % i for i in range(60)]
+for _ in range(400): print(" ".join(r.choice(w) for _ in range(12)))' > lines.txt
+	# A hundred exact copies and a hundred with their last word changed.
+	{ cat lines.txt; sed -n '1,100p' lines.txt; sed -n '101,200s/ [^ ]*$/ changed/p' lines.txt; } | rec-pack > a.rec
+	rec-dedup sign -q --near --bands 1000 --rows 1 -o a.sig a.rec
+	# A band's temporary file stays open only while it is sorted and
+	# copied out: a thousand of them at once would pass the limit.
+	bash -c 'ulimit -n 64 && exec rec-dedup buckets -q -j2 -o a.bkt a.sig' || fail "buckets needed more than 64 open files"
+	rec-dedup buckets -q -j2 -o /dev/stdout a.sig | cat > piped.bkt
+	cmp a.bkt piped.bkt || fail "the bucket file written to a pipe differs"
+	rec-dedup clusters -o d a.sig a.bkt
+	rec-dedup remove -q --drop d/a.drop a.rec > staged.rec
+	rec-dedup -q --near --bands 1000 --rows 1 a.rec > run.rec
+	assert_equal "$(records run.rec | wc -l)" 400
+	assert_equal "$(records staged.rec)" "$(records run.rec)"
+}
+
 @test "--mem bounds the memory: 600,000 records dedup within a 32 MB data limit that the in-memory table overflows" {
 	[ -z "${SLUICE_SANITIZED:-}" ] || skip "ASan's shadow memory does not fit a data limit"
 	"$PY" -c 'import random; r = random.Random(2); print("\n".join("line %d" % r.randrange(400000) for _ in range(600000)))' > lines.txt

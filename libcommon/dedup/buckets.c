@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/die.h"
@@ -123,6 +124,19 @@ static void copy_back(struct outbuf *out, int fd, uint64_t n, const char *name)
 	}
 }
 
+/* Whether fd is a regular file written at its offset (*at), so that a
+ * header written there can be written over later; O_APPEND would put the
+ * second write at the end. */
+static bool rewritable(int fd, off_t *at)
+{
+	struct stat st;
+	int flags = fcntl(fd, F_GETFL);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flags < 0 || (flags & O_APPEND))
+		return false;
+	*at = lseek(fd, 0, SEEK_CUR);
+	return *at >= 0;
+}
+
 void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi, size_t mem, int threads,
                  const char *tmpdir, int fd, const char *name)
 {
@@ -143,9 +157,19 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 	struct ordpool *pool = ordpool_new(threads, (size_t)threads, band_work, states);
 	struct band_job *jobs = xcalloc((size_t)(nbands > 0 ? nbands : 1), sizeof *jobs);
 
-	/* The counts lead the file, which may be a pipe: the bands' members
-	 * wait in their temporary files until all are known, and are then
-	 * copied out once. */
+	/* The counts lead the file.  When it is a regular file, the bands'
+	 * members follow a blank header as each band is done, and the header
+	 * is written over once the counts are known; a pipe's members wait in
+	 * a temporary file.  Either way a band's temporary file is copied out
+	 * and closed in its turn, so only the bands being sorted hold one. */
+	off_t header_at;
+	bool direct = rewritable(fd, &header_at);
+	int body_fd = direct ? fd : io_temp_file(tmpdir, name);
+	struct outbuf body;
+	outbuf_init(&body, body_fd, name, 1 << 20);
+	uint64_t header[BKT_HEADER_WORDS] = {0};
+	if (direct)
+		outbuf_write(&body, header, sizeof header);
 	uint64_t groups = 0, members = 0;
 	for (int b = 0; b <= nbands; b++) {
 		struct band_job *done = NULL;
@@ -155,6 +179,8 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 		}
 		for (;;) {
 			if (done) {
+				copy_back(&body, done->fd, done->members * 8, name);
+				close(done->fd);
 				groups += done->groups;
 				members += done->members;
 			}
@@ -163,18 +189,22 @@ void buckets_run(const struct sig_file *sigs, int nsig, int band_lo, int band_hi
 		}
 	}
 	ordpool_free(pool);
+	free(jobs);
 	free(states);
+	outbuf_free(&body);
 
+	uint64_t counts[BKT_HEADER_WORDS] = {BKT_MAGIC,        BKT_VERSION,       sig_fingerprint(sigs, nsig), records,
+	                                     (uint64_t)band_lo, (uint64_t)band_hi, groups,                      members};
+	if (direct) {
+		if (pwrite(fd, counts, sizeof counts, header_at) != (ssize_t)sizeof counts)
+			die(STATUS_FAIL, "%s: write error:", name);
+		return;
+	}
 	struct outbuf out;
 	outbuf_init(&out, fd, name, 1 << 20);
-	uint64_t header[BKT_HEADER_WORDS] = {BKT_MAGIC,        BKT_VERSION,       sig_fingerprint(sigs, nsig), records,
-	                                     (uint64_t)band_lo, (uint64_t)band_hi, groups,                      members};
-	outbuf_write(&out, header, sizeof header);
-	for (int b = 0; b < nbands; b++) {
-		copy_back(&out, jobs[b].fd, jobs[b].members * 8, name);
-		close(jobs[b].fd);
-	}
-	free(jobs);
+	outbuf_write(&out, counts, sizeof counts);
+	copy_back(&out, body_fd, members * 8, name);
+	close(body_fd);
 	outbuf_free(&out);
 }
 
