@@ -291,6 +291,40 @@ PY
 	[ ! -e x.bkt ] || fail "a failed stage left its output"
 }
 
+@test "remove: drop rows as clusters writes them and as a hand writes them decide alike; a malformed row is refused at its offset" {
+	# Records 2 and 3 copy 0 and 1.  The kept record 0's key has a quote,
+	# so its copy's row names it with an escape; record 1's key is plain.
+	printf '%s\n' '{"id":"k\"0","text":"one two"}' '{"id":"k1","text":"three"}' '{"id":"k2","text":"one two"}' \
+		'{"id":"k3","text":"three"}' '{"id":"k4","text":"four"}' | rec-pack -J --key-field id > s.rec
+	rec-dedup sign -q -o s.sig s.rec
+	rec-dedup buckets -o s.bkt s.sig
+	rec-dedup clusters -o d s.sig s.bkt
+	rec-dedup remove -q --drop d/s.drop --removed want.rm s.rec > want.rec
+	assert_equal "$(rec-cat want.rec | grep -v '"type":"\(header\|trailer\)"' | "$PY" -c '
+import json, sys; print(" ".join(json.loads(l)["key"] for l in sys.stdin))')" 'k"0 k1 k4'
+	assert_equal "$(rec-cat want.rm | grep -v '"type":"\(header\|trailer\)"' | "$PY" -c '
+import json, sys
+for l in sys.stdin:
+    j = json.loads(l); print(j["key"], j["json"]["duplicate_of"], j["json"]["duplicate_of_key"])')" \
+		"$(printf 'k2 0 k"0\nk3 1 k1')"
+	# The same drops written by hand: fields in another order, spaces.
+	header=$(rec-cat --header d/s.drop)
+	mkframes "header:$header" 'json:{"duplicate_of":0,"index":2}' 'json:{ "index" : 3 , "duplicate_of" : 1 }' end > hand.drop
+	rec-dedup remove -q --drop hand.drop s.rec > got.rec
+	assert_equal "$(records got.rec)" "$(records want.rec)"
+	# Malformed rows: a padded, repeated, negative or too large index, a
+	# row cut short or with junk: one line naming the file at the row.
+	for row in '{"index":02,"duplicate_of":0}' '{"index":2,"duplicate_of":0,"index":3}' \
+		'{"index":-2,"duplicate_of":0}' '{"index":5,"duplicate_of":0}' '{"index":2,"duplicate_of":0' \
+		'{"index":2,"duplicate_of":0 x}' '{"index":99999999999999999999,"duplicate_of":0}'; do
+		mkframes "header:$header" "json:$row" end > bad.drop
+		at=$(frame_offset bad.drop 1)
+		run --separate-stderr rec-dedup remove -q --drop bad.drop s.rec
+		assert_failure 8
+		assert_equal "$stderr" "rec-dedup: bad.drop:$at: a drop row without a valid \"index\" (rows go in increasing order, below the shard's 5 records)"
+	done
+}
+
 @test "a closed pipe ends rec-dedup quietly" {
 	corpus 11 3000
 	run --separate-stderr bash -c 'rec-dedup -q --near docs.rec | head -c 100 > /dev/null'
