@@ -69,6 +69,16 @@ void jsonw_float(struct buf *b, float v)
 	buf_adds(b, tmp);
 }
 
+void jsonw_uint(struct buf *b, uint64_t v)
+{
+	char digits[20];
+	size_t n = sizeof digits;
+	do
+		digits[--n] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	buf_add(b, digits + n, sizeof digits - n);
+}
+
 void jsonw_double(struct buf *b, double v)
 {
 	if (!isfinite(v)) {

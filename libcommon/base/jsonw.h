@@ -7,11 +7,13 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/utf8.h" /* utf8_valid: what jsonw_string keeps as it is */
 
 void jsonw_string(struct buf *b, const char *s, size_t n);
+void jsonw_uint(struct buf *b, uint64_t v); /* decimal, without printf's cost */
 void jsonw_float(struct buf *b, float v);   /* null for NaN/Inf */
 void jsonw_double(struct buf *b, double v); /* null for NaN/Inf */
 void jsonw_value(struct buf *b, const json_t *v);
