@@ -195,3 +195,16 @@ runs() { sed -n 's/^runs //p' runs.txt; }
 	"$CHECK" --words 2 --ordered-tail 1 < broken.txt > got.txt 2> /dev/null
 	! cmp -s want.txt got.txt || fail "an unkept promise still sorted right: the tail was sorted after all"
 }
+
+@test "in memory past 65536 records (split by the first varying byte, then each part sorted) as sort -n sorts" {
+	# Full 64-bit words; 20-bit words, whose top bytes all agree, with
+	# ties; one word; and keys numbered in order (--ordered-tail).
+	records 150000 2 21 | sorts_like_oracle 2
+	records 150000 2 22 20 | sorts_like_oracle 2
+	records 100000 1 23 | sorts_like_oracle 1
+	records 150000 1 24 12 | awk '{ print $1, NR }' > tail.txt
+	sorts_like_oracle 2 --ordered-tail 1 < tail.txt
+	# The same keys, every record equal in its first word but the last.
+	records 100000 1 25 | awk '{ print 7, $1 }' | sorts_like_oracle 2
+	assert_equal "$(runs)" 0
+}

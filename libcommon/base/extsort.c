@@ -113,7 +113,7 @@ static void insertion_sort(uint64_t *a, size_t n, size_t words)
 }
 
 /* Sorts a[0..n) using scratch (n records); the result ends up in a. */
-static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words, size_t key_words)
+static void lsd_radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words, size_t key_words)
 {
 	if (n < EXTSORT_SMALL) {
 		insertion_sort(a, n, words);
@@ -203,6 +203,54 @@ static int rewind_run(int fd, const struct extsort *s, char *err, size_t errn)
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return errorf(err, errn, "extsort: run file in %s: %s", s->tmpdir, strerror(errno));
 	return 0;
+}
+
+/* Past this many records a buffer outgrows the caches, and each LSD pass
+ * scatters records all over memory: one pass by the leading varying byte
+ * first splits them into parts that each sort in cache. */
+#define EXTSORT_SPLIT ((size_t)1 << 16)
+
+/* Sorts a[0..n) using scratch (n records); the result ends up in a.  The
+ * split pass is stable and orders by the most significant byte in which
+ * the first words differ, so the parts in order, each sorted, are the
+ * whole sorted. */
+static void radix_sort(uint64_t *a, uint64_t *scratch, size_t n, size_t words, size_t key_words)
+{
+	if (n < EXTSORT_SPLIT) {
+		lsd_radix_sort(a, scratch, n, words, key_words);
+		return;
+	}
+	uint64_t any = 0, all = ~(uint64_t)0;
+	for (size_t i = 0; i < n; i++) {
+		any |= a[i * words];
+		all &= a[i * words];
+	}
+	uint64_t differ = any ^ all;
+	if (!differ) {
+		lsd_radix_sort(a, scratch, n, words, key_words);
+		return;
+	}
+	int shift = (63 - __builtin_clzll(differ)) & ~7;
+	size_t start[257] = {0};
+	for (size_t i = 0; i < n; i++)
+		start[((a[i * words] >> shift) & 0xff) + 1]++;
+	for (int d = 0; d < 256; d++)
+		start[d + 1] += start[d];
+	size_t next[256];
+	memcpy(next, start, sizeof next);
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t *r = a + i * words;
+		copy_record(scratch + next[(r[0] >> shift) & 0xff]++ * words, r, words);
+	}
+	/* Each part sorts in its own place in scratch with its place in a as
+	 * the scratch, and goes back to a. */
+	for (int d = 0; d < 256; d++) {
+		size_t k = start[d + 1] - start[d];
+		uint64_t *part = scratch + start[d] * words, *spare = a + start[d] * words;
+		if (k > 1)
+			lsd_radix_sort(part, spare, k, words, key_words);
+		memcpy(spare, part, k * words * 8);
+	}
 }
 
 /* The record buffer and the radix sort's scratch are pages mapped for
