@@ -142,6 +142,16 @@ check-san: test-deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bats --jobs $(TEST_JOBS) tests
 
+# The fault-injection suite's long form: tests/faults.bats with the disk
+# filling at FAULT_POINTS points of every output (make check runs it at
+# two), then what it counted.
+FAULT_POINTS ?= 10
+faults: all test-helpers test-deps
+	rm -f $(O)/faults.tally
+	SLUICE_FAULTS_POINTS=$(FAULT_POINTS) SLUICE_FAULTS_TALLY=$(abspath $(O))/faults.tally \
+	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats tests/faults.bats
+	@awk '{ n[$$1] += $$2 } END { printf "faults injected %d, runs that came through as promised %d, acknowledged points checked in the stores after a fault %d (the suite fails on any one missing)\n", n["injected"], n["survived"], n["acknowledged"] }' $(O)/faults.tally
+
 bench: all
 	bash bench/run
 
@@ -183,7 +193,7 @@ clean:
 	rm -rf $(O) build $(BIN) $(CUDA_PLUGIN)
 	-rmdir $(dir $(BIN))lib/sluice $(dir $(BIN))lib 2>/dev/null
 
-.PHONY: all check check-fast check-san bench demo install uninstall clean
+.PHONY: all check check-fast check-san faults bench demo install uninstall clean
 .SECONDARY:
 
 # Fuzz targets (tests/fuzz/*.c, libFuzzer + ASan + UBSan) from corpora of

@@ -350,9 +350,14 @@ fake_gnuplot() {
 	fake_gnuplot 0 'not a png'
 	echo old > loss.png
 	run --separate-stderr env PATH="$PWD/fake:$PATH" train-plot run.jsonl
-	assert_error 1 'train-plot: loss.png: gnuplot wrote no PNG: nothing written'
+	assert_error 1 'train-plot: loss.png: gnuplot wrote no whole PNG: nothing written'
 	assert_equal "$(cat loss.png)" old
 	assert_equal "$(ls)" "$(printf 'fake\nloss.png\nrun.jsonl')"
+	# a PNG cut short (its signature, no IEND chunk), as a full disk leaves one
+	fake_gnuplot 0 $'\x89PNG\r\n\x1a\n\0\0\0\rIHDR and then nothing more'
+	run --separate-stderr env PATH="$PWD/fake:$PATH" train-plot run.jsonl
+	assert_error 1 'train-plot: loss.png: gnuplot wrote no whole PNG: nothing written'
+	assert_equal "$(cat loss.png)" old
 }
 
 @test "control characters in labels and titles become spaces, not broken scripts" {

@@ -717,6 +717,18 @@ p-1'
 	assert_error 8 "vs-upsert: pts.jsonl:2: the vector has 2 values, the store has dim 3"
 }
 
+@test "metadata holding the Qdrant driver's own key: exit 8 naming file:line there, stored as it is here" {
+	S=$(store s)
+	printf '%s\n' '{"id":1,"vector":[1,2,3]}' '{"id":"b","vector":[1,0,0],"metadata":{"__sluice_id__":"x"}}' >pts.jsonl
+	run --separate-stderr vs-upsert -q --store "$S" --dim 3 pts.jsonl
+	if qdrant; then
+		assert_error 8 "vs-upsert: pts.jsonl:2: point 'b': the metadata key __sluice_id__ is the driver's own"
+	else
+		assert_success
+		assert_equal "$(vs-query -q --store "$S" --scan | jq -c 'select(.id == "b") | .metadata')" '{"__sluice_id__":"x"}'
+	fi
+}
+
 @test "a vector record holding NaN is exit 8 with one line naming file:offset" {
 	S=$(store s)
 	mkframes header 'vector@a:1,2,3' 'vector@b:1,nan,3' end >pts.rec

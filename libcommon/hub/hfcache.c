@@ -373,12 +373,14 @@ static int root_fd(struct hfcache *c, bool create, char *err, size_t errn)
 		return errorf(err, errn, "%s: %s", c->root, strerror(errno));
 	}
 	if (create) {
-		/* As huggingface_hub does on a download: best effort. */
+		/* As huggingface_hub does on a download: best effort, but never
+		 * a tag cut short (a full disk left an empty one, which the
+		 * next run would keep): one not written whole goes again. */
 		int t = openat(fd, "CACHEDIR.TAG", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (t >= 0) {
 			ssize_t w = write(t, CACHEDIR_TAG, sizeof CACHEDIR_TAG - 1);
-			(void)w;
-			close(t);
+			if (close(t) != 0 || w != (ssize_t)sizeof CACHEDIR_TAG - 1)
+				unlinkat(fd, "CACHEDIR.TAG", 0);
 		}
 	}
 	c->rootfd = fd;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -214,16 +215,32 @@ static void run_gnuplot(const struct buf *s, bool png_to_stdout)
 	free(exe);
 }
 
-/* The temporary file holds a PNG: gnuplot said nothing wrong, but check. */
+/* The temporary file holds a whole PNG: gnuplot said nothing wrong, but
+ * it says nothing of a write that failed either (a full disk left a PNG
+ * cut short, or an empty file, and gnuplot exited 0).  Whole means the
+ * signature first and the IEND chunk last. */
 static void check_png(int fd, const char *name)
 {
 	static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-	unsigned char got[8];
-	ssize_t n = pread(fd, got, sizeof got, 0);
-	if (n < 0)
+	static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+	unsigned char head[8], tail[12];
+	struct stat st;
+	if (fstat(fd, &st) != 0)
 		die(STATUS_FAIL, "%s: reading back gnuplot's output:", name);
-	if (n != (ssize_t)sizeof got || memcmp(got, sig, sizeof sig) != 0)
-		die(STATUS_FAIL, "%s: gnuplot wrote no PNG: nothing written", name);
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	ssize_t m = st.st_size >= (off_t)(sizeof head + sizeof tail)
+	                ? pread(fd, tail, sizeof tail, st.st_size - (off_t)sizeof tail)
+	                : 0;
+	if (n < 0 || m < 0)
+		die(STATUS_FAIL, "%s: reading back gnuplot's output:", name);
+	if (n == (ssize_t)sizeof head && m == (ssize_t)sizeof tail && memcmp(head, sig, sizeof sig) == 0 &&
+	    memcmp(tail, iend, sizeof iend) == 0)
+		return;
+	/* Say why when the file system it went to is full. */
+	struct statvfs vfs;
+	if (fstatvfs(fd, &vfs) == 0 && vfs.f_bavail == 0)
+		die(STATUS_FAIL, "%s: write error: %s", name, strerror(ENOSPC));
+	die(STATUS_FAIL, "%s: gnuplot wrote no whole PNG: nothing written", name);
 }
 
 void plot_write(const struct plot *p, const char *output, bool script_only, struct atomic_file *af)

@@ -408,9 +408,12 @@ static void export_model(const struct trainer *t)
 	const char *path = t->o.export_path;
 	size_t len;
 	void *img = lm_image(t->m, t->o.export_bf16, &len);
-	struct atomic_file af;
+	/* Static: atomic_guard holds it until exit, and removes the temporary
+	 * file when a write dies (a full disk left model.bin.tmp.XXXXXX). */
+	static struct atomic_file af;
 	if (atomic_open(&af, path) != 0)
 		die(STATUS_FAIL, "%s:", path);
+	atomic_guard(&af);
 	write_all(af.fd, img, len, path);
 	if (atomic_commit(&af) != 0)
 		die(STATUS_FAIL, "%s:", path);

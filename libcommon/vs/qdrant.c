@@ -31,7 +31,7 @@
 #include "net/http.h"
 
 #define DEFAULT_PORT 6333
-#define ID_KEY "__sluice_id__"
+#define ID_KEY QDRANT_ID_KEY
 #define GET_CHUNK 1024  /* ids per retrieve request */
 #define SCROLL_PAGE 256 /* points per scroll request */
 #define QUERY_BATCH 64  /* queries per query/batch request */
@@ -564,8 +564,7 @@ enum vmetric qdrant_metric(const struct qdrant *q) { return q->metric; }
 
 /* ---- writes ---- */
 
-/* Does meta (a JSON object's text) have ID_KEY at its top level? */
-static int meta_has_key(const char *meta, size_t len)
+int qdrant_meta_has_own_key(const char *meta, size_t len)
 {
 	if (!memmem(meta, len, ID_KEY, sizeof ID_KEY - 1))
 		return 0;
@@ -583,7 +582,7 @@ int qdrant_upsert(struct qdrant *q, const struct vstore_point *pts, size_t n, ch
 	buf_adds(&b, "{\"points\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct vstore_point *p = &pts[i];
-		if (p->meta_len && meta_has_key(p->meta, p->meta_len)) {
+		if (p->meta_len && qdrant_meta_has_own_key(p->meta, p->meta_len)) {
 			msgf(err, errn, "qdrant: %s: point %zu: the metadata key %s is the driver's own", q->label, i,
 			     ID_KEY);
 			buf_free(&b);

@@ -45,6 +45,12 @@ struct qdrant *qdrant_open(const char *url, const struct vsclient_opts *o, char 
 void qdrant_close(struct qdrant *q);
 uint32_t qdrant_dim(const struct qdrant *q);
 enum vmetric qdrant_metric(const struct qdrant *q);
+/* The payload key the driver keeps a point's own id under, when Qdrant
+ * could not take it as the point's id. */
+#define QDRANT_ID_KEY "__sluice_id__"
+/* Whether a point's metadata (a JSON object's text) has QDRANT_ID_KEY at
+ * its top level: such a point cannot be stored. */
+int qdrant_meta_has_own_key(const char *meta, size_t len);
 
 int qdrant_upsert(struct qdrant *q, const struct vstore_point *pts, size_t n, char *err, size_t errn);
 int qdrant_delete(struct qdrant *q, const char *const *ids, const size_t *lens, size_t n, size_t *deleted,

@@ -84,6 +84,8 @@ const char *vsclient_check(const struct vsclient *c, const struct vstore_point *
 		json_decref(j);
 		if (!ok)
 			return "metadata is not a JSON object";
+		if (qdrant_meta_has_own_key(p->meta, p->meta_len))
+			return "the metadata key " QDRANT_ID_KEY " is the driver's own";
 	}
 	return NULL;
 }

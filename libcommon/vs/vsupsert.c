@@ -61,8 +61,10 @@ static void flush_batch(struct vsupsert *u)
 			                                  /* a batch without metadata has no buffer */
 			                                  u->metas.data ? u->metas.data + u->meta_offs[i] : "",
 			                                  u->meta_offs[i + 1] - u->meta_offs[i]};
+		/* Each point was checked as it was read (add_point): what fails
+		 * here is the store or the server, not the input. */
 		if (vsclient_upsert(u->store, u->pts, u->n, err, sizeof err) != 0)
-			die_store(u, STATUS_BAD_POINT, err);
+			die_store(u, STATUS_FAIL, err);
 		u->written += u->n;
 	}
 	if (u->ack) {

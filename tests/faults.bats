@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# Faults of the machine under every program (issue 28): a full disk.
+#
+# Each output path of each program is first written on an ordinary disk
+# (the reference), then again on a file system with less room than it
+# needs (tests/helpers/full-disk: a tmpfs of the test's own), at several
+# points of the write: at none left, and at fractions of the output's size
+# (`make check` two, `make faults` ten; SLUICE_FAULTS_POINTS).  With
+# SLUICE_FAULTS_TALLY set, each fault and each run that came through it
+# as promised is counted in that file, for `make faults` to sum up.  Each run
+# must exit 1 (an I/O error, as every man page says), with one line on
+# stderr naming the file and the error, and leave each file it wrote
+# either whole (byte for byte the reference's) or absent: nothing partial
+# under a name a later step would read, no temporary file left over.
+# Streams that grow as the program runs (train-step's --log and --events)
+# may stop short, but only after a whole line of the reference (times and
+# rates aside), and perhaps a last "failed" event.  Stores,
+# caches and checkpoint directories must open afterwards with everything
+# acknowledged before the fault, and a run with room must then succeed.
+
+load test_helper
+
+# The fractions of each output's size at which the disk fills.
+fractions() {
+	local n=${SLUICE_FAULTS_POINTS:-2} i
+	for ((i = 0; i < n; i++)); do echo "$i $n"; done
+}
+
+# on_full FREE COMMAND... : COMMAND with $PWD/full a file system with FREE
+# bytes left; what it leaves there is copied to $PWD/full.after.
+on_full() {
+	rm -rf full full.after
+	mkdir full
+	run --separate-stderr "$HELPERS/full-disk" "$1" "$PWD/full" "${@:2}"
+	[ "$status" != 97 ] || fail "full-disk could not make its file system: $stderr"
+	tally injected
+}
+
+# tally WHAT [N] : counts N (1) of WHAT in $SLUICE_FAULTS_TALLY, if set.
+tally() {
+	[ -z "${SLUICE_FAULTS_TALLY:-}" ] || echo "$1 ${2:-1}" >> "$SLUICE_FAULTS_TALLY"
+}
+
+# assert_disk_full PROG : the last on_full's run failed as a full disk must.
+assert_disk_full() {
+	[ "$status" = 1 ] || fail "$1: exit $status on a full disk (want 1); stderr: $stderr"
+	[ "${#stderr_lines[@]}" = 1 ] || fail "$1: ${#stderr_lines[@]} lines on stderr (want 1): $stderr"
+	[[ "$stderr" == "$1: "*"No space left on device" ]] ||
+		fail "$1: the line does not name the error: $stderr"
+	local left
+	left=$(cd full.after && find . \( -name '*.tmp.*' -o -name '*.partial*' -o -name '.*.partial' \) -print)
+	[ -z "$left" ] || fail "$1: temporary files left behind: $left"
+}
+
+# assert_whole_or_absent REF [STREAM...] : every file under full.after is the
+# same file under REF byte for byte; the STREAM files (relative paths) may
+# instead be a prefix of theirs that ends where a line does.
+assert_whole_or_absent() {
+	local ref=$1 f
+	shift
+	while IFS= read -r f; do
+		f=${f#./}
+		if [[ $f == *.incomplete ]]; then
+			# a download huggingface_hub's way resumes from (hf-stream(1))
+			[ -f "$ref/${f%.incomplete}" ] && cmp -s -n "$(stat -c %s "full.after/$f")" "full.after/$f" "$ref/${f%.incomplete}" ||
+				fail "$f: not the start of ${f%.incomplete}"
+			continue
+		fi
+		if printf '%s\n' "$@" | grep -qxF "$f"; then
+			same_lines "full.after/$f" "$ref/$f" || fail "$f: not the reference's lines"
+		elif [[ $f == *.json ]]; then
+			# JSON may name the output's own path (a checkpoint's command line)
+			[ -f "$ref/$f" ] || fail "full.after/$f: no such file in the reference run"
+			cmp -s <(sed "s|$PWD/full|$PWD/$ref|g" "full.after/$f") "$ref/$f" ||
+				fail "$f: partial, or not the reference's"
+		else
+			[ -f "$ref/$f" ] || fail "full.after/$f: no such file in the reference run"
+			cmp -s "full.after/$f" "$ref/$f" || fail "$f: partial (the reference's is $(stat -c %s "$ref/$f") bytes, this $(stat -c %s "full.after/$f"))"
+		fi
+	done < <(cd full.after && find . -type f)
+}
+
+# same_lines STREAM REF : STREAM, JSON lines, is REF's first lines, each
+# whole, less what differs from run to run (times and rates), and perhaps
+# a "failed" event after them.
+same_lines() {
+	"$PY" - "$1" "$2" <<-'EOF'
+		import json, sys
+		def lines(path):
+		    text = open(path).read()
+		    assert text == "" or text.endswith("\n"), path + ": stops inside a line"
+		    out = []
+		    for l in text.splitlines():
+		        o = json.loads(l)
+		        for k in ("time", "tokens_per_s", "ms"):
+		            o.pop(k, None)
+		        out.append(o)
+		    return out
+		got, want = lines(sys.argv[1]), lines(sys.argv[2])
+		if got and got[-1].get("event") == "failed":
+		    got.pop()
+		assert got == want[:len(got)], (got, want)
+	EOF
+}
+
+# sweep PROG OUT COMMAND... : COMMAND, whose words hold @DIR@ where its
+# output directory goes, run into ref/ and then onto full disks at each
+# fraction of the size of what it wrote there (OUT, a file or directory
+# under ref/); each full run fails as assert_disk_full says and leaves only
+# whole files.  STREAMS, when set, names the files that may stop short.
+sweep() {
+	local prog=$1 out=$2 i n size free
+	shift 2
+	rm -rf ref && mkdir ref
+	"${@//@DIR@/$PWD/ref}" || fail "$prog: the reference run failed"
+	# SIZE: what the command needs at its peak, when that is not what it
+	# leaves (temporary files)
+	size=${SIZE:-$(du -sb "ref/$out" | cut -f1)}
+	[ "$size" -gt 8192 ] || fail "$prog: the reference output is too small ($size bytes) to fill a disk with"
+	# shellcheck disable=SC2046
+	while read -r i n; do
+		free=$((size * i / n / 4096 * 4096))
+		on_full "$free" "${@//@DIR@/$PWD/full}"
+		assert_disk_full "$prog"
+		# shellcheck disable=SC2086
+		assert_whole_or_absent ref ${STREAMS:-}
+		tally survived
+	done < <(fractions)
+}
+
+# dev_full PROG COMMAND... : COMMAND's stdout is /dev/full.
+dev_full() {
+	run --separate-stderr bash -c '"$@" > /dev/full' dev-full "${@:2}"
+	[ "$status" = 1 ] || fail "$1: exit $status writing to /dev/full (want 1); stderr: $stderr"
+	[ "${#stderr_lines[@]}" = 1 ] && [[ "$stderr" == "$1: "*"No space left on device" ]] ||
+		fail "$1: stderr writing to /dev/full: $stderr"
+	tally injected
+	tally survived
+}
+
+# A corpus of some 400 KB in records and JSON lines, its tokens, batches.
+corpus() {
+	licence_rows | head -n 2000 > rows.jsonl
+	rec-pack -q -J rows.jsonl > rows.rec
+	tok-bpe encode -q -t "$RANKS/r50k_base.tiktoken" --eot rows.rec > tok.rec
+	batchify -q -B 4 -T 64 tok.rec > batches.rec
+}
+
+RANKS=$TOP/tests/node/node_modules/gpt-tokenizer/data
+TINY="--layers 2 --heads 2 --dim 32 --seed 3"
+
+load helpers/hub
+
+setup() {
+	export PATH="$SLUICE_BIN:$PATH"
+	mkdir "$BATS_TEST_TMPDIR/work"
+	cd "$BATS_TEST_TMPDIR/work"
+	export HF_HUB_CACHE=$PWD/hf-cache HF_HOME=$PWD/hf-home
+	unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE HF_ENDPOINT
+	corpus
+}
+
+teardown() { hub_stop; }
+
+@test "full disk: rec-pack, rec-filter, rec-mix and rec-cat" {
+	sweep rec-pack out.rec rec-pack -q -J -o @DIR@/out.rec rows.jsonl
+	sweep rec-filter out.rec rec-filter -q --fineweb -o @DIR@/out.rec rows.rec
+	sweep rec-mix out.rec rec-mix -q -o @DIR@/out.rec rows.rec rows.rec
+	dev_full rec-pack rec-pack -q -J rows.jsonl
+	dev_full rec-cat rec-cat rows.rec
+	dev_full rec-filter rec-filter -q rows.rec
+}
+
+@test "full disk: rec-dedup, one run and each stage, outputs and temporary files" {
+	cat rows.rec rows.rec > twice.rec
+	sweep rec-dedup out.rec rec-dedup -q --near -o @DIR@/out.rec twice.rec
+	sweep rec-dedup removed.rec rec-dedup -q --removed @DIR@/removed.rec -o /dev/null twice.rec
+	sweep rec-dedup a.sig rec-dedup sign -q --near -o @DIR@/a.sig twice.rec
+	rec-dedup sign -q --near -o a.sig twice.rec
+	sweep rec-dedup b.bkt rec-dedup buckets -q -o @DIR@/b.bkt a.sig
+	rec-dedup buckets -q -o b.bkt a.sig
+	sweep rec-dedup c.drop rec-dedup clusters -q -o @DIR@/c.drop a.sig b.bkt
+	# the stages' temporary files where the disk is full, the output elsewhere
+	SIZE=$(stat -c %s a.sig) sweep rec-dedup tmp \
+		env TMPDIR=@DIR@/tmp bash -c 'mkdir -p "$TMPDIR" && rec-dedup -q --near -o /dev/null twice.rec'
+	dev_full rec-dedup rec-dedup -q twice.rec
+}
+
+@test "full disk: tok-bpe encode and train, batchify to records and to llm.c shards" {
+	sweep tok-bpe out.rec tok-bpe encode -q -t "$RANKS/r50k_base.tiktoken" -o @DIR@/out.rec rows.rec
+	sweep tok-bpe tok.json tok-bpe train -q --vocab-size 600 -o @DIR@/tok.json rows.rec
+	sweep batchify out.rec batchify -q -B 4 -T 64 -o @DIR@/out.rec tok.rec
+	sweep batchify bin batchify -q --to-bin @DIR@/bin --shard-tokens 20000 tok.rec
+	dev_full tok-bpe tok-bpe encode -q -t "$RANKS/r50k_base.tiktoken" rows.rec
+	dev_full batchify batchify -q -B 4 -T 64 tok.rec
+}
+
+@test "full disk: wds-write's shards and index, wds-cat" {
+	sweep wds-write shards bash -c 'mkdir -p "$0/shards" &&
+		wds-write -q -c 300 --index "$0/shards/index.json" "$0/shards/part" rows.rec' @DIR@
+	wds-write -q -c 300 part rows.rec
+	sweep wds-cat out.rec wds-cat -q -o @DIR@/out.rec part-000000.tar part-000001.tar
+	dev_full wds-cat wds-cat -q part-000000.tar
+}
+
+@test "full disk: train-step's export, checkpoints, log and events; lm-run, lm-embed, train-plot" {
+	STREAMS="run/log.jsonl run/events.jsonl" sweep train-step run bash -c 'mkdir -p "$0/run" &&
+		train-step -q $1 --data batches.rec --steps 6 --ckpt-dir "$0/run/ck" --ckpt-every 2 \
+		--log "$0/run/log.jsonl" --events "$0/run/events.jsonl" --export "$0/run/m.bin"' @DIR@ "$TINY"
+	# the checkpoints left by the last fault resume to the uninterrupted run's model
+	if ls full.after/run/ck/step-* > /dev/null 2>&1; then
+		train-step -q --data batches.rec --steps 6 --ckpt-dir full.after/run/ck --resume --export resumed.bin
+		cmp resumed.bin ref/run/m.bin
+	fi
+	train-step -q $TINY --data batches.rec --steps 2 --export m.bin --log log.jsonl
+	sweep lm-run out.txt lm-run generate -q -m m.bin -t "$RANKS/r50k_base.tiktoken" -p the --ignore-eot -n 300 --samples 8 \
+		-o @DIR@/out.txt
+	head -n 300 rows.jsonl | jq -r .text > docs.txt
+	sweep lm-embed out.jsonl lm-embed -q -m m.bin -t "$RANKS/r50k_base.tiktoken" --format jsonl -o @DIR@/out.jsonl docs.txt
+	sweep train-plot loss.png train-plot -q -o @DIR@/loss.png log.jsonl
+	dev_full lm-embed lm-embed -q -m m.bin -t "$RANKS/r50k_base.tiktoken" --format jsonl docs.txt
+}
+
+@test "full disk: hf-stream's output and its Hub cache, which a run with room completes" {
+	mkdir -p hub/datasets/org/lic/data
+	cp rows.jsonl hub/datasets/org/lic/data/train-00000-of-00001.jsonl
+	hub_serve
+	sweep hf-stream out.rec hf-stream -q org/lic -o @DIR@/out.rec
+	cp ref/out.rec want.rec
+	sweep hf-stream cache env HF_HUB_CACHE=@DIR@/cache hf-stream -q --download org/lic -o /dev/null
+	# the cache the last fault left completes with room, to the same rows
+	HF_HUB_CACHE=$PWD/full.after/cache hf-stream -q --download org/lic -o after.rec
+	cmp <(rec-cat after.rec) <(rec-cat want.rec)
+	dev_full hf-stream hf-stream -q org/lic
+}
+
+@test "full disk: vs-upsert keeps every acknowledged point, exits 1, and the store takes more with room" {
+	"$PY" - <<-'EOF' > points.jsonl
+		import json
+		for i in range(4000):
+		    print(json.dumps({"id": "p%d" % i, "vector": [((i * 7 + k) % 13 - 6) / 4 for k in range(16)],
+		                      "metadata": {"i": i}}))
+	EOF
+	mkdir full.seed
+	head -n 1000 points.jsonl | vs-upsert -q --store full.seed/st --metric dot --ack > seed.ack
+	local size free i n
+	size=$(du -sb full.seed/st | cut -f1)
+	while read -r i n; do
+		free=$((size * (i + 1) / n / 4096 * 4096))
+		rm -rf st.after
+		on_full "$free" bash -c 'tail -n +1001 points.jsonl | vs-upsert -q --store full/st --ack --batch 100 > acked.txt'
+		assert_disk_full vs-upsert
+		[[ "$stderr" == "vs-upsert: "*"/st/"* ]] || fail "the line does not name the store's file: $stderr"
+		# everything acknowledged is there, exactly, and nothing else
+		vs-query -q --store full.after/st --scan --with-vector > scan.jsonl
+		acked=$("$PY" - <<-'EOF'
+			import json
+			sent = {json.loads(l)["id"]: json.loads(l) for l in open("points.jsonl")}
+			acked = [l.strip() for l in open("seed.ack")] + [l.strip() for l in open("acked.txt")]
+			got = {}
+			for l in open("scan.jsonl"):
+			    o = json.loads(l)
+			    got[o["id"]] = o
+			missing = [a for a in acked if a not in got]
+			assert not missing, "acknowledged but not in the store: %s" % missing[:5]
+			for k, o in got.items():
+			    assert o["vector"] == sent[k]["vector"] and o["metadata"] == sent[k]["metadata"], k
+			assert len(got) == len(acked), (len(got), len(acked))
+			print(len(acked))
+		EOF
+		) || fail "the store after the fault is not what was acknowledged"
+		tally survived
+		tally acknowledged "$acked"
+		# with room, the rest goes in
+		tail -n +1001 points.jsonl | vs-upsert -q --store full.after/st --ack --batch 100 > more.txt
+		[ "$(vs-query -q --store full.after/st --stats | jq .points)" = 4000 ]
+	done < <(fractions)
+	dev_full vs-upsert bash -c 'head -n 10 points.jsonl | vs-upsert -q --store st2 --metric dot --ack'
+	dev_full vs-query bash -c 'vs-query -q --store full.seed/st --scan'
+}
