@@ -346,9 +346,11 @@ static void commit_outputs(const struct cmdline *c, struct outputs *o)
 static void open_sigs(char **paths, int n, struct sig_file *sigs)
 {
 	char err[512];
-	for (int i = 0; i < n; i++)
-		if (sig_open(&sigs[i], paths[i], err, sizeof err) < 0)
-			die(STATUS_MALFORMED, "%s", err);
+	for (int i = 0; i < n; i++) {
+		int rc = sig_open(&sigs[i], paths[i], err, sizeof err);
+		if (rc < 0)
+			die(rc == -2 ? STATUS_FAIL : STATUS_MALFORMED, "%s", err);
+	}
 	if (sig_check_same(sigs, n, err, sizeof err) < 0)
 		die(STATUS_USAGE, "%s", err);
 }
@@ -424,11 +426,13 @@ static void run_clusters(struct cmdline *c)
 	struct bkt_reader *bkts = xcalloc((size_t)c->nin + 1, sizeof *bkts);
 	for (int i = 0; i < c->nin; i++) {
 		const char *p = c->inputs[i];
+		int rc;
 		if (bkt_is_bucket_file(p)) {
-			if (bkt_open(&bkts[nbkt++], p, err, sizeof err) < 0)
-				die(STATUS_MALFORMED, "%s", err);
-		} else if (sig_open(&sigs[nsig], p, err, sizeof err) < 0) {
-			die(STATUS_MALFORMED, "%s", err);
+			rc = bkt_open(&bkts[nbkt++], p, err, sizeof err);
+			if (rc < 0)
+				die(rc == -2 ? STATUS_FAIL : STATUS_MALFORMED, "%s", err);
+		} else if ((rc = sig_open(&sigs[nsig], p, err, sizeof err)) < 0) {
+			die(rc == -2 ? STATUS_FAIL : STATUS_MALFORMED, "%s", err);
 		} else {
 			nsig++;
 		}

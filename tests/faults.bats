@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Faults of the machine under every program (issue 28): a full disk.
+# Faults of the machine under every program (issue 28): a full disk, and
+# system calls failing at random (io_sweep, below).
 #
 # Each output path of each program is first written on an ordinary disk
 # (the reference), then again on a file system with less room than it
@@ -136,6 +137,61 @@ dev_full() {
 		fail "$1: stderr writing to /dev/full: $stderr"
 	tally injected
 	tally survived
+}
+
+# io_sweep NAME COMMAND... : COMMAND, run in a directory of its own with
+# its output there, first as it is (the reference), then under libfiu
+# (fiu-run -x) with each of read, write, fsync, rename, open, close, mmap
+# and malloc failing at random, SLUICE_FAULTS_IO_RUNS times each (3; 20
+# in `make faults`).  A run must end within a minute, and either succeed
+# with the reference's files, or exit 1 with its last line on stderr
+# naming the program (when writes are what fails, that line may be lost),
+# files whole or absent, no temporary file left; and COMMAND run again
+# there without faults must then succeed with the reference's files.
+# SAME, when set, is a command run in each directory whose output is
+# compared instead of the files (a store's points, not its layout).
+io_sweep() {
+	local name=$1 point prob i out status
+	shift
+	rm -rf io.ref && mkdir io.ref
+	(cd io.ref && "$@" > stdout 2> /dev/null) || fail "$name: the reference run failed"
+	for point in posix/io/rw/read:0.2 posix/io/rw/write:0.2 posix/io/sync/fsync:0.3 posix/io/dir/rename:0.3 \
+		posix/io/oc/open:0.2 posix/io/oc/close:0.2 posix/mm/mmap:0.2 libc/mm/malloc:0.02; do
+		prob=${point#*:} point=${point%:*}
+		for ((i = 0; i < ${SLUICE_FAULTS_IO_RUNS:-3}; i++)); do
+			rm -rf io && mkdir io
+			# One BLAS thread, and no libfiu control thread: libfiu's
+			# preload deadlocks in its own locks when a thread maps
+			# memory while another loads a library (not sluice's).
+			status=0
+			(cd io && OPENBLAS_NUM_THREADS=1 timeout 60 fiu-run -x -f '' \
+				-c "enable_random name=$point,probability=$prob" "$@" > stdout 2> stderr) || status=$?
+			tally injected
+			[ "$status" != 124 ] || fail "$name: hung with $point failing"
+			if [ "$status" = 0 ]; then
+				same_as_ref io || fail "$name: exit 0 with $point failing, but not the reference's output"
+			else
+				[ "$status" = 1 ] || fail "$name: exit $status with $point failing (want 1): $(tail -n 3 io/stderr)"
+				[ "$point" = posix/io/rw/write ] || [[ "$(tail -n 1 io/stderr)" == "$name: "* ]] ||
+					fail "$name: with $point failing, the last line is not the program's: $(tail -n 3 io/stderr)"
+				out=$(cd io && find . -name '*.tmp.*' -o -name '*.partial*')
+				[ -z "$out" ] || fail "$name: temporary files left with $point failing: $out"
+				(cd io && rm -f stdout stderr && "$@" > stdout 2> stderr) ||
+					fail "$name: a rerun after $point failed: $(cat io/stderr)"
+				same_as_ref io || fail "$name: a rerun after $point failed: not the reference's output"
+			fi
+			tally survived
+		done
+	done
+}
+
+# same_as_ref DIR : DIR holds what io.ref does (see io_sweep's SAME).
+same_as_ref() {
+	if [ -n "${SAME:-}" ]; then
+		cmp -s <(cd "$1" && eval "$SAME") <(cd io.ref && eval "$SAME")
+	else
+		diff -r -q -x stderr "$1" io.ref > /dev/null
+	fi
 }
 
 # A corpus of some 400 KB in records and JSON lines, its tokens, batches.
@@ -277,4 +333,28 @@ teardown() { hub_stop; }
 	done < <(fractions)
 	dev_full vs-upsert bash -c 'head -n 10 points.jsonl | vs-upsert -q --store st2 --metric dot --ack'
 	dev_full vs-query bash -c 'vs-query -q --store full.seed/st --scan'
+}
+
+@test "I/O errors (libfiu): every call that can fail, failing at random, gives exit 1 or the same output" {
+	command -v fiu-run > /dev/null || fail "no fiu-run: apt-get install fiu-utils (scripts/install-deps --tests)"
+	# libfiu's preload and the sanitizers' runtime do not mix (each wraps
+	# malloc; the symbolizer inherits the preload): the plain build runs this.
+	[ -z "${SLUICE_SANITIZED:-}" ] || skip "libfiu's preload cannot run beside ASan's runtime"
+	local w=$PWD
+	io_sweep rec-cat rec-cat "$w/rows.rec"
+	io_sweep rec-pack rec-pack -q -J -o o.rec "$w/rows.jsonl"
+	io_sweep rec-filter rec-filter -q --fineweb -o o.rec "$w/rows.rec"
+	io_sweep rec-dedup rec-dedup -q --near -o o.rec "$w/rows.rec" "$w/rows.rec"
+	io_sweep tok-bpe tok-bpe encode -q -t "$RANKS/r50k_base.tiktoken" -o o.rec "$w/rows.rec"
+	io_sweep tok-bpe tok-bpe train -q --vocab-size 600 -o tok.json "$w/rows.rec"
+	io_sweep batchify batchify -q --to-bin bin --shard-tokens 20000 "$w/tok.rec"
+	io_sweep wds-write wds-write -q -c 300 part "$w/rows.rec"
+	wds-write -q -c 300 part "$w/rows.rec"
+	io_sweep wds-cat wds-cat -q -o o.rec "$w/part-000000.tar" "$w/part-000001.tar"
+	io_sweep train-step train-step -q $TINY --data "$w/batches.rec" --steps 4 --ckpt-dir ck --ckpt-every 2 --export m.bin
+	"$PY" -c '
+import json
+for i in range(500):
+    print(json.dumps({"id": "p%d" % i, "vector": [((i * 7 + k) % 13 - 6) / 4 for k in range(16)], "metadata": {"i": i}}))' > pts.jsonl
+	SAME='vs-query -q --store st --scan --with-vector | sort' io_sweep vs-upsert vs-upsert -q --store st --metric dot --batch 50 "$w/pts.jsonl"
 }

@@ -289,6 +289,16 @@ PY
 	run rec-dedup remove --drop a.sig docs.rec
 	assert_failure
 	[ ! -e x.bkt ] || fail "a failed stage left its output"
+	# a stage file that cannot be read is an I/O error, not a damaged file
+	run --separate-stderr rec-dedup buckets -o x.bkt missing.sig
+	assert_failure 1
+	[[ $stderr == "rec-dedup: missing.sig: No such file or directory" ]] || fail "$stderr"
+	mkdir dir.sig
+	run --separate-stderr rec-dedup buckets -o x.bkt dir.sig
+	assert_failure 8
+	run --separate-stderr rec-dedup clusters -o d3 a.sig missing.bkt
+	assert_failure 1
+	[[ $stderr == "rec-dedup: missing.bkt: No such file or directory" ]] || fail "$stderr"
 }
 
 @test "remove: drop rows as clusters writes them and as a hand writes them decide alike; a malformed row is refused at its offset" {

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,20 @@
 #include "base/die.h"
 #include "base/io.h"
 
+/* jansson's allocations die as xmalloc's do.  Left to return NULL, a
+ * failed allocation made the parser fail, and a header that did not fit
+ * in memory was reported as malformed input (exit 8), not as what it is. */
+static void *json_alloc(size_t n)
+{
+	return xmalloc(n ? n : 1);
+}
+
 void cli_init(int argc, char **argv)
 {
 	if (argc > 0)
 		argv[0] = (char *)prog_name();
 	io_quiet_sigpipe();
+	json_set_alloc_funcs(json_alloc, free);
 }
 
 void cli_usage_error(const char *fmt, ...)

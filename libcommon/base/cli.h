@@ -29,8 +29,9 @@ enum {
 enum cli_progress { CLI_PROGRESS_AUTO, CLI_PROGRESS_ON, CLI_PROGRESS_OFF };
 
 /* First thing in every main: getopt's own messages name the program as
- * "prog:" rather than by the path it was run as, and a closed downstream
- * pipe ends the program silently. */
+ * "prog:" rather than by the path it was run as, a closed downstream pipe
+ * ends the program silently, and jansson's allocations die as xmalloc's
+ * (exit 1, "out of memory") rather than fail the parse they are part of. */
 void cli_init(int argc, char **argv);
 
 /* The FILE operands, or when there are none the one operand "-" (standard

@@ -214,7 +214,8 @@ int bkt_open(struct bkt_reader *r, const char *path, char *err, size_t errn)
 	if (fd < 0) {
 		memset(r, 0, sizeof *r);
 		r->fd = -1;
-		return errorf(err, errn, "%s: %s", path, strerror(errno));
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		return -2;
 	}
 	return bkt_open_fd(r, fd, path, err, errn);
 }
@@ -224,12 +225,18 @@ int bkt_open_fd(struct bkt_reader *r, int fd, const char *path, char *err, size_
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
 	r->name = xstrdup(path);
+	int rc = -2;
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		errorf(err, errn, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	uint64_t h[BKT_HEADER_WORDS];
 	ssize_t got = read_full(r->fd, h, sizeof h);
+	if (got < 0) {
+		errorf(err, errn, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = -1;
 	if (got != (ssize_t)sizeof h || h[0] != BKT_MAGIC) {
 		errorf(err, errn, "%s: not a rec-dedup bucket file", path);
 		goto fail;
@@ -253,7 +260,7 @@ int bkt_open_fd(struct bkt_reader *r, int fd, const char *path, char *err, size_
 	return 0;
 fail:
 	bkt_close(r);
-	return -1;
+	return rc;
 }
 
 bool bkt_is_bucket_file(const char *path)
@@ -271,8 +278,10 @@ int bkt_next(struct bkt_reader *r, uint64_t *member, char *err, size_t errn)
 {
 	if (r->pos == r->len) {
 		ssize_t got = read_full(r->fd, r->buf, READ_WORDS * sizeof *r->buf);
-		if (got < 0)
-			return errorf(err, errn, "%s: %s", r->name, strerror(errno));
+		if (got < 0) {
+			errorf(err, errn, "%s: read error: %s", r->name, strerror(errno));
+			return -2;
+		}
 		if (got % 8)
 			return errorf(err, errn, "%s: a damaged bucket file (not whole words)", r->name);
 		r->len = (size_t)got / 8;

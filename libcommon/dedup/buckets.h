@@ -44,15 +44,17 @@ struct bkt_reader {
 	uint64_t *buf;
 	size_t len, pos;
 };
-/* Opens a bucket file; 0, or -1 with err set when it is not one.  The
- * reader reads fd from its start and owns it. */
+/* Opens a bucket file; 0, or with err set -1 when it is not one, -2 when
+ * it cannot be opened or read (an I/O error).  The reader reads fd from
+ * its start and owns it. */
 int bkt_open(struct bkt_reader *r, const char *path, char *err, size_t errn);
 int bkt_open_fd(struct bkt_reader *r, int fd, const char *name, char *err, size_t errn);
 /* Whether path starts like a bucket file. */
 bool bkt_is_bucket_file(const char *path);
 /* The next member word; 0 at the end, -1 with err set when the file is
  * damaged (a record number past the count, a group without its first, a
- * file shorter or longer than its header says). */
+ * file shorter or longer than its header says), -2 with err set when it
+ * cannot be read (an I/O error, not the file's fault). */
 int bkt_next(struct bkt_reader *r, uint64_t *member, char *err, size_t errn);
 void bkt_close(struct bkt_reader *r);
 

@@ -149,7 +149,7 @@ static int next_member(struct bkt_reader *r, uint64_t *m)
 	char err[512];
 	int rc = bkt_next(r, m, err, sizeof err);
 	if (rc < 0)
-		die(STATUS_MALFORMED, "%s", err);
+		die(rc == -2 ? STATUS_FAIL : STATUS_MALFORMED, "%s", err);
 	return rc;
 }
 

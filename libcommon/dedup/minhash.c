@@ -30,12 +30,7 @@ int minhash_params_init(struct minhash_params *p, int ngram, int bands, int rows
 	if (rows < 1 || rows > 1024)
 		return errorf(err, errn, "rows %d out of range (1 to 1024)", rows);
 	size_t n = (size_t)bands * (size_t)rows;
-	uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return errorf(err, errn, "no memory for %zu MinHash coefficients", 2 * n);
-	}
+	uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
 	struct nprandom g;
 	nprandom_seed(&g, seed);
 	for (size_t i = 0; i < n; i++) {

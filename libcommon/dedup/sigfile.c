@@ -158,15 +158,18 @@ int sig_open_fd(struct sig_file *s, int fd, const char *name, char *err, size_t 
 {
 	memset(s, 0, sizeof *s);
 	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return errorf(err, errn, "%s: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		errorf(err, errn, "%s: %s", name, strerror(errno));
+		return -2;
+	}
 	if (!S_ISREG(st.st_mode) || st.st_size % 8 || (uint64_t)st.st_size < SIG_FOOTER_WORDS * 8)
 		return errorf(err, errn, "%s: not a rec-dedup signature file", name);
 	s->map_len = (size_t)st.st_size;
 	s->map = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (s->map == MAP_FAILED) {
 		s->map = NULL;
-		return errorf(err, errn, "%s: %s", name, strerror(errno));
+		errorf(err, errn, "%s: %s", name, strerror(errno));
+		return -2;
 	}
 	const uint64_t *w = s->map;
 	uint64_t total = s->map_len / 8 - SIG_FOOTER_WORDS;
@@ -232,7 +235,8 @@ int sig_open(struct sig_file *s, const char *path, char *err, size_t errn)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		memset(s, 0, sizeof *s);
-		return errorf(err, errn, "%s: %s", path, strerror(errno));
+		errorf(err, errn, "%s: %s", path, strerror(errno));
+		return -2;
 	}
 	int rc = sig_open_fd(s, fd, path, err, errn);
 	close(fd);

@@ -83,8 +83,9 @@ struct sig_file {
 	size_t map_len;
 };
 
-/* Maps a signature file; 0, or -1 with err set (the name, and what is
- * wrong).  fd may be closed afterwards. */
+/* Maps a signature file; 0, or with err set (the name, and what is
+ * wrong) -1 when it is not a whole signature file, -2 when it cannot be
+ * opened or mapped (an I/O error).  fd may be closed afterwards. */
 int sig_open_fd(struct sig_file *s, int fd, const char *name, char *err, size_t errn);
 int sig_open(struct sig_file *s, const char *path, char *err, size_t errn);
 /* Whether path is a regular file that ends like a signature file. */
