@@ -343,6 +343,9 @@ teardown() { hub_stop; }
 	local w=$PWD
 	io_sweep rec-cat rec-cat "$w/rows.rec"
 	io_sweep rec-pack rec-pack -q -J -o o.rec "$w/rows.jsonl"
+	io_sweep hf-stream hf-stream -q -o o.rec "$w/rows.jsonl"
+	jq -r '[.text] | @csv' rows.jsonl | sed '1i text' > rows.csv
+	io_sweep hf-stream hf-stream -q -o o.rec "$w/rows.csv"
 	io_sweep rec-filter rec-filter -q --fineweb -o o.rec "$w/rows.rec"
 	io_sweep rec-dedup rec-dedup -q --near -o o.rec "$w/rows.rec" "$w/rows.rec"
 	io_sweep tok-bpe tok-bpe encode -q -t "$RANKS/r50k_base.tiktoken" -o o.rec "$w/rows.rec"

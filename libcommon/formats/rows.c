@@ -14,6 +14,7 @@
 #include "base/die.h"
 #include "base/jsonw.h"
 #include "base/source.h"
+#include "base/status.h"
 #include "formats/csv.h"
 #include "formats/jsonrows.h"
 #include "formats/parquet.h"
@@ -93,6 +94,9 @@ struct rows {
 	unsigned char *skip_unit;
 	int64_t count;
 	void *impl;
+	/* A read of the input failed (or opening it did): the error is the
+	 * machine's, not the file's (rows_error_status). */
+	int read_failed;
 };
 
 static void set_schema(struct rows *r, int n)
@@ -235,17 +239,51 @@ static void pq_rows_close(struct rows *r)
 
 static const struct rows_ops pq_ops = {pq_rows_next, pq_rows_close};
 
+/* The same for parquet's byte ranges. */
+struct tracked_ranges {
+	struct pq_source inner;
+	int *failed;
+};
+
+static int tracked_read_at(void *ctx, uint64_t offset, void *buf, size_t len, char *err, size_t errn)
+{
+	struct tracked_ranges *t = ctx;
+	int rc = t->inner.read_at(t->inner.ctx, offset, buf, len, err, errn);
+	if (rc != 0)
+		*t->failed = 1;
+	return rc;
+}
+
+static void tracked_ranges_close(void *ctx)
+{
+	struct tracked_ranges *t = ctx;
+	pq_source_close(&t->inner);
+	free(t);
+}
+
+static void tracked_will_need(void *ctx, const struct pq_range *ranges, size_t n)
+{
+	struct tracked_ranges *t = ctx;
+	t->inner.will_need(t->inner.ctx, ranges, n);
+}
+
 static int open_parquet(struct rows *r, const char *path, const struct rows_options *opt, char *err,
                         size_t errn)
 {
 	struct pq_impl *p = xcalloc(1, sizeof *p);
 	const char *name = opt && opt->name ? opt->name : path;
-	int rc = opt && opt->open_random ? opt->open_random(opt->open_ctx, path, &p->src, err, errn)
-	                                 : pq_open_path_as(&p->src, path, name, err, errn);
+	struct pq_source raw;
+	int rc = opt && opt->open_random ? opt->open_random(opt->open_ctx, path, &raw, err, errn)
+	                                 : pq_open_path_as(&raw, path, name, err, errn);
 	if (rc != 0) {
+		r->read_failed = 1;
 		free(p);
 		return -1;
 	}
+	struct tracked_ranges *t = xmalloc(sizeof *t);
+	*t = (struct tracked_ranges){raw, &r->read_failed};
+	p->src = (struct pq_source){t, tracked_read_at, raw.size, raw.name, tracked_ranges_close,
+	                            raw.will_need ? tracked_will_need : NULL};
 	p->f = pq_open(&p->src, err, errn);
 	if (!p->f) {
 		pq_source_close(&p->src);
@@ -267,16 +305,52 @@ static int open_parquet(struct rows *r, const char *path, const struct rows_opti
 
 /* ---- the text formats: a decompressing source under each reader ---- */
 
-static int open_source(struct source *out, const char *path, const struct rows_options *opt, char *err,
-                       size_t errn)
+/* The raw bytes of an input, under the decompressor: a failed read
+ * there is an I/O error, which is told from a damaged file by it. */
+struct tracked_source {
+	struct source inner;
+	int *failed;
+};
+
+static ssize_t tracked_read(void *ctx, void *buf, size_t n)
+{
+	struct tracked_source *t = ctx;
+	ssize_t got = source_read(&t->inner, buf, n);
+	if (got < 0)
+		*t->failed = 1;
+	return got;
+}
+
+static const char *tracked_error(void *ctx)
+{
+	struct tracked_source *t = ctx;
+	return source_error(&t->inner);
+}
+
+static void tracked_close(void *ctx)
+{
+	struct tracked_source *t = ctx;
+	source_close(&t->inner);
+	free(t);
+}
+
+static int open_source(struct rows *r, struct source *out, const char *path, const struct rows_options *opt,
+                       char *err, size_t errn)
 {
 	struct source raw;
 	if (opt && opt->open_stream) {
-		if (opt->open_stream(opt->open_ctx, path, &raw, err, errn) != 0)
+		if (opt->open_stream(opt->open_ctx, path, &raw, err, errn) != 0) {
+			r->read_failed = 1;
 			return -1;
-	} else if (source_open(&raw, path) != 0)
+		}
+	} else if (source_open(&raw, path) != 0) {
+		r->read_failed = 1;
 		return errorf(err, errn, "%s: %s", path, strerror(errno));
-	return decomp_open(out, raw, path, err, errn);
+	}
+	struct tracked_source *t = xmalloc(sizeof *t);
+	*t = (struct tracked_source){raw, &r->read_failed};
+	struct source tracked = {t, tracked_read, tracked_error, tracked_close, raw.size};
+	return decomp_open(out, tracked, path, err, errn);
 }
 
 /* CSV and TSV: every cell is a string, as the file has no types. */
@@ -307,7 +381,7 @@ static int open_csv(struct rows *r, const char *path, enum rows_format fmt, cons
                     char *err, size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, opt, err, errn) != 0)
+	if (open_source(r, &src, path, opt, err, errn) != 0)
 		return -1;
 	struct csv_opts copt = {.delim = fmt == FMT_TSV ? '\t' : ','};
 	struct csv_reader *c;
@@ -412,7 +486,7 @@ static int open_json(struct rows *r, const char *path, enum rows_format fmt,
                      const struct rows_options *opt, char *err, size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, opt, err, errn) != 0)
+	if (open_source(r, &src, path, opt, err, errn) != 0)
 		return -1;
 	struct jsonrows_opts jopt = {
 		.mode = fmt == FMT_JSON ? JSONROWS_DOCUMENT : JSONROWS_LINES,
@@ -473,7 +547,7 @@ static int open_text(struct rows *r, const char *path, const struct rows_options
                      size_t errn)
 {
 	struct source src;
-	if (open_source(&src, path, opt, err, errn) != 0)
+	if (open_source(r, &src, path, opt, err, errn) != 0)
 		return -1;
 	struct textrows_opts topt = {.paragraphs = opt && opt->paragraphs};
 	struct textrows *t;
@@ -507,7 +581,7 @@ static int open_text_format(struct rows *r, const char *path, enum rows_format f
 
 /* ---- common ---- */
 
-struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows_options *opt,
+struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows_options *opt, int *status,
                        char *err, size_t errn)
 {
 	struct rows *r = xcalloc(1, sizeof *r);
@@ -525,6 +599,7 @@ struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows
 		break;
 	}
 	if (rc != 0) {
+		*status = r->read_failed ? STATUS_FAIL : STATUS_MALFORMED;
 		free(r->path);
 		free(r);
 		return NULL;
@@ -576,6 +651,11 @@ void rows_select(struct rows *r, const char *const *names, int n)
 int rows_next(struct rows *r, struct row *out, char *err, size_t errn)
 {
 	return r->ops->next(r, out, err, errn);
+}
+
+int rows_error_status(const struct rows *r)
+{
+	return r->read_failed ? STATUS_FAIL : STATUS_MALFORMED;
 }
 
 int rows_schema(struct rows *r, const char *const **names, const char *const **types)

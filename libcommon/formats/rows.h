@@ -53,8 +53,10 @@ struct rows_options {
 struct rows;
 
 /* Opens path ("-" for stdin) as fmt; decompresses text formats by magic.
- * NULL with a one-line message in err on failure. */
-struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows_options *opt,
+ * NULL on failure, with a one-line message in err and in *status the exit
+ * status it means (base/status.h): STATUS_FAIL when the input could not be
+ * opened or read, STATUS_MALFORMED when it is not what fmt says. */
+struct rows *rows_open(const char *path, enum rows_format fmt, const struct rows_options *opt, int *status,
                        char *err, size_t errn);
 void rows_close(struct rows *r);
 
@@ -69,6 +71,9 @@ void rows_select(struct rows *r, const char *const *names, int n);
 
 /* The next row: 1, 0 at the end, or -1 with a message in err. */
 int rows_next(struct rows *r, struct row *out, char *err, size_t errn);
+/* After rows_next returned -1: STATUS_FAIL when a read of the input failed
+ * (an I/O error), STATUS_MALFORMED when the bytes were wrong. */
+int rows_error_status(const struct rows *r);
 
 /* Column names and types as far as known before reading (parquet and CSV
  * know them; JSON lines learn them from the first row), for --info and

@@ -89,45 +89,34 @@ static void add_urls(struct hub_sources *s, const char *src)
 	urlsrc_files_free(files, n);
 }
 
-/* The open hooks of a remote input, noting whether one failed: a file
- * that cannot be fetched is an I/O error, not a malformed file.  The
- * hooks run only within rows_open. */
-struct tracked_open {
-	const struct hub_input *in;
-	int failed;
-};
-
-static int tracked_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
+/* The open hooks of a remote input (a Hub file or a URL).  A file that
+ * cannot be fetched is an I/O error, not a malformed one: rows_open says
+ * which by *status. */
+static int remote_random(void *ctx, const char *path, struct pq_source *out, char *err, size_t errn)
 {
-	struct tracked_open *t = ctx;
-	int rc = t->in->hub ? hfhub_open_random(t->in->hub, path, out, err, errn)
-	                    : urlsrc_open_random(t->in->remote, path, out, err, errn);
-	t->failed |= rc != 0;
-	return rc;
+	const struct hub_input *in = ctx;
+	return in->hub ? hfhub_open_random(in->hub, path, out, err, errn)
+	               : urlsrc_open_random(in->remote, path, out, err, errn);
 }
 
-static int tracked_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
+static int remote_stream(void *ctx, const char *path, struct source *out, char *err, size_t errn)
 {
-	struct tracked_open *t = ctx;
-	int rc = t->in->hub ? hfhub_open_stream(t->in->hub, path, out, err, errn)
-	                    : urlsrc_open_stream(t->in->remote, path, out, err, errn);
-	t->failed |= rc != 0;
-	return rc;
+	const struct hub_input *in = ctx;
+	return in->hub ? hfhub_open_stream(in->hub, path, out, err, errn)
+	               : urlsrc_open_stream(in->remote, path, out, err, errn);
 }
 
 struct rows *hub_input_rows(const struct hub_input *in, struct rows_options *ropt, int *status, char *err,
                             size_t errn)
 {
 	ropt->name = in->path;
-	struct tracked_open t = {in, 0};
 	if (in->hub || in->remote) {
-		ropt->open_random = tracked_random;
-		ropt->open_stream = tracked_stream;
-		ropt->open_ctx = &t;
+		ropt->open_random = remote_random;
+		ropt->open_stream = remote_stream;
+		ropt->open_ctx = (void *)in;
 	}
-	struct rows *r = rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, err, errn);
+	struct rows *r = rows_open(in->open_path ? in->open_path : in->path, in->fmt, ropt, status, err, errn);
 	ropt->open_random = NULL, ropt->open_stream = NULL, ropt->open_ctx = NULL;
-	*status = t.failed ? STATUS_FAIL : STATUS_MALFORMED;
 	return r;
 }
 

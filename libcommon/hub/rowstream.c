@@ -414,7 +414,7 @@ static int stream_file(struct stream *s, struct hub_input *in, int unit_base, in
 		}
 	}
 	if (more && got < 0)
-		die(STATUS_MALFORMED, "%s", err);
+		die(rows_error_status(r), "%s", err);
 	rows_close(r);
 	s->in_done += in->size;
 	return more;
