@@ -143,14 +143,15 @@ check-san: test-deps
 	bats --jobs $(TEST_JOBS) tests
 
 # The fault-injection suite's long form: tests/faults.bats with the disk
-# filling at FAULT_POINTS points of every output and each system call
-# failing FAULT_IO_RUNS times (make check: two and three), then what it
-# counted.
+# filling at FAULT_POINTS points of every output, each system call
+# failing FAULT_IO_RUNS times and each program killed FAULT_KILLS times
+# (make check: two, three and four), then what it counted.
 FAULT_POINTS ?= 10
 FAULT_IO_RUNS ?= 20
+FAULT_KILLS ?= 20
 faults: all test-helpers test-deps
 	rm -f $(O)/faults.tally
-	SLUICE_FAULTS_POINTS=$(FAULT_POINTS) SLUICE_FAULTS_IO_RUNS=$(FAULT_IO_RUNS) \
+	SLUICE_FAULTS_POINTS=$(FAULT_POINTS) SLUICE_FAULTS_IO_RUNS=$(FAULT_IO_RUNS) SLUICE_FAULTS_KILLS=$(FAULT_KILLS) \
 	SLUICE_FAULTS_TALLY=$(abspath $(O))/faults.tally \
 	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats tests/faults.bats
 	@awk '{ n[$$1] += $$2 } END { printf "faults injected %d, runs that came through as promised %d, acknowledged points checked in the stores after a fault %d (the suite fails on any one missing)\n", n["injected"], n["survived"], n["acknowledged"] }' $(O)/faults.tally

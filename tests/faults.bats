@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# Faults of the machine under every program (issue 28): a full disk, and
-# system calls failing at random (io_sweep, below).
+# Faults of the machine under every program (issue 28): a full disk,
+# system calls failing at random (io_sweep, below), and SIGKILL at random
+# moments (kill_sweep).
 #
 # Each output path of each program is first written on an ordinary disk
 # (the reference), then again on a file system with less room than it
@@ -194,6 +195,57 @@ same_as_ref() {
 	fi
 }
 
+# kill_sweep NAME RERUN COMMAND... : COMMAND run to its end in a directory
+# of its own (the reference), then SLUICE_FAULTS_KILLS times (4; 20 in
+# `make faults`) started afresh and killed with SIGKILL, with its process
+# group, after a random part of the reference's time.  What it leaves
+# under its own names must be whole (the reference's bytes) or absent;
+# only its temporary names (NAME.tmp.XXXXXX, the Hub cache's NAME.HEX.tmp
+# and .incomplete, a checkpoint's .step-N.partial/) may hold a part.  Then RERUN (a command line,
+# eval'd in that directory: the same command, or one that resumes) must
+# succeed, and the files then be the reference's (the
+# temporary names a killed run leaves aside, and files named KILL_SKIP).
+# SLUICE_FAULTS_SEED seeds the delays.
+kill_sweep() {
+	local name=$1 rerun=$2 i t0 ms delay pid
+	shift 2
+	rm -rf kill.ref && mkdir kill.ref
+	t0=$(date +%s%N)
+	(cd kill.ref && "$@" > /dev/null 2>&1) || fail "$name: the reference run failed"
+	ms=$((($(date +%s%N) - t0) / 1000000 + 1))
+	RANDOM=${SLUICE_FAULTS_SEED:-1}
+	for ((i = 0; i < ${SLUICE_FAULTS_KILLS:-4}; i++)); do
+		rm -rf k && mkdir k
+		delay=$((RANDOM % (ms * 6 / 5 + 1)))
+		(cd k && exec setsid "$@" > /dev/null 2>&1) &
+		pid=$!
+		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+		kill -KILL -- "-$pid" 2> /dev/null || true
+		wait "$pid" 2> /dev/null || true
+		tally injected
+		whole_or_temporary k || fail "$name: killed after $delay ms of $ms: a file left partial"
+		(cd k && eval "$rerun" > /dev/null 2> ../rerun.err) ||
+			fail "$name: the rerun after a kill at $delay ms failed: $(cat rerun.err)"
+		whole_or_temporary k || fail "$name: the rerun after a kill at $delay ms left a file partial"
+		diff -r -q -x '*.tmp.*' -x '*.tmp' -x '.*.partial' -x '*.incomplete' -x '*.lock' ${KILL_SKIP:+-x "$KILL_SKIP"} \
+			k kill.ref > /dev/null ||
+			fail "$name: after a kill at $delay ms and a rerun, not the reference's files: $(diff -r -q -x '*.tmp.*' k kill.ref | head -3)"
+		tally survived
+	done
+}
+
+# whole_or_temporary DIR : every file under DIR that is not under a
+# temporary name is kill.ref's file of that name, byte for byte.
+whole_or_temporary() {
+	local f
+	while IFS= read -r f; do
+		f=${f#./}
+		case $f in *.tmp.* | *.tmp | *.partial/* | */.*.partial/* | *.incomplete | *.lock) continue ;; esac
+		[ -z "${KILL_SKIP:-}" ] || [ "${f##*/}" != "$KILL_SKIP" ] || continue
+		cmp -s "$1/$f" "kill.ref/$f" || { echo "$f" >&2; return 1; }
+	done < <(cd "$1" && find . -type f)
+}
+
 # A corpus of some 400 KB in records and JSON lines, its tokens, batches.
 corpus() {
 	licence_rows | head -n 2000 > rows.jsonl
@@ -360,4 +412,26 @@ import json
 for i in range(500):
     print(json.dumps({"id": "p%d" % i, "vector": [((i * 7 + k) % 13 - 6) / 4 for k in range(16)], "metadata": {"i": i}}))' > pts.jsonl
 	SAME='vs-query -q --store st --scan --with-vector | sort' io_sweep vs-upsert vs-upsert -q --store st --metric dot --batch 50 "$w/pts.jsonl"
+}
+
+@test "SIGKILL at random moments: outputs whole or absent, and a rerun (or --resume) gives the same bytes" {
+	local w=$PWD
+	W=$PWD # the reruns' input directory
+	kill_sweep wds-write 'wds-write -q -c 300 part "$W/rows.rec"' wds-write -q -c 300 part "$w/rows.rec"
+	kill_sweep batchify 'batchify -q --to-bin bin --shard-tokens 20000 "$W/tok.rec"' \
+		batchify -q --to-bin bin --shard-tokens 20000 "$w/tok.rec"
+	kill_sweep tok-bpe 'tok-bpe train -q --vocab-size 600 -o tok.json "$W/rows.rec"' \
+		tok-bpe train -q --vocab-size 600 -o tok.json "$w/rows.rec"
+	kill_sweep rec-dedup 'rec-dedup -q --near -o o.rec "$W/rows.rec" "$W/rows.rec"' \
+		rec-dedup -q --near -o o.rec "$w/rows.rec" "$w/rows.rec"
+	# a checkpoint's manifest names the command, which --resume changes;
+	# its model, optimizer state and step, and the model exported, must not
+	KILL_SKIP=manifest.json kill_sweep train-step \
+		'train-step -q $TINY --data "$W/batches.rec" --steps 8 --ckpt-dir ck --ckpt-every 2 --resume --export m.bin' \
+		train-step -q $TINY --data "$w/batches.rec" --steps 8 --ckpt-dir ck --ckpt-every 2 --export m.bin
+	mkdir -p hub/datasets/org/lic/data
+	for i in 1 2 3 4; do cat rows.jsonl; done > hub/datasets/org/lic/data/train-00000-of-00001.jsonl
+	hub_serve
+	kill_sweep hf-stream 'env HF_HUB_CACHE=cache hf-stream -q --download org/lic -o o.rec' \
+		env HF_HUB_CACHE=cache hf-stream -q --download org/lic -o o.rec
 }
