@@ -243,10 +243,10 @@ int atomic_commit(struct atomic_file *a)
 	a->fd = -1;
 	if (r == 0)
 		r = rename(a->tmp, a->path);
-	if (r == 0)
-		r = fsync_parent_dir(a->path);
+	if (r == 0 && fsync_parent_dir(a->path) != 0)
+		r = ATOMIC_UNSYNCED;
 	int e = errno;
-	if (r != 0)
+	if (r == -1)
 		unlink(a->tmp);
 	free(a->path);
 	free(a->tmp);

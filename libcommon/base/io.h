@@ -103,7 +103,12 @@ struct atomic_remote {
 /* Returns 0, or -1 with errno set. */
 int atomic_open(struct atomic_file *a, const char *path);
 /* fsync, rename over path, fsync the directory (or a remote output's
- * commit).  Returns 0 or -1. */
+ * commit).  Returns 0; -1 with errno set when the file is not in place
+ * (what path held, if anything, stands); or ATOMIC_UNSYNCED with errno set
+ * when it is in place but the directory could not be synced, so a crash
+ * may yet bring back what path held: a caller that points to other files
+ * from this one must not remove either set then. */
+#define ATOMIC_UNSYNCED (-2)
 int atomic_commit(struct atomic_file *a);
 /* Closes and removes the temporary file. */
 void atomic_abort(struct atomic_file *a);

@@ -390,10 +390,8 @@ static int write_manifest(struct vstore *s, uint64_t gen, char **segs, size_t ns
 		if (put != (ssize_t)b.len) {
 			errorf(err, errn, "%s: write error: %s", path, put < 0 ? strerror(errno) : "short write");
 			atomic_abort(&f);
-		} else if (atomic_commit(&f) != 0) {
+		} else if ((rc = atomic_commit(&f)) != 0) {
 			errorf(err, errn, "%s: %s", path, strerror(errno));
-		} else {
-			rc = 0;
 		}
 	}
 	free(path);
@@ -977,7 +975,10 @@ static void remove_file(struct vstore *s, const char *name)
 }
 
 /* Makes the next generation current: a new empty log, the manifest naming
- * segs, the index and the log.  Old files are removed by the caller. */
+ * segs, the index and the log.  Old files are removed by the caller.
+ * Returns 0, -1 (the old generation stands: the caller removes the new
+ * files), or ATOMIC_UNSYNCED (the new manifest is in place, but a crash
+ * may bring back the old: the caller removes neither generation's files). */
 static int next_generation(struct vstore *s, uint64_t gen, char **segs, size_t nsegs, const char *index,
                            size_t indexed, const char *dead, char **wal_out, char *err, size_t errn)
 {
@@ -991,9 +992,10 @@ static int next_generation(struct vstore *s, uint64_t gen, char **segs, size_t n
 		return -1;
 	}
 	free(wpath);
-	if (write_manifest(s, gen, segs, nsegs, index, indexed, dead, wal, err, errn) != 0) {
+	int rc = write_manifest(s, gen, segs, nsegs, index, indexed, dead, wal, err, errn);
+	if (rc != 0) {
 		free(wal);
-		return -1;
+		return rc;
 	}
 	*wal_out = wal;
 	return 0;
@@ -1072,9 +1074,21 @@ int vstore_checkpoint(struct vstore *s, char *err, size_t errn)
 	for (size_t i = 0; i < s->nsegs; i++)
 		names[i] = s->segs[i].name;
 	names[s->nsegs] = seg_name;
-	if (write_dead_file(s, gen, s->seg_slots + (uint32_t)n, &dead_name, err, errn) != 0 ||
-	    next_generation(s, gen, names, s->nsegs + 1, index_name, s->seg_slots + n, dead_name, &wal_name, err,
-	                    errn) != 0) {
+	if (write_dead_file(s, gen, s->seg_slots + (uint32_t)n, &dead_name, err, errn) != 0) {
+		remove_file(s, index_name);
+		goto out_seg;
+	}
+	int next = next_generation(s, gen, names, s->nsegs + 1, index_name, s->seg_slots + n, dead_name, &wal_name,
+	                           err, errn);
+	if (next == ATOMIC_UNSYNCED) {
+		/* The manifest names the new files: they stay, and so do the
+		 * old ones, as a crash may bring the old manifest back.  This
+		 * store object is done; the next open reads what is there. */
+		vseg_close(r.seg);
+		free(r.name);
+		goto out;
+	}
+	if (next != 0) {
 		remove_file(s, index_name);
 		if (dead_name)
 			remove_file(s, dead_name);
@@ -1188,9 +1202,13 @@ static int rewrite(struct vstore *s, char *err, size_t errn)
 		remove_file(s, seg_name);
 		goto out;
 	}
-	if (next_generation(s, gen, &seg_name, 1, index_name, j, NULL, &wal_name, err, errn) != 0) {
-		remove_file(s, seg_name);
-		remove_file(s, index_name);
+	int next = next_generation(s, gen, &seg_name, 1, index_name, j, NULL, &wal_name, err, errn);
+	if (next != 0) {
+		/* As in vstore_checkpoint: after ATOMIC_UNSYNCED both generations stay. */
+		if (next != ATOMIC_UNSYNCED) {
+			remove_file(s, seg_name);
+			remove_file(s, index_name);
+		}
 		goto out;
 	}
 	rc = 0;
