@@ -154,7 +154,7 @@ faults: all test-helpers test-deps
 	SLUICE_FAULTS_POINTS=$(FAULT_POINTS) SLUICE_FAULTS_IO_RUNS=$(FAULT_IO_RUNS) SLUICE_FAULTS_KILLS=$(FAULT_KILLS) \
 	SLUICE_FAULTS_TALLY=$(abspath $(O))/faults.tally \
 	SLUICE_BIN=$(abspath $(BIN)) SLUICE_TEST_BIN=$(abspath $(O)/tests) bats tests/faults.bats
-	@awk '{ n[$$1] += $$2 } END { printf "faults injected %d, runs that came through as promised %d, acknowledged points checked in the stores after a fault %d (the suite fails on any one missing)\n", n["injected"], n["survived"], n["acknowledged"] }' $(O)/faults.tally
+	@awk '{ n[$$1] += $$2 } END { printf "runs under a fault %d (a full disk, calls failing at random, SIGKILL; a random failure or kill may miss a short run), came through as promised %d, acknowledged points checked in the stores after a fault %d (the suite fails on any one missing)\n", n["injected"], n["survived"], n["acknowledged"] }' $(O)/faults.tally
 
 bench: all
 	bash bench/run
