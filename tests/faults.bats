@@ -119,7 +119,6 @@ sweep() {
 	# leaves (temporary files)
 	size=${SIZE:-$(du -sb "ref/$out" | cut -f1)}
 	[ "$size" -gt 8192 ] || fail "$prog: the reference output is too small ($size bytes) to fill a disk with"
-	# shellcheck disable=SC2046
 	while read -r i n; do
 		free=$((size * i / n / 4096 * 4096))
 		on_full "$free" "${@//@DIR@/$PWD/full}"
@@ -355,7 +354,6 @@ teardown() { hub_stop; }
 	size=$(du -sb full.seed/st | cut -f1)
 	while read -r i n; do
 		free=$((size * (i + 1) / n / 4096 * 4096))
-		rm -rf st.after
 		on_full "$free" bash -c 'tail -n +1001 points.jsonl | vs-upsert -q --store full/st --ack --batch 100 > acked.txt'
 		assert_disk_full vs-upsert
 		[[ "$stderr" == "vs-upsert: "*"/st/"* ]] || fail "the line does not name the store's file: $stderr"
